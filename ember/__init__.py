@@ -1,0 +1,337 @@
+"""Ember: a deep-learning framework you can read from `loss.backward()` down to the array math.
+
+The API is PyTorch's: `import ember as torch` runs torch tensor code. Arrays are numpy on CPU
+and cupy on GPU (see `ember.backend`).
+"""
+
+from __future__ import annotations
+
+import math as _math
+
+from . import backend as _backend
+
+_backend.tune_malloc()
+
+from . import dtypes as _dtypes  # noqa: E402
+from .backend import device  # noqa: E402
+from .dtypes import (  # noqa: E402
+    bool_ as bool,
+    dtype,
+    finfo,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    iinfo,
+    int8,
+    int16,
+    int32,
+    int64,
+    promote_types,
+    set_default_dtype,
+    uint8,
+)
+from .size import Size  # noqa: E402
+from .tensor import Tensor  # noqa: E402
+
+from . import autograd, cuda, nn, return_types, utils  # noqa: E402
+from ._tensor_str import set_printoptions  # noqa: E402
+from .autograd.grad_mode import (  # noqa: E402
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
+from .creation import (  # noqa: E402
+    arange,
+    as_tensor,
+    asarray,
+    diag,
+    empty,
+    empty_like,
+    eye,
+    from_dlpack,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    logspace,
+    meshgrid,
+    ones,
+    ones_like,
+    range_ as range,
+    scalar_tensor,
+    tensor,
+    tril_indices,
+    triu_indices,
+    zeros,
+    zeros_like,
+)
+from .creation import diagonal_ as diagonal  # noqa: E402
+from .ops._util import broadcast_shapes  # noqa: E402
+from .ops.arith import (  # noqa: E402
+    add,
+    arctan2,
+    atan2,
+    div,
+    divide,
+    float_power,
+    floor_divide,
+    fmax,
+    fmin,
+    fmod,
+    maximum,
+    minimum,
+    mul,
+    multiply,
+    pow,
+    remainder,
+    rsub,
+    sub,
+    subtract,
+    true_divide,
+)
+from .ops.compare import (  # noqa: E402
+    allclose,
+    bitwise_and,
+    bitwise_not,
+    bitwise_or,
+    bitwise_xor,
+    eq,
+    equal,
+    ge,
+    greater,
+    greater_equal,
+    gt,
+    isclose,
+    isfinite,
+    isinf,
+    isnan,
+    isneginf,
+    isposinf,
+    le,
+    less,
+    less_equal,
+    logical_and,
+    logical_not,
+    logical_or,
+    logical_xor,
+    lt,
+    ne,
+    not_equal,
+    signbit,
+)
+from .ops.convert import to as _to  # noqa: E402,F401
+from .ops.indexing import (  # noqa: E402
+    argwhere,
+    gather,
+    index_add,
+    index_copy,
+    index_fill,
+    index_put,
+    index_select,
+    masked_fill,
+    masked_select,
+    nonzero,
+    scatter,
+    scatter_add,
+    scatter_reduce,
+    take,
+    take_along_dim,
+    where,
+)
+from .ops.join import (  # noqa: E402
+    cat,
+    chunk,
+    column_stack,
+    concat,
+    concatenate,
+    dstack,
+    hstack,
+    narrow,
+    row_stack,
+    split,
+    stack,
+    tensor_split,
+    unbind,
+    vstack,
+)
+from .ops.linalg import (  # noqa: E402
+    addmm,
+    addmv,
+    baddbmm,
+    bmm,
+    dot,
+    einsum,
+    ger,
+    inner,
+    matmul,
+    mm,
+    mv,
+    outer,
+    tensordot,
+    vdot,
+)
+from .ops.reduce import (  # noqa: E402
+    all,
+    amax,
+    amin,
+    any,
+    argmax,
+    argmin,
+    count_nonzero,
+    cumprod,
+    cumsum,
+    logsumexp,
+    max,
+    mean,
+    median,
+    min,
+    nanmean,
+    nansum,
+    norm,
+    prod,
+    std,
+    std_mean,
+    sum,
+    var,
+    var_mean,
+)
+from .ops.shape import (  # noqa: E402
+    atleast_1d,
+    atleast_2d,
+    broadcast_tensors,
+    broadcast_to,
+    clone,
+    flatten,
+    flip,
+    fliplr,
+    flipud,
+    movedim,
+    moveaxis,
+    permute,
+    ravel,
+    repeat_interleave,
+    reshape,
+    roll,
+    squeeze,
+    swapaxes,
+    swapdims,
+    t,
+    tile,
+    transpose,
+    tril,
+    triu,
+    unflatten,
+    unsqueeze,
+)
+from .ops.softmax import log_softmax, softmax  # noqa: E402
+from .ops.sort import argsort, kthvalue, msort, sort, topk, unique, unique_consecutive  # noqa: E402
+from .ops.unary import (  # noqa: E402
+    abs,
+    absolute,
+    acos,
+    acosh,
+    arccos,
+    arccosh,
+    arcsin,
+    arcsinh,
+    arctan,
+    arctanh,
+    asin,
+    asinh,
+    atan,
+    atanh,
+    ceil,
+    clamp,
+    clamp_max,
+    clamp_min,
+    clip,
+    cos,
+    cosh,
+    erf,
+    erfc,
+    erfinv,
+    exp,
+    exp2,
+    expm1,
+    fix,
+    floor,
+    frac,
+    lerp,
+    log,
+    log1p,
+    log2,
+    log10,
+    logit,
+    nan_to_num,
+    neg,
+    negative,
+    reciprocal,
+    relu,
+    round,
+    rsqrt,
+    sgn,
+    sigmoid,
+    sign,
+    sin,
+    sinh,
+    sqrt,
+    square,
+    tan,
+    tanh,
+    trunc,
+)
+from .random import (  # noqa: E402
+    Generator,
+    bernoulli,
+    default_generator,
+    get_rng_state,
+    initial_seed,
+    manual_seed,
+    multinomial,
+    normal,
+    poisson,
+    rand,
+    rand_like,
+    randint,
+    randint_like,
+    randn,
+    randn_like,
+    randperm,
+    seed,
+    set_rng_state,
+)
+from . import linalg, special  # noqa: E402
+
+half, float, double = float16, float32, float64
+short, int, long = int16, int32, int64
+pi, e, inf, nan = _math.pi, _math.e, _math.inf, _math.nan
+
+__version__ = "0.1.0"
+
+
+def is_tensor(obj: object) -> bool:
+    return isinstance(obj, Tensor)
+
+
+def is_floating_point(input: Tensor) -> bool:
+    return input.is_floating_point()
+
+
+def numel(input: Tensor) -> int:
+    return input.numel()
+
+
+def result_type(tensor1: object, tensor2: object) -> dtype:
+    return _dtypes.result_type(tensor1, tensor2)
+
+
+def can_cast(from_: dtype, to: dtype) -> bool:
+    """torch.can_cast: casting may not move to a lower category (float -> int, int -> bool)."""
+    return from_.category <= to.category
+
+
+def trace(input: Tensor) -> Tensor:
+    return diagonal(input).sum()

@@ -1,0 +1,372 @@
+"""The backward pass: the chain rule applied to the recorded graph in topological order.
+
+1. Walk the graph from the outputs and count, for every node, how many consumers will send it
+   a gradient (its dependencies). The walk is iterative, so deep graphs need no recursion.
+2. Start from the outputs with their gradients; a node runs once all of its consumers have
+   sent theirs (summed in a buffer), then passes a gradient to each of its inputs.
+3. Gradients that reach leaf tensors accumulate into `.grad` (or are returned, for
+   `autograd.grad`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Sequence
+
+from .. import backend
+from . import node as node_module
+from .grad_mode import state as grad_state
+from .node import Node, anomaly_state, tensor_hooks
+
+Tensor: Any = None  # set by ember.tensor
+
+
+def _as_tuple(x: Any) -> tuple:
+    if x is None:
+        return ()
+    if isinstance(x, Tensor):
+        return (x,)
+    return tuple(x)
+
+
+def _root_grads(outputs: tuple, grad_outputs: Sequence[Any] | None, create_graph: bool) -> list:
+    if grad_outputs is None:
+        grad_outputs = (None,) * len(outputs)
+    grad_outputs = _as_tuple(grad_outputs) if not isinstance(grad_outputs, list) else grad_outputs
+    if len(grad_outputs) != len(outputs):
+        raise RuntimeError(
+            f"backward: got {len(grad_outputs)} gradients for {len(outputs)} outputs; "
+            "pass one gradient per output"
+        )
+    roots = []
+    for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
+        if not isinstance(out, Tensor):
+            raise TypeError(f"backward: output {i} is a {type(out).__name__}, not a Tensor")
+        if not out.requires_grad:
+            raise RuntimeError(
+                f"element {i} of tensors does not require grad and does not have a grad_fn. "
+                "It was computed from tensors that do not require grad (or inside no_grad()); "
+                "call .requires_grad_() on the parameters, or check for a .detach()."
+            )
+        if g is None:
+            if out._data.size != 1:
+                raise RuntimeError(
+                    "grad can be implicitly created only for scalar outputs: backward() was "
+                    f"called on a tensor of shape {tuple(out.shape)}. Reduce it first "
+                    "(e.g. loss.mean()) or pass gradient= with the same shape."
+                )
+            xp = backend.module_of(out._data)
+            g = xp.ones_like(out._data)
+        else:
+            if not isinstance(g, Tensor):
+                g = Tensor._make(backend.as_array(
+                    backend.module_of(out._data).asarray(g, dtype=out._data.dtype)))
+            if tuple(g.shape) != tuple(out.shape):
+                raise RuntimeError(
+                    f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and "
+                    f"output[{i}] has a shape of {out.shape}."
+                )
+            if create_graph:
+                if g.dtype != out.dtype:
+                    g = g.to(out.dtype)
+            else:
+                g = g._data.astype(out._data.dtype, copy=False)
+        if create_graph and not isinstance(g, Tensor):
+            g = Tensor._make(g)
+        roots.append((node_module.edge_to(out), g))
+    return roots
+
+
+def backward(
+    tensors: Any,
+    grad_tensors: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    inputs: Any = None,
+) -> None:
+    """Accumulate d(tensors)/d(leaf) into every leaf's `.grad` (torch.autograd.backward)."""
+    outputs = _as_tuple(tensors)
+    if retain_graph is None:
+        retain_graph = create_graph
+    roots = _root_grads(outputs, grad_tensors, create_graph)
+    targets = None if inputs is None else _as_tuple(inputs)
+    if targets is not None and not targets:
+        raise RuntimeError("backward: 'inputs' argument to backward() cannot be empty.")
+    _execute(roots, retain_graph, create_graph, targets, accumulate=True)
+
+
+def grad(
+    outputs: Any,
+    inputs: Any,
+    grad_outputs: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    allow_unused: bool | None = None,
+    is_grads_batched: bool = False,
+    materialize_grads: bool = False,
+) -> tuple:
+    """Return d(outputs)/d(inputs) without touching `.grad` (torch.autograd.grad).
+
+    With `create_graph=True` the returned gradients are part of a new graph, so they can be
+    differentiated again (gradient penalties, Hessian-vector products).
+    """
+    if is_grads_batched:
+        raise RuntimeError("ember.autograd.grad: is_grads_batched=True needs vmap, which "
+                           "Ember does not have; loop over the gradient batch instead")
+    outs = _as_tuple(outputs)
+    targets = _as_tuple(inputs)
+    if not targets:
+        raise RuntimeError("grad requires non-empty inputs.")
+    for i, t in enumerate(targets):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"grad: inputs[{i}] is a {type(t).__name__}, not a Tensor")
+        if not t.requires_grad:
+            raise RuntimeError(f"One of the differentiated Tensors (inputs[{i}]) does not "
+                               "require grad")
+    if retain_graph is None:
+        retain_graph = create_graph
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    roots = _root_grads(outs, grad_outputs, create_graph)
+    captured = _execute(roots, retain_graph, create_graph, targets, accumulate=False)
+    result = []
+    for i, (t, g) in enumerate(zip(targets, captured)):
+        if g is None:
+            if materialize_grads:
+                result.append(t.detach().new_zeros(t.shape))
+                continue
+            if not allow_unused:
+                raise RuntimeError(
+                    f"One of the differentiated Tensors (inputs[{i}]) appears to not have been "
+                    "used in the graph. Set allow_unused=True if this is the desired behavior."
+                )
+            result.append(None)
+        else:
+            result.append(g if isinstance(g, Tensor) else Tensor._make(g))
+    return tuple(result)
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def _discover(root_nodes: Iterable[Node]) -> dict:
+    """Count, for each node and leaf below the roots, how many edges point at it."""
+    deps: dict = dict.fromkeys(root_nodes, 0)
+    stack = list(deps)
+    while stack:
+        for edge in stack.pop().next_edges:
+            if edge is None:
+                continue
+            target = edge[0]
+            if target in deps:
+                deps[target] += 1
+            else:
+                deps[target] = 1
+                if isinstance(target, Node):
+                    stack.append(target)
+    return deps
+
+
+def _needed(root_nodes: list, wanted: set) -> set:
+    """Nodes from which some wanted node or leaf can be reached (the rest is skipped)."""
+    needed: set = set()
+    done: set = set()
+    for root in root_nodes:
+        if root in done:
+            continue
+        done.add(root)
+        stack = [(root, iter(root.next_edges))]
+        while stack:
+            fn, edges = stack[-1]
+            for edge in edges:
+                if edge is None:
+                    continue
+                target = edge[0]
+                if isinstance(target, Node) and target not in done:
+                    done.add(target)
+                    stack.append((target, iter(target.next_edges)))
+                    break
+            else:
+                stack.pop()
+                if fn in wanted or any(
+                    e is not None and (e[0] in needed or e[0] in wanted) for e in fn.next_edges
+                ):
+                    needed.add(fn)
+    return needed
+
+
+def _execute(
+    roots: list,
+    retain_graph: bool,
+    create_graph: bool,
+    targets: tuple | None,
+    accumulate: bool,
+) -> list:
+    """Run the backward pass; return the gradients of `targets` (if any) in order."""
+    buffers: dict = {}
+    root_nodes = []
+    user_arrays = set()
+    for (fn, nr), g in roots:
+        _add_to_buffer(buffers, fn, nr, g)
+        user_arrays.add(id(g))
+        if isinstance(fn, Node) and fn not in root_nodes:
+            root_nodes.append(fn)
+
+    capture: dict = {}  # target key -> index in targets
+    wanted: set | None = None
+    if targets is not None:
+        wanted = set()
+        for i, t in enumerate(targets):
+            key = (t, 0) if t.grad_fn is None else (t.grad_fn, t._output_nr)
+            capture[key] = i
+            wanted.add(key[0])
+    captured: list = [None] * (len(targets) if targets is not None else 0)
+
+    deps = _discover(root_nodes)
+    needed = _needed(root_nodes, wanted) if wanted is not None else None
+    ready = [fn for fn in root_nodes if deps[fn] == 0]
+    has_hooks = bool(tensor_hooks)
+
+    prev_enabled, prev_create = grad_state.enabled, grad_state.create_graph
+    grad_state.enabled = create_graph
+    grad_state.create_graph = create_graph
+    try:
+        while ready:
+            fn = ready.pop()
+            if fn.num_outputs == 1:
+                grads: tuple = (buffers.pop(fn, None),)
+                empty = grads[0] is None
+            else:
+                grads = _pop_buffer(buffers, fn)
+                empty = all(g is None for g in grads)
+            if has_hooks and fn in tensor_hooks:
+                grads = _run_tensor_hooks(fn, grads, create_graph)
+            if capture:
+                for nr in range(fn.num_outputs):
+                    i = capture.get((fn, nr))
+                    if i is not None:
+                        captured[i] = grads[nr]
+            edges = fn.next_edges
+            if empty or (needed is not None and fn not in needed):
+                input_grads: tuple = (None,) * len(edges)
+            else:
+                input_grads = fn.run_backward(grads)
+                if anomaly_state.enabled:
+                    anomaly_state.on_backward(fn, input_grads)
+                if fn._post_hooks:
+                    _run_post_hooks(fn._post_hooks, input_grads, grads)
+                if not retain_graph:
+                    fn.release()
+            for edge, g in zip(edges, input_grads):
+                if edge is None:
+                    continue
+                target = edge[0]
+                if isinstance(target, Node):
+                    if g is not None:
+                        if target.num_outputs == 1:
+                            old = buffers.get(target)
+                            buffers[target] = g if old is None else old + g
+                        else:
+                            _add_to_buffer(buffers, target, edge[1], g)
+                    left = deps[target] - 1
+                    deps[target] = left
+                    if left == 0:
+                        ready.append(target)
+                elif g is not None:  # a leaf tensor
+                    old = buffers.get(target)
+                    buffers[target] = g if old is None else old + g
+        # Whatever is left in the buffers belongs to leaf tensors.
+        handed_out: set = set(user_arrays)
+        for leaf, g in buffers.items():
+            if isinstance(leaf, Node):
+                continue
+            if leaf._hooks:
+                g = _run_leaf_hooks(leaf, g, create_graph)
+            i = capture.get((leaf, 0)) if capture else None
+            if i is not None:
+                captured[i] = g
+            elif accumulate and targets is None:
+                _accumulate(leaf, g, create_graph, handed_out)
+        if accumulate and targets is not None:  # backward(inputs=...): fill only those
+            for t, g in zip(targets, captured):
+                if g is None:
+                    continue
+                if t.grad_fn is None:
+                    _accumulate(t, g, create_graph, handed_out)
+                else:
+                    t.grad = g if isinstance(g, Tensor) else Tensor._make(g)
+    finally:
+        grad_state.enabled, grad_state.create_graph = prev_enabled, prev_create
+    return captured
+
+
+def _add_to_buffer(buffers: dict, fn: Any, nr: int, g: Any) -> None:
+    if isinstance(fn, Node) and fn.num_outputs != 1:
+        slots = buffers.get(fn)
+        if slots is None:
+            slots = buffers[fn] = [None] * fn.num_outputs
+        slots[nr] = g if slots[nr] is None else slots[nr] + g
+        return
+    old = buffers.get(fn)
+    buffers[fn] = g if old is None else old + g
+
+
+def _pop_buffer(buffers: dict, fn: Node) -> tuple:
+    g = buffers.pop(fn, None)
+    if fn.num_outputs == 1:
+        return (g,)
+    return tuple(g) if g is not None else (None,) * fn.num_outputs
+
+
+def _accumulate(leaf: Any, g: Any, create_graph: bool, handed_out: set) -> None:
+    """Add `g` into `leaf.grad`; a fresh `.grad` never aliases another tensor's memory."""
+    if isinstance(g, Tensor):  # create_graph: .grad keeps its own graph
+        leaf.grad = g if leaf.grad is None else leaf.grad + g
+        return
+    existing = leaf.grad
+    if existing is None:
+        if g.base is not None or id(g) in handed_out or not g.flags.writeable:
+            g = g.copy()
+        handed_out.add(id(g))
+        leaf.grad = Tensor._make(g)
+        return
+    data = existing._data
+    if data.shape == g.shape and data.flags.writeable and existing.grad_fn is None:
+        data += g  # in place, as torch does when grad mode is off
+        existing._bump_version()
+    else:
+        leaf.grad = Tensor._make(data + g)
+
+
+def _wrap(g: Any) -> Any:
+    return g if g is None or isinstance(g, Tensor) else Tensor._make(g)
+
+
+def _unwrap(g: Any, create_graph: bool) -> Any:
+    if g is None or create_graph or not isinstance(g, Tensor):
+        return g
+    return g._data
+
+
+def _run_tensor_hooks(fn: Node, grads: tuple, create_graph: bool) -> tuple:
+    grads = list(grads)
+    for nr, hooks in tensor_hooks[fn].items():
+        if grads[nr] is None:
+            continue
+        for hook in list(hooks):
+            new = hook(_wrap(grads[nr]))
+            if new is not None:
+                grads[nr] = _unwrap(new, create_graph)
+    return tuple(grads)
+
+
+def _run_leaf_hooks(leaf: Any, g: Any, create_graph: bool) -> Any:
+    for hook in list(leaf._hooks):
+        new = hook(_wrap(g))
+        if new is not None:
+            g = _unwrap(new, create_graph)
+    return g
+
+
+def _run_post_hooks(hooks: list, input_grads: tuple, grads: tuple) -> None:
+    for hook in list(hooks):
+        hook(tuple(_wrap(g) for g in input_grads), tuple(_wrap(g) for g in grads))

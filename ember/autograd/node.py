@@ -1,0 +1,264 @@
+"""Graph nodes: every differentiable op is an `Op` subclass with forward and backward side by side.
+
+    class Mul(Op):
+        def forward(self, a, b):          # a, b: backend arrays
+            self.save_for_backward(a, b)
+            return a * b
+
+        def backward(self, grad):         # d(a*b)/da = b, d(a*b)/db = a
+            a, b = self.saved_tensors
+            return grad * b, grad * a
+
+`forward` runs on raw arrays (numpy/cupy), so an op costs one array operation plus a little
+bookkeeping. `backward` is written once and runs in two ways:
+
+* normally on raw arrays (fast, nothing recorded);
+* under `create_graph=True` on Tensors, so the backward pass is itself recorded and can be
+  differentiated again (higher-order gradients). `saved_tensors` then returns the Tensors the
+  arrays came from, and `array_namespace(grad)` returns `ember.autograd.tensor_math`, a numpy-like
+  namespace of differentiable ops, instead of numpy.
+
+Backward formulas therefore use operators, `xp = array_namespace(grad)` functions with numpy's
+names, and indexing; never array methods.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any
+
+from .. import backend
+from .grad_mode import state as grad_state
+
+ndarray = backend.ndarray
+_new = object.__new__
+Tensor: Any = None  # set by ember.tensor once the class exists (the two modules need each other)
+tensor_math: Any = None  # set by ember.autograd.tensor_math
+
+
+class _Freed(tuple):
+    """Marks saved values released after a backward pass without retain_graph."""
+
+
+FREED = _Freed()
+
+# Registries kept outside the node objects so that plain nodes stay small.
+tensor_hooks: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # node -> {nr: [hooks]}
+
+
+class Node:
+    """A recorded operation in the graph.
+
+    `next_edges[i]` says where the gradient for forward argument i goes: `None` (no gradient
+    wanted), `(node, output_nr)` for a tensor made by another op, or `(tensor, 0)` for a leaf
+    tensor whose `.grad` accumulates it.
+    """
+
+    next_edges: tuple = ()
+    num_outputs = 1
+    saved: tuple = ()
+    _post_hooks: list | None = None
+
+    def name(self) -> str:
+        return f"{type(self).__name__}Backward0"
+
+    @property
+    def next_functions(self) -> tuple:
+        return tuple(e if e is not None else (None, 0) for e in self.next_edges)
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object at {id(self):#x}>"
+
+    def register_hook(self, hook: Any) -> Any:
+        """Call `hook(grad_inputs, grad_outputs)` after this node's backward (torch's Node hook)."""
+        if self._post_hooks is None:
+            self._post_hooks = []
+        hooks = self._post_hooks
+        hooks.append(hook)
+        return _RemovableHandle(hooks, hook)
+
+    def run_backward(self, grads: tuple) -> tuple:
+        raise NotImplementedError  # pragma: no cover (every node class defines it)
+
+    def release(self) -> None:
+        """Drop saved values after a backward pass that did not ask to retain the graph."""
+        if self.saved:
+            self.saved = FREED
+
+
+class _RemovableHandle:
+    def __init__(self, container: list, item: Any) -> None:
+        self._container, self._item = container, item
+
+    def remove(self) -> None:
+        if self._item in self._container:
+            self._container.remove(self._item)
+
+    def __enter__(self) -> _RemovableHandle:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.remove()
+
+
+class Op(Node):
+    """Base class of Ember's built-in differentiable operations (single output)."""
+
+    _saved_refs: tuple = ()
+
+    # -- used inside forward ---------------------------------------------------------------
+    def save_for_backward(self, *values: Any) -> None:
+        """Keep arrays for backward; inputs and the output are tracked for in-place checks."""
+        self.saved = values
+
+    # -- used inside backward --------------------------------------------------------------
+    @property
+    def saved_tensors(self) -> tuple:
+        saved = self.saved
+        if saved is FREED:
+            raise RuntimeError(
+                f"{self.name()}: trying to backward through the graph a second time (or to "
+                "read saved tensors after they have been freed). Saved intermediate values are "
+                "freed after .backward() or autograd.grad(); pass retain_graph=True the first "
+                "time if you need to backward twice."
+            )
+        refs = self._saved_refs
+        for i, ref in enumerate(refs):
+            if ref is not None:
+                source, version = ref
+                current = source[0] if source.__class__ is list else source._version
+                if current != version:
+                    self._raise_modified(i, saved[i], current, version)
+        if not grad_state.create_graph:
+            return saved
+        return tuple(self._unpack(v, ref) for v, ref in zip(saved, refs or (None,) * len(saved)))
+
+    def _unpack(self, value: Any, ref: Any) -> Any:
+        """The Tensor behind a saved array, connected to the graph (for create_graph)."""
+        if ref is None:
+            return Tensor._make(value) if backend.is_array(value) else value
+        source = ref[0]
+        if source.__class__ is list:  # our own output: rebuild it, pointing at this node
+            out = Tensor._make(value, True, self)
+            out._vc = source
+            return out
+        if source._data.dtype != value.dtype:  # the op computed in a promoted dtype
+            return source.to(dtype=value.dtype)
+        return source
+
+    def _raise_modified(self, index: int, value: Any, current: int, version: int) -> None:
+        shape = "x".join(str(s) for s in getattr(value, "shape", ())) or "scalar"
+        raise RuntimeError(
+            "one of the variables needed for gradient computation has been modified by an "
+            f"inplace operation: [{value.dtype}, shape ({shape})] (saved tensor {index} of "
+            f"{self.name()}) is at version {current}; expected version {version} instead. "
+            "Hint: replace the in-place op (x += ..., x.add_(...), x[i] = ...) on that tensor "
+            "by its out-of-place form, or .clone() it before modifying it."
+        )
+
+    @property
+    def needs_input_grad(self) -> tuple:
+        return tuple(e is not None for e in self.next_edges)
+
+    # -- the two halves of every op ---------------------------------------------------------
+    def forward(self, *args: Any) -> Any:
+        raise NotImplementedError  # pragma: no cover
+
+    def backward(self, grad: Any) -> Any:
+        raise NotImplementedError  # pragma: no cover
+
+    def run_backward(self, grads: tuple) -> tuple:
+        result = self.backward(grads[0])
+        return result if result.__class__ is tuple else (result,)
+
+    # -- recording --------------------------------------------------------------------------
+    @classmethod
+    def apply(cls, *args: Any, **kwargs: Any) -> Any:
+        """Run forward on the arguments' arrays and, if any input requires grad, record a node."""
+        arrays = []
+        wants_grad = False
+        for a in args:
+            if isinstance(a, Tensor):
+                arrays.append(a._data)
+                if a._requires_grad:
+                    wants_grad = True
+            else:
+                arrays.append(a)
+        node = _new(cls)
+        out = node.forward(*arrays, **kwargs)
+        if out.__class__ is not ndarray:
+            out = backend.as_array(out)
+        result = Tensor._make(out)
+        if wants_grad and grad_state.enabled:
+            record(node, result, args, arrays)
+        return result
+
+
+def edge_to(t: Any) -> Any:
+    """Where gradient for tensor `t` should flow: its grad_fn, itself if a leaf, or nowhere."""
+    if not t._requires_grad:
+        return None
+    fn = t.grad_fn
+    return (t, 0) if fn is None else (fn, t._output_nr)
+
+
+def record(node: Op, result: Any, args: tuple, arrays: list) -> None:
+    """Attach `node` to the graph as `result`'s grad_fn (inputs are `args`, seen as `arrays`)."""
+    if result._data.dtype.kind not in "fc":  # integer and bool results carry no gradient
+        return
+    edges = []
+    for a in args:
+        if isinstance(a, Tensor) and a._requires_grad:
+            fn = a.grad_fn
+            edges.append((a, 0) if fn is None else (fn, a._output_nr))
+        else:
+            edges.append(None)
+    node.next_edges = tuple(edges)
+    result.grad_fn = node
+    result._requires_grad = True
+    if node.saved:
+        link_saved(node, result, args, arrays)
+    if anomaly_state.enabled:
+        anomaly_state.on_forward(node, result, arrays)
+
+
+def link_saved(node: Op, result: Any, args: tuple, arrays: list) -> None:
+    """Remember which tensor each saved array came from, and that tensor's version now."""
+    out = result._data
+    refs = []
+    for value in node.saved:
+        ref = None
+        if value is out:
+            if result._vc is None:
+                result._vc = [0]
+            ref = (result._vc, 0)
+        else:
+            for a, arr in zip(args, arrays):
+                if arr is value and isinstance(a, Tensor):
+                    vc = a._vc
+                    ref = (a, vc[0] if vc is not None else 0)
+                    break
+        refs.append(ref)
+    node._saved_refs = tuple(refs)
+
+
+def array_namespace(x: Any) -> Any:
+    """numpy-like functions for `x`: numpy/cupy for arrays, differentiable ones for Tensors."""
+    if isinstance(x, Tensor):
+        return tensor_math
+    return backend.module_of(x)
+
+
+class _AnomalyState:
+    """Set by ember.autograd.anomaly_mode; checked on every recorded op when enabled."""
+
+    enabled = False
+
+    def on_forward(self, node: Node, result: Any, inputs: list) -> None:  # set by anomaly_mode
+        pass
+
+    def on_backward(self, node: Node, grads: tuple) -> None:  # set by anomaly_mode
+        pass
+
+
+anomaly_state = _AnomalyState()

@@ -1,0 +1,378 @@
+"""Making tensors: tensor, as_tensor, from_numpy, zeros/ones/full/empty, arange, linspace, eye...
+
+Dtypes follow torch: Python floats become the default dtype (float32), ints become int64,
+bools become bool; numpy arrays keep their dtype.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+import numpy
+
+from . import backend, dtypes
+from .ops._util import as_shape
+from .tensor import Tensor
+
+
+def _finish(data: Any, device: Any, requires_grad: bool) -> Tensor:
+    if device is not None:
+        dev = backend.as_device(device)
+        if dev != backend.device_of(data):
+            data = backend.to_device(data, dev)
+    t = Tensor._make(data)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _plain(data: Any) -> Any:
+    """Replace tensors inside nested sequences by numpy values, for numpy's converter."""
+    if isinstance(data, Tensor):
+        return backend.to_numpy(data._data)
+    if isinstance(data, (list, tuple)):
+        return [_plain(d) for d in data]
+    return data
+
+
+def _infer_array(data: Any, dtype: dtypes.dtype | None) -> numpy.ndarray:
+    """A host array from Python data, with torch's dtype inference."""
+    if isinstance(data, numpy.ndarray) or isinstance(data, numpy.generic):
+        arr = numpy.asarray(data)
+        if dtype is None:
+            dtypes.to_dtype(arr.dtype)  # raises for unsupported numpy dtypes
+        return arr
+    plain = _plain(data)
+    try:
+        arr = numpy.array(plain)
+    except ValueError as exc:
+        raise ValueError(f"tensor(): could not build a tensor from ragged nested sequences "
+                         f"({exc})") from None
+    if arr.dtype == object:
+        raise TypeError(f"tensor(): could not infer a dtype for {type(data).__name__} data "
+                        "(expected numbers, bools, nested sequences of them, or arrays)")
+    if dtype is None:
+        if arr.dtype.kind == "f":
+            arr = arr.astype(dtypes.get_default_dtype().np)
+        elif arr.dtype.kind in "iu":
+            arr = arr.astype(numpy.int64)
+        elif arr.dtype.kind == "c":
+            raise TypeError("tensor(): complex numbers are not supported by Ember")
+        elif arr.dtype.kind not in "b":
+            raise TypeError(f"tensor(): could not infer a dtype for data of numpy type {arr.dtype}")
+        if arr.size == 0 and arr.dtype.kind != "b":
+            arr = arr.astype(dtypes.get_default_dtype().np)
+    return arr
+
+
+def tensor(data: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+           pin_memory: bool = False) -> Tensor:
+    """A new tensor that copies `data` (a number, nested sequence, array or tensor)."""
+    d = dtypes.to_dtype(dtype) if dtype is not None else None
+    if isinstance(data, Tensor):
+        arr = data._data.copy()
+        if device is None:
+            device = data.device
+    elif backend.is_array(data) and not isinstance(data, numpy.ndarray):  # a cupy array
+        arr = data.copy()
+        if device is None:
+            device = backend.device_of(data)
+    else:
+        arr = numpy.array(_infer_array(data, d), copy=True)
+    if d is not None and arr.dtype != d.np:
+        arr = arr.astype(d.np)
+    return _finish(arr, device, requires_grad)
+
+
+def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
+    """Like tensor(), but shares memory with `data` when dtype and device already match."""
+    d = dtypes.to_dtype(dtype) if dtype is not None else None
+    if isinstance(data, Tensor):
+        out = data
+        if device is not None or d is not None:
+            out = out.to(device=device, dtype=d)
+        return out
+    if backend.is_array(data):
+        dtypes.to_dtype(data.dtype)
+        arr = data if d is None else data.astype(d.np, copy=False)
+        return _finish(arr, device, False)
+    arr = _infer_array(data, d)
+    if d is not None:
+        arr = arr.astype(d.np, copy=False)
+    return _finish(arr, device, False)
+
+
+def asarray(obj: Any, *, dtype: Any = None, device: Any = None, copy: bool | None = None,
+            requires_grad: bool = False) -> Tensor:
+    if copy:
+        return tensor(obj, dtype=dtype, device=device, requires_grad=requires_grad)
+    out = as_tensor(obj, dtype=dtype, device=device)
+    if requires_grad:
+        out.requires_grad_(True)
+    return out
+
+
+def from_numpy(ndarray: numpy.ndarray) -> Tensor:
+    """A tensor that shares memory with a numpy array (changes show through both ways)."""
+    if not isinstance(ndarray, numpy.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
+    try:
+        dtypes.to_dtype(ndarray.dtype)
+    except TypeError:
+        raise TypeError(
+            f"can't convert np.ndarray of type {ndarray.dtype}. The only supported types are: "
+            "float64, float32, float16, int64, int32, int16, int8, uint8, and bool."
+        ) from None
+    return Tensor._make(ndarray)
+
+
+def from_dlpack(ext_tensor: Any) -> Tensor:
+    """Import any DLPack producer (torch, cupy, numpy, jax...) without copying."""
+    if isinstance(ext_tensor, Tensor):
+        return ext_tensor
+    return Tensor._make(backend.as_array(backend.from_dlpack(ext_tensor)))
+
+
+def _factory_dtype(dtype: Any, default: dtypes.dtype | None = None) -> dtypes.dtype:
+    if dtype is not None:
+        return dtypes.to_dtype(dtype)
+    return default or dtypes.get_default_dtype()
+
+
+def _filled(size: tuple, fill: Any, dtype: Any, device: Any, requires_grad: bool,
+            default: dtypes.dtype | None = None) -> Tensor:
+    shape = as_shape(size)
+    if any(s < 0 for s in shape):
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(shape)}: "
+                           f"{list(shape)}")
+    d = _factory_dtype(dtype, default)
+    xp = backend.module_for(backend.as_device(device))
+    if fill is None:
+        data = xp.empty(shape, dtype=d.np)
+    else:
+        data = xp.full(shape, fill, dtype=d.np)
+    t = Tensor._make(data)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+          out: Tensor | None = None, layout: Any = None) -> Tensor:
+    return _filled(size, 0, dtype, device, requires_grad)
+
+
+def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+         out: Tensor | None = None, layout: Any = None) -> Tensor:
+    return _filled(size, 1, dtype, device, requires_grad)
+
+
+def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+          out: Tensor | None = None, layout: Any = None, pin_memory: bool = False,
+          memory_format: Any = None) -> Tensor:
+    return _filled(size, None, dtype, device, requires_grad)
+
+
+def full(size: Sequence[int], fill_value: Any, *, dtype: Any = None, device: Any = None,
+         requires_grad: bool = False, out: Tensor | None = None, layout: Any = None) -> Tensor:
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    default = dtypes.python_scalar_dtype(fill_value)
+    return _filled((size,) if isinstance(size, int) else size, fill_value, dtype, device,
+                   requires_grad, default)
+
+
+def scalar_tensor(s: Any, *, dtype: Any = None, device: Any = None,
+                  requires_grad: bool = False) -> Tensor:
+    return full((), float(s) if dtype is None else s, dtype=dtype, device=device,
+                requires_grad=requires_grad)
+
+
+def _like(input: Tensor, dtype: Any, device: Any) -> tuple:
+    return (dtype if dtype is not None else input.dtype,
+            device if device is not None else input.device)
+
+
+def zeros_like(input: Tensor, *, dtype: Any = None, device: Any = None,
+               requires_grad: bool = False, memory_format: Any = None) -> Tensor:
+    d, dev = _like(input, dtype, device)
+    return zeros(input.shape, dtype=d, device=dev, requires_grad=requires_grad)
+
+
+def ones_like(input: Tensor, *, dtype: Any = None, device: Any = None,
+              requires_grad: bool = False, memory_format: Any = None) -> Tensor:
+    d, dev = _like(input, dtype, device)
+    return ones(input.shape, dtype=d, device=dev, requires_grad=requires_grad)
+
+
+def empty_like(input: Tensor, *, dtype: Any = None, device: Any = None,
+               requires_grad: bool = False, memory_format: Any = None) -> Tensor:
+    d, dev = _like(input, dtype, device)
+    return empty(input.shape, dtype=d, device=dev, requires_grad=requires_grad)
+
+
+def full_like(input: Tensor, fill_value: Any, *, dtype: Any = None, device: Any = None,
+              requires_grad: bool = False, memory_format: Any = None) -> Tensor:
+    d, dev = _like(input, dtype, device)
+    return full(input.shape, fill_value, dtype=d, device=dev, requires_grad=requires_grad)
+
+
+def arange(start: Any = 0, end: Any = None, step: Any = 1, *, dtype: Any = None,
+           device: Any = None, requires_grad: bool = False, out: Tensor | None = None) -> Tensor:
+    """Values from start (inclusive) to end (exclusive) in steps of step."""
+    if end is None:
+        start, end = 0, start
+    values = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    start, end, step = values
+    if step == 0:
+        raise RuntimeError("arange: step must be nonzero")
+    if (end - start) * step < 0 and end != start:
+        raise RuntimeError(f"arange: upper bound and larger bound inconsistent with step sign "
+                           f"(start={start}, end={end}, step={step})")
+    any_float = any(isinstance(v, float) for v in values)
+    d = _factory_dtype(dtype, dtypes.get_default_dtype() if any_float else dtypes.int64)
+    xp = backend.module_for(backend.as_device(device))
+    n = max(math.ceil((end - start) / step), 0)
+    if d.is_floating_point or any_float:
+        data = (start + xp.arange(n, dtype="float64") * step).astype(d.np)
+    else:
+        data = xp.arange(start, start + n * step, step, dtype=d.np)[:n]
+    t = Tensor._make(data)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def range_(start: Any = 0, end: Any = None, step: Any = 1, *, dtype: Any = None,
+          device: Any = None, requires_grad: bool = False) -> Tensor:
+    """Deprecated torch.range: like arange but includes `end`, float by default."""
+    if end is None:
+        start, end = 0, start
+    n = int(math.floor((end - start) / step)) + 1
+    d = _factory_dtype(dtype)
+    xp = backend.module_for(backend.as_device(device))
+    data = (start + xp.arange(n, dtype="float64") * step).astype(d.np)
+    return _finish(data, None, requires_grad)
+
+
+def linspace(start: Any, end: Any, steps: int, *, dtype: Any = None, device: Any = None,
+             requires_grad: bool = False) -> Tensor:
+    if steps < 0:
+        raise RuntimeError("linspace: number of steps must be non-negative")
+    start = start.item() if isinstance(start, Tensor) else start
+    end = end.item() if isinstance(end, Tensor) else end
+    d = _factory_dtype(dtype)
+    xp = backend.module_for(backend.as_device(device))
+    data = xp.linspace(start, end, steps, dtype="float64")
+    if not d.is_floating_point:
+        data = xp.trunc(data)
+    t = Tensor._make(data.astype(d.np))
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def logspace(start: Any, end: Any, steps: int, base: float = 10.0, *, dtype: Any = None,
+             device: Any = None, requires_grad: bool = False) -> Tensor:
+    exps = linspace(start, end, steps, dtype=dtypes.float64, device=device)
+    d = _factory_dtype(dtype)
+    t = Tensor._make((base ** exps._data).astype(d.np))
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def eye(n: int, m: int | None = None, *, dtype: Any = None, device: Any = None,
+        requires_grad: bool = False) -> Tensor:
+    d = _factory_dtype(dtype)
+    xp = backend.module_for(backend.as_device(device))
+    t = Tensor._make(xp.eye(n, n if m is None else m, dtype=d.np))
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def tril_indices(row: int, col: int, offset: int = 0, *, dtype: Any = None,
+                 device: Any = None) -> Tensor:
+    xp = backend.module_for(backend.as_device(device))
+    rows, cols = xp.tril_indices(row, offset, col)
+    return Tensor._make(xp.stack([rows, cols]).astype(_factory_dtype(dtype, dtypes.int64).np))
+
+
+def triu_indices(row: int, col: int, offset: int = 0, *, dtype: Any = None,
+                 device: Any = None) -> Tensor:
+    xp = backend.module_for(backend.as_device(device))
+    rows, cols = xp.triu_indices(row, offset, col)
+    return Tensor._make(xp.stack([rows, cols]).astype(_factory_dtype(dtype, dtypes.int64).np))
+
+
+def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple:
+    """Coordinate grids; 'ij' (torch's default) or 'xy' indexing."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    indexing = indexing or "ij"
+    if indexing not in ("ij", "xy"):
+        raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
+    tensors = [t.reshape(-1) for t in tensors]
+    swap = indexing == "xy" and len(tensors) >= 2
+    if swap:
+        tensors[0], tensors[1] = tensors[1], tensors[0]
+    shape = tuple(t.shape[0] for t in tensors)
+    n = len(tensors)
+    grids = []
+    for i, t in enumerate(tensors):
+        view_shape = [1] * n
+        view_shape[i] = -1
+        grids.append(t.reshape(view_shape).expand(shape))
+    if swap:
+        grids[0], grids[1] = grids[1], grids[0]
+        grids = [g.transpose(0, 1) for g in grids]
+    return tuple(grids)
+
+
+def diag(input: Tensor, diagonal: int = 0) -> Tensor:
+    """1-D input: a matrix with it on a diagonal; 2-D input: that diagonal as a vector."""
+    xp = backend.module_of(input._data)
+    k = diagonal
+    if input._data.ndim == 1:
+        n = input._data.shape[0] + abs(k)
+        rows = xp.arange(input._data.shape[0]) + max(-k, 0)
+        cols = xp.arange(input._data.shape[0]) + max(k, 0)
+        out = zeros(n, n, dtype=input.dtype, device=input.device)
+        from .ops.indexing import _index_put_key  # noqa: PLC0415
+
+        return _index_put_key(out, (rows, cols), input, False)
+    if input._data.ndim == 2:
+        return diagonal_(input, k, 0, 1)
+    raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input._data.ndim}D")
+
+
+def diagonal_(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+    """The diagonal over dims dim1, dim2 (appended as the last dim), differentiable."""
+    moved = input.movedim((dim1, dim2), (-2, -1))
+    r, c = moved._data.shape[-2:]
+    xp = backend.module_of(input._data)
+    n = max(min(r - max(-offset, 0), c - max(offset, 0)), 0)
+    rows = xp.arange(n) + max(-offset, 0)
+    cols = xp.arange(n) + max(offset, 0)
+    from .ops.indexing import GetItem  # noqa: PLC0415
+
+    key = (Ellipsis, rows, cols)
+    return GetItem.apply(moved, key, True)
+
+
+def tensor_from_legacy_args(args: tuple, dtype: Any, device: Any) -> Any:
+    """Data for the legacy `Tensor(...)` constructor: sizes or data, float by default."""
+    d = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+    xp = backend.module_for(backend.as_device(device))
+    if not args:
+        return xp.empty((0,), dtype=d.np)
+    if len(args) == 1 and not isinstance(args[0], int):
+        arg = args[0]
+        if isinstance(arg, tuple) and all(isinstance(a, int) for a in arg) and \
+                type(arg).__name__ == "Size":
+            return xp.empty(arg, dtype=d.np)
+        arr = _infer_array(arg, d).astype(d.np)
+        return backend.to_device(arr, backend.as_device(device)) if device is not None else arr
+    return xp.empty(as_shape(args), dtype=d.np)

@@ -1,0 +1,215 @@
+"""Ember's dtypes and PyTorch's type-promotion rules.
+
+Tensors store backend arrays; a `dtype` object names the element type the way torch does
+(`ember.float32`) and knows its numpy equivalent. Promotion follows torch, not numpy:
+a dimensioned tensor wins over a zero-dim tensor, which wins over a Python scalar, unless the
+lower-priority operand is of a higher category (bool < integer < floating).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import numpy
+
+from . import backend
+
+
+class dtype:
+    """An element type: `ember.float32`, `ember.int64`, `ember.bool`..."""
+
+    __slots__ = ("name", "np", "is_floating_point", "is_signed", "itemsize", "category")
+
+    def __init__(self, name: str, np_dtype: Any, category: int) -> None:
+        self.name = name
+        self.np = numpy.dtype(np_dtype)
+        self.category = category  # 0 bool, 1 integer, 2 floating
+        self.is_floating_point = category == 2
+        self.is_signed = category == 2 or self.np.kind == "i"
+        self.itemsize = self.np.itemsize
+
+    @property
+    def is_complex(self) -> bool:
+        return False
+
+    def to_real(self) -> dtype:
+        return self
+
+    def __repr__(self) -> str:
+        return f"ember.{self.name}"
+
+    def __reduce__(self) -> str:
+        return self.name  # pickles as the module-level constant
+
+
+bool_ = dtype("bool", numpy.bool_, 0)
+uint8 = dtype("uint8", numpy.uint8, 1)
+int8 = dtype("int8", numpy.int8, 1)
+int16 = dtype("int16", numpy.int16, 1)
+int32 = dtype("int32", numpy.int32, 1)
+int64 = dtype("int64", numpy.int64, 1)
+float16 = dtype("float16", numpy.float16, 2)
+float32 = dtype("float32", numpy.float32, 2)
+float64 = dtype("float64", numpy.float64, 2)
+
+ALL = (bool_, uint8, int8, int16, int32, int64, float16, float32, float64)
+FROM_NUMPY = {d.np: d for d in ALL}
+
+_default_float = float32
+
+
+def get_default_dtype() -> dtype:
+    return _default_float
+
+
+def set_default_dtype(d: dtype) -> None:
+    """Set the dtype that Python floats and float-creating factories produce (float32 by default)."""
+    global _default_float
+    d = to_dtype(d)
+    if not d.is_floating_point:
+        raise TypeError(f"only floating-point types are supported as the default type, got {d}")
+    _default_float = d
+    _promote_cached.cache_clear()
+
+
+def to_dtype(value: Any) -> dtype:
+    """Accept an ember dtype, a numpy dtype or type, a Python type, or a name."""
+    if isinstance(value, dtype):
+        return value
+    if value is float:
+        return _default_float
+    if value is int:
+        return int64
+    if value is bool:
+        return bool_
+    try:
+        np_dtype = numpy.dtype(value)
+    except TypeError:
+        raise TypeError(f"cannot interpret {value!r} as an ember dtype") from None
+    found = FROM_NUMPY.get(np_dtype)
+    if found is None:
+        raise TypeError(f"ember does not support the dtype {np_dtype} (supported: "
+                        f"{', '.join(d.name for d in ALL)})")
+    return found
+
+
+def of_array(array: Any) -> dtype:
+    found = FROM_NUMPY.get(array.dtype)
+    if found is None:
+        raise TypeError(f"ember does not support arrays of dtype {array.dtype}")
+    return found
+
+
+# ---------------------------------------------------------------------------------------------
+# Type promotion
+# ---------------------------------------------------------------------------------------------
+
+# priority of an operand: 2 = tensor with dimensions, 1 = zero-dim tensor, 0 = Python scalar
+DIMENSIONED, ZERO_DIM, SCALAR = 2, 1, 0
+
+
+def category_of_scalar(value: Any) -> int:
+    if isinstance(value, bool):
+        return 0
+    if isinstance(value, int):
+        return 1
+    return 2
+
+
+def promote_types(a: dtype, b: dtype) -> dtype:
+    """The smallest dtype both `a` and `b` convert to (torch.promote_types)."""
+    if a is b:
+        return a
+    if a.category != b.category:
+        return a if a.category > b.category else b
+    if a.category == 0:
+        return a
+    if {a, b} == {uint8, int8}:
+        return int16
+    return to_dtype(numpy.promote_types(a.np, b.np))
+
+
+@lru_cache(maxsize=None)
+def _promote_cached(a: dtype | int, pa: int, b: dtype | int, pb: int) -> dtype:
+    # Python scalars are passed as their category (0 bool, 1 int, 2 float).
+    operands = [(pa, a), (pb, b)]
+    top = max(pa, pb)
+    result = None
+    for prio, d in operands:
+        if prio == top:
+            result = d if result is None else promote_types(result, d)
+    if not isinstance(result, dtype):  # two Python scalars
+        result = {0: bool_, 1: int64, 2: _default_float}[result]
+    for prio, d in operands:
+        if prio == top:
+            continue
+        cat = d.category if isinstance(d, dtype) else d
+        if cat > result.category:
+            if isinstance(d, dtype):  # a zero-dim tensor of a higher category keeps its dtype
+                result = d
+            else:
+                result = {1: int64, 2: _default_float}[cat]
+    return result
+
+
+def result_type(a: Any, b: Any) -> dtype:
+    """torch.result_type for two operands (tensors or Python scalars)."""
+    return _promote_cached(*_operand_key(a), *_operand_key(b))
+
+
+def _operand_key(x: Any) -> tuple[Any, int]:
+    data = getattr(x, "_data", None)
+    if data is not None:
+        return of_array(data), (DIMENSIONED if data.ndim else ZERO_DIM)
+    if backend.is_array(x):
+        return of_array(x), (DIMENSIONED if x.ndim else ZERO_DIM)
+    if isinstance(x, numpy.generic):  # torch treats numpy scalars like Python numbers
+        return to_dtype(x.dtype).category, SCALAR
+    if isinstance(x, (bool, int, float)):
+        return category_of_scalar(x), SCALAR
+    raise TypeError(f"unsupported operand of type {type(x).__name__}")
+
+
+def python_scalar_dtype(value: Any) -> dtype:
+    return {0: bool_, 1: int64, 2: _default_float}[category_of_scalar(value)]
+
+
+def finfo_eps(d: dtype) -> float:
+    return float(numpy.finfo(d.np).eps)
+
+
+class finfo:
+    """Machine limits for floating types (torch.finfo)."""
+
+    def __init__(self, type: dtype | None = None) -> None:
+        d = to_dtype(type) if type is not None else _default_float
+        if not d.is_floating_point:
+            raise TypeError(f"finfo: expected a floating point dtype, got {d}")
+        info = numpy.finfo(d.np)
+        self.dtype = d.name
+        self.bits = info.bits
+        self.eps = float(info.eps)
+        self.max = float(info.max)
+        self.min = float(info.min)
+        self.tiny = self.smallest_normal = float(info.tiny)
+        self.resolution = float(info.resolution)
+
+    def __repr__(self) -> str:
+        return (f"finfo(resolution={self.resolution}, min={self.min}, max={self.max}, "
+                f"eps={self.eps}, smallest_normal={self.tiny}, tiny={self.tiny}, dtype={self.dtype})")
+
+
+class iinfo:
+    """Machine limits for integer types (torch.iinfo)."""
+
+    def __init__(self, type: dtype) -> None:
+        d = to_dtype(type)
+        if d.category != 1:
+            raise TypeError(f"iinfo: expected an integer dtype, got {d}")
+        info = numpy.iinfo(d.np)
+        self.dtype = d.name
+        self.bits, self.min, self.max = info.bits, int(info.min), int(info.max)
+
+    def __repr__(self) -> str:
+        return f"iinfo(min={self.min}, max={self.max}, dtype={self.dtype})"

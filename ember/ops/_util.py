@@ -1,0 +1,133 @@
+"""Helpers shared by all op families: broadcast reduction, dim handling, operand conversion."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from .. import backend, dtypes
+from ..tensor import Tensor
+
+
+def sum_to_shape(grad: Any, shape: tuple) -> Any:
+    """Sum a broadcast gradient back to the shape of the input it flows to.
+
+    This is the one place where broadcasting is undone: the chain rule for y = f(broadcast(x))
+    adds up the gradient over every position x was copied to. Leading dims that broadcasting
+    added are summed away; dims of size 1 that were stretched are summed with keepdims.
+    """
+    gshape = grad.shape
+    if tuple(gshape) == tuple(shape):
+        return grad
+    lead = len(gshape) - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1
+    )
+    from ..autograd.node import array_namespace  # noqa: PLC0415 (node imports tensor)
+
+    xp = array_namespace(grad)
+    if axes:
+        grad = xp.sum(grad, axis=axes, keepdims=True)
+    return xp.reshape(grad, shape)
+
+
+def shape_str(shape: Iterable[int]) -> str:
+    """(32, 784) -> '32x784', as torch prints shapes in messages."""
+    dims = tuple(shape)
+    return "x".join(str(d) for d in dims) if dims else "scalar"
+
+
+def broadcast_error(op: str, *shapes: tuple) -> RuntimeError:
+    """torch's message for shapes that do not broadcast, naming the op and every shape."""
+    ndim = max(len(s) for s in shapes)
+    padded = [(1,) * (ndim - len(s)) + tuple(s) for s in shapes]
+    names = "abcdefgh"
+    for dim in range(ndim - 1, -1, -1):
+        sizes = {p[dim] for p in padded} - {1}
+        if len(sizes) > 1:
+            (i, si), (j, sj) = [(k, p[dim]) for k, p in enumerate(padded) if p[dim] != 1][:2]
+            shown = " and ".join(f"({shape_str(s)})" for s in shapes)
+            return RuntimeError(
+                f"{op}: shapes {shown} cannot be broadcast: the size of tensor {names[i]} "
+                f"({si}) must match the size of tensor {names[j]} ({sj}) at non-singleton "
+                f"dimension {dim}"
+            )
+    shown = " and ".join(f"({shape_str(s)})" for s in shapes)
+    return RuntimeError(f"{op}: shapes {shown} cannot be broadcast together")
+
+
+def broadcast_shapes(*shapes: Any) -> tuple:
+    """torch.broadcast_shapes: the shape that all `shapes` broadcast to."""
+    shapes = [tuple(s) if not isinstance(s, int) else (s,) for s in shapes]
+    ndim = max((len(s) for s in shapes), default=0)
+    out = []
+    for dim in range(-ndim, 0):
+        size = 1
+        for s in shapes:
+            if len(s) >= -dim:
+                n = s[dim]
+                if n != 1:
+                    if size != 1 and n != size:
+                        raise broadcast_error("broadcast_shapes", *shapes)
+                    size = n
+        out.append(size)
+    return tuple(out)
+
+
+def wrap_dim(dim: int, ndim: int, op: str = "") -> int:
+    """Turn a possibly negative dim into an index, with torch's error when it is out of range."""
+    n = max(ndim, 1)
+    if not isinstance(dim, int):
+        dim = int(dim)
+    if not -n <= dim < n:
+        where = f"{op}: " if op else ""
+        raise IndexError(
+            f"{where}Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+            f"but got {dim})"
+        )
+    return dim % n if ndim else 0
+
+
+def wrap_dims(dims: Any, ndim: int, op: str = "") -> tuple:
+    """Normalise `dim` arguments that may be None, an int, or a sequence of ints."""
+    if dims is None:
+        return tuple(range(ndim))
+    if isinstance(dims, int) or (hasattr(dims, "__index__") and not isinstance(dims, (tuple, list))):
+        return (wrap_dim(int(dims), ndim, op),)
+    out = tuple(wrap_dim(d, ndim, op) for d in dims)
+    if len(set(out)) != len(out):
+        raise RuntimeError(f"{op}: dim {tuple(dims)} appears multiple times in the list of dims")
+    return out
+
+
+def as_shape(args: tuple) -> tuple:
+    """Accept sizes given as varargs `(2, 3)` or as one sequence `((2, 3),)`."""
+    if len(args) == 1 and not isinstance(args[0], int) and hasattr(args[0], "__iter__"):
+        args = tuple(args[0])
+    try:
+        return tuple(int(a) for a in args)
+    except TypeError:
+        raise TypeError(f"sizes must be ints, got {args!r}") from None
+
+
+def to_tensor(value: Any, like: Tensor | None = None) -> Tensor:
+    """Turn lists, arrays and scalars into tensors on `like`'s device."""
+    if isinstance(value, Tensor):
+        return value
+    from ..creation import tensor  # noqa: PLC0415 (creation imports ops)
+
+    device = like.device if like is not None else None
+    return tensor(value, device=device)
+
+
+def astype(x: Any, np_dtype: Any) -> Any:
+    """Cast an array or a Tensor (the latter differentiably)."""
+    if isinstance(x, Tensor):
+        return x.to(dtypes.to_dtype(np_dtype))
+    return x.astype(np_dtype, copy=False)
+
+
+def is_scalar(x: Any) -> bool:
+    return isinstance(x, (bool, int, float)) or (
+        not backend.is_array(x) and hasattr(x, "dtype") and getattr(x, "ndim", 1) == 0
+        and not isinstance(x, Tensor)
+    )

@@ -1,0 +1,479 @@
+"""Binary arithmetic: add, sub, mul, div, pow, maximum, minimum, atan2, remainder, fmod.
+
+Every op here broadcasts its operands and follows torch's type promotion; `BinaryOp` does both
+once, and sums each gradient back to its input's shape with the shared `sum_to_shape`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import backend, dtypes
+from ..autograd.grad_mode import state as grad_state
+from ..autograd.node import Op, anomaly_state, array_namespace
+from ..tensor import Tensor
+from ._util import broadcast_error, sum_to_shape
+
+_new = object.__new__
+_ndarray = backend.ndarray
+_NUMBER = (bool, int, float)
+
+
+def _cast_for_scalar(x: Any, scalar: Any) -> Any:
+    """Cast array `x` so that numpy's scalar rules give torch's result dtype."""
+    kind = x.dtype.kind
+    if kind == "f":
+        return x
+    cat = dtypes.category_of_scalar(scalar)
+    if kind == "b":
+        if cat == 0:
+            return x
+        target = dtypes.int64 if cat == 1 else dtypes.get_default_dtype()
+        return x.astype(target.np)
+    if cat == 2:
+        return x.astype(dtypes.get_default_dtype().np)
+    return x
+
+
+class BinaryOp(Op):
+    """An elementwise op of two operands (tensors or Python numbers) with broadcasting."""
+
+    in_shapes: Any = None  # (shape_a, shape_b), set only when the two shapes differ
+    in_dtypes: Any = None  # set only when the op computed in a promoted dtype
+
+    @classmethod
+    def apply(cls, a: Any, b: Any) -> Tensor:
+        ta = isinstance(a, Tensor)
+        tb = isinstance(b, Tensor)
+        if not ta and not isinstance(a, _NUMBER):
+            a, ta = _operand(a, b), True
+        if not tb and not isinstance(b, _NUMBER):
+            b, tb = _operand(b, a), True
+        x = a._data if ta else a
+        y = b._data if tb else b
+        promoted = False
+        if ta and tb:
+            if x.dtype is not y.dtype:
+                target = dtypes.result_type(a, b).np
+                x, y = x.astype(target, copy=False), y.astype(target, copy=False)
+                promoted = True
+        elif ta:
+            x = _cast_for_scalar(x, y)
+        else:
+            y = _cast_for_scalar(y, x)
+        node = _new(cls)
+        try:
+            out = node.forward(x, y)
+        except ValueError as exc:
+            raise _forward_error(cls, x, y, exc) from None
+        if out.__class__ is not _ndarray:
+            out = backend.as_array(out)
+        result = Tensor._make(out)
+        ga = ta and a._requires_grad
+        gb = tb and b._requires_grad
+        if (ga or gb) and grad_state.enabled and out.dtype.kind == "f":
+            # inline version of autograd.node.record for two operands (the hottest path)
+            if ga:
+                fn = a.grad_fn
+                ea = (a, 0) if fn is None else (fn, a._output_nr)
+            else:
+                ea = None
+            if gb:
+                fn = b.grad_fn
+                eb = (b, 0) if fn is None else (fn, b._output_nr)
+            else:
+                eb = None
+            node.next_edges = (ea, eb)
+            if ta and tb:
+                sx, sy = x.shape, y.shape
+                if sx != sy:
+                    node.in_shapes = (sx, sy)
+            if promoted:
+                node.in_dtypes = (a._data.dtype, b._data.dtype)
+            result.grad_fn = node
+            result._requires_grad = True
+            saved = node.saved
+            if saved:
+                refs = []
+                for v in saved:  # inline link_saved: which tensor, at which version
+                    if v is x and ta:
+                        vc = a._vc
+                        refs.append((a, vc[0] if vc is not None else 0))
+                    elif v is y and tb:
+                        vc = b._vc
+                        refs.append((b, vc[0] if vc is not None else 0))
+                    elif v is out:
+                        result._vc = [0]
+                        refs.append((result._vc, 0))
+                    else:
+                        refs.append(None)
+                node._saved_refs = tuple(refs)
+            if anomaly_state.enabled:
+                anomaly_state.on_forward(node, result, [x, y])
+        return result
+
+    def run_backward(self, grads: tuple) -> tuple:
+        ga, gb = self.backward(grads[0])
+        if self.in_shapes is None and self.in_dtypes is None:
+            return ga, gb
+        sa, sb = self.in_shapes or (None, None)
+        da, db = self.in_dtypes or (None, None)
+        if ga is not None:
+            ga = _reduce(ga, sa, da)
+        if gb is not None:
+            gb = _reduce(gb, sb, db)
+        return ga, gb
+
+
+def _reduce(g: Any, shape: Any, dtype: Any) -> Any:
+    if shape is not None and g.shape != shape:
+        g = sum_to_shape(g, shape)
+    if dtype is not None and g.dtype != dtype:
+        from ._util import astype  # noqa: PLC0415
+
+        g = astype(g, dtype)
+    return g
+
+
+def _operand(value: Any, other: Any) -> Tensor:
+    from ._util import to_tensor  # noqa: PLC0415
+
+    try:
+        return to_tensor(value, other if isinstance(other, Tensor) else None)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"unsupported operand type: {type(value).__name__} (expected a Tensor or a number)"
+        ) from None
+
+
+def _forward_error(cls: type, x: Any, y: Any, exc: Exception) -> Exception:
+    sx, sy = getattr(x, "shape", ()), getattr(y, "shape", ())
+    if "broadcast" in str(exc):
+        return broadcast_error(cls.__name__.lower(), sx, sy)
+    return RuntimeError(f"{cls.__name__.lower()}: {exc}")
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+class Add(BinaryOp):
+    def forward(self, a: Any, b: Any) -> Any:
+        return a + b
+
+    def backward(self, grad: Any) -> tuple:
+        return grad, grad
+
+
+class Sub(BinaryOp):
+    def forward(self, a: Any, b: Any) -> Any:
+        return a - b
+
+    def backward(self, grad: Any) -> tuple:
+        return grad, -grad
+
+
+class Mul(BinaryOp):
+    def forward(self, a: Any, b: Any) -> Any:
+        self.save_for_backward(a, b)
+        return a * b
+
+    def backward(self, grad: Any) -> tuple:
+        a, b = self.saved_tensors
+        need_a, need_b = self.next_edges
+        return (grad * b if need_a else None), (grad * a if need_b else None)
+
+
+class Div(BinaryOp):
+    def forward(self, a: Any, b: Any) -> Any:
+        self.save_for_backward(a, b)
+        return a / b
+
+    def backward(self, grad: Any) -> tuple:
+        # d(a/b)/da = 1/b ; d(a/b)/db = -a/b^2
+        a, b = self.saved_tensors
+        need_a, need_b = self.next_edges
+        ga = grad / b if need_a else None
+        gb = -grad * a / (b * b) if need_b else None
+        return ga, gb
+
+
+class Pow(BinaryOp):
+    def forward(self, a: Any, b: Any) -> Any:
+        try:
+            out = a**b
+        except ValueError as exc:  # numpy: integers to negative integer powers
+            raise RuntimeError("pow: Integers to negative integer powers are not allowed.") from exc
+        self.save_for_backward(a, b, out)
+        return out
+
+    def backward(self, grad: Any) -> tuple:
+        # d(a^b)/da = b * a^(b-1) ; d(a^b)/db = a^b * log(a)
+        a, b, out = self.saved_tensors
+        need_a, need_b = self.next_edges
+        xp = array_namespace(grad)
+        ga = gb = None
+        if need_a:
+            if isinstance(b, (int, float)):
+                ga = grad * 0.0 if b == 0 else grad * b * a ** (b - 1)
+            else:
+                ga = xp.where(b == 0, 0.0, grad * b * a ** (b - 1))
+        if need_b:
+            if isinstance(a, (int, float)):
+                gb = grad * out * _log_scalar(a) if a != 0 else grad * 0.0
+            else:
+                # torch: where a == 0 and b >= 0 the derivative is taken as 0
+                safe = xp.where((a == 0) & (b >= 0), 1.0, a)
+                gb = grad * out * xp.log(safe)
+        return ga, gb
+
+
+def _log_scalar(a: float) -> float:
+    import math  # noqa: PLC0415
+
+    return math.log(a) if a > 0 else float("nan")
+
+
+class Maximum(BinaryOp):
+    def forward(self, a: Any, b: Any) -> Any:
+        self.save_for_backward(a, b)
+        return _xp(a, b).maximum(a, b)
+
+    def backward(self, grad: Any) -> tuple:
+        # the larger input gets the gradient; a tie splits it in half (as torch does)
+        a, b = self.saved_tensors
+        xp = array_namespace(grad)
+        half = grad * 0.5
+        ga = xp.where(a > b, grad, xp.where(a == b, half, 0.0))
+        gb = xp.where(b > a, grad, xp.where(a == b, half, 0.0))
+        return ga, gb
+
+
+class Minimum(BinaryOp):
+    def forward(self, a: Any, b: Any) -> Any:
+        self.save_for_backward(a, b)
+        return _xp(a, b).minimum(a, b)
+
+    def backward(self, grad: Any) -> tuple:
+        a, b = self.saved_tensors
+        xp = array_namespace(grad)
+        half = grad * 0.5
+        ga = xp.where(a < b, grad, xp.where(a == b, half, 0.0))
+        gb = xp.where(b < a, grad, xp.where(a == b, half, 0.0))
+        return ga, gb
+
+
+class Fmax(Maximum):
+    """Like maximum, but a NaN loses to a number."""
+
+    def forward(self, a: Any, b: Any) -> Any:
+        self.save_for_backward(a, b)
+        return _xp(a, b).fmax(a, b)
+
+
+class Fmin(Minimum):
+    def forward(self, a: Any, b: Any) -> Any:
+        self.save_for_backward(a, b)
+        return _xp(a, b).fmin(a, b)
+
+
+class Atan2(BinaryOp):
+    def forward(self, a: Any, b: Any) -> Any:
+        self.save_for_backward(a, b)
+        return _xp(a, b).arctan2(a, b)
+
+    def backward(self, grad: Any) -> tuple:
+        # atan2(y, x): d/dy = x / (x^2 + y^2), d/dx = -y / (x^2 + y^2)
+        a, b = self.saved_tensors
+        denom = a * a + b * b
+        return grad * b / denom, -grad * a / denom
+
+
+class Remainder(BinaryOp):
+    """Python-style remainder: the result has the sign of the divisor."""
+
+    def forward(self, a: Any, b: Any) -> Any:
+        self.save_for_backward(a, b)
+        return _xp(a, b).remainder(a, b)
+
+    def backward(self, grad: Any) -> tuple:
+        # a - floor(a/b) * b
+        a, b = self.saved_tensors
+        xp = array_namespace(grad)
+        return grad, (-grad * xp.floor(a / b) if self.next_edges[1] else None)
+
+
+class Fmod(BinaryOp):
+    """C-style remainder: the result has the sign of the dividend."""
+
+    def forward(self, a: Any, b: Any) -> Any:
+        self.save_for_backward(a, b)
+        return _xp(a, b).fmod(a, b)
+
+    def backward(self, grad: Any) -> tuple:
+        a, b = self.saved_tensors
+        xp = array_namespace(grad)
+        return grad, (-grad * xp.trunc(a / b) if self.next_edges[1] else None)
+
+
+def _xp(a: Any, b: Any) -> Any:
+    return backend.module_of(a if not isinstance(a, (int, float)) else b)
+
+
+# ---------------------------------------------------------------------------------------------
+# Public functions (torch.add, torch.mul, ...)
+# ---------------------------------------------------------------------------------------------
+
+
+def add(input: Any, other: Any, *, alpha: Any = 1, out: Tensor | None = None) -> Tensor:
+    """input + alpha * other"""
+    if alpha != 1:
+        other = mul(other, alpha)
+    return _maybe_out(Add.apply(input, other), out)
+
+
+def sub(input: Any, other: Any, *, alpha: Any = 1, out: Tensor | None = None) -> Tensor:
+    """input - alpha * other"""
+    _check_not_bool("sub", input, other)
+    if alpha != 1:
+        other = mul(other, alpha)
+    return _maybe_out(Sub.apply(input, other), out)
+
+
+subtract = sub
+
+
+def rsub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
+    """other - alpha * input"""
+    return sub(other, input, alpha=alpha)
+
+
+def mul(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
+    return _maybe_out(Mul.apply(input, other), out)
+
+
+multiply = mul
+
+
+def div(input: Any, other: Any, *, rounding_mode: str | None = None,
+        out: Tensor | None = None) -> Tensor:
+    """True division, or rounded with rounding_mode='trunc' or 'floor'."""
+    if rounding_mode is None:
+        if not _is_float(input) and not _is_float(other):
+            input = _to_default_float(input)
+        return _maybe_out(Div.apply(input, other), out)
+    if rounding_mode not in ("trunc", "floor"):
+        raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' "
+                         f"but found '{rounding_mode}'")
+    if not _is_float(input) and not _is_float(other):
+        if rounding_mode == "floor":
+            return _maybe_out(_int_division(input, other, "floor_divide"), out)
+        quotient = Div.apply(_to_default_float(input), other)
+        return _maybe_out(_trunc_to(quotient, dtypes.result_type(input, other)), out)
+    from .unary import floor, trunc  # noqa: PLC0415
+
+    quotient = Div.apply(input, other)
+    return _maybe_out(floor(quotient) if rounding_mode == "floor" else trunc(quotient), out)
+
+
+divide = true_divide = div
+
+
+def floor_divide(input: Any, other: Any) -> Tensor:
+    return div(input, other, rounding_mode="floor")
+
+
+def _int_division(a: Any, b: Any, fn: str) -> Tensor:
+    ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
+    x = a._data if ta else a
+    y = b._data if tb else b
+    xp = backend.module_of(x if ta else y)
+    if (isinstance(y, int) and y == 0) or (tb and bool((y == 0).any())):
+        raise RuntimeError("ZeroDivisionError: integer division by zero")
+    out = getattr(xp, fn)(x, y)
+    target = dtypes.result_type(a, b).np
+    return Tensor._make(backend.as_array(out).astype(target, copy=False))
+
+
+def _trunc_to(t: Tensor, d: dtypes.dtype) -> Tensor:
+    xp = backend.module_of(t._data)
+    return Tensor._make(backend.as_array(xp.trunc(t._data)).astype(d.np))
+
+
+def remainder(input: Any, other: Any) -> Tensor:
+    if not _is_float(input) and not _is_float(other):
+        return _int_division(input, other, "remainder")
+    return Remainder.apply(input, other)
+
+
+def fmod(input: Any, other: Any) -> Tensor:
+    if not _is_float(input) and not _is_float(other):
+        return _int_division(input, other, "fmod")
+    return Fmod.apply(input, other)
+
+
+def pow(input: Any, exponent: Any, *, out: Tensor | None = None) -> Tensor:
+    return _maybe_out(Pow.apply(input, exponent), out)
+
+
+def float_power(input: Any, exponent: Any) -> Tensor:
+    from ..tensor import Tensor as T  # noqa: PLC0415
+
+    a = input.double() if isinstance(input, T) else float(input)
+    b = exponent.double() if isinstance(exponent, T) else exponent
+    return Pow.apply(a, b)
+
+
+def maximum(input: Tensor, other: Tensor) -> Tensor:
+    return Maximum.apply(input, other)
+
+
+def minimum(input: Tensor, other: Tensor) -> Tensor:
+    return Minimum.apply(input, other)
+
+
+def fmax(input: Tensor, other: Tensor) -> Tensor:
+    return Fmax.apply(input, other)
+
+
+def fmin(input: Tensor, other: Tensor) -> Tensor:
+    return Fmin.apply(input, other)
+
+
+def atan2(input: Tensor, other: Tensor) -> Tensor:
+    if not _is_float(input) and not _is_float(other):
+        input = _to_default_float(input)
+    return Atan2.apply(input, other)
+
+
+arctan2 = atan2
+
+
+def _is_float(x: Any) -> bool:
+    if isinstance(x, Tensor):
+        return x._data.dtype.kind == "f"
+    return isinstance(x, float)
+
+
+def _to_default_float(x: Any) -> Any:
+    if isinstance(x, Tensor):
+        return x.to(dtypes.get_default_dtype())
+    return float(x)
+
+
+def _check_not_bool(op: str, a: Any, b: Any) -> None:
+    def is_bool(x: Any) -> bool:
+        return (isinstance(x, Tensor) and x._data.dtype.kind == "b") or isinstance(x, bool)
+
+    if is_bool(a) and is_bool(b):
+        raise RuntimeError(
+            f"Subtraction, the `-` operator, with two bool tensors is not supported. Use the "
+            f"`^` or `logical_xor()` operator instead. ({op})"
+        )
+
+
+def _maybe_out(result: Tensor, out: Tensor | None) -> Tensor:
+    if out is None:
+        return result
+    from .inplace import copy_into_out  # noqa: PLC0415
+
+    return copy_into_out(out, result)

@@ -1,0 +1,150 @@
+"""Comparisons, logical and bitwise ops, and value tests (isnan, isclose...): no gradients."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import backend
+from ..tensor import Tensor
+from ._util import broadcast_error, to_tensor
+
+
+def _operands(a: Any, b: Any) -> tuple:
+    x = a._data if isinstance(a, Tensor) else a
+    y = b._data if isinstance(b, Tensor) else b
+    if not isinstance(a, Tensor) and not isinstance(a, (bool, int, float)):
+        x = to_tensor(a, b if isinstance(b, Tensor) else None)._data
+    if not isinstance(b, Tensor) and not isinstance(b, (bool, int, float)):
+        y = to_tensor(b, a if isinstance(a, Tensor) else None)._data
+    return x, y
+
+
+def _binary(op: str, fn_name: str, a: Any, b: Any) -> Tensor:
+    x, y = _operands(a, b)
+    xp = backend.module_of(x if backend.is_array(x) else y)
+    try:
+        out = getattr(xp, fn_name)(x, y)
+    except ValueError:
+        raise broadcast_error(op, getattr(x, "shape", ()), getattr(y, "shape", ())) from None
+    return Tensor._make(backend.as_array(out))
+
+
+def eq(input: Any, other: Any) -> Tensor:
+    return _binary("eq", "equal", input, other)
+
+
+def ne(input: Any, other: Any) -> Tensor:
+    return _binary("ne", "not_equal", input, other)
+
+
+def lt(input: Any, other: Any) -> Tensor:
+    return _binary("lt", "less", input, other)
+
+
+def le(input: Any, other: Any) -> Tensor:
+    return _binary("le", "less_equal", input, other)
+
+
+def gt(input: Any, other: Any) -> Tensor:
+    return _binary("gt", "greater", input, other)
+
+
+def ge(input: Any, other: Any) -> Tensor:
+    return _binary("ge", "greater_equal", input, other)
+
+
+greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+
+
+def logical_and(input: Any, other: Any) -> Tensor:
+    return _binary("logical_and", "logical_and", input, other)
+
+
+def logical_or(input: Any, other: Any) -> Tensor:
+    return _binary("logical_or", "logical_or", input, other)
+
+
+def logical_xor(input: Any, other: Any) -> Tensor:
+    return _binary("logical_xor", "logical_xor", input, other)
+
+
+def logical_not(input: Tensor) -> Tensor:
+    return Tensor._make(backend.as_array(backend.module_of(input._data).logical_not(input._data)))
+
+
+def _check_integral(op: str, *values: Any) -> None:
+    for v in values:
+        data = v._data if isinstance(v, Tensor) else v
+        kind = data.dtype.kind if hasattr(data, "dtype") else ("f" if isinstance(v, float) else "i")
+        if kind == "f":
+            raise RuntimeError(f"\"{op}_cpu\" not implemented for 'Float': bitwise ops need "
+                               "integer or bool tensors")
+
+
+def bitwise_and(input: Any, other: Any) -> Tensor:
+    _check_integral("bitwise_and", input, other)
+    return _binary("bitwise_and", "bitwise_and", input, other)
+
+
+def bitwise_or(input: Any, other: Any) -> Tensor:
+    _check_integral("bitwise_or", input, other)
+    return _binary("bitwise_or", "bitwise_or", input, other)
+
+
+def bitwise_xor(input: Any, other: Any) -> Tensor:
+    _check_integral("bitwise_xor", input, other)
+    return _binary("bitwise_xor", "bitwise_xor", input, other)
+
+
+def bitwise_not(input: Tensor) -> Tensor:
+    _check_integral("bitwise_not", input)
+    return Tensor._make(backend.as_array(backend.module_of(input._data).invert(input._data)))
+
+
+def _test(fn_name: str, input: Tensor) -> Tensor:
+    xp = backend.module_of(input._data)
+    return Tensor._make(backend.as_array(getattr(xp, fn_name)(input._data)))
+
+
+def isnan(input: Tensor) -> Tensor:
+    return _test("isnan", input)
+
+
+def isinf(input: Tensor) -> Tensor:
+    return _test("isinf", input)
+
+
+def isfinite(input: Tensor) -> Tensor:
+    return _test("isfinite", input)
+
+
+def isposinf(input: Tensor) -> Tensor:
+    return _test("isposinf", input)
+
+
+def isneginf(input: Tensor) -> Tensor:
+    return _test("isneginf", input)
+
+
+def signbit(input: Tensor) -> Tensor:
+    return _test("signbit", input)
+
+
+def isclose(input: Tensor, other: Any, rtol: float = 1e-05, atol: float = 1e-08,
+            equal_nan: bool = False) -> Tensor:
+    x, y = _operands(input, other)
+    xp = backend.module_of(x)
+    return Tensor._make(backend.as_array(xp.isclose(x, y, rtol=rtol, atol=atol,
+                                                    equal_nan=equal_nan)))
+
+
+def allclose(input: Tensor, other: Any, rtol: float = 1e-05, atol: float = 1e-08,
+             equal_nan: bool = False) -> bool:
+    return bool(isclose(input, other, rtol, atol, equal_nan).all())
+
+
+def equal(input: Tensor, other: Tensor) -> bool:
+    """True if both tensors have the same shape and elements."""
+    if tuple(input.shape) != tuple(other.shape):
+        return False
+    return bool(backend.module_of(input._data).array_equal(input._data, other._data))

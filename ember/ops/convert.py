@@ -1,0 +1,91 @@
+"""Changing a tensor's dtype or device: `Tensor.to`, `.float()`, `.cuda()`..."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import backend, dtypes
+from ..autograd.node import Op
+from ..tensor import Tensor
+from ._util import astype
+
+
+class ToDtype(Op):
+    def forward(self, x: Any, np_dtype: Any) -> Any:
+        self.in_dtype = x.dtype
+        return x.astype(np_dtype)
+
+    def backward(self, grad: Any) -> Any:
+        return astype(grad, self.in_dtype)  # the gradient goes back in the input's dtype
+
+
+class ToDevice(Op):
+    def forward(self, x: Any, device: backend.device) -> Any:
+        self.source = backend.device_of(x)
+        return backend.to_device(x, device)
+
+    def backward(self, grad: Any) -> Any:
+        if isinstance(grad, Tensor):
+            return grad.to(self.source)
+        return backend.to_device(grad, self.source)
+
+
+def _parse_to_args(t: Tensor, args: tuple, kwargs: dict) -> tuple:
+    """torch's to(dtype) / to(device, dtype) / to(other) / to(dtype=..., device=...)."""
+    device = kwargs.pop("device", None)
+    dtype = kwargs.pop("dtype", None)
+    copy = kwargs.pop("copy", False)
+    kwargs.pop("non_blocking", None)
+    kwargs.pop("memory_format", None)
+    if kwargs:
+        raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
+    for a in args:
+        if isinstance(a, Tensor):
+            device, dtype = a.device, a.dtype
+        elif isinstance(a, dtypes.dtype) or (isinstance(a, type) and a in (float, int, bool)):
+            dtype = a
+        elif isinstance(a, (str, backend.device, int)) and not isinstance(a, bool):
+            device = a
+        elif isinstance(a, bool):
+            pass  # the positional non_blocking flag
+        else:
+            try:
+                dtype = dtypes.to_dtype(a)
+            except TypeError:
+                raise TypeError(f"to() received an invalid combination of arguments: {a!r}") \
+                    from None
+    return (backend.as_device(device) if device is not None else None,
+            dtypes.to_dtype(dtype) if dtype is not None else None, copy)
+
+
+def to(t: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    """Return `t` on another device and/or dtype (itself when nothing changes, unless copy=True)."""
+    device, dtype, copy = _parse_to_args(t, args, dict(kwargs))
+    out = t
+    if device is not None and device != t.device:
+        if device.type == "cuda" and device.index is None:
+            device = backend.device("cuda", 0)
+        if device != t.device:
+            out = ToDevice.apply(out, device)
+    if dtype is not None and dtype.np != out._data.dtype:
+        out = ToDtype.apply(out, dtype.np)
+    if copy and out is t:
+        from .shape import clone  # noqa: PLC0415
+
+        out = clone(t)
+    return out
+
+
+def type_conversion(t: Tensor, d: dtypes.dtype) -> Tensor:
+    if t._data.dtype == d.np:
+        return t
+    return ToDtype.apply(t, d.np)
+
+
+def view_as_dtype(t: Tensor, d: Any) -> Tensor:
+    """Reinterpret the bytes as another dtype (Tensor.view(dtype)); not differentiable."""
+    d = dtypes.to_dtype(d)
+    try:
+        return Tensor._make(t._data.view(d.np))
+    except ValueError as exc:
+        raise RuntimeError(f"view(dtype): {exc}") from None

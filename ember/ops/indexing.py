@@ -1,0 +1,576 @@
+"""Indexing: x[key], index_put (x[key] = v), gather/scatter, index_select/index_add,
+masked_fill, where, nonzero.
+
+Reading with an index copies values out; its gradient scatters back into zeros, accumulating
+where an index repeats. Writing is the mirror image.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import backend, dtypes
+from ..autograd.grad_mode import state as grad_state
+from ..autograd.node import Op, array_namespace, record
+from ..tensor import Tensor
+from ._util import broadcast_error, shape_str, sum_to_shape, wrap_dim
+from .shape import ViewOp
+
+_new = object.__new__
+
+
+# ---------------------------------------------------------------------------------------------
+# Index keys
+# ---------------------------------------------------------------------------------------------
+
+
+def convert_key(key: Any, x: Any) -> tuple:
+    """Turn a torch-style index into a numpy one; returns (key, uses_advanced_indexing)."""
+    items = key if isinstance(key, tuple) else (key,)
+    xp = backend.module_of(x)
+    out = []
+    advanced = False
+    for item in items:
+        if isinstance(item, Tensor):
+            item = item._data
+            if item.dtype.kind not in "iub":
+                raise IndexError(
+                    "tensors used as indices must be long, int, byte or bool tensors "
+                    f"(got {dtypes.of_array(item)})"
+                )
+            advanced = True
+        elif isinstance(item, (list, tuple)):
+            item = _list_index(xp, item)
+            advanced = True
+        elif backend.is_array(item):
+            advanced = True
+        elif isinstance(item, slice):
+            if item.step is not None and int(item.step) <= 0:
+                raise ValueError("step must be greater than zero")
+        elif item is None or item is Ellipsis or isinstance(item, (int, bool)):
+            pass
+        elif hasattr(item, "__index__"):
+            item = int(item)
+        else:
+            raise IndexError(
+                "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables "
+                f"are valid indices (got {type(item).__name__})"
+            )
+        out.append(item)
+    return tuple(out), advanced
+
+
+def _list_index(xp: Any, items: Any) -> Any:
+    def plain(v: Any) -> Any:
+        if isinstance(v, Tensor):
+            return v._data.tolist() if v._data.__class__ is backend.ndarray else v._data.get().tolist()
+        if isinstance(v, (list, tuple)):
+            return [plain(u) for u in v]
+        return v
+
+    arr = xp.asarray(plain(items))
+    if arr.size == 0:
+        arr = arr.astype("int64")
+    if arr.dtype.kind not in "iub":
+        raise IndexError(f"tensors used as indices must be long, int, byte or bool tensors "
+                         f"(got a list of {arr.dtype})")
+    return arr
+
+
+def index_error(x_shape: tuple, key: tuple, exc: Exception) -> Exception:
+    """Rephrase numpy's IndexError in torch's words, with the indexed shape."""
+    text = str(exc)
+    if "out of bounds for axis" in text:
+        text = text.replace("out of bounds for axis", "out of bounds for dimension")
+        return IndexError(text)
+    if "boolean index did not match" in text:
+        return IndexError(f"The shape of the mask does not match the shape of the indexed tensor "
+                          f"[{', '.join(map(str, x_shape))}] ({text})")
+    if "too many indices" in text:
+        return IndexError(f"too many indices for tensor of dimension {len(x_shape)}")
+    return IndexError(f"index {key!r} is invalid for a tensor of shape ({shape_str(x_shape)}): "
+                      f"{text}")
+
+
+def scatter_into_zeros(shape: tuple, key: tuple, values: Any, accumulate: bool) -> Any:
+    """zeros(shape) with `values` written (or added, for repeated indices) at `key`."""
+    if isinstance(values, Tensor):
+        zeros = Tensor._make(backend.module_of(values._data).zeros(shape, values._data.dtype))
+        return IndexPut.apply(zeros, key, values, accumulate)
+    xp = backend.module_of(values)
+    out = xp.zeros(shape, values.dtype)
+    if accumulate:
+        _add_at(xp, out, key, values)
+    else:
+        out[key] = values
+    return out
+
+
+def _add_at(xp: Any, out: Any, key: tuple, values: Any) -> None:
+    backend.ufunc_at("add", out, key, values)
+
+
+# ---------------------------------------------------------------------------------------------
+# Ops
+# ---------------------------------------------------------------------------------------------
+
+
+class GetItem(ViewOp):
+    def forward(self, x: Any, key: tuple, advanced: bool) -> Any:
+        self.in_shape, self.key, self.advanced = x.shape, key, advanced
+        try:
+            return x[key]
+        except IndexError as exc:
+            raise index_error(x.shape, key, exc) from None
+
+    def backward(self, grad: Any) -> Any:
+        return scatter_into_zeros(self.in_shape, self.key, grad, self.advanced)
+
+
+class IndexPut(Op):
+    """out = x with `values` written (or added, if accumulate) at `key`."""
+
+    def forward(self, x: Any, key: tuple, values: Any, accumulate: bool) -> Any:
+        self.key, self.accumulate = key, accumulate
+        self.values_shape = getattr(values, "shape", None)
+        out = x.copy()
+        write_at(out, key, values, accumulate)
+        return out
+
+    def backward(self, grad: Any) -> tuple:
+        need_x, _, need_v, _ = self.next_edges
+        gx = gv = None
+        if need_x:
+            gx = grad if self.accumulate else scatter_into_zeros_keep(grad, self.key)
+        if need_v:
+            gv = sum_to_shape(grad[self.key], self.values_shape)
+        return gx, None, gv, None
+
+
+def scatter_into_zeros_keep(grad: Any, key: tuple) -> Any:
+    """grad with the positions at `key` zeroed (they were overwritten in the forward pass)."""
+    if isinstance(grad, Tensor):
+        return IndexPut.apply(grad, key, 0.0, False)
+    out = grad.copy()
+    out[key] = 0
+    return out
+
+
+def write_at(out: Any, key: tuple, values: Any, accumulate: bool) -> None:
+    """out[key] = values (or += with repeats counted) with torch's error messages."""
+    try:
+        if accumulate:
+            _add_at(backend.module_of(out), out, key, values)
+        else:
+            out[key] = values
+    except IndexError as exc:
+        raise index_error(out.shape, key, exc) from None
+    except ValueError as exc:
+        target = getattr(out[key], "shape", ())
+        raise RuntimeError(
+            f"shape mismatch: value tensor of shape [{', '.join(map(str, values.shape))}] "
+            f"cannot be broadcast to indexing result of shape "
+            f"[{', '.join(map(str, target))}] ({exc})"
+        ) from None
+
+
+def dim_index(index: Any, dim: int, ndim: int) -> tuple:
+    """The numpy key that reads x[..., index[i,j,k] (at `dim`), ...] at every position of index."""
+    xp = backend.module_of(index)
+    key = []
+    for d in range(ndim):
+        if d == dim:
+            key.append(index)
+        else:
+            shape = [1] * ndim
+            shape[d] = index.shape[d]
+            key.append(xp.arange(index.shape[d]).reshape(shape))
+    return tuple(key)
+
+
+class Gather(Op):
+    def forward(self, x: Any, dim: int, index: Any) -> Any:
+        self.in_shape = x.shape
+        self.key = dim_index(index, dim, x.ndim)
+        return x[self.key]
+
+    def backward(self, grad: Any) -> tuple:
+        return scatter_into_zeros(self.in_shape, self.key, grad, True), None, None
+
+
+class Scatter(Op):
+    """out = x, then out[index[i] along dim] = src[i] (src may be a number)."""
+
+    def forward(self, x: Any, dim: int, index: Any, src: Any, reduce: str | None) -> Any:
+        self.key = dim_index(index, dim, x.ndim)
+        self.src_shape = getattr(src, "shape", None)
+        self.reduce = reduce
+        values = src[tuple(slice(0, n) for n in index.shape)] if self.src_shape else src
+        out = x.copy()
+        if reduce is None:
+            out[self.key] = values
+        elif reduce == "add":
+            _add_at(backend.module_of(x), out, self.key, values)
+        elif reduce == "multiply":
+            backend.module_of(x).multiply.at(out, self.key, values)
+        return out
+
+    def backward(self, grad: Any) -> tuple:
+        if self.reduce == "multiply":
+            raise RuntimeError("scatter(reduce='multiply') is not differentiable in torch either; "
+                               "use scatter_reduce(reduce='prod')")
+        need_x, _, _, need_src, _ = self.next_edges
+        gx = gsrc = None
+        if need_x:
+            gx = grad if self.reduce == "add" else scatter_into_zeros_keep(grad, self.key)
+        if need_src:
+            gsrc = _pad_to(grad[self.key], self.src_shape)
+        return gx, None, None, gsrc, None
+
+
+class ScatterReduce(Op):
+    """scatter_reduce with sum, prod, mean, amax or amin (include_self as in torch)."""
+
+    def forward(self, x: Any, dim: int, index: Any, src: Any, reduce: str,
+                include_self: bool) -> Any:
+        xp = backend.module_of(x)
+        self.key = dim_index(index, dim, x.ndim)
+        self.src_shape = src.shape
+        self.reduce, self.include_self = reduce, include_self
+        values = src[tuple(slice(0, n) for n in index.shape)]
+        counts = xp.zeros(x.shape, x.dtype)
+        _add_at(xp, counts, self.key, xp.ones_like(values))
+        touched = counts > 0
+        out = x.copy()
+        if not include_self:
+            fill = {"sum": 0, "mean": 0, "prod": 1, "amax": -xp.inf, "amin": xp.inf}[reduce]
+            out[touched] = fill
+        if reduce in ("sum", "mean"):
+            _add_at(xp, out, self.key, values)
+        elif reduce == "prod":
+            backend.ufunc_at("multiply", out, self.key, values)
+        elif reduce == "amax":
+            backend.ufunc_at("maximum", out, self.key, values)
+        elif reduce == "amin":
+            backend.ufunc_at("minimum", out, self.key, values)
+        else:
+            raise RuntimeError(f"scatter_reduce: reduce argument must be one of sum, prod, mean, "
+                               f"amax, amin, got {reduce!r}")
+        if reduce == "mean":
+            total = counts + (1 if include_self else 0)
+            out = xp.where(touched, out / xp.where(total == 0, 1, total), out)
+            self.total = total
+        self.save_for_backward(x, src, out)
+        self.touched = touched
+        return out
+
+    def backward(self, grad: Any) -> tuple:
+        x, src, out = self.saved_tensors
+        xp = array_namespace(grad)
+        key, touched, reduce = self.key, self.touched, self.reduce
+        values = src[tuple(slice(0, n) for n in _index_shape(key))]
+        if reduce == "sum":
+            gx = grad if self.include_self else xp.where(touched, 0.0, grad)
+            gsrc = grad[key]
+        elif reduce == "mean":
+            scaled = grad / xp.where(self.total == 0, 1, self.total)
+            gx = xp.where(touched, scaled if self.include_self else 0.0, grad)
+            gsrc = scaled[key]
+        elif reduce == "prod":
+            gx = xp.where(touched, grad * out / x, grad) if self.include_self else \
+                xp.where(touched, 0.0, grad)
+            gsrc = (grad * out)[key] / values
+        else:  # amax / amin: the winners share the gradient equally
+            hit_x = (x == out) & touched if self.include_self else x != x
+            hit_src = values == out[key]
+            count = scatter_into_zeros(tuple(out.shape), key, hit_src * 1.0, True) + hit_x * 1.0
+            share = grad / xp.where(count == 0, 1.0, count)
+            gx = xp.where(touched, share * hit_x, grad)
+            gsrc = share[key] * hit_src
+        return gx, None, None, _pad_to(gsrc, self.src_shape), None, None
+
+
+def _index_shape(key: tuple) -> tuple:
+    shapes = [k.shape for k in key]
+    return tuple(max(s[d] for s in shapes) for d in range(len(shapes[0])))
+
+
+def _pad_to(g: Any, shape: tuple | None) -> Any:
+    """Embed g (the part of src that index used) into zeros of src's full shape."""
+    if shape is None or tuple(g.shape) == tuple(shape):
+        return g
+    region = tuple(slice(0, n) for n in g.shape)
+    return scatter_into_zeros(shape, region, g, False)
+
+
+class IndexSelect(Op):
+    def forward(self, x: Any, dim: int, index: Any) -> Any:
+        self.in_shape, self.dim, self.index = x.shape, dim, index
+        return backend.module_of(x).take(x, index, axis=dim)
+
+    def backward(self, grad: Any) -> tuple:
+        key = (slice(None),) * self.dim + (self.index,)
+        return scatter_into_zeros(self.in_shape, key, grad, True), None, None
+
+
+class Where(Op):
+    def forward(self, cond: Any, a: Any, b: Any) -> Any:
+        self.cond = cond
+        self.shapes = (getattr(a, "shape", None), getattr(b, "shape", None))
+        xp = backend.module_of(cond)
+        return xp.where(cond, a, b)
+
+    def backward(self, grad: Any) -> tuple:
+        xp = array_namespace(grad)
+        _, need_a, need_b = self.next_edges
+        sa, sb = self.shapes
+        ga = sum_to_shape(xp.where(self.cond, grad, 0.0), sa) if need_a else None
+        gb = sum_to_shape(xp.where(self.cond, 0.0, grad), sb) if need_b else None
+        return None, ga, gb
+
+
+# ---------------------------------------------------------------------------------------------
+# Public functions
+# ---------------------------------------------------------------------------------------------
+
+
+def getitem(x: Tensor, key: Any) -> Tensor:
+    np_key, advanced = convert_key(key, x._data)
+    return GetItem.apply(x, np_key, advanced)
+
+
+def index_put(input: Tensor, indices: Any, values: Any, accumulate: bool = False) -> Tensor:
+    """Out-of-place x[indices] = values (or += with accumulate=True, counting repeats)."""
+    key, _ = convert_key(tuple(indices), input._data)
+    return _index_put_key(input, key, values, accumulate)
+
+
+def _index_put_key(input: Tensor, key: tuple, values: Any, accumulate: bool) -> Tensor:
+    if isinstance(values, Tensor):
+        if values._data.dtype != input._data.dtype:
+            values = values.to(input.dtype)
+    elif not isinstance(values, (int, float, bool)):
+        from ._util import to_tensor  # noqa: PLC0415
+
+        values = to_tensor(values, input).to(input.dtype)
+    return IndexPut.apply(input, key, values, accumulate)
+
+
+def _check_index_tensor(op: str, x: Tensor, dim: int, index: Tensor, same_ndim: bool) -> Any:
+    if not isinstance(index, Tensor):
+        raise TypeError(f"{op}(): argument 'index' must be a Tensor, not {type(index).__name__}")
+    idx = index._data
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError(f"{op}(): Expected dtype int32/int64 for index (got {index.dtype})")
+    if same_ndim and idx.ndim != max(x._data.ndim, 1) and not (idx.ndim == 0 and x._data.ndim == 0):
+        raise RuntimeError(f"{op}(): Index tensor must have the same number of dimensions as "
+                           f"input tensor (index is {idx.ndim}-d, input is {x._data.ndim}-d)")
+    size = x._data.shape[dim] if x._data.ndim else 1
+    if idx.size and (int(idx.max()) >= size or int(idx.min()) < -size):
+        bad = int(idx.max()) if int(idx.max()) >= size else int(idx.min())
+        raise RuntimeError(f"{op}(): index {bad} is out of bounds for dimension {dim} with "
+                           f"size {size}")
+    if same_ndim:
+        for d in range(idx.ndim):
+            if d != dim and idx.shape[d] > x._data.shape[d]:
+                raise RuntimeError(
+                    f"{op}(): Size does not match at dimension {d} expected index "
+                    f"[{', '.join(map(str, idx.shape))}] to be smaller than self "
+                    f"[{', '.join(map(str, x._data.shape))}] apart from dimension {dim}"
+                )
+    return idx.astype("int64", copy=False)
+
+
+def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False) -> Tensor:
+    d = wrap_dim(dim, input._data.ndim, "gather")
+    idx = _check_index_tensor("gather", input, d, index, True)
+    if input._data.ndim == 0:
+        return input.clone()
+    return Gather.apply(input, d, idx)
+
+
+def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Tensor:
+    if dim is None:
+        return gather(input.reshape(-1), 0, indices.reshape(-1))
+    d = wrap_dim(dim, input._data.ndim, "take_along_dim")
+    from .shape import broadcast_to  # noqa: PLC0415
+
+    shape_x = list(input._data.shape)
+    shape_i = list(indices._data.shape)
+    shape_x[d] = shape_i[d] = 1
+    from ._util import broadcast_shapes  # noqa: PLC0415
+
+    common = list(broadcast_shapes(tuple(shape_x), tuple(shape_i)))
+    x_shape = common.copy()
+    x_shape[d] = input._data.shape[d]
+    i_shape = common.copy()
+    i_shape[d] = indices._data.shape[d]
+    return gather(broadcast_to(input, x_shape), d, broadcast_to(indices, i_shape))
+
+
+def take(input: Tensor, index: Tensor) -> Tensor:
+    return getitem(input.reshape(-1), index)
+
+
+def scatter(input: Tensor, dim: int, index: Tensor, src: Any = None, *, value: Any = None,
+            reduce: str | None = None) -> Tensor:
+    d = wrap_dim(dim, input._data.ndim, "scatter")
+    idx = _check_index_tensor("scatter", input, d, index, True)
+    if src is None:
+        src = value
+    if reduce not in (None, "add", "multiply"):
+        raise RuntimeError(f"scatter: reduce argument must be either add or multiply, "
+                           f"got {reduce!r}")
+    if isinstance(src, Tensor):
+        if src._data.dtype != input._data.dtype:
+            raise RuntimeError(f"scatter(): Expected self.dtype to be equal to src.dtype "
+                               f"({input.dtype} vs {src.dtype})")
+        _check_src_size("scatter", src, index)
+    return Scatter.apply(input, d, idx, src, reduce)
+
+
+def _check_src_size(op: str, src: Tensor, index: Tensor) -> None:
+    for dd in range(index._data.ndim):
+        if index._data.shape[dd] > src._data.shape[dd]:
+            raise RuntimeError(f"{op}(): Expected index [{', '.join(map(str, index.shape))}] "
+                               f"to be smaller than src [{', '.join(map(str, src.shape))}]")
+
+
+def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
+    return scatter(input, dim, index, src, reduce="add")
+
+
+def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str, *,
+                   include_self: bool = True) -> Tensor:
+    d = wrap_dim(dim, input._data.ndim, "scatter_reduce")
+    idx = _check_index_tensor("scatter_reduce", input, d, index, True)
+    _check_src_size("scatter_reduce", src, index)
+    return ScatterReduce.apply(input, d, idx, src, reduce, include_self)
+
+
+def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
+    d = wrap_dim(dim, input._data.ndim, "index_select")
+    if index._data.ndim > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector")
+    idx = _check_index_tensor("index_select", input, d, index, False).reshape(-1)
+    if input._data.ndim == 0:
+        return input.clone()
+    return IndexSelect.apply(input, d, idx)
+
+
+def _along(dim: int, index: Any) -> tuple:
+    return (slice(None),) * dim + (index,)
+
+
+def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *,
+              alpha: Any = 1) -> Tensor:
+    d = wrap_dim(dim, input._data.ndim, "index_add")
+    idx = _check_index_tensor("index_add", input, d, index, False).reshape(-1)
+    if alpha != 1:
+        source = source * alpha
+    return _index_put_key(input, _along(d, idx), source, True)
+
+
+def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
+    d = wrap_dim(dim, input._data.ndim, "index_copy")
+    idx = _check_index_tensor("index_copy", input, d, index, False).reshape(-1)
+    return _index_put_key(input, _along(d, idx), source, False)
+
+
+def index_fill(input: Tensor, dim: int, index: Tensor, value: Any) -> Tensor:
+    d = wrap_dim(dim, input._data.ndim, "index_fill")
+    idx = _check_index_tensor("index_fill", input, d, index, False).reshape(-1)
+    return _index_put_key(input, _along(d, idx), value, False)
+
+
+def where(condition: Tensor, input: Any = None, other: Any = None) -> Any:
+    """where(cond, a, b): a where cond is true, else b. where(cond): nonzero(as_tuple=True)."""
+    if input is None and other is None:
+        return nonzero(condition, as_tuple=True)
+    if not isinstance(condition, Tensor):
+        from ._util import to_tensor  # noqa: PLC0415
+
+        condition = to_tensor(condition)
+    cond = condition._data
+    if cond.dtype.kind != "b":
+        cond = cond.astype(bool)
+    a, b = input, other
+    target = dtypes.result_type(a, b)
+    a_data = _where_operand(a, target)
+    b_data = _where_operand(b, target)
+    try:
+        from ._util import broadcast_shapes  # noqa: PLC0415
+
+        broadcast_shapes(cond.shape, getattr(a_data, "shape", ()), getattr(b_data, "shape", ()))
+    except RuntimeError:
+        raise broadcast_error("where", cond.shape, getattr(a_data, "shape", ()),
+                              getattr(b_data, "shape", ())) from None
+    node = _new(Where)
+    out = backend.as_array(node.forward(cond, a_data, b_data))
+    if out.dtype != target.np:
+        out = out.astype(target.np)
+    result = Tensor._make(out)
+    wants = (isinstance(a, Tensor) and a._requires_grad) or (isinstance(b, Tensor) and
+                                                             b._requires_grad)
+    if wants and grad_state.enabled:
+        a_in = a if isinstance(a, Tensor) and a._data.dtype == target.np else (
+            a.to(target) if isinstance(a, Tensor) else a)
+        b_in = b if isinstance(b, Tensor) and b._data.dtype == target.np else (
+            b.to(target) if isinstance(b, Tensor) else b)
+        record(node, result, (condition, a_in, b_in), [cond, a_data, b_data])
+    return result
+
+
+def _where_operand(v: Any, target: dtypes.dtype) -> Any:
+    if isinstance(v, Tensor):
+        data = v._data
+        return data if data.dtype == target.np else data.astype(target.np)
+    return v
+
+
+def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:
+    if not isinstance(mask, Tensor) or mask._data.dtype.kind != "b":
+        raise RuntimeError(
+            "masked_fill_ only supports boolean masks, but got mask with dtype "
+            f"{getattr(mask, 'dtype', type(mask).__name__)}"
+        )
+    if isinstance(value, Tensor):
+        if value._data.ndim != 0:
+            raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but got "
+                               f"tensor with {value._data.ndim} dimension(s).")
+        value = value.to(input.dtype)
+    else:
+        value = _cast_scalar(value, input)
+    return where(mask, value, input)
+
+
+def _cast_scalar(value: Any, like: Tensor) -> Any:
+    kind = like._data.dtype.kind
+    if kind == "b":
+        return bool(value)
+    if kind in "iu":
+        return int(value)
+    return float(value)
+
+
+def masked_select(input: Tensor, mask: Tensor) -> Tensor:
+    from .shape import broadcast_tensors  # noqa: PLC0415
+
+    x, m = broadcast_tensors(input, mask)
+    return getitem(x, m)
+
+
+def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:
+    xp = backend.module_of(input._data)
+    data = input._data
+    if data.ndim == 0:
+        data = data.reshape(1)
+    found = xp.nonzero(data)
+    if as_tuple:
+        return tuple(Tensor._make(i.astype("int64", copy=False)) for i in found)
+    return Tensor._make(xp.stack(found, axis=1).astype("int64", copy=False)
+                        if found else xp.zeros((0, 0), "int64"))
+
+
+def argwhere(input: Tensor) -> Tensor:
+    return nonzero(input)

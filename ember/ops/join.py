@@ -1,0 +1,209 @@
+"""Joining and splitting: cat, stack, split, chunk, unbind, tensor_split, hstack, vstack."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+from .. import backend, dtypes
+from ..autograd.node import Op
+from ..tensor import Tensor
+from ._util import shape_str, wrap_dim
+
+
+class Cat(Op):
+    def forward(self, *arrays: Any, dim: int) -> Any:
+        self.dim = dim
+        self.sizes = [a.shape[dim] for a in arrays]
+        return backend.module_of(arrays[0]).concatenate(arrays, axis=dim)
+
+    def backward(self, grad: Any) -> tuple:
+        # each input gets back its own slice of the gradient
+        lead = (slice(None),) * self.dim
+        out, start = [], 0
+        for need, n in zip(self.next_edges, self.sizes):
+            out.append(grad[lead + (slice(start, start + n),)] if need else None)
+            start += n
+        return tuple(out)
+
+
+class Stack(Op):
+    def forward(self, *arrays: Any, dim: int) -> Any:
+        self.dim = dim
+        return backend.module_of(arrays[0]).stack(arrays, axis=dim)
+
+    def backward(self, grad: Any) -> tuple:
+        lead = (slice(None),) * self.dim
+        return tuple(grad[lead + (i,)] if need else None
+                     for i, need in enumerate(self.next_edges))
+
+
+def _common_dtype(op: str, tensors: Sequence[Tensor]) -> list:
+    if not tensors:
+        raise RuntimeError(f"{op}(): expected a non-empty list of Tensors")
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{op}(): expected a sequence of Tensors, but element {i} is "
+                            f"{type(t).__name__}")
+    target = tensors[0].dtype
+    for t in tensors[1:]:
+        target = dtypes.promote_types(target, t.dtype)
+    return [t if t._data.dtype == target.np else t.to(target) for t in tensors]
+
+
+def cat(tensors: Sequence[Tensor], dim: int = 0, *, out: Tensor | None = None) -> Tensor:
+    tensors = _common_dtype("cat", list(tensors))
+    # torch skips legacy empty 1-d tensors of shape (0,)
+    kept = [t for t in tensors if not (t._data.ndim == 1 and t._data.shape[0] == 0)]
+    if not kept:
+        return tensors[0].clone()
+    ref = kept[0]
+    nd = ref._data.ndim
+    if nd == 0:
+        raise RuntimeError("cat: zero-dimensional tensor (at position 0) cannot be concatenated")
+    d = wrap_dim(dim, nd, "cat")
+    for i, t in enumerate(kept):
+        if t._data.ndim != nd:
+            raise RuntimeError(
+                f"cat: Tensors must have same number of dimensions: got {nd} and "
+                f"{t._data.ndim} (shapes ({shape_str(ref.shape)}) and ({shape_str(t.shape)}))"
+            )
+        for ax in range(nd):
+            if ax != d and t._data.shape[ax] != ref._data.shape[ax]:
+                raise RuntimeError(
+                    f"cat: Sizes of tensors must match except in dimension {d}. Expected size "
+                    f"{ref._data.shape[ax]} but got size {t._data.shape[ax]} for tensor number "
+                    f"{i} in the list (shapes ({shape_str(ref.shape)}) and "
+                    f"({shape_str(t.shape)}))"
+                )
+    result = Cat.apply(*kept, dim=d)
+    if out is not None:
+        from .inplace import copy_into_out  # noqa: PLC0415
+
+        return copy_into_out(out, result)
+    return result
+
+
+concat = concatenate = cat
+
+
+def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    tensors = _common_dtype("stack", list(tensors))
+    ref = tensors[0]
+    for i, t in enumerate(tensors):
+        if t._data.shape != ref._data.shape:
+            raise RuntimeError(
+                f"stack expects each tensor to be equal size, but got [{', '.join(map(str, ref.shape))}] "
+                f"at entry 0 and [{', '.join(map(str, t.shape))}] at entry {i}"
+            )
+    d = wrap_dim(dim, ref._data.ndim + 1, "stack")
+    return Stack.apply(*tensors, dim=d)
+
+
+def hstack(tensors: Sequence[Tensor]) -> Tensor:
+    tensors = [t.reshape(1) if t._data.ndim == 0 else t for t in tensors]
+    return cat(tensors, 0 if tensors[0]._data.ndim == 1 else 1)
+
+
+def vstack(tensors: Sequence[Tensor]) -> Tensor:
+    from .shape import atleast_2d  # noqa: PLC0415
+
+    return cat([atleast_2d(t) for t in tensors], 0)
+
+
+row_stack = vstack
+
+
+def dstack(tensors: Sequence[Tensor]) -> Tensor:
+    out = []
+    for t in tensors:
+        if t._data.ndim == 0:
+            t = t.reshape(1, 1, 1)
+        elif t._data.ndim == 1:
+            t = t.reshape(1, -1, 1)
+        elif t._data.ndim == 2:
+            t = t.unsqueeze(-1)
+        out.append(t)
+    return cat(out, 2)
+
+
+def column_stack(tensors: Sequence[Tensor]) -> Tensor:
+    cols = [t.reshape(-1, 1) if t._data.ndim <= 1 else t for t in tensors]
+    return cat(cols, 1)
+
+
+def _narrow_key(dim: int, start: int, length: int) -> tuple:
+    return (slice(None),) * dim + (slice(start, start + length),)
+
+
+def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
+    """Views of consecutive pieces: equal pieces of a given size, or the given section sizes."""
+    from .indexing import getitem  # noqa: PLC0415
+
+    d = wrap_dim(dim, tensor._data.ndim, "split")
+    n = tensor._data.shape[d]
+    if isinstance(split_size_or_sections, int) or isinstance(split_size_or_sections, Tensor):
+        size = int(split_size_or_sections)
+        if size <= 0 and not (size == 0 and n == 0):
+            raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got "
+                               f"dimension size of {n}")
+        sections = [size] * (n // size) + ([n % size] if n % size else []) if size else [0]
+    else:
+        sections = [int(s) for s in split_size_or_sections]
+        if sum(sections) != n:
+            raise RuntimeError(
+                f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's "
+                f"size at dimension {d}), but got split_sizes={sections}"
+            )
+    out, start = [], 0
+    for s in sections:
+        out.append(getitem(tensor, _narrow_key(d, start, s)))
+        start += s
+    return tuple(out)
+
+
+def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
+    if chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    d = wrap_dim(dim, input._data.ndim, "chunk")
+    n = input._data.shape[d]
+    size = max(math.ceil(n / chunks), 1) if n else 0
+    if size == 0:
+        return tuple(split(input, [0] * chunks, d)) if n == 0 else ()
+    return split(input, size, d)
+
+
+def tensor_split(input: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple:
+    d = wrap_dim(dim, input._data.ndim, "tensor_split")
+    n = input._data.shape[d]
+    if isinstance(indices_or_sections, int):
+        k = indices_or_sections
+        base, extra = divmod(n, k)
+        sizes = [base + 1] * extra + [base] * (k - extra)
+    else:
+        idx = [min(int(i), n) for i in indices_or_sections]
+        bounds = [0] + idx + [n]
+        sizes = [max(b - a, 0) for a, b in zip(bounds[:-1], bounds[1:])]
+    return split(input, sizes, d)
+
+
+def unbind(input: Tensor, dim: int = 0) -> tuple:
+    from .indexing import getitem  # noqa: PLC0415
+
+    d = wrap_dim(dim, input._data.ndim, "unbind")
+    lead = (slice(None),) * d
+    return tuple(getitem(input, lead + (i,)) for i in range(input._data.shape[d]))
+
+
+def narrow(input: Tensor, dim: int, start: Any, length: int) -> Tensor:
+    from .indexing import getitem  # noqa: PLC0415
+
+    d = wrap_dim(dim, input._data.ndim, "narrow")
+    n = input._data.shape[d]
+    start = int(start)
+    if start < 0:
+        start += n
+    if not 0 <= start <= n or length < 0 or start + length > n:
+        raise IndexError(f"narrow(): start ({start}) + length ({length}) exceeds dimension size "
+                         f"({n}).")
+    return getitem(input, _narrow_key(d, start, length))

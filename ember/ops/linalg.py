@@ -1,0 +1,315 @@
+"""Matrix products: matmul (@), mm, bmm, mv, dot, outer, addmm, einsum, tensordot.
+
+For C = A @ B the chain rule gives dA = dC @ B^T and dB = A^T @ dC; batch dimensions that were
+broadcast are summed back with the shared `sum_to_shape`.
+"""
+
+from __future__ import annotations
+
+import string
+from typing import Any
+
+from .. import backend
+from ..autograd.node import Op, array_namespace
+from ..tensor import Tensor
+from ._util import shape_str, sum_to_shape
+
+
+class MatMul(Op):
+    def forward(self, a: Any, b: Any) -> Any:
+        self.save_for_backward(a, b)
+        return backend.module_of(a).matmul(a, b)
+
+    def backward(self, grad: Any) -> tuple:
+        a, b = self.saved_tensors
+        xp = array_namespace(grad)
+        need_a, need_b = self.next_edges
+        if a.ndim == 1 and b.ndim == 1:  # dot product
+            return (grad * b if need_a else None), (grad * a if need_b else None)
+        # treat vectors as matrices: a (k,) -> (1, k), b (k,) -> (k, 1)
+        a2 = xp.reshape(a, (1,) + tuple(a.shape)) if a.ndim == 1 else a
+        b2 = xp.reshape(b, tuple(b.shape) + (1,)) if b.ndim == 1 else b
+        g = grad
+        if a.ndim == 1:
+            g = xp.expand_dims(g, -2)
+        if b.ndim == 1:
+            g = xp.expand_dims(g, -1)
+        ga = gb = None
+        if need_a:
+            ga = xp.matmul(g, xp.swapaxes(b2, -1, -2))  # dA = dC @ B^T
+            ga = xp.reshape(sum_to_shape(ga, tuple(a2.shape)), tuple(a.shape))
+        if need_b:
+            gb = xp.matmul(xp.swapaxes(a2, -1, -2), g)  # dB = A^T @ dC
+            gb = xp.reshape(sum_to_shape(gb, tuple(b2.shape)), tuple(b.shape))
+        return ga, gb
+
+
+def _check_same_dtype(op: str, a: Tensor, b: Tensor) -> None:
+    if a._data.dtype != b._data.dtype:
+        raise RuntimeError(f"{op}: expected m1 and m2 to have the same dtype, but got: "
+                           f"{a.dtype.name} != {b.dtype.name}")
+
+
+def _check_tensors(op: str, a: Any, b: Any) -> None:
+    for name, t in (("input", a), ("other", b)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{op}(): argument '{name}' must be a Tensor, not {type(t).__name__}")
+
+
+def matmul(input: Tensor, other: Tensor) -> Tensor:
+    """Matrix product with numpy/torch rules for 1-D operands and broadcast batch dims."""
+    _check_tensors("matmul", input, other)
+    a, b = input._data, other._data
+    if a.ndim == 0 or b.ndim == 0:
+        raise RuntimeError(f"matmul: both arguments to matmul need to be at least 1D, but they "
+                           f"are {a.ndim}D and {b.ndim}D")
+    inner_a = a.shape[-1]
+    inner_b = b.shape[-2] if b.ndim > 1 else b.shape[0]
+    if inner_a != inner_b:
+        raise RuntimeError(
+            f"matmul: ({shape_str(a.shape)}) @ ({shape_str(b.shape)}): inner dimensions "
+            f"{inner_a} and {inner_b} differ"
+        )
+    if a.ndim > 2 or b.ndim > 2:
+        from ._util import broadcast_shapes  # noqa: PLC0415
+
+        try:
+            broadcast_shapes(a.shape[:-2] if a.ndim > 1 else (), b.shape[:-2] if b.ndim > 1 else ())
+        except RuntimeError:
+            raise RuntimeError(
+                f"matmul: ({shape_str(a.shape)}) @ ({shape_str(b.shape)}): batch dimensions "
+                f"{tuple(a.shape[:-2])} and {tuple(b.shape[:-2])} cannot be broadcast"
+            ) from None
+    _check_same_dtype("matmul", input, other)
+    return MatMul.apply(input, other)
+
+
+def mm(input: Tensor, mat2: Tensor) -> Tensor:
+    _check_tensors("mm", input, mat2)
+    if input._data.ndim != 2 or mat2._data.ndim != 2:
+        raise RuntimeError(f"mm: expected 2D tensors, got {input._data.ndim}D and "
+                           f"{mat2._data.ndim}D (shapes ({shape_str(input.shape)}) and "
+                           f"({shape_str(mat2.shape)}))")
+    return matmul(input, mat2)
+
+
+def bmm(input: Tensor, mat2: Tensor) -> Tensor:
+    _check_tensors("bmm", input, mat2)
+    a, b = input._data, mat2._data
+    if a.ndim != 3 or b.ndim != 3:
+        raise RuntimeError(f"bmm: batch1 must be a 3D tensor and batch2 must be a 3D tensor "
+                           f"(got shapes ({shape_str(a.shape)}) and ({shape_str(b.shape)}))")
+    if a.shape[0] != b.shape[0]:
+        raise RuntimeError(f"bmm: batch sizes differ: ({shape_str(a.shape)}) @ "
+                           f"({shape_str(b.shape)})")
+    return matmul(input, mat2)
+
+
+def mv(input: Tensor, vec: Tensor) -> Tensor:
+    if input._data.ndim != 2 or vec._data.ndim != 1:
+        raise RuntimeError(f"mv: expected a 2D matrix and a 1D vector, got shapes "
+                           f"({shape_str(input.shape)}) and ({shape_str(vec.shape)})")
+    return matmul(input, vec)
+
+
+def dot(input: Tensor, other: Tensor) -> Tensor:
+    if input._data.ndim != 1 or other._data.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {input._data.ndim}D and "
+                           f"{other._data.ndim}D tensors")
+    if input._data.shape[0] != other._data.shape[0]:
+        raise RuntimeError(f"inconsistent tensor size, expected tensor [{input._data.shape[0]}] "
+                           f"and src [{other._data.shape[0]}] to have the same number of elements"
+                           ", but got {} and {} elements respectively".format(
+                               input._data.shape[0], other._data.shape[0]))
+    return matmul(input, other)
+
+
+inner = dot
+vdot = dot
+
+
+def outer(input: Tensor, vec2: Tensor) -> Tensor:
+    return input.reshape(-1, 1) * vec2.reshape(1, -1)
+
+
+ger = outer
+
+
+def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+    """beta * input + alpha * (mat1 @ mat2)"""
+    product = mm(mat1, mat2)
+    if alpha != 1:
+        product = product * alpha
+    return product + (input if beta == 1 else input * beta)
+
+
+def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+    product = mv(mat, vec)
+    if alpha != 1:
+        product = product * alpha
+    return product + (input if beta == 1 else input * beta)
+
+
+def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1,
+            alpha: Any = 1) -> Tensor:
+    product = bmm(batch1, batch2)
+    if alpha != 1:
+        product = product * alpha
+    return product + (input if beta == 1 else input * beta)
+
+
+# ---------------------------------------------------------------------------------------------
+# einsum
+# ---------------------------------------------------------------------------------------------
+
+
+class Einsum(Op):
+    def forward(self, *arrays: Any, inputs: tuple, output: str) -> Any:
+        self.inputs, self.output = inputs, output
+        self.sizes = {}
+        for subs, arr in zip(inputs, arrays):
+            for letter, n in zip(subs, arr.shape):
+                if n != 1 or letter not in self.sizes:
+                    self.sizes[letter] = n
+        self.save_for_backward(*arrays)
+        xp = backend.module_of(arrays[0])
+        equation = ",".join(inputs) + "->" + output
+        return xp.einsum(equation, *arrays, optimize=len(arrays) > 1)
+
+    def backward(self, grad: Any) -> tuple:
+        saved = self.saved_tensors
+        return tuple(
+            self._operand_grad(grad, saved, i) if need else None
+            for i, need in enumerate(self.next_edges)
+        )
+
+    def _operand_grad(self, grad: Any, saved: tuple, i: int) -> Any:
+        """d out / d operand i: contract the gradient with every other operand."""
+        xp = array_namespace(grad)
+        subs = self.inputs[i]
+        others = [(s, t) for j, (s, t) in enumerate(zip(self.inputs, saved)) if j != i]
+        available = set(self.output).union(*[set(s) for s, _ in others])
+        unique = "".join(dict.fromkeys(subs))
+        reachable = "".join(c for c in unique if c in available)
+        equation = ",".join([self.output] + [s for s, _ in others]) + "->" + reachable
+        g = _einsum_call(xp, equation, grad, *[t for _, t in others])
+        # letters summed away only inside this operand: the gradient is constant along them
+        if reachable != unique:
+            shape = tuple(self.sizes[c] for c in unique)
+            for pos, c in enumerate(unique):
+                if c not in reachable:
+                    g = xp.expand_dims(g, pos)
+            g = xp.broadcast_to(g, shape)
+        if len(unique) != len(subs):  # repeated letters: write onto the diagonal
+            key = []
+            for c in subs:
+                idx_shape = [1] * len(unique)
+                idx_shape[unique.index(c)] = self.sizes[c]
+                key.append(backend.module_of(saved[i] if not isinstance(saved[i], Tensor)
+                                             else saved[i]._data).arange(
+                    self.sizes[c]).reshape(idx_shape))
+            from .indexing import scatter_into_zeros  # noqa: PLC0415
+
+            shape = tuple(self.sizes[c] for c in subs)
+            g = scatter_into_zeros(shape, tuple(key), g, True)
+        return sum_to_shape(g, tuple(saved[i].shape))
+
+
+def _einsum_call(xp: Any, equation: str, *operands: Any) -> Any:
+    if isinstance(operands[0], Tensor):
+        return einsum(equation, *operands)
+    return xp.einsum(equation, *operands, optimize=len(operands) > 1)
+
+
+def _parse_einsum(equation: str, shapes: list) -> tuple:
+    """Expand '...' into letters and make the output explicit (implicit mode sorts letters)."""
+    eq = equation.replace(" ", "")
+    if "->" in eq:
+        lhs, out = eq.split("->")
+        explicit = True
+    else:
+        lhs, out, explicit = eq, "", False
+    terms = lhs.split(",")
+    if len(terms) != len(shapes):
+        raise RuntimeError(f"einsum(): {len(terms)} operands in the equation '{equation}' but "
+                           f"{len(shapes)} tensors were given")
+    used = set(eq) - set(".,->")
+    spare = [c for c in string.ascii_uppercase + string.ascii_lowercase if c not in used]
+    ell_dims = 0
+    for term, shape in zip(terms, shapes):
+        if "..." in term:
+            ell_dims = max(ell_dims, len(shape) - (len(term) - 3))
+    ell = "".join(spare[:ell_dims])
+    expanded = []
+    for term, shape in zip(terms, shapes):
+        if "..." in term:
+            n = len(shape) - (len(term) - 3)
+            term = term.replace("...", ell[ell_dims - n:] if n else "")
+        if len(term) != len(shape):
+            raise RuntimeError(
+                f"einsum(): the number of subscripts in the equation ({len(term)}) does not "
+                f"match the number of dimensions ({len(shape)}) for operand "
+                f"{len(expanded)} (shape ({shape_str(shape)})) in '{equation}'"
+            )
+        expanded.append(term)
+    if explicit:
+        out = out.replace("...", ell)
+    else:
+        counts: dict = {}
+        for term in expanded:
+            for c in term:
+                counts[c] = counts.get(c, 0) + 1
+        out = ell + "".join(sorted(c for c, k in counts.items() if k == 1 and c not in ell))
+    sizes: dict = {}
+    for term, shape in zip(expanded, shapes):
+        for c, n in zip(term, shape):
+            if c in sizes and n != sizes[c] and 1 not in (n, sizes[c]):
+                raise RuntimeError(
+                    f"einsum(): operands do not broadcast with remapped shapes: subscript "
+                    f"'{c}' has size {sizes[c]} in one operand and {n} in another "
+                    f"('{equation}')"
+                )
+            if n != 1 or c not in sizes:
+                sizes[c] = n
+    return tuple(expanded), out
+
+
+def einsum(equation: str, *operands: Any) -> Tensor:
+    """Einstein summation, e.g. einsum('bij,bjk->bik', a, b)."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    for i, t in enumerate(operands):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"einsum(): operand {i} must be a Tensor, not {type(t).__name__}")
+    inputs, output = _parse_einsum(equation, [t._data.shape for t in operands])
+    dtype = operands[0]._data.dtype
+    for t in operands[1:]:
+        if t._data.dtype != dtype:
+            raise RuntimeError(f"einsum(): expected all operands to have the same dtype, got "
+                               f"{operands[0].dtype} and {t.dtype}")
+    # numpy's einsum does not broadcast size-1 letters against larger ones: expand them first
+    sizes: dict = {}
+    for subs, t in zip(inputs, operands):
+        for c, n in zip(subs, t._data.shape):
+            sizes[c] = max(sizes.get(c, 1), n)
+    expanded = []
+    for subs, t in zip(inputs, operands):
+        target = tuple(sizes[c] for c in subs)
+        expanded.append(t.expand(*target) if target != tuple(t._data.shape) else t)
+    return Einsum.apply(*expanded, inputs=inputs, output=output)
+
+
+def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
+    if isinstance(dims, int):
+        dims_a = list(range(a._data.ndim - dims, a._data.ndim))
+        dims_b = list(range(dims))
+    else:
+        dims_a, dims_b = ([d] if isinstance(d, int) else list(d) for d in dims)
+    letters = iter(string.ascii_letters)
+    sa = [next(letters) for _ in range(a._data.ndim)]
+    sb = [next(letters) for _ in range(b._data.ndim)]
+    for da, db in zip(dims_a, dims_b):
+        sb[db] = sa[da]
+    out = [c for i, c in enumerate(sa) if i not in [d % a._data.ndim for d in dims_a]]
+    out += [c for i, c in enumerate(sb) if i not in [d % b._data.ndim for d in dims_b]]
+    return einsum(f"{''.join(sa)},{''.join(sb)}->{''.join(out)}", a, b)

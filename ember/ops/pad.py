@@ -1,0 +1,106 @@
+"""nn.functional.pad: constant (also negative, i.e. cropping), reflect, replicate, circular."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from .. import backend
+from ..autograd.node import Op
+from ..tensor import Tensor
+from .indexing import scatter_into_zeros
+
+
+class ConstantPad(Op):
+    def forward(self, x: Any, pads: tuple, value: Any) -> Any:
+        # pads: one (before, after) pair per dim of x, negative values crop
+        xp = backend.module_of(x)
+        self.in_shape = x.shape
+        out_shape = tuple(n + a + b for n, (a, b) in zip(x.shape, pads))
+        if any(n < 0 for n in out_shape):
+            raise RuntimeError(f"pad: the input size {tuple(x.shape)} padded by {pads} would "
+                               f"give a negative size {out_shape}")
+        self.src = tuple(slice(max(-a, 0), n - max(-b, 0)) for n, (a, b) in zip(x.shape, pads))
+        self.dst = tuple(slice(max(a, 0), max(a, 0) + (s.stop - s.start))
+                         for (a, _), s in zip(pads, self.src))
+        out = xp.full(out_shape, value, dtype=x.dtype)
+        out[self.dst] = x[self.src]
+        return out
+
+    def backward(self, grad: Any) -> tuple:
+        inner = grad[self.dst]
+        if all(s.start == 0 and s.stop == n for s, n in zip(self.src, self.in_shape)):
+            return inner, None, None
+        return scatter_into_zeros(self.in_shape, self.src, inner, False), None, None
+
+
+def _source_positions(xp: Any, n: int, before: int, after: int, mode: str) -> Any:
+    """For each output position along one dim, the input position its value comes from."""
+    p = xp.arange(-before, n + after)
+    if mode == "replicate":
+        return xp.clip(p, 0, n - 1)
+    if mode == "circular":
+        return p % n
+    period = 2 * (n - 1)  # reflect: mirror around the edges without repeating them
+    q = p % period if period else p * 0
+    return xp.where(q < n, q, period - q)
+
+
+class IndexPad(Op):
+    """reflect / replicate / circular: each padded dim is a gather of input positions."""
+
+    def forward(self, x: Any, pads: tuple, mode: str) -> Any:
+        xp = backend.module_of(x)
+        self.steps = []
+        out = x
+        for d, (a, b) in enumerate(pads):
+            if a == 0 and b == 0:
+                continue
+            idx = _source_positions(xp, out.shape[d], a, b, mode)
+            self.steps.append((d, idx, out.shape))
+            out = xp.take(out, idx, axis=d)
+        return out
+
+    def backward(self, grad: Any) -> tuple:
+        g = grad
+        for d, idx, shape in reversed(self.steps):
+            g = scatter_into_zeros(shape, (slice(None),) * d + (idx,), g, True)
+        return g, None, None
+
+
+def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: Any = None) -> Tensor:
+    """Pad the last len(pad)//2 dims: pad = (left, right, top, bottom, ...) from the last dim."""
+    pad = tuple(int(p) for p in pad)
+    nd = input._data.ndim
+    if len(pad) % 2:
+        raise RuntimeError(f"pad: Padding length must be divisible by 2 (got {len(pad)})")
+    if len(pad) // 2 > nd:
+        raise RuntimeError(f"pad: Padding length should be less than or equal to two times the "
+                           f"input dimension but got padding length {len(pad)} and input of "
+                           f"dimension {nd}")
+    pairs = [(0, 0)] * nd
+    for i in range(len(pad) // 2):
+        pairs[nd - 1 - i] = (pad[2 * i], pad[2 * i + 1])
+    pairs = tuple(pairs)
+    if mode == "constant":
+        return ConstantPad.apply(input, pairs, 0 if value is None else value)
+    if mode not in ("reflect", "replicate", "circular"):
+        raise NotImplementedError(f"pad: unknown padding mode '{mode}' (expected constant, "
+                                  "reflect, replicate or circular)")
+    if value not in (None, 0):
+        raise RuntimeError(f"Padding mode \"{mode}\" doesn't take in value argument.")
+    for d, (a, b) in enumerate(pairs):
+        n = input._data.shape[d]
+        if min(a, b) < 0:
+            raise RuntimeError(f"pad: negative padding is only supported in constant mode "
+                               f"(got {(a, b)} at dimension {d})")
+        if mode == "reflect" and (a >= n or b >= n) and (a or b):
+            raise RuntimeError(
+                f"pad: Padding size should be less than the corresponding input dimension, but "
+                f"got: padding ({a}, {b}) at dimension {d} of input {list(input.shape)}")
+        if mode == "circular" and (a > n or b > n):
+            raise RuntimeError(
+                f"pad: Padding value causes wrapping around more than once: padding ({a}, {b}) "
+                f"at dimension {d} of input {list(input.shape)}")
+        if mode == "replicate" and n == 0 and (a or b):
+            raise RuntimeError(f"pad: cannot replicate-pad an empty dimension {d}")
+    return IndexPad.apply(input, pairs, mode)

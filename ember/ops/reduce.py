@@ -1,0 +1,545 @@
+"""Reductions: sum, mean, prod, var/std, amax/amin, max/min, logsumexp, cumsum/cumprod, norm,
+argmax/argmin, all/any, median.
+
+A reduction's backward spreads the output gradient back over the reduced positions; the shape
+bookkeeping for that is in `_Reduction`.
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+from typing import Any
+
+from .. import backend, dtypes, return_types
+from ..autograd.node import Op, array_namespace
+from ..tensor import Tensor
+from ._util import wrap_dim, wrap_dims
+
+
+class _Reduction(Op):
+    """Remembers the input shape and reduced axes, so gradients can be broadcast back."""
+
+    def setup(self, x: Any, axes: tuple, keepdim: bool) -> None:
+        self.in_shape = x.shape
+        self.axes = axes
+        self.keepdim = keepdim
+        self.kept_shape = tuple(1 if i in axes else s for i, s in enumerate(x.shape))
+
+    def expand_grad(self, grad: Any) -> Any:
+        """Broadcast a reduced gradient back to the input's shape."""
+        xp = array_namespace(grad)
+        if not self.keepdim:
+            grad = xp.reshape(grad, self.kept_shape)
+        return xp.broadcast_to(grad, self.in_shape)
+
+    def keep(self, y: Any) -> Any:
+        """The output reshaped with the reduced dims kept (for formulas that need it)."""
+        if self.keepdim:
+            return y
+        return array_namespace(y).reshape(y, self.kept_shape)
+
+    def count(self) -> int:
+        n = 1
+        for a in self.axes:
+            n *= self.in_shape[a]
+        return n
+
+
+class Sum(_Reduction):
+    def forward(self, x: Any, axes: tuple, keepdim: bool) -> Any:
+        self.setup(x, axes, keepdim)
+        return backend.module_of(x).sum(x, axis=axes, keepdims=keepdim)
+
+    def backward(self, grad: Any) -> Any:
+        return self.expand_grad(grad)
+
+
+class Mean(_Reduction):
+    def forward(self, x: Any, axes: tuple, keepdim: bool) -> Any:
+        self.setup(x, axes, keepdim)
+        return backend.module_of(x).mean(x, axis=axes, keepdims=keepdim)
+
+    def backward(self, grad: Any) -> Any:
+        n = self.count()
+        return self.expand_grad(grad / n if n else grad)
+
+
+class Prod(_Reduction):
+    def forward(self, x: Any, axes: tuple, keepdim: bool) -> Any:
+        self.setup(x, axes, keepdim)
+        y = backend.module_of(x).prod(x, axis=axes, keepdims=keepdim)
+        self.save_for_backward(x, y)
+        return y
+
+    def backward(self, grad: Any) -> Any:
+        # d prod / d x_i = product of the other elements; handled exactly when x has zeros
+        x, y = self.saved_tensors
+        xp = array_namespace(grad)
+        g = self.expand_grad(grad)
+        y = self.keep(y)
+        is_zero = x == 0
+        safe = xp.where(is_zero, 1.0, x)
+        zeros = xp.sum(is_zero, axis=self.axes, keepdims=True)
+        others = xp.prod(safe, axis=self.axes, keepdims=True)  # product without the zeros
+        no_zero = g * (y / safe)
+        one_zero = xp.where(is_zero, g * others, 0.0)
+        return xp.where(zeros == 0, no_zero, xp.where(zeros == 1, one_zero, 0.0))
+
+
+class Var(_Reduction):
+    def forward(self, x: Any, axes: tuple, keepdim: bool, correction: float) -> Any:
+        self.setup(x, axes, keepdim)
+        self.save_for_backward(x)
+        self.correction = correction
+        xp = backend.module_of(x)
+        dev = x - xp.mean(x, axis=axes, keepdims=True)
+        denom = builtins.max(self.count() - correction, 0)
+        with _quiet(xp):
+            return xp.sum(dev * dev, axis=axes, keepdims=keepdim) / denom
+
+    def backward(self, grad: Any) -> Any:
+        # d var / dx_i = 2 (x_i - mean) / (N - correction)
+        (x,) = self.saved_tensors
+        xp = array_namespace(grad)
+        dev = x - xp.mean(x, axis=self.axes, keepdims=True)
+        return self.expand_grad(grad) * dev * (2 / builtins.max(self.count() - self.correction, 0))
+
+
+class Std(_Reduction):
+    def forward(self, x: Any, axes: tuple, keepdim: bool, correction: float) -> Any:
+        self.setup(x, axes, keepdim)
+        self.correction = correction
+        xp = backend.module_of(x)
+        dev = x - xp.mean(x, axis=axes, keepdims=True)
+        denom = builtins.max(self.count() - correction, 0)
+        with _quiet(xp):
+            y = xp.sqrt(xp.sum(dev * dev, axis=axes, keepdims=keepdim) / denom)
+        self.save_for_backward(x, y)
+        return y
+
+    def backward(self, grad: Any) -> Any:
+        # d std / dx_i = (x_i - mean) / ((N - correction) std)
+        x, y = self.saved_tensors
+        xp = array_namespace(grad)
+        dev = x - xp.mean(x, axis=self.axes, keepdims=True)
+        denom = builtins.max(self.count() - self.correction, 0)
+        return self.expand_grad(grad / (denom * y)) * dev
+
+
+class AMax(_Reduction):
+    """amax/amin (and max()/min() without dim): ties share the gradient equally."""
+
+    largest = True
+
+    def forward(self, x: Any, axes: tuple, keepdim: bool) -> Any:
+        self.setup(x, axes, keepdim)
+        if x.size == 0 and builtins.any(x.shape[a] == 0 for a in axes):
+            name = "amax" if self.largest else "amin"
+            raise IndexError(f"{name}(): Expected reduction dim to be specified for "
+                             "input.numel() == 0. Specify the reduction dim with the 'dim' "
+                             "argument.")
+        xp = backend.module_of(x)
+        y = (xp.amax if self.largest else xp.amin)(x, axis=axes, keepdims=keepdim)
+        self.save_for_backward(x, y)
+        return y
+
+    def backward(self, grad: Any) -> Any:
+        x, y = self.saved_tensors
+        xp = array_namespace(grad)
+        hit = x == self.keep(y)
+        count = xp.sum(hit, axis=self.axes, keepdims=True)
+        return self.expand_grad(grad) * hit / count
+
+
+class AMin(AMax):
+    largest = False
+
+
+class LogSumExp(_Reduction):
+    def forward(self, x: Any, axes: tuple, keepdim: bool) -> Any:
+        # log sum exp(x) = m + log sum exp(x - m) with m = max(x): no overflow
+        self.setup(x, axes, keepdim)
+        xp = backend.module_of(x)
+        if x.size == 0:
+            y = xp.log(xp.sum(xp.exp(x), axis=axes, keepdims=keepdim))
+        else:
+            m = xp.amax(x, axis=axes, keepdims=True)
+            m = xp.where(xp.isfinite(m), m, 0)
+            y = xp.log(xp.sum(xp.exp(x - m), axis=axes, keepdims=True)) + m
+            if not keepdim:
+                y = xp.squeeze(y, axis=axes)
+        self.save_for_backward(x, y)
+        return y
+
+    def backward(self, grad: Any) -> Any:
+        # d/dx_i logsumexp(x) = softmax(x)_i
+        x, y = self.saved_tensors
+        xp = array_namespace(grad)
+        return self.expand_grad(grad) * xp.exp(x - self.keep(y))
+
+
+class Cumsum(Op):
+    def forward(self, x: Any, dim: int) -> Any:
+        self.dim = dim
+        return backend.module_of(x).cumsum(x, axis=dim)
+
+    def backward(self, grad: Any) -> Any:
+        # each input feeds every later output: the gradient is a reversed cumulative sum
+        xp = array_namespace(grad)
+        d = self.dim
+        return xp.flip(xp.cumsum(xp.flip(grad, d), axis=d), d)
+
+
+class Cumprod(Op):
+    def forward(self, x: Any, dim: int) -> Any:
+        self.dim = dim
+        y = backend.module_of(x).cumprod(x, axis=dim)
+        self.save_for_backward(x, y)
+        return y
+
+    def backward(self, grad: Any) -> Any:
+        x, y = self.saved_tensors
+        xp = array_namespace(grad)
+        d = self.dim
+        if isinstance(grad, Tensor) or not bool((x == 0).any()):
+            # sum_{k >= i} g_k y_k / x_i
+            return xp.flip(xp.cumsum(xp.flip(grad * y, d), axis=d), d) / x
+        return _cumprod_grad_with_zeros(xp, x, grad, d)
+
+
+def _cumprod_grad_with_zeros(xp: Any, x: Any, grad: Any, d: int) -> Any:
+    """Exact gradient of cumprod when x has zeros: sum_{k>=i} g_k prod_{j<=k, j!=i} x_j."""
+    x = xp.moveaxis(x, d, -1)
+    g = xp.moveaxis(grad, d, -1)
+    n = x.shape[-1]
+    out = xp.zeros_like(x)
+    before = xp.ones_like(x[..., 0])  # product of x_j for j < i
+    for i in range(n):
+        after = xp.cumprod(x[..., i + 1:], axis=-1)  # prod_{i<j<=k}, for k = i+1..n-1
+        total = g[..., i] + xp.sum(g[..., i + 1:] * after, axis=-1)
+        out[..., i] = before * total
+        before = before * x[..., i]
+    return xp.moveaxis(out, -1, d)
+
+
+class Norm(_Reduction):
+    """Vector p-norm over `axes`: (sum |x|^p)^(1/p), with max/min for p = +-inf."""
+
+    def forward(self, x: Any, p: float, axes: tuple, keepdim: bool) -> Any:
+        self.setup(x, axes, keepdim)
+        self.p = p
+        xp = backend.module_of(x)
+        ax = xp.abs(x)
+        if p == 2:
+            y = xp.sqrt(xp.sum(x * x, axis=axes, keepdims=keepdim))
+        elif p == 1:
+            y = xp.sum(ax, axis=axes, keepdims=keepdim)
+        elif p == math.inf:
+            y = xp.amax(ax, axis=axes, keepdims=keepdim)
+        elif p == -math.inf:
+            y = xp.amin(ax, axis=axes, keepdims=keepdim)
+        elif p == 0:
+            y = xp.sum(ax != 0, axis=axes, keepdims=keepdim).astype(x.dtype)
+        else:
+            y = xp.sum(ax**p, axis=axes, keepdims=keepdim) ** (1.0 / p)
+        self.save_for_backward(x, y)
+        return y
+
+    def backward(self, grad: Any) -> Any:
+        x, y = self.saved_tensors
+        xp = array_namespace(grad)
+        p = self.p
+        g = self.expand_grad(grad)
+        yk = self.keep(y)
+        if p == 2:  # x / ||x||, and 0 where the norm is 0
+            return g * xp.where(yk == 0, 0.0, x / xp.where(yk == 0, 1.0, yk))
+        if p == 1:
+            return g * xp.sign(x)
+        if p in (math.inf, -math.inf):
+            hit = xp.abs(x) == yk
+            count = xp.sum(hit, axis=self.axes, keepdims=True)
+            return g * xp.sign(x) * hit / count
+        if p == 0:
+            return g * 0
+        # x |x|^(p-2) / ||x||^(p-1), and 0 where x is 0
+        ax = xp.abs(x)
+        scale = xp.where(yk == 0, 0.0, 1 / xp.where(yk == 0, 1.0, yk) ** (p - 1))
+        safe = xp.where(ax == 0, 1.0, ax)
+        return xp.where(ax == 0, 0.0, g * xp.sign(x) * safe ** (p - 1) * scale)
+
+
+class _quiet:
+    """Silence numpy's divide warnings where torch silently returns inf/nan."""
+
+    def __init__(self, xp: Any) -> None:
+        self.state = xp.errstate(divide="ignore", invalid="ignore") if hasattr(
+            xp, "errstate") else None
+
+    def __enter__(self) -> None:
+        if self.state is not None:
+            self.state.__enter__()
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.state is not None:
+            self.state.__exit__(*exc)
+
+
+# ---------------------------------------------------------------------------------------------
+# Public functions
+# ---------------------------------------------------------------------------------------------
+
+
+def _axes(x: Tensor, dim: Any, op: str) -> tuple:
+    if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0):
+        return tuple(range(x._data.ndim))
+    return wrap_dims(dim, x._data.ndim, op)
+
+
+def _integer_sum_dtype(x: Tensor, dtype: Any) -> Tensor:
+    if dtype is not None:
+        return x.to(dtypes.to_dtype(dtype))
+    if x._data.dtype.kind in "biu":  # torch sums integers and bools in int64
+        return x.to(dtypes.int64)
+    return x
+
+
+def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *,  # noqa: A001
+        dtype: Any = None) -> Tensor:
+    x = _integer_sum_dtype(input, dtype)
+    return Sum.apply(x, _axes(x, dim, "sum"), keepdim)
+
+
+def nansum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    from .indexing import where  # noqa: PLC0415
+
+    return sum(where(input.isnan(), 0.0, input), dim, keepdim, dtype=dtype)
+
+
+def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    x = input.to(dtypes.to_dtype(dtype)) if dtype is not None else input
+    if x._data.dtype.kind != "f":
+        raise RuntimeError(
+            "mean(): could not infer output dtype. Input dtype must be either a floating point "
+            f"or complex dtype. Got: {x.dtype.name.capitalize()} (use x.float().mean())"
+        )
+    return Mean.apply(x, _axes(x, dim, "mean"), keepdim)
+
+
+def nanmean(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    keep = ~input.isnan()
+    return nansum(input, dim, keepdim) / sum(keep, dim, keepdim)
+
+
+def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *,
+         dtype: Any = None) -> Tensor:
+    x = _integer_sum_dtype(input, dtype)
+    axes = _axes(x, dim, "prod")
+    return Prod.apply(x, axes, keepdim)
+
+
+def _correction(unbiased: Any, correction: Any) -> float:
+    if correction is not None:
+        return float(correction)
+    if unbiased is None:
+        return 1.0
+    return 1.0 if unbiased else 0.0
+
+
+def _var_args(dim: Any, unbiased: Any, keepdim: Any) -> tuple:
+    # torch accepts var(unbiased) and var(dim, unbiased, keepdim) positionally
+    if isinstance(dim, bool):
+        return None, dim, keepdim
+    return dim, unbiased, keepdim
+
+
+def var(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
+        correction: Any = None) -> Tensor:
+    dim, unbiased, keepdim = _var_args(dim, unbiased, keepdim)
+    _require_float(input, "var")
+    return Var.apply(input, _axes(input, dim, "var"), keepdim, _correction(unbiased, correction))
+
+
+def std(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
+        correction: Any = None) -> Tensor:
+    dim, unbiased, keepdim = _var_args(dim, unbiased, keepdim)
+    _require_float(input, "std")
+    return Std.apply(input, _axes(input, dim, "std"), keepdim, _correction(unbiased, correction))
+
+
+def var_mean(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
+             correction: Any = None) -> tuple:
+    return (var(input, dim, unbiased, keepdim, correction=correction),
+            mean(input, dim if not isinstance(dim, bool) else None, keepdim))
+
+
+def std_mean(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
+             correction: Any = None) -> tuple:
+    return (std(input, dim, unbiased, keepdim, correction=correction),
+            mean(input, dim if not isinstance(dim, bool) else None, keepdim))
+
+
+def _require_float(x: Tensor, op: str) -> None:
+    if x._data.dtype.kind != "f":
+        raise RuntimeError(f"{op}(): input dtype should be floating point, got {x.dtype}")
+
+
+def amax(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
+    return AMax.apply(input, _axes(input, dim, "amax"), keepdim)
+
+
+def amin(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
+    return AMin.apply(input, _axes(input, dim, "amin"), keepdim)
+
+
+def _select_along(input: Tensor, dim: int, keepdim: bool, index: Any, kind: Any) -> Any:
+    """(values, indices) where values are gathered at `index` so gradients go there only."""
+    from .indexing import gather  # noqa: PLC0415
+
+    idx = Tensor._make(backend.as_array(index).astype("int64", copy=False))
+    values = gather(input, dim, idx)
+    if not keepdim:
+        values = values.squeeze(dim)
+        idx = idx.squeeze(dim)
+    return kind(values, idx)
+
+
+def _max_min(input: Tensor, dim: Any, keepdim: bool, other: Any, largest: bool) -> Any:
+    name = "max" if largest else "min"
+    if isinstance(dim, Tensor) and other is None:  # max(a, b)
+        dim, other = None, dim
+    if other is not None:
+        from .arith import maximum, minimum  # noqa: PLC0415
+
+        return maximum(input, other) if largest else minimum(input, other)
+    if dim is None:
+        if input._data.size == 0:
+            raise RuntimeError(f"{name}(): Expected reduction dim to be specified for "
+                               "input.numel() == 0. Specify the reduction dim with the 'dim' "
+                               "argument.")
+        return amax(input) if largest else amin(input)
+    d = wrap_dim(dim, input._data.ndim, name)
+    data = input._data
+    if data.ndim and data.shape[d] == 0:
+        raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+    xp = backend.module_of(data)
+    index = (xp.argmax if largest else xp.argmin)(data.reshape(data.shape or (1,)), axis=d,
+                                                  keepdims=True)
+    if data.ndim == 0:
+        index = index.reshape(())
+    kind = return_types.max if largest else return_types.min
+    return _select_along(input, d, keepdim or data.ndim == 0, index, kind)
+
+
+def max(input: Tensor, dim: Any = None, keepdim: bool = False, *,  # noqa: A001
+        other: Any = None) -> Any:
+    """max(x) -> value; max(x, dim) -> (values, indices); max(x, other) -> elementwise."""
+    return _max_min(input, dim, keepdim, other, True)
+
+
+def min(input: Tensor, dim: Any = None, keepdim: bool = False, *,  # noqa: A001
+        other: Any = None) -> Any:
+    return _max_min(input, dim, keepdim, other, False)
+
+
+def _arg(input: Tensor, dim: int | None, keepdim: bool, largest: bool) -> Tensor:
+    data = input._data
+    xp = backend.module_of(data)
+    fn = xp.argmax if largest else xp.argmin
+    if data.size == 0:
+        raise RuntimeError(f"{'argmax' if largest else 'argmin'}(): Expected reduction dim to "
+                           "be specified for input.numel() == 0.")
+    if dim is None:
+        out = fn(data.reshape(-1))
+        if keepdim:
+            out = xp.reshape(out, (1,) * data.ndim)
+    else:
+        d = wrap_dim(dim, data.ndim)
+        out = fn(data, axis=d, keepdims=keepdim) if data.ndim else fn(data.reshape(1))
+    return Tensor._make(backend.as_array(out).astype("int64", copy=False))
+
+
+def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    return _arg(input, dim, keepdim, True)
+
+
+def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    return _arg(input, dim, keepdim, False)
+
+
+def logsumexp(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    if input._data.dtype.kind != "f":
+        input = input.to(dtypes.get_default_dtype())
+    return LogSumExp.apply(input, _axes(input, dim, "logsumexp"), keepdim)
+
+
+def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
+    x = _integer_sum_dtype(input, dtype)
+    if x._data.ndim == 0:
+        return x.clone()
+    return Cumsum.apply(x, wrap_dim(dim, x._data.ndim, "cumsum"))
+
+
+def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
+    x = _integer_sum_dtype(input, dtype)
+    if x._data.ndim == 0:
+        return x.clone()
+    return Cumprod.apply(x, wrap_dim(dim, x._data.ndim, "cumprod"))
+
+
+def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False,
+         dtype: Any = None) -> Tensor:
+    """Vector p-norm over `dim` (all elements by default); 'fro' is the 2-norm."""
+    if dtype is not None:
+        input = input.to(dtypes.to_dtype(dtype))
+    if input._data.dtype.kind != "f":
+        raise RuntimeError(f"norm(): input dtype should be floating point, got {input.dtype}")
+    if p == "fro" or p is None:
+        p = 2.0
+    if isinstance(p, str):
+        raise ValueError(f"norm: p={p!r} is not supported; Ember computes vector norms "
+                         "(p a number, inf, -inf or 'fro')")
+    return Norm.apply(input, float(p), _axes(input, dim, "norm"), keepdim)
+
+
+def all(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001
+    xp = backend.module_of(input._data)
+    axes = None if dim is None else _axes(input, dim, "all")
+    return Tensor._make(backend.as_array(xp.all(input._data, axis=axes, keepdims=keepdim)))
+
+
+def any(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001
+    xp = backend.module_of(input._data)
+    axes = None if dim is None else _axes(input, dim, "any")
+    return Tensor._make(backend.as_array(xp.any(input._data, axis=axes, keepdims=keepdim)))
+
+
+def count_nonzero(input: Tensor, dim: Any = None) -> Tensor:
+    xp = backend.module_of(input._data)
+    axes = None if dim is None else _axes(input, dim, "count_nonzero")
+    out = xp.count_nonzero(input._data, axis=axes)
+    return Tensor._make(backend.as_array(xp.asarray(out, dtype="int64")))
+
+
+def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
+    """The lower median (torch's choice for an even count), with indices when `dim` is given."""
+    data = input._data
+    xp = backend.module_of(data)
+    if dim is None:
+        flat = input.reshape(-1)
+        n = flat._data.shape[0]
+        if n == 0:
+            return Tensor._make(xp.asarray(xp.nan, dtype=data.dtype))
+        order = xp.argsort(flat._data, kind="stable")
+        from .indexing import gather  # noqa: PLC0415
+
+        idx = Tensor._make(order[(n - 1) // 2: (n - 1) // 2 + 1].astype("int64"))
+        return gather(flat, 0, idx).reshape(())
+    d = wrap_dim(dim, data.ndim, "median")
+    n = data.shape[d] if data.ndim else 1
+    source = data if data.ndim else data.reshape(1)
+    order = xp.argsort(source, axis=d, kind="stable")
+    index = xp.take(order, [(n - 1) // 2], axis=d)
+    if data.ndim == 0:
+        index = index.reshape(())
+    return _select_along(input, d, keepdim or data.ndim == 0, index, return_types.median)

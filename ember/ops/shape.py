@@ -1,0 +1,446 @@
+"""Movement ops: reshape/view, permute/transpose, expand, squeeze/unsqueeze, flip, roll, repeat,
+tril/triu, clone/contiguous.
+
+Ops whose result shares memory with the input (`ViewOp`) record how to rebuild that view from
+its base tensor, so that an in-place change through the view can update the base's graph
+(see `inplace.py`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from .. import backend
+from ..autograd.grad_mode import state as grad_state
+from ..autograd.node import Op, array_namespace, record
+from ..tensor import Tensor
+from ._util import as_shape, shape_str, sum_to_shape, wrap_dim, wrap_dims
+
+_new = object.__new__
+_ndarray = backend.ndarray
+
+
+class ViewOp(Op):
+    """An op whose output may be a view of its (single) tensor input."""
+
+    @classmethod
+    def apply(cls, x: Tensor, *args: Any) -> Tensor:
+        data = x._data
+        node = _new(cls)
+        out = node.forward(data, *args)
+        if out.__class__ is not _ndarray:
+            out = backend.as_array(out)
+        result = Tensor._make(out)
+        owner = data.base if data.base is not None else data
+        if out.base is not None and out.base is owner:
+            mark_view(result, x, cls, args)
+        if x._requires_grad and grad_state.enabled:
+            record(node, result, (x,), [data])
+        return result
+
+    @classmethod
+    def replay(cls, array: Any, *args: Any) -> Any:
+        """Apply this view op to a raw array (used to find the region a view covers)."""
+        return _new(cls).forward(array, *args)
+
+
+def mark_view(result: Tensor, x: Tensor, cls: type, args: tuple) -> None:
+    """Record that `result` views the same memory as `x`: its root base and how to rebuild it."""
+    view = x._view
+    if view is None:
+        base, steps = x, ()
+    else:
+        base, steps = view
+    result._view = (base, steps + ((cls, args),))
+    result._vc = base._shared_version_counter()
+
+
+class Reshape(ViewOp):
+    def forward(self, x: Any, shape: tuple, must_view: bool = False) -> Any:
+        self.in_shape = x.shape
+        if must_view:
+            return backend.reshape_view(x, shape)
+        return backend.module_of(x).reshape(x, shape)
+
+    def backward(self, grad: Any) -> Any:
+        return array_namespace(grad).reshape(grad, self.in_shape)
+
+
+class Permute(ViewOp):
+    def forward(self, x: Any, dims: tuple) -> Any:
+        self.dims = dims
+        return backend.module_of(x).transpose(x, dims)
+
+    def backward(self, grad: Any) -> Any:
+        inverse = [0] * len(self.dims)
+        for i, d in enumerate(self.dims):
+            inverse[d] = i
+        return array_namespace(grad).transpose(grad, tuple(inverse))
+
+
+class Expand(ViewOp):
+    def forward(self, x: Any, shape: tuple) -> Any:
+        self.in_shape = x.shape
+        return backend.module_of(x).broadcast_to(x, shape)
+
+    def backward(self, grad: Any) -> Any:
+        return sum_to_shape(grad, self.in_shape)
+
+
+class Clone(Op):
+    def forward(self, x: Any) -> Any:
+        return x.copy()
+
+    def backward(self, grad: Any) -> Any:
+        return grad
+
+
+class Contiguous(Op):
+    def forward(self, x: Any) -> Any:
+        return backend.module_of(x).ascontiguousarray(x)
+
+    def backward(self, grad: Any) -> Any:
+        return grad
+
+
+class Flip(Op):
+    def forward(self, x: Any, dims: tuple) -> Any:
+        self.dims = dims
+        return backend.module_of(x).flip(x, dims).copy()  # torch's flip copies
+
+    def backward(self, grad: Any) -> Any:
+        return array_namespace(grad).flip(grad, self.dims)
+
+
+class Roll(Op):
+    def forward(self, x: Any, shifts: tuple, dims: tuple | None) -> Any:
+        self.shifts, self.dims = shifts, dims
+        return backend.module_of(x).roll(x, shifts, dims)
+
+    def backward(self, grad: Any) -> Any:
+        back = tuple(-s for s in self.shifts)
+        return array_namespace(grad).roll(grad, back, self.dims)
+
+
+class Repeat(Op):
+    """torch's repeat == numpy's tile: copy the whole tensor `reps[d]` times along dim d."""
+
+    def forward(self, x: Any, reps: tuple) -> Any:
+        self.in_shape = (1,) * (len(reps) - x.ndim) + tuple(x.shape)
+        self.reps = reps
+        return backend.module_of(x).tile(x, reps)
+
+    def backward(self, grad: Any) -> Any:
+        # view the output as (r0, s0, r1, s1, ...) and sum over every r axis
+        xp = array_namespace(grad)
+        split = []
+        for r, s in zip(self.reps, self.in_shape):
+            split += [r, s]
+        g = xp.sum(xp.reshape(grad, tuple(split)), axis=tuple(range(0, len(split), 2)))
+        return g
+
+
+class Tril(Op):
+    def forward(self, x: Any, k: int) -> Any:
+        self.k = k
+        return backend.module_of(x).tril(x, k)
+
+    def backward(self, grad: Any) -> Any:
+        return array_namespace(grad).tril(grad, self.k)
+
+
+class Triu(Op):
+    def forward(self, x: Any, k: int) -> Any:
+        self.k = k
+        return backend.module_of(x).triu(x, k)
+
+    def backward(self, grad: Any) -> Any:
+        return array_namespace(grad).triu(grad, self.k)
+
+
+# ---------------------------------------------------------------------------------------------
+# Public functions
+# ---------------------------------------------------------------------------------------------
+
+
+def _infer_shape(op: str, x: Tensor, shape: tuple) -> tuple:
+    """Resolve one -1 and check the element count, with torch's message."""
+    size = x._data.size
+    if shape.count(-1) > 1:
+        raise RuntimeError(f"{op}: only one dimension can be inferred (got shape {list(shape)})")
+    known = 1
+    for s in shape:
+        if s != -1:
+            if s < 0:
+                raise RuntimeError(f"{op}: invalid shape dimension {s}")
+            known *= s
+    if -1 in shape:
+        if known == 0 or size % known:
+            raise RuntimeError(
+                f"{op}: shape '{list(shape)}' is invalid for input of size {size} "
+                f"(input shape {shape_str(x.shape)})"
+            )
+        shape = tuple(size // known if s == -1 else s for s in shape)
+    elif known != size:
+        raise RuntimeError(
+            f"{op}: shape '{list(shape)}' is invalid for input of size {size} "
+            f"(input shape {shape_str(x.shape)})"
+        )
+    return shape
+
+
+def reshape(input: Tensor, *shape: Any) -> Tensor:
+    shape = _infer_shape("reshape", input, as_shape(shape))
+    if shape == input._data.shape:
+        return ViewOp_alias(input)
+    return Reshape.apply(input, shape)
+
+
+def view(input: Tensor, *shape: Any) -> Tensor:
+    """Like reshape, but never copies: raises if the memory layout does not allow a view."""
+    if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list)) and shape[0] is not None \
+            and not hasattr(shape[0], "__iter__"):
+        from .convert import view_as_dtype  # noqa: PLC0415
+
+        return view_as_dtype(input, shape[0])
+    shape = _infer_shape("view", input, as_shape(shape))
+    return Reshape.apply(input, shape, True)
+
+
+def ViewOp_alias(x: Tensor) -> Tensor:  # noqa: N802 (a view op with no change of shape)
+    return Reshape.apply(x, x._data.shape)
+
+
+def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    nd = input._data.ndim
+    if nd == 0:
+        return reshape(input, (1,))
+    start, end = wrap_dim(start_dim, nd, "flatten"), wrap_dim(end_dim, nd, "flatten")
+    if start > end:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    shape = input._data.shape
+    n = 1
+    for s in shape[start:end + 1]:
+        n *= s
+    return reshape(input, shape[:start] + (n,) + shape[end + 1:])
+
+
+def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
+    nd = input._data.ndim
+    d = wrap_dim(dim, nd, "unflatten")
+    shape = input._data.shape
+    sizes = tuple(sizes)
+    known = 1
+    for s in sizes:
+        if s != -1:
+            known *= s
+    if -1 in sizes:
+        sizes = tuple(shape[d] // known if s == -1 else s for s in sizes)
+    elif known != shape[d]:
+        raise RuntimeError(
+            f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim "
+            f"{dim} ({shape[d]}) in the input tensor"
+        )
+    return reshape(input, shape[:d] + sizes + shape[d + 1:])
+
+
+def squeeze(input: Tensor, dim: Any = None) -> Tensor:
+    shape = input._data.shape
+    if dim is None:
+        new = tuple(s for s in shape if s != 1)
+    else:
+        dims = wrap_dims(dim, len(shape), "squeeze")
+        new = tuple(s for i, s in enumerate(shape) if not (i in dims and s == 1))
+    return reshape(input, new) if new != shape else ViewOp_alias(input)
+
+
+def unsqueeze(input: Tensor, dim: int) -> Tensor:
+    nd = input._data.ndim
+    d = wrap_dim(dim, nd + 1, "unsqueeze")
+    shape = input._data.shape
+    return Reshape.apply(input, shape[:d] + (1,) + shape[d:])
+
+
+def permute(input: Tensor, *dims: Any) -> Tensor:
+    nd = input._data.ndim
+    dims = as_shape(dims)
+    if len(dims) != nd:
+        raise RuntimeError(
+            f"permute(sparse_coo): number of dimensions in the tensor input does not match the "
+            f"length of the desired ordering of dimensions i.e. input.dim() = {nd} is not equal "
+            f"to len(dims) = {len(dims)}"
+        )
+    return Permute.apply(input, wrap_dims(dims, nd, "permute"))
+
+
+def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
+    nd = input._data.ndim
+    if nd == 0:
+        return ViewOp_alias(input)
+    d0, d1 = wrap_dim(dim0, nd, "transpose"), wrap_dim(dim1, nd, "transpose")
+    order = list(range(nd))
+    order[d0], order[d1] = order[d1], order[d0]
+    return Permute.apply(input, tuple(order))
+
+
+swapaxes = swapdims = transpose
+
+
+def t(input: Tensor) -> Tensor:
+    if input._data.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
+                           f"{input._data.ndim}D")
+    return transpose(input, 0, 1) if input._data.ndim == 2 else ViewOp_alias(input)
+
+
+def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:
+    nd = input._data.ndim
+    src = wrap_dims(source, nd, "movedim")
+    dst = wrap_dims(destination, nd, "movedim")
+    if len(src) != len(dst):
+        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({list(src)} "
+                           f"dims) should contain the same number of dims as destination "
+                           f"({list(dst)} dims)")
+    order = [d for d in range(nd) if d not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return Permute.apply(input, tuple(order))
+
+
+moveaxis = movedim
+
+
+def expand(input: Tensor, *sizes: Any) -> Tensor:
+    sizes = as_shape(sizes)
+    shape = input._data.shape
+    if len(sizes) < len(shape):
+        raise RuntimeError(
+            f"expand: the number of sizes provided ({len(sizes)}) must be greater or equal to "
+            f"the number of dimensions in the tensor ({len(shape)})"
+        )
+    lead = len(sizes) - len(shape)
+    target = []
+    for i, s in enumerate(sizes):
+        if i < lead:
+            if s < 0:
+                raise RuntimeError(f"expand: the expanded size {s} is not allowed in a leading, "
+                                   "non-existing dimension")
+            target.append(s)
+            continue
+        have = shape[i - lead]
+        if s == -1:
+            s = have
+        if have != s and have != 1:
+            raise RuntimeError(
+                f"expand: the expanded size of the tensor ({s}) must match the existing size "
+                f"({have}) at non-singleton dimension {i}.  Target sizes: {list(sizes)}.  "
+                f"Tensor sizes: {list(shape)}"
+            )
+        target.append(s)
+    return Expand.apply(input, tuple(target))
+
+
+def expand_as(input: Tensor, other: Tensor) -> Tensor:
+    return expand(input, other._data.shape)
+
+
+def broadcast_to(input: Tensor, size: Sequence[int]) -> Tensor:
+    return expand(input, tuple(size))
+
+
+def broadcast_tensors(*tensors: Tensor) -> tuple:
+    from ._util import broadcast_shapes  # noqa: PLC0415
+
+    shape = broadcast_shapes(*(t._data.shape for t in tensors))
+    return tuple(expand(t, shape) for t in tensors)
+
+
+def repeat(input: Tensor, *sizes: Any) -> Tensor:
+    reps = as_shape(sizes)
+    if len(reps) < input._data.ndim:
+        raise RuntimeError(
+            "repeat: Number of dimensions of repeat dims can not be smaller than number of "
+            f"dimensions of tensor (got {len(reps)} repeats for a {input._data.ndim}-d tensor)"
+        )
+    return Repeat.apply(input, reps)
+
+
+def tile(input: Tensor, dims: Sequence[int]) -> Tensor:
+    dims = tuple(dims)
+    if len(dims) < input._data.ndim:
+        dims = (1,) * (input._data.ndim - len(dims)) + dims
+    return Repeat.apply(input, dims)
+
+
+def repeat_interleave(input: Tensor, repeats: Any, dim: int | None = None) -> Tensor:
+    """Repeat each element `repeats` times (a number, or one count per element)."""
+    from .indexing import index_select  # noqa: PLC0415
+
+    if dim is None:
+        input = flatten(input)
+        dim = 0
+    d = wrap_dim(dim, input._data.ndim, "repeat_interleave")
+    n = input._data.shape[d]
+    xp = backend.module_of(input._data)
+    counts = repeats._data if isinstance(repeats, Tensor) else repeats
+    index = xp.repeat(xp.arange(n), counts)
+    return index_select(input, d, Tensor._make(index))
+
+
+def flip(input: Tensor, dims: Any) -> Tensor:
+    return Flip.apply(input, wrap_dims(dims, input._data.ndim, "flip"))
+
+
+def fliplr(input: Tensor) -> Tensor:
+    return flip(input, (1,))
+
+
+def flipud(input: Tensor) -> Tensor:
+    return flip(input, (0,))
+
+
+def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:
+    shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
+    if dims is None:
+        flat = flatten(input)
+        return reshape(Roll.apply(flat, shifts, None), input._data.shape)
+    dims = wrap_dims(dims, input._data.ndim, "roll")
+    if len(shifts) != len(dims):
+        raise RuntimeError(f"roll: shifts and dimensions must align. shifts: {len(shifts)}, "
+                           f"dims:{len(dims)}")
+    return Roll.apply(input, shifts, dims)
+
+
+def tril(input: Tensor, diagonal: int = 0) -> Tensor:
+    if input._data.ndim < 2:
+        raise RuntimeError("tril: input tensor must have at least 2 dimensions")
+    return Tril.apply(input, diagonal)
+
+
+def triu(input: Tensor, diagonal: int = 0) -> Tensor:
+    if input._data.ndim < 2:
+        raise RuntimeError("triu: input tensor must have at least 2 dimensions")
+    return Triu.apply(input, diagonal)
+
+
+def clone(input: Tensor, *, memory_format: Any = None) -> Tensor:
+    return Clone.apply(input)
+
+
+def contiguous(input: Tensor) -> Tensor:
+    if input._data.flags.c_contiguous:
+        return input
+    return Contiguous.apply(input)
+
+
+def ravel(input: Tensor) -> Tensor:
+    return flatten(contiguous(input))
+
+
+def atleast_1d(input: Tensor) -> Tensor:
+    return reshape(input, (1,)) if input._data.ndim == 0 else input
+
+
+def atleast_2d(input: Tensor) -> Tensor:
+    nd = input._data.ndim
+    return reshape(input, (1,) * (2 - nd) + input._data.shape) if nd < 2 else input

@@ -1,0 +1,80 @@
+"""softmax and log_softmax, computed stably (the max is subtracted before exp)."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+from .. import backend, dtypes
+from ..autograd.node import Op, array_namespace
+from ..tensor import Tensor
+from ._util import wrap_dim
+
+
+class Softmax(Op):
+    def forward(self, x: Any, dim: int) -> Any:
+        # softmax(x)_i = exp(x_i - m) / sum_j exp(x_j - m), m = max(x): no overflow
+        self.dim = dim
+        xp = backend.module_of(x)
+        e = x - xp.amax(x, axis=dim, keepdims=True)
+        xp.exp(e, out=e)
+        e /= xp.sum(e, axis=dim, keepdims=True)
+        self.save_for_backward(e)
+        return e
+
+    def backward(self, grad: Any) -> Any:
+        # dx = y * (g - sum(g * y))
+        (y,) = self.saved_tensors
+        xp = array_namespace(grad)
+        return y * (grad - xp.sum(grad * y, axis=self.dim, keepdims=True))
+
+
+class LogSoftmax(Op):
+    def forward(self, x: Any, dim: int) -> Any:
+        # log_softmax(x) = x - m - log sum exp(x - m)
+        self.dim = dim
+        xp = backend.module_of(x)
+        shifted = x - xp.amax(x, axis=dim, keepdims=True)
+        y = shifted - xp.log(xp.sum(xp.exp(shifted), axis=dim, keepdims=True))
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, grad: Any) -> Any:
+        # dx = g - softmax(x) * sum(g)
+        (y,) = self.saved_tensors
+        xp = array_namespace(grad)
+        return grad - xp.exp(y) * xp.sum(grad, axis=self.dim, keepdims=True)
+
+
+def _softmax_dim(name: str, ndim: int, dim: int | None) -> int:
+    if dim is None:
+        warnings.warn(
+            f"Implicit dimension choice for {name} has been deprecated. Change the call to "
+            "include dim=X as an argument.", UserWarning, stacklevel=3)
+        return 0 if ndim in (0, 1, 3) else 1
+    return wrap_dim(dim, ndim, name)
+
+
+def _prepare(input: Tensor, dtype: Any) -> Tensor:
+    if dtype is not None:
+        return input.to(dtypes.to_dtype(dtype))
+    if input._data.dtype.kind != "f":
+        raise RuntimeError(f"softmax: expected a floating point input, got {input.dtype}")
+    return input
+
+
+def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
+    x = _prepare(input, dtype)
+    d = _softmax_dim("softmax", x._data.ndim, dim)
+    if x._data.ndim == 0:
+        return Softmax.apply(x.reshape(1), 0).reshape(())
+    return Softmax.apply(x, d)
+
+
+def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
+                dtype: Any = None) -> Tensor:
+    x = _prepare(input, dtype)
+    d = _softmax_dim("log_softmax", x._data.ndim, dim)
+    if x._data.ndim == 0:
+        return LogSoftmax.apply(x.reshape(1), 0).reshape(())
+    return LogSoftmax.apply(x, d)

@@ -1,0 +1,124 @@
+"""Sorting and selection: sort, argsort, topk, kthvalue, unique.
+
+Values are gathered at the chosen indices, so their gradient flows back to exactly those
+positions (through `gather`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import backend, return_types
+from ..tensor import Tensor
+from ._util import wrap_dim
+from .indexing import gather
+
+
+def _order(data: Any, dim: int, descending: bool, stable: bool) -> Any:
+    xp = backend.module_of(data)
+    if descending:
+        # stable descending order: sort the negated keys (NaNs stay first as in torch)
+        if data.dtype.kind == "b":
+            keys = ~data
+        elif data.dtype.kind == "u":
+            keys = data.max() - data if data.size else data
+        else:
+            keys = -data
+        return xp.argsort(keys, axis=dim, kind="stable")
+    return xp.argsort(data, axis=dim, kind="stable")
+
+
+def sort(input: Tensor, dim: int = -1, descending: bool = False, *, stable: bool = False) -> Any:
+    data = input._data
+    if data.ndim == 0:
+        return return_types.sort(input.clone(), Tensor._make(backend.module_of(data).zeros(
+            (), "int64")))
+    d = wrap_dim(dim, data.ndim, "sort")
+    idx = Tensor._make(_order(data, d, descending, stable).astype("int64", copy=False))
+    return return_types.sort(gather(input, d, idx), idx)
+
+
+def argsort(input: Tensor, dim: int = -1, descending: bool = False, *,
+            stable: bool = False) -> Tensor:
+    return sort(input, dim, descending, stable=stable).indices
+
+
+def msort(input: Tensor) -> Tensor:
+    return sort(input, 0).values
+
+
+def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True,
+         sorted: bool = True) -> Any:  # noqa: A002
+    """The k largest (or smallest) values along dim, with their indices."""
+    data = input._data
+    d = wrap_dim(dim, data.ndim, "topk") if data.ndim else 0
+    n = data.shape[d] if data.ndim else 1
+    if not 0 <= k <= n:
+        raise RuntimeError(f"topk: selected index k out of range (k={k}, size of dim {d} is {n})")
+    if data.ndim == 0:
+        return return_types.topk(input.clone(), Tensor._make(
+            backend.module_of(data).zeros((), "int64")))
+    order = _order(data, d, largest, True)
+    xp = backend.module_of(data)
+    idx = Tensor._make(xp.take(order, xp.arange(k), axis=d).astype("int64", copy=False))
+    return return_types.topk(gather(input, d, idx), idx)
+
+
+def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Any:
+    """The k-th smallest value (1-based) along dim."""
+    data = input._data
+    d = wrap_dim(dim, data.ndim, "kthvalue") if data.ndim else 0
+    n = data.shape[d] if data.ndim else 1
+    if not 1 <= k <= n:
+        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d} "
+                           f"(k={k}, size {n})")
+    source = input if data.ndim else input.reshape(1)
+    order = _order(source._data, d, False, True)
+    xp = backend.module_of(data)
+    idx = Tensor._make(xp.take(order, [k - 1], axis=d).astype("int64", copy=False))
+    values = gather(source, d, idx)
+    if not keepdim:
+        values, idx = values.squeeze(d), idx.squeeze(d)
+    return return_types.kthvalue(values, idx)
+
+
+def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,  # noqa: A002
+           return_counts: bool = False, dim: int | None = None) -> Any:
+    """Distinct values (sorted), optionally with inverse indices and counts (no gradient)."""
+    data = input._data
+    xp = backend.module_of(data)
+    if dim is None:
+        values, inverse, counts = xp.unique(data, return_inverse=True, return_counts=True)
+        inverse = inverse.reshape(data.shape)
+    else:
+        d = wrap_dim(dim, data.ndim, "unique")
+        values, inverse, counts = xp.unique(data, return_inverse=True, return_counts=True,
+                                            axis=d)
+        inverse = inverse.reshape(-1)
+    out = [Tensor._make(values)]
+    if return_inverse:
+        out.append(Tensor._make(inverse.astype("int64")))
+    if return_counts:
+        out.append(Tensor._make(counts.astype("int64")))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def unique_consecutive(input: Tensor, return_inverse: bool = False, return_counts: bool = False,
+                       dim: int | None = None) -> Any:
+    if dim is not None:
+        raise RuntimeError("unique_consecutive: Ember supports dim=None only (flattened input)")
+    data = input._data.reshape(-1)
+    xp = backend.module_of(data)
+    if data.size == 0:
+        starts = xp.zeros(0, dtype=bool)
+    else:
+        starts = xp.concatenate([xp.ones(1, dtype=bool), data[1:] != data[:-1]])
+    values = data[starts]
+    out = [Tensor._make(values)]
+    if return_inverse:
+        out.append(Tensor._make((xp.cumsum(starts) - 1).reshape(input._data.shape)
+                                .astype("int64")))
+    if return_counts:
+        positions = xp.flatnonzero(starts)
+        out.append(Tensor._make(xp.diff(xp.append(positions, data.size)).astype("int64")))
+    return out[0] if len(out) == 1 else tuple(out)

@@ -1,0 +1,676 @@
+"""Elementwise functions of one tensor: exp, log, sqrt, trigonometry, sigmoid, relu, erf, rounding.
+
+Each class is one op: `forward` on arrays, `backward` with the derivative written next to it.
+Ops that always produce floats (exp, log, sin, ...) turn integer input into the default float
+dtype first, as torch does.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from .. import backend, dtypes
+from ..autograd.grad_mode import state as grad_state
+from ..autograd.node import Op, array_namespace, record
+from ..tensor import Tensor
+from . import special
+
+_new = object.__new__
+_ndarray = backend.ndarray
+_LN2 = math.log(2.0)
+_LN10 = math.log(10.0)
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+
+
+class UnaryOp(Op):
+    """One tensor in, one tensor out; extra arguments are plain Python values."""
+
+    float_result = True  # integer input is computed in the default float dtype
+
+    @classmethod
+    def apply(cls, x: Tensor, *args: Any) -> Tensor:
+        if not isinstance(x, Tensor):
+            raise TypeError(f"{cls.__name__.lower()}(): argument 'input' must be a Tensor, "
+                            f"not {type(x).__name__}")
+        data = x._data
+        if cls.float_result and data.dtype.kind != "f":
+            data = data.astype(dtypes.get_default_dtype().np)
+        node = _new(cls)
+        out = node.forward(data, *args)
+        if out.__class__ is not _ndarray:
+            out = backend.as_array(out)
+        result = Tensor._make(out)
+        if x._requires_grad and grad_state.enabled:
+            record(node, result, (x,), [data])
+        return result
+
+
+def _xp(x: Any) -> Any:
+    return backend.module_of(x)
+
+
+class Neg(UnaryOp):
+    float_result = False
+
+    def forward(self, x: Any) -> Any:
+        if x.dtype.kind == "b":
+            raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. "
+                               "If you are trying to invert a mask, use the `~` or "
+                               "`logical_not()` operator instead.")
+        return -x
+
+    def backward(self, grad: Any) -> Any:
+        return -grad
+
+
+class Abs(UnaryOp):
+    float_result = False
+
+    def forward(self, x: Any) -> Any:
+        self.save_for_backward(x)
+        return _xp(x).abs(x)
+
+    def backward(self, grad: Any) -> Any:
+        (x,) = self.saved_tensors
+        return grad * array_namespace(grad).sign(x)  # d|x|/dx = sign(x), 0 at 0
+
+
+class Exp(UnaryOp):
+    def forward(self, x: Any) -> Any:
+        y = _xp(x).exp(x)
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, grad: Any) -> Any:
+        (y,) = self.saved_tensors
+        return grad * y  # d/dx e^x = e^x
+
+
+class Exp2(UnaryOp):
+    def forward(self, x: Any) -> Any:
+        y = _xp(x).exp2(x)
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, grad: Any) -> Any:
+        (y,) = self.saved_tensors
+        return grad * y * _LN2
+
+
+class Expm1(UnaryOp):
+    def forward(self, x: Any) -> Any:
+        y = _xp(x).expm1(x)
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, grad: Any) -> Any:
+        (y,) = self.saved_tensors
+        return grad * (y + 1)
+
+
+class Log(UnaryOp):
+    def forward(self, x: Any) -> Any:
+        self.save_for_backward(x)
+        return _xp(x).log(x)
+
+    def backward(self, grad: Any) -> Any:
+        (x,) = self.saved_tensors
+        return grad / x  # d/dx ln x = 1/x
+
+
+class Log2(UnaryOp):
+    def forward(self, x: Any) -> Any:
+        self.save_for_backward(x)
+        return _xp(x).log2(x)
+
+    def backward(self, grad: Any) -> Any:
+        (x,) = self.saved_tensors
+        return grad / (x * _LN2)
+
+
+class Log10(UnaryOp):
+    def forward(self, x: Any) -> Any:
+        self.save_for_backward(x)
+        return _xp(x).log10(x)
+
+    def backward(self, grad: Any) -> Any:
+        (x,) = self.saved_tensors
+        return grad / (x * _LN10)
+
+
+class Log1p(UnaryOp):
+    def forward(self, x: Any) -> Any:
+        self.save_for_backward(x)
+        return _xp(x).log1p(x)
+
+    def backward(self, grad: Any) -> Any:
+        (x,) = self.saved_tensors
+        return grad / (x + 1)
+
+
+class Sqrt(UnaryOp):
+    def forward(self, x: Any) -> Any:
+        y = _xp(x).sqrt(x)
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, grad: Any) -> Any:
+        (y,) = self.saved_tensors
+        return grad / (2 * y)  # d/dx sqrt(x) = 1 / (2 sqrt(x))
+
+
+class Rsqrt(UnaryOp):
+    def forward(self, x: Any) -> Any:
+        y = 1 / _xp(x).sqrt(x)
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, grad: Any) -> Any:
+        (y,) = self.saved_tensors
+        return grad * (-0.5) * y * y * y  # d/dx x^-1/2 = -1/2 x^-3/2
+
+
+class Reciprocal(UnaryOp):
+    def forward(self, x: Any) -> Any:
+        y = 1 / x
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, grad: Any) -> Any:
+        (y,) = self.saved_tensors
+        return -grad * y * y  # d/dx 1/x = -1/x^2
+
+
+class Sin(UnaryOp):
+    def forward(self, x: Any) -> Any:
+        self.save_for_backward(x)
+        return _xp(x).sin(x)
+
+    def backward(self, grad: Any) -> Any:
+        (x,) = self.saved_tensors
+        return grad * array_namespace(grad).cos(x)
+
+
+class Cos(UnaryOp):
+    def forward(self, x: Any) -> Any:
+        self.save_for_backward(x)
+        return _xp(x).cos(x)
+
+    def backward(self, grad: Any) -> Any:
+        (x,) = self.saved_tensors
+        return -grad * array_namespace(grad).sin(x)
+
+
+class Tan(UnaryOp):
+    def forward(self, x: Any) -> Any:
+        y = _xp(x).tan(x)
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, grad: Any) -> Any:
+        (y,) = self.saved_tensors
+        return grad * (1 + y * y)  # d/dx tan = 1 + tan^2
+
+
+class Asin(UnaryOp):
+    def forward(self, x: Any) -> Any:
+        self.save_for_backward(x)
+        return _xp(x).arcsin(x)
+
+    def backward(self, grad: Any) -> Any:
+        (x,) = self.saved_tensors
+        return grad / array_namespace(grad).sqrt(1 - x * x)
+
+
+class Acos(UnaryOp):
+    def forward(self, x: Any) -> Any:
+        self.save_for_backward(x)
+        return _xp(x).arccos(x)
+
+    def backward(self, grad: Any) -> Any:
+        (x,) = self.saved_tensors
+        return -grad / array_namespace(grad).sqrt(1 - x * x)
+
+
+class Atan(UnaryOp):
+    def forward(self, x: Any) -> Any:
+        self.save_for_backward(x)
+        return _xp(x).arctan(x)
+
+    def backward(self, grad: Any) -> Any:
+        (x,) = self.saved_tensors
+        return grad / (1 + x * x)
+
+
+class Sinh(UnaryOp):
+    def forward(self, x: Any) -> Any:
+        self.save_for_backward(x)
+        return _xp(x).sinh(x)
+
+    def backward(self, grad: Any) -> Any:
+        (x,) = self.saved_tensors
+        return grad * array_namespace(grad).cosh(x)
+
+
+class Cosh(UnaryOp):
+    def forward(self, x: Any) -> Any:
+        self.save_for_backward(x)
+        return _xp(x).cosh(x)
+
+    def backward(self, grad: Any) -> Any:
+        (x,) = self.saved_tensors
+        return grad * array_namespace(grad).sinh(x)
+
+
+class Tanh(UnaryOp):
+    def forward(self, x: Any) -> Any:
+        y = _xp(x).tanh(x)
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, grad: Any) -> Any:
+        (y,) = self.saved_tensors
+        return grad * (1 - y * y)  # d/dx tanh = 1 - tanh^2
+
+
+class Asinh(UnaryOp):
+    def forward(self, x: Any) -> Any:
+        self.save_for_backward(x)
+        return _xp(x).arcsinh(x)
+
+    def backward(self, grad: Any) -> Any:
+        (x,) = self.saved_tensors
+        return grad / array_namespace(grad).sqrt(x * x + 1)
+
+
+class Acosh(UnaryOp):
+    def forward(self, x: Any) -> Any:
+        self.save_for_backward(x)
+        return _xp(x).arccosh(x)
+
+    def backward(self, grad: Any) -> Any:
+        (x,) = self.saved_tensors
+        return grad / array_namespace(grad).sqrt(x * x - 1)
+
+
+class Atanh(UnaryOp):
+    def forward(self, x: Any) -> Any:
+        self.save_for_backward(x)
+        return _xp(x).arctanh(x)
+
+    def backward(self, grad: Any) -> Any:
+        (x,) = self.saved_tensors
+        return grad / (1 - x * x)
+
+
+class Sigmoid(UnaryOp):
+    def forward(self, x: Any) -> Any:
+        y = special.sigmoid(x)
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, grad: Any) -> Any:
+        (y,) = self.saved_tensors
+        return grad * y * (1 - y)  # d/dx s(x) = s(x) (1 - s(x))
+
+
+class Logit(UnaryOp):
+    def forward(self, x: Any, eps: float | None = None) -> Any:
+        xp = _xp(x)
+        if eps is not None:
+            x = xp.clip(x, eps, 1 - eps)
+        self.save_for_backward(x)
+        self.eps = eps
+        return xp.log(x / (1 - x))
+
+    def backward(self, grad: Any) -> Any:
+        (x,) = self.saved_tensors
+        g = grad / (x * (1 - x))
+        if self.eps is not None:  # clipped values have zero gradient
+            xp = array_namespace(grad)
+            g = xp.where((x < self.eps) | (x > 1 - self.eps), 0.0, g)
+        return g
+
+
+class Relu(UnaryOp):
+    float_result = False
+
+    def forward(self, x: Any) -> Any:
+        if x.dtype.kind == "b":
+            raise RuntimeError("relu: bool tensors are not supported")
+        y = _xp(x).maximum(x, 0)
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, grad: Any) -> Any:
+        (y,) = self.saved_tensors
+        return grad * (y > 0)  # 1 where the unit was active, 0 elsewhere (also at 0)
+
+
+class Erf(UnaryOp):
+    def forward(self, x: Any) -> Any:
+        self.save_for_backward(x)
+        return special.erf(x)
+
+    def backward(self, grad: Any) -> Any:
+        (x,) = self.saved_tensors
+        return grad * _TWO_OVER_SQRT_PI * array_namespace(grad).exp(-(x * x))
+
+
+class Erfc(UnaryOp):
+    def forward(self, x: Any) -> Any:
+        self.save_for_backward(x)
+        return special.erfc(x)
+
+    def backward(self, grad: Any) -> Any:
+        (x,) = self.saved_tensors
+        return -grad * _TWO_OVER_SQRT_PI * array_namespace(grad).exp(-(x * x))
+
+
+class Erfinv(UnaryOp):
+    def forward(self, x: Any) -> Any:
+        y = special.erfinv(x)
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, grad: Any) -> Any:
+        (y,) = self.saved_tensors
+        return grad * (math.sqrt(math.pi) / 2) * array_namespace(grad).exp(y * y)
+
+
+class _Piecewise(UnaryOp):
+    """Rounding-like ops: flat almost everywhere, so the gradient is zero (as in torch)."""
+
+    float_result = False
+
+    def backward(self, grad: Any) -> Any:
+        return grad * 0
+
+
+class Floor(_Piecewise):
+    def forward(self, x: Any) -> Any:
+        return x if x.dtype.kind in "iub" else _xp(x).floor(x)
+
+
+class Ceil(_Piecewise):
+    def forward(self, x: Any) -> Any:
+        return x if x.dtype.kind in "iub" else _xp(x).ceil(x)
+
+
+class Trunc(_Piecewise):
+    def forward(self, x: Any) -> Any:
+        return x if x.dtype.kind in "iub" else _xp(x).trunc(x)
+
+
+class Round(_Piecewise):
+    def forward(self, x: Any, decimals: int = 0) -> Any:
+        if x.dtype.kind in "iub":
+            return x
+        return _xp(x).round(x, decimals)  # round half to even, like torch
+
+
+class Sign(_Piecewise):
+    def forward(self, x: Any) -> Any:
+        if x.dtype.kind == "b":
+            return x.copy()
+        return _xp(x).sign(x)
+
+
+class Frac(UnaryOp):
+    float_result = False
+
+    def forward(self, x: Any) -> Any:
+        return x - _xp(x).trunc(x)
+
+    def backward(self, grad: Any) -> Any:
+        return grad
+
+
+class Clamp(UnaryOp):
+    """Clamp to scalar bounds; the gradient passes where min <= x <= max (bounds included)."""
+
+    float_result = False
+
+    def forward(self, x: Any, lo: Any, hi: Any) -> Any:
+        self.save_for_backward(x)
+        self.lo, self.hi = lo, hi
+        xp = _xp(x)
+        if lo is not None and hi is not None:
+            if lo > hi:  # torch: every element becomes max
+                return xp.full_like(x, hi)
+            return xp.clip(x, lo, hi)
+        if lo is not None:
+            return xp.maximum(x, lo)
+        return xp.minimum(x, hi)
+
+    def backward(self, grad: Any) -> Any:
+        (x,) = self.saved_tensors
+        keep = None
+        if self.lo is not None:
+            keep = x >= self.lo
+        if self.hi is not None:
+            keep = (x <= self.hi) if keep is None else keep & (x <= self.hi)
+        return grad * keep
+
+
+class NanToNum(UnaryOp):
+    float_result = False
+
+    def forward(self, x: Any, nan: float, posinf: float | None, neginf: float | None) -> Any:
+        self.save_for_backward(x)
+        return _xp(x).nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
+
+    def backward(self, grad: Any) -> Any:
+        (x,) = self.saved_tensors
+        return grad * array_namespace(grad).isfinite(x)
+
+
+# ---------------------------------------------------------------------------------------------
+# Public functions
+# ---------------------------------------------------------------------------------------------
+
+
+def neg(input: Tensor) -> Tensor:
+    return Neg.apply(input)
+
+
+negative = neg
+
+
+def abs(input: Tensor) -> Tensor:  # noqa: A001 (torch's name)
+    return Abs.apply(input)
+
+
+absolute = abs
+
+
+def exp(input: Tensor) -> Tensor:
+    return Exp.apply(input)
+
+
+def exp2(input: Tensor) -> Tensor:
+    return Exp2.apply(input)
+
+
+def expm1(input: Tensor) -> Tensor:
+    return Expm1.apply(input)
+
+
+def log(input: Tensor) -> Tensor:
+    return Log.apply(input)
+
+
+def log2(input: Tensor) -> Tensor:
+    return Log2.apply(input)
+
+
+def log10(input: Tensor) -> Tensor:
+    return Log10.apply(input)
+
+
+def log1p(input: Tensor) -> Tensor:
+    return Log1p.apply(input)
+
+
+def sqrt(input: Tensor) -> Tensor:
+    return Sqrt.apply(input)
+
+
+def rsqrt(input: Tensor) -> Tensor:
+    return Rsqrt.apply(input)
+
+
+def square(input: Tensor) -> Tensor:
+    from .arith import Pow  # noqa: PLC0415
+
+    return Pow.apply(input, 2)
+
+
+def reciprocal(input: Tensor) -> Tensor:
+    return Reciprocal.apply(input)
+
+
+def sin(input: Tensor) -> Tensor:
+    return Sin.apply(input)
+
+
+def cos(input: Tensor) -> Tensor:
+    return Cos.apply(input)
+
+
+def tan(input: Tensor) -> Tensor:
+    return Tan.apply(input)
+
+
+def asin(input: Tensor) -> Tensor:
+    return Asin.apply(input)
+
+
+def acos(input: Tensor) -> Tensor:
+    return Acos.apply(input)
+
+
+def atan(input: Tensor) -> Tensor:
+    return Atan.apply(input)
+
+
+def sinh(input: Tensor) -> Tensor:
+    return Sinh.apply(input)
+
+
+def cosh(input: Tensor) -> Tensor:
+    return Cosh.apply(input)
+
+
+def tanh(input: Tensor) -> Tensor:
+    return Tanh.apply(input)
+
+
+def asinh(input: Tensor) -> Tensor:
+    return Asinh.apply(input)
+
+
+def acosh(input: Tensor) -> Tensor:
+    return Acosh.apply(input)
+
+
+def atanh(input: Tensor) -> Tensor:
+    return Atanh.apply(input)
+
+
+arcsin, arccos, arctan = asin, acos, atan
+arcsinh, arccosh, arctanh = asinh, acosh, atanh
+
+
+def sigmoid(input: Tensor) -> Tensor:
+    return Sigmoid.apply(input)
+
+
+def logit(input: Tensor, eps: float | None = None) -> Tensor:
+    return Logit.apply(input, eps)
+
+
+def relu(input: Tensor) -> Tensor:
+    return Relu.apply(input)
+
+
+def erf(input: Tensor) -> Tensor:
+    return Erf.apply(input)
+
+
+def erfc(input: Tensor) -> Tensor:
+    return Erfc.apply(input)
+
+
+def erfinv(input: Tensor) -> Tensor:
+    return Erfinv.apply(input)
+
+
+def floor(input: Tensor) -> Tensor:
+    return Floor.apply(input)
+
+
+def ceil(input: Tensor) -> Tensor:
+    return Ceil.apply(input)
+
+
+def trunc(input: Tensor) -> Tensor:
+    return Trunc.apply(input)
+
+
+fix = trunc
+
+
+def round(input: Tensor, *, decimals: int = 0) -> Tensor:  # noqa: A001
+    return Round.apply(input, decimals)
+
+
+def sign(input: Tensor) -> Tensor:
+    return Sign.apply(input)
+
+
+sgn = sign
+
+
+def frac(input: Tensor) -> Tensor:
+    return Frac.apply(input)
+
+
+def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+    """Limit values to [min, max]; bounds may be numbers or tensors."""
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        from .indexing import where  # noqa: PLC0415
+
+        out = input
+        if min is not None:
+            out = where(out < min, min, out)
+        if max is not None:
+            out = where(out > max, max, out)
+        return out
+    if input._data.dtype.kind != "f" and (isinstance(min, float) or isinstance(max, float)):
+        input = input.to(dtypes.get_default_dtype())
+    return Clamp.apply(input, min, max)
+
+
+clip = clamp
+
+
+def clamp_min(input: Tensor, min: Any) -> Tensor:  # noqa: A002
+    return clamp(input, min=min)
+
+
+def clamp_max(input: Tensor, max: Any) -> Tensor:  # noqa: A002
+    return clamp(input, max=max)
+
+
+def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None,
+               neginf: float | None = None) -> Tensor:
+    return NanToNum.apply(input, nan, posinf, neginf)
+
+
+def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:
+    """input + weight * (end - input)"""
+    return input + weight * (end - input)

@@ -1,0 +1,337 @@
+"""Random numbers: Generator, manual_seed, rand/randn/randint/randperm, normal, bernoulli,
+multinomial, and the in-place fills used by nn.init (uniform_, normal_, ...).
+
+A Generator wraps numpy's PCG64 on CPU (cupy's generator on GPU). Seeding makes Ember runs
+reproducible; the numbers themselves differ from torch's (a different algorithm).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy
+
+from . import backend, dtypes
+from .ops._util import as_shape
+from .tensor import Tensor
+
+_DEFAULT_SEED = 67280421310721  # torch's default initial seed
+
+
+class Generator:
+    """A seeded source of random numbers (torch.Generator)."""
+
+    def __init__(self, device: Any = "cpu") -> None:
+        self.device = backend.as_device(device)
+        self._seed = _DEFAULT_SEED
+        self._rng: Any = None
+
+    @property
+    def rng(self) -> Any:
+        if self._rng is None:
+            self._rng = self._make(self._seed)
+        return self._rng
+
+    def _make(self, seed: int) -> Any:
+        if self.device.type == "cpu":
+            return numpy.random.Generator(numpy.random.PCG64(seed))
+        return backend.module_for(self.device).random.default_rng(seed)
+
+    def manual_seed(self, seed: int) -> Generator:
+        seed = int(seed)
+        if seed < 0:
+            seed += 2**64  # torch accepts negative seeds by wrapping
+        self._seed = seed
+        self._rng = self._make(seed)
+        return self
+
+    def seed(self) -> int:
+        new = int(numpy.random.SeedSequence().entropy % 2**63)
+        self.manual_seed(new)
+        return new
+
+    def initial_seed(self) -> int:
+        return self._seed
+
+    def get_state(self) -> Tensor:
+        if self.device.type != "cpu":
+            raise RuntimeError("Generator.get_state: only CPU generator state can be saved")
+        state = json.dumps({"seed": self._seed, "state": self.rng.bit_generator.state})
+        return Tensor._make(numpy.frombuffer(state.encode(), dtype=numpy.uint8).copy())
+
+    def set_state(self, new_state: Tensor) -> Generator:
+        raw = bytes(backend.to_numpy(new_state._data).astype(numpy.uint8))
+        try:
+            state = json.loads(raw.decode())
+            self._seed = state["seed"]
+            self.rng.bit_generator.state = state["state"]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise RuntimeError(f"Generator.set_state: not a state made by get_state ({exc})") \
+                from None
+        return self
+
+    def __repr__(self) -> str:
+        return f"<ember.Generator object, device={self.device}>"
+
+
+default_generator = Generator("cpu")
+_cuda_generators: dict = {}
+
+
+def _generator_for(device: backend.device, generator: Generator | None) -> Generator:
+    if generator is not None:
+        return generator
+    if device.type == "cpu":
+        return default_generator
+    key = device.index or 0
+    if key not in _cuda_generators:
+        _cuda_generators[key] = Generator(backend.device("cuda", key))
+        _cuda_generators[key].manual_seed(default_generator.initial_seed())
+    return _cuda_generators[key]
+
+
+def manual_seed(seed: int) -> Generator:
+    """Seed every generator (CPU and GPU) for reproducible runs."""
+    for g in _cuda_generators.values():
+        g.manual_seed(seed)
+    return default_generator.manual_seed(seed)
+
+
+def seed() -> int:
+    return default_generator.seed()
+
+
+def initial_seed() -> int:
+    return default_generator.initial_seed()
+
+
+def get_rng_state() -> Tensor:
+    return default_generator.get_state()
+
+
+def set_rng_state(new_state: Tensor) -> None:
+    default_generator.set_state(new_state)
+
+
+# ---------------------------------------------------------------------------------------------
+# Sampling
+# ---------------------------------------------------------------------------------------------
+
+
+def _draw(kind: str, shape: tuple, d: dtypes.dtype, device: Any, generator: Any,
+          *args: Any) -> Any:
+    dev = backend.as_device(device)
+    if generator is not None and generator.device.type != dev.type:
+        raise RuntimeError(f"Expected a '{dev.type}' device type for generator but found "
+                           f"'{generator.device.type}'")
+    rng = _generator_for(dev, generator).rng
+    native = d.np if d.np in (numpy.dtype("float32"), numpy.dtype("float64")) else None
+    if kind == "uniform":
+        data = rng.random(shape, dtype=native or "float64")
+    elif kind == "normal":
+        data = rng.standard_normal(shape, dtype=native or "float64")
+    elif kind == "integers":
+        low, high = args
+        data = rng.integers(low, high, size=shape, dtype="int64")
+    elif kind == "exponential":
+        data = rng.standard_exponential(shape, dtype=native or "float64")
+    else:  # pragma: no cover (internal names only)
+        raise ValueError(kind)
+    return data if data.dtype == d.np else data.astype(d.np)
+
+
+def _sized(size: tuple) -> tuple:
+    shape = as_shape(size)
+    if any(s < 0 for s in shape):
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(shape)}: "
+                           f"{list(shape)}")
+    return shape
+
+
+def _make(data: Any, requires_grad: bool) -> Tensor:
+    t = Tensor._make(data)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def rand(*size: Any, generator: Generator | None = None, dtype: Any = None, device: Any = None,
+         requires_grad: bool = False, out: Any = None) -> Tensor:
+    """Uniform samples from [0, 1)."""
+    d = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+    return _make(_draw("uniform", _sized(size), d, device, generator), requires_grad)
+
+
+def randn(*size: Any, generator: Generator | None = None, dtype: Any = None, device: Any = None,
+          requires_grad: bool = False, out: Any = None) -> Tensor:
+    """Standard normal samples."""
+    d = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+    return _make(_draw("normal", _sized(size), d, device, generator), requires_grad)
+
+
+def randint(*args: Any, generator: Generator | None = None, dtype: Any = None, device: Any = None,
+            requires_grad: bool = False, size: Any = None) -> Tensor:
+    """randint(high, size) or randint(low, high, size): integers in [low, high)."""
+    if size is not None:
+        args = args + (size,)
+    if len(args) == 2:
+        low, (high, shape) = 0, args
+    elif len(args) == 3:
+        low, high, shape = args
+    else:
+        raise TypeError("randint() expects (high, size) or (low, high, size)")
+    if high <= low:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} "
+                           f">= to={high}")
+    d = dtypes.to_dtype(dtype) if dtype is not None else dtypes.int64
+    return _make(_draw("integers", _sized(shape), d, device, generator, int(low), int(high)),
+                 requires_grad)
+
+
+def randperm(n: int, *, generator: Generator | None = None, dtype: Any = None,
+             device: Any = None, requires_grad: bool = False) -> Tensor:
+    """A random permutation of 0..n-1."""
+    dev = backend.as_device(device)
+    rng = _generator_for(dev, generator).rng
+    d = dtypes.to_dtype(dtype) if dtype is not None else dtypes.int64
+    return _make(rng.permutation(int(n)).astype(d.np), requires_grad)
+
+
+def rand_like(input: Tensor, *, dtype: Any = None, device: Any = None,
+              requires_grad: bool = False, generator: Generator | None = None) -> Tensor:
+    return rand(input.shape, dtype=dtype or input.dtype, device=device or input.device,
+                requires_grad=requires_grad, generator=generator)
+
+
+def randn_like(input: Tensor, *, dtype: Any = None, device: Any = None,
+               requires_grad: bool = False, generator: Generator | None = None) -> Tensor:
+    return randn(input.shape, dtype=dtype or input.dtype, device=device or input.device,
+                 requires_grad=requires_grad, generator=generator)
+
+
+def randint_like(input: Tensor, low: int = 0, high: int | None = None, *, dtype: Any = None,
+                 device: Any = None, requires_grad: bool = False) -> Tensor:
+    if high is None:
+        low, high = 0, low
+    return randint(low, high, input.shape, dtype=dtype or input.dtype,
+                   device=device or input.device, requires_grad=requires_grad)
+
+
+def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *,
+           generator: Generator | None = None, dtype: Any = None, device: Any = None,
+           requires_grad: bool = False) -> Tensor:
+    """Samples of N(mean, std^2); mean and std may be tensors (broadcast together)."""
+    if isinstance(mean, Tensor) or isinstance(std, Tensor):
+        ref = mean if isinstance(mean, Tensor) else std
+        from .ops._util import broadcast_shapes  # noqa: PLC0415
+
+        shape = broadcast_shapes(tuple(getattr(mean, "shape", ())), tuple(getattr(std, "shape", ())))
+        noise = randn(shape, dtype=ref.dtype, device=ref.device, generator=generator)
+        m = mean._data if isinstance(mean, Tensor) else mean
+        s = std._data if isinstance(std, Tensor) else std
+        return Tensor._make(backend.as_array(noise._data * s + m))
+    if size is None:
+        raise TypeError("normal(): size is required when mean and std are numbers")
+    if std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+    t = randn(size, generator=generator, dtype=dtype, device=device)
+    t._data = backend.as_array(t._data * std + mean).astype(t._data.dtype, copy=False)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def bernoulli(input: Tensor, p: float | None = None, *,
+              generator: Generator | None = None) -> Tensor:
+    """1 with probability `input` (or p), else 0, in input's dtype."""
+    probs = input._data if p is None else p
+    u = _draw("uniform", tuple(input.shape), dtypes.float64, input.device, generator)
+    return Tensor._make((u < probs).astype(input._data.dtype))
+
+
+def poisson(input: Tensor, generator: Generator | None = None) -> Tensor:
+    rng = _generator_for(input.device, generator).rng
+    return Tensor._make(rng.poisson(input._data).astype(input._data.dtype))
+
+
+def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
+                generator: Generator | None = None) -> Tensor:
+    """Draw category indices from rows of (unnormalised) probabilities."""
+    probs = backend.to_numpy(input._data).astype(numpy.float64)
+    if probs.ndim not in (1, 2):
+        raise RuntimeError("multinomial: prob_dist must be 1 or 2 dim")
+    if (probs < 0).any() or not numpy.isfinite(probs).all():
+        raise RuntimeError("multinomial: probability tensor contains either `inf`, `nan` or "
+                           "element < 0")
+    rows = probs.reshape(-1, probs.shape[-1])
+    if not replacement and num_samples > rows.shape[1]:
+        raise RuntimeError("multinomial: cannot sample n_sample > prob_dist.size(-1) samples "
+                           "without replacement")
+    rng = _generator_for(backend.CPU, generator if generator is None or
+                         generator.device.type == "cpu" else None).rng
+    out = numpy.empty((rows.shape[0], num_samples), dtype=numpy.int64)
+    for i, row in enumerate(rows):
+        total = row.sum()
+        if total <= 0:
+            raise RuntimeError("multinomial: invalid multinomial distribution (sum of "
+                               "probabilities <= 0)")
+        if not replacement and numpy.count_nonzero(row) < num_samples:
+            raise RuntimeError("multinomial: invalid multinomial distribution (with "
+                               "replacement=False, not enough non-negative category to sample)")
+        out[i] = rng.choice(row.size, size=num_samples, replace=replacement, p=row / total)
+    out = out.reshape(probs.shape[:-1] + (num_samples,))
+    return Tensor._make(backend.to_device(out, input.device))
+
+
+# ---------------------------------------------------------------------------------------------
+# In-place fills (no autograd: used under no_grad, e.g. by nn.init)
+# ---------------------------------------------------------------------------------------------
+
+
+def _fill_inplace(t: Tensor, values: Any) -> Tensor:
+    from .ops.inplace import _check_leaf  # noqa: PLC0415
+    from .autograd.grad_mode import state  # noqa: PLC0415
+
+    if state.enabled:
+        _check_leaf(t)
+    t._data[...] = values
+    t._bump_version()
+    return t
+
+
+def uniform_(t: Tensor, a: float = 0.0, b: float = 1.0, *, generator: Any = None) -> Tensor:
+    u = _draw("uniform", tuple(t.shape), _float_of(t), t.device, generator)
+    return _fill_inplace(t, u * (b - a) + a)
+
+
+def normal_(t: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Any = None) -> Tensor:
+    n = _draw("normal", tuple(t.shape), _float_of(t), t.device, generator)
+    return _fill_inplace(t, n * std + mean)
+
+
+def bernoulli_(t: Tensor, p: Any = 0.5, *, generator: Any = None) -> Tensor:
+    probs = p._data if isinstance(p, Tensor) else p
+    u = _draw("uniform", tuple(t.shape), dtypes.float64, t.device, generator)
+    return _fill_inplace(t, u < probs)
+
+
+def exponential_(t: Tensor, lambd: float = 1.0, *, generator: Any = None) -> Tensor:
+    e = _draw("exponential", tuple(t.shape), _float_of(t), t.device, generator)
+    return _fill_inplace(t, e / lambd)
+
+
+def random_(t: Tensor, from_: int = 0, to: int | None = None, *, generator: Any = None) -> Tensor:
+    if to is None:
+        if t._data.dtype.kind == "f":
+            to = 2 ** numpy.finfo(t._data.dtype).nmant + 1
+        elif t._data.dtype.kind == "b":
+            to = 2
+        else:
+            to = int(numpy.iinfo(t._data.dtype).max) + 1
+    ints = _draw("integers", tuple(t.shape), dtypes.int64, t.device, generator, from_, to)
+    return _fill_inplace(t, ints)
+
+
+def _float_of(t: Tensor) -> dtypes.dtype:
+    return t.dtype if t.dtype.is_floating_point else dtypes.float64

@@ -1,0 +1,1044 @@
+"""Tensor's math methods and operators: each one forwards to the op function of the same name.
+
+`x.exp()` is `ember.exp(x)`, `a @ b` is `ember.matmul(a, b)`, `x.add_(y)` is the in-place form.
+The op modules import `Tensor`, so they are bound here after the class exists (`bind_ops`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# Filled in by bind_ops(): the op modules.
+arith: Any = None
+unary: Any = None
+compare: Any = None
+reduce: Any = None
+movement: Any = None
+join: Any = None
+indexing: Any = None
+linalg: Any = None
+softmax: Any = None
+convert: Any = None
+inplace: Any = None
+random: Any = None
+creation: Any = None
+dtypes: Any = None
+Add = Sub = Mul = Div = Pow = None  # hot-path op classes
+
+
+def bind_ops() -> None:
+    global arith, unary, compare, reduce, movement, join, indexing, linalg, softmax, convert
+    global inplace, random, creation, dtypes, Add, Sub, Mul, Div, Pow
+    from . import creation as _creation  # noqa: PLC0415
+    from . import dtypes as _dtypes  # noqa: PLC0415
+    from . import random as _random  # noqa: PLC0415
+    from .ops import arith as _arith  # noqa: PLC0415
+    from .ops import compare as _compare  # noqa: PLC0415
+    from .ops import convert as _convert  # noqa: PLC0415
+    from .ops import indexing as _indexing  # noqa: PLC0415
+    from .ops import inplace as _inplace  # noqa: PLC0415
+    from .ops import join as _join  # noqa: PLC0415
+    from .ops import linalg as _linalg  # noqa: PLC0415
+    from .ops import reduce as _reduce  # noqa: PLC0415
+    from .ops import shape as _shape  # noqa: PLC0415
+    from .ops import softmax as _softmax  # noqa: PLC0415
+    from .ops import unary as _unary  # noqa: PLC0415
+
+    arith, unary, compare, reduce, movement = _arith, _unary, _compare, _reduce, _shape
+    join, indexing, linalg, softmax, convert = _join, _indexing, _linalg, _softmax, _convert
+    inplace, random, creation, dtypes = _inplace, _random, _creation, _dtypes
+    Add, Sub, Mul, Div, Pow = _arith.Add, _arith.Sub, _arith.Mul, _arith.Div, _arith.Pow
+
+
+class TensorMethods:
+    __slots__ = ()
+
+    # ------------------------------------------------------------------ operators
+    def __add__(self, other: Any) -> Any:
+        return Add.apply(self, other)
+
+    def __radd__(self, other: Any) -> Any:
+        return Add.apply(other, self)
+
+    def __sub__(self, other: Any) -> Any:
+        return arith.sub(self, other)
+
+    def __rsub__(self, other: Any) -> Any:
+        return arith.sub(other, self)
+
+    def __mul__(self, other: Any) -> Any:
+        return Mul.apply(self, other)
+
+    def __rmul__(self, other: Any) -> Any:
+        return Mul.apply(other, self)
+
+    def __truediv__(self, other: Any) -> Any:
+        return arith.div(self, other)
+
+    def __rtruediv__(self, other: Any) -> Any:
+        return arith.div(other, self)
+
+    def __floordiv__(self, other: Any) -> Any:
+        return arith.floor_divide(self, other)
+
+    def __rfloordiv__(self, other: Any) -> Any:
+        return arith.floor_divide(other, self)
+
+    def __mod__(self, other: Any) -> Any:
+        return arith.remainder(self, other)
+
+    def __rmod__(self, other: Any) -> Any:
+        return arith.remainder(other, self)
+
+    def __pow__(self, other: Any) -> Any:
+        return Pow.apply(self, other)
+
+    def __rpow__(self, other: Any) -> Any:
+        return Pow.apply(other, self)
+
+    def __matmul__(self, other: Any) -> Any:
+        return linalg.matmul(self, other)
+
+    def __rmatmul__(self, other: Any) -> Any:
+        return linalg.matmul(other, self)
+
+    def __neg__(self) -> Any:
+        return unary.Neg.apply(self)
+
+    def __pos__(self) -> Any:
+        return self
+
+    def __abs__(self) -> Any:
+        return unary.abs(self)
+
+    def __invert__(self) -> Any:
+        return compare.bitwise_not(self)
+
+    def __and__(self, other: Any) -> Any:
+        return compare.bitwise_and(self, other)
+
+    def __rand__(self, other: Any) -> Any:
+        return compare.bitwise_and(other, self)
+
+    def __or__(self, other: Any) -> Any:
+        return compare.bitwise_or(self, other)
+
+    def __ror__(self, other: Any) -> Any:
+        return compare.bitwise_or(other, self)
+
+    def __xor__(self, other: Any) -> Any:
+        return compare.bitwise_xor(self, other)
+
+    def __rxor__(self, other: Any) -> Any:
+        return compare.bitwise_xor(other, self)
+
+    def __eq__(self, other: Any) -> Any:  # type: ignore[override]
+        if other is None:
+            return False
+        return compare.eq(self, other)
+
+    def __ne__(self, other: Any) -> Any:  # type: ignore[override]
+        if other is None:
+            return True
+        return compare.ne(self, other)
+
+    def __lt__(self, other: Any) -> Any:
+        return compare.lt(self, other)
+
+    def __le__(self, other: Any) -> Any:
+        return compare.le(self, other)
+
+    def __gt__(self, other: Any) -> Any:
+        return compare.gt(self, other)
+
+    def __ge__(self, other: Any) -> Any:
+        return compare.ge(self, other)
+
+    def __getitem__(self, key: Any) -> Any:
+        return indexing.getitem(self, key)
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        inplace.setitem(self, key, value)
+
+    # in-place operators: x += y is x.add_(y)
+    def __iadd__(self, other: Any) -> Any:
+        return self.add_(other)
+
+    def __isub__(self, other: Any) -> Any:
+        return self.sub_(other)
+
+    def __imul__(self, other: Any) -> Any:
+        return self.mul_(other)
+
+    def __itruediv__(self, other: Any) -> Any:
+        return self.div_(other)
+
+    def __ifloordiv__(self, other: Any) -> Any:
+        return self._inplace(lambda s: arith.floor_divide(s, other), False, other)
+
+    def __imod__(self, other: Any) -> Any:
+        return self._inplace(lambda s: arith.remainder(s, other), True, other)
+
+    def __ipow__(self, other: Any) -> Any:
+        return self.pow_(other)
+
+    def __iand__(self, other: Any) -> Any:
+        return self._inplace(lambda s: compare.bitwise_and(s, other), False, other)
+
+    def __ior__(self, other: Any) -> Any:
+        return self._inplace(lambda s: compare.bitwise_or(s, other), False, other)
+
+    def __ixor__(self, other: Any) -> Any:
+        return self._inplace(lambda s: compare.bitwise_xor(s, other), False, other)
+
+    # ------------------------------------------------------------------ arithmetic
+    def add(self, other: Any, *, alpha: Any = 1) -> Any:
+        return arith.add(self, other, alpha=alpha)
+
+    def sub(self, other: Any, *, alpha: Any = 1) -> Any:
+        return arith.sub(self, other, alpha=alpha)
+
+    subtract = sub
+
+    def mul(self, other: Any) -> Any:
+        return arith.mul(self, other)
+
+    multiply = mul
+
+    def div(self, other: Any, *, rounding_mode: str | None = None) -> Any:
+        return arith.div(self, other, rounding_mode=rounding_mode)
+
+    divide = true_divide = div
+
+    def floor_divide(self, other: Any) -> Any:
+        return arith.floor_divide(self, other)
+
+    def remainder(self, other: Any) -> Any:
+        return arith.remainder(self, other)
+
+    def fmod(self, other: Any) -> Any:
+        return arith.fmod(self, other)
+
+    def pow(self, exponent: Any) -> Any:
+        return arith.pow(self, exponent)
+
+    def float_power(self, exponent: Any) -> Any:
+        return arith.float_power(self, exponent)
+
+    def maximum(self, other: Any) -> Any:
+        return arith.maximum(self, other)
+
+    def minimum(self, other: Any) -> Any:
+        return arith.minimum(self, other)
+
+    def fmax(self, other: Any) -> Any:
+        return arith.fmax(self, other)
+
+    def fmin(self, other: Any) -> Any:
+        return arith.fmin(self, other)
+
+    def atan2(self, other: Any) -> Any:
+        return arith.atan2(self, other)
+
+    arctan2 = atan2
+
+    def addcmul(self, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Any:
+        return self + value * tensor1 * tensor2
+
+    def addcdiv(self, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Any:
+        return self + value * tensor1 / tensor2
+
+    def lerp(self, end: Any, weight: Any) -> Any:
+        return unary.lerp(self, end, weight)
+
+    # ------------------------------------------------------------------ unary math
+    def neg(self) -> Any:
+        return unary.neg(self)
+
+    negative = neg
+
+    def abs(self) -> Any:
+        return unary.abs(self)
+
+    absolute = abs
+
+    def exp(self) -> Any:
+        return unary.exp(self)
+
+    def exp2(self) -> Any:
+        return unary.exp2(self)
+
+    def expm1(self) -> Any:
+        return unary.expm1(self)
+
+    def log(self) -> Any:
+        return unary.log(self)
+
+    def log2(self) -> Any:
+        return unary.log2(self)
+
+    def log10(self) -> Any:
+        return unary.log10(self)
+
+    def log1p(self) -> Any:
+        return unary.log1p(self)
+
+    def sqrt(self) -> Any:
+        return unary.sqrt(self)
+
+    def rsqrt(self) -> Any:
+        return unary.rsqrt(self)
+
+    def square(self) -> Any:
+        return unary.square(self)
+
+    def reciprocal(self) -> Any:
+        return unary.reciprocal(self)
+
+    def sin(self) -> Any:
+        return unary.sin(self)
+
+    def cos(self) -> Any:
+        return unary.cos(self)
+
+    def tan(self) -> Any:
+        return unary.tan(self)
+
+    def asin(self) -> Any:
+        return unary.asin(self)
+
+    def acos(self) -> Any:
+        return unary.acos(self)
+
+    def atan(self) -> Any:
+        return unary.atan(self)
+
+    arcsin, arccos, arctan = asin, acos, atan
+
+    def sinh(self) -> Any:
+        return unary.sinh(self)
+
+    def cosh(self) -> Any:
+        return unary.cosh(self)
+
+    def tanh(self) -> Any:
+        return unary.tanh(self)
+
+    def asinh(self) -> Any:
+        return unary.asinh(self)
+
+    def acosh(self) -> Any:
+        return unary.acosh(self)
+
+    def atanh(self) -> Any:
+        return unary.atanh(self)
+
+    arcsinh, arccosh, arctanh = asinh, acosh, atanh
+
+    def sigmoid(self) -> Any:
+        return unary.sigmoid(self)
+
+    def logit(self, eps: float | None = None) -> Any:
+        return unary.logit(self, eps)
+
+    def relu(self) -> Any:
+        return unary.relu(self)
+
+    def erf(self) -> Any:
+        return unary.erf(self)
+
+    def erfc(self) -> Any:
+        return unary.erfc(self)
+
+    def erfinv(self) -> Any:
+        return unary.erfinv(self)
+
+    def floor(self) -> Any:
+        return unary.floor(self)
+
+    def ceil(self) -> Any:
+        return unary.ceil(self)
+
+    def trunc(self) -> Any:
+        return unary.trunc(self)
+
+    fix = trunc
+
+    def round(self, decimals: int = 0) -> Any:
+        return unary.round(self, decimals=decimals)
+
+    def sign(self) -> Any:
+        return unary.sign(self)
+
+    sgn = sign
+
+    def frac(self) -> Any:
+        return unary.frac(self)
+
+    def clamp(self, min: Any = None, max: Any = None) -> Any:  # noqa: A002
+        return unary.clamp(self, min, max)
+
+    clip = clamp
+
+    def clamp_min(self, min: Any) -> Any:  # noqa: A002
+        return unary.clamp(self, min=min)
+
+    def clamp_max(self, max: Any) -> Any:  # noqa: A002
+        return unary.clamp(self, max=max)
+
+    def nan_to_num(self, nan: float = 0.0, posinf: float | None = None,
+                   neginf: float | None = None) -> Any:
+        return unary.nan_to_num(self, nan, posinf, neginf)
+
+    def softmax(self, dim: int, dtype: Any = None) -> Any:
+        return softmax.softmax(self, dim, dtype=dtype)
+
+    def log_softmax(self, dim: int, dtype: Any = None) -> Any:
+        return softmax.log_softmax(self, dim, dtype=dtype)
+
+    # ------------------------------------------------------------------ comparisons / logic
+    def eq(self, other: Any) -> Any:
+        return compare.eq(self, other)
+
+    def ne(self, other: Any) -> Any:
+        return compare.ne(self, other)
+
+    def lt(self, other: Any) -> Any:
+        return compare.lt(self, other)
+
+    def le(self, other: Any) -> Any:
+        return compare.le(self, other)
+
+    def gt(self, other: Any) -> Any:
+        return compare.gt(self, other)
+
+    def ge(self, other: Any) -> Any:
+        return compare.ge(self, other)
+
+    greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+
+    def equal(self, other: Any) -> bool:
+        return compare.equal(self, other)
+
+    def isclose(self, other: Any, rtol: float = 1e-05, atol: float = 1e-08,
+                equal_nan: bool = False) -> Any:
+        return compare.isclose(self, other, rtol, atol, equal_nan)
+
+    def allclose(self, other: Any, rtol: float = 1e-05, atol: float = 1e-08,
+                 equal_nan: bool = False) -> bool:
+        return compare.allclose(self, other, rtol, atol, equal_nan)
+
+    def isnan(self) -> Any:
+        return compare.isnan(self)
+
+    def isinf(self) -> Any:
+        return compare.isinf(self)
+
+    def isfinite(self) -> Any:
+        return compare.isfinite(self)
+
+    def isposinf(self) -> Any:
+        return compare.isposinf(self)
+
+    def isneginf(self) -> Any:
+        return compare.isneginf(self)
+
+    def signbit(self) -> Any:
+        return compare.signbit(self)
+
+    def logical_and(self, other: Any) -> Any:
+        return compare.logical_and(self, other)
+
+    def logical_or(self, other: Any) -> Any:
+        return compare.logical_or(self, other)
+
+    def logical_xor(self, other: Any) -> Any:
+        return compare.logical_xor(self, other)
+
+    def logical_not(self) -> Any:
+        return compare.logical_not(self)
+
+    def bitwise_and(self, other: Any) -> Any:
+        return compare.bitwise_and(self, other)
+
+    def bitwise_or(self, other: Any) -> Any:
+        return compare.bitwise_or(self, other)
+
+    def bitwise_xor(self, other: Any) -> Any:
+        return compare.bitwise_xor(self, other)
+
+    def bitwise_not(self) -> Any:
+        return compare.bitwise_not(self)
+
+    # ------------------------------------------------------------------ reductions
+    def sum(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Any:
+        return reduce.sum(self, dim, keepdim, dtype=dtype)
+
+    def nansum(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Any:
+        return reduce.nansum(self, dim, keepdim, dtype=dtype)
+
+    def mean(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Any:
+        return reduce.mean(self, dim, keepdim, dtype=dtype)
+
+    def nanmean(self, dim: Any = None, keepdim: bool = False) -> Any:
+        return reduce.nanmean(self, dim, keepdim)
+
+    def prod(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Any:
+        return reduce.prod(self, dim, keepdim, dtype=dtype)
+
+    def var(self, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
+            correction: Any = None) -> Any:
+        return reduce.var(self, dim, unbiased, keepdim, correction=correction)
+
+    def std(self, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
+            correction: Any = None) -> Any:
+        return reduce.std(self, dim, unbiased, keepdim, correction=correction)
+
+    def max(self, dim: Any = None, keepdim: bool = False) -> Any:
+        return reduce.max(self, dim, keepdim)
+
+    def min(self, dim: Any = None, keepdim: bool = False) -> Any:
+        return reduce.min(self, dim, keepdim)
+
+    def amax(self, dim: Any = (), keepdim: bool = False) -> Any:
+        return reduce.amax(self, dim, keepdim)
+
+    def amin(self, dim: Any = (), keepdim: bool = False) -> Any:
+        return reduce.amin(self, dim, keepdim)
+
+    def argmax(self, dim: int | None = None, keepdim: bool = False) -> Any:
+        return reduce.argmax(self, dim, keepdim)
+
+    def argmin(self, dim: int | None = None, keepdim: bool = False) -> Any:
+        return reduce.argmin(self, dim, keepdim)
+
+    def logsumexp(self, dim: Any = None, keepdim: bool = False) -> Any:
+        return reduce.logsumexp(self, dim, keepdim)
+
+    def cumsum(self, dim: int, *, dtype: Any = None) -> Any:
+        return reduce.cumsum(self, dim, dtype=dtype)
+
+    def cumprod(self, dim: int, *, dtype: Any = None) -> Any:
+        return reduce.cumprod(self, dim, dtype=dtype)
+
+    def norm(self, p: Any = "fro", dim: Any = None, keepdim: bool = False,
+             dtype: Any = None) -> Any:
+        return reduce.norm(self, p, dim, keepdim, dtype)
+
+    def all(self, dim: Any = None, keepdim: bool = False) -> Any:
+        return reduce.all(self, dim, keepdim)
+
+    def any(self, dim: Any = None, keepdim: bool = False) -> Any:
+        return reduce.any(self, dim, keepdim)
+
+    def count_nonzero(self, dim: Any = None) -> Any:
+        return reduce.count_nonzero(self, dim)
+
+    def median(self, dim: int | None = None, keepdim: bool = False) -> Any:
+        return reduce.median(self, dim, keepdim)
+
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:
+        from .ops import sort as _sort  # noqa: PLC0415
+
+        return _sort.topk(self, k, dim, largest, sorted)
+
+    def sort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
+        from .ops import sort as _sort  # noqa: PLC0415
+
+        return _sort.sort(self, dim, descending, stable=stable)
+
+    def argsort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
+        from .ops import sort as _sort  # noqa: PLC0415
+
+        return _sort.argsort(self, dim, descending, stable=stable)
+
+    def kthvalue(self, k: int, dim: int = -1, keepdim: bool = False) -> Any:
+        from .ops import sort as _sort  # noqa: PLC0415
+
+        return _sort.kthvalue(self, k, dim, keepdim)
+
+    def unique(self, sorted: bool = True, return_inverse: bool = False,
+               return_counts: bool = False, dim: int | None = None) -> Any:
+        from .ops import sort as _sort  # noqa: PLC0415
+
+        return _sort.unique(self, sorted, return_inverse, return_counts, dim)
+
+    # ------------------------------------------------------------------ shape and movement
+    def reshape(self, *shape: Any) -> Any:
+        return movement.reshape(self, *shape)
+
+    def view(self, *shape: Any) -> Any:
+        return movement.view(self, *shape)
+
+    def view_as(self, other: Any) -> Any:
+        return movement.view(self, other.shape)
+
+    def reshape_as(self, other: Any) -> Any:
+        return movement.reshape(self, other.shape)
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Any:
+        return movement.flatten(self, start_dim, end_dim)
+
+    def unflatten(self, dim: int, sizes: Any) -> Any:
+        return movement.unflatten(self, dim, sizes)
+
+    def ravel(self) -> Any:
+        return movement.ravel(self)
+
+    def squeeze(self, dim: Any = None) -> Any:
+        return movement.squeeze(self, dim)
+
+    def unsqueeze(self, dim: int) -> Any:
+        return movement.unsqueeze(self, dim)
+
+    def permute(self, *dims: Any) -> Any:
+        return movement.permute(self, *dims)
+
+    def transpose(self, dim0: int, dim1: int) -> Any:
+        return movement.transpose(self, dim0, dim1)
+
+    swapaxes = swapdims = transpose
+
+    def t(self) -> Any:
+        return movement.t(self)
+
+    @property
+    def T(self) -> Any:  # noqa: N802 (torch's name)
+        nd = self._data.ndim  # type: ignore[attr-defined]
+        return movement.permute(self, *reversed(range(nd))) if nd > 1 else self
+
+    @property
+    def mT(self) -> Any:  # noqa: N802
+        if self._data.ndim < 2:  # type: ignore[attr-defined]
+            raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. "
+                               f"Got {self._data.ndim}-D tensor.")  # type: ignore[attr-defined]
+        return movement.transpose(self, -2, -1)
+
+    @property
+    def H(self) -> Any:  # noqa: N802 (real tensors: the conjugate transpose is the transpose)
+        return self.T
+
+    @property
+    def mH(self) -> Any:  # noqa: N802
+        return self.mT
+
+    def movedim(self, source: Any, destination: Any) -> Any:
+        return movement.movedim(self, source, destination)
+
+    moveaxis = movedim
+
+    def expand(self, *sizes: Any) -> Any:
+        return movement.expand(self, *sizes)
+
+    def expand_as(self, other: Any) -> Any:
+        return movement.expand_as(self, other)
+
+    def broadcast_to(self, size: Any) -> Any:
+        return movement.broadcast_to(self, size)
+
+    def repeat(self, *sizes: Any) -> Any:
+        return movement.repeat(self, *sizes)
+
+    def tile(self, dims: Any) -> Any:
+        return movement.tile(self, dims)
+
+    def repeat_interleave(self, repeats: Any, dim: int | None = None) -> Any:
+        return movement.repeat_interleave(self, repeats, dim)
+
+    def flip(self, *dims: Any) -> Any:
+        if len(dims) == 1 and isinstance(dims[0], (list, tuple)):
+            dims = tuple(dims[0])
+        return movement.flip(self, dims)
+
+    def fliplr(self) -> Any:
+        return movement.fliplr(self)
+
+    def flipud(self) -> Any:
+        return movement.flipud(self)
+
+    def roll(self, shifts: Any, dims: Any = None) -> Any:
+        return movement.roll(self, shifts, dims)
+
+    def tril(self, diagonal: int = 0) -> Any:
+        return movement.tril(self, diagonal)
+
+    def triu(self, diagonal: int = 0) -> Any:
+        return movement.triu(self, diagonal)
+
+    def clone(self, *, memory_format: Any = None) -> Any:
+        return movement.clone(self)
+
+    def contiguous(self, memory_format: Any = None) -> Any:
+        return movement.contiguous(self)
+
+    def diag(self, diagonal: int = 0) -> Any:
+        return creation.diag(self, diagonal)
+
+    def diagonal(self, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Any:
+        return creation.diagonal_(self, offset, dim1, dim2)
+
+    def trace(self) -> Any:
+        return creation.diagonal_(self).sum()
+
+    def split(self, split_size: Any, dim: int = 0) -> Any:
+        return join.split(self, split_size, dim)
+
+    def chunk(self, chunks: int, dim: int = 0) -> Any:
+        return join.chunk(self, chunks, dim)
+
+    def tensor_split(self, indices_or_sections: Any, dim: int = 0) -> Any:
+        return join.tensor_split(self, indices_or_sections, dim)
+
+    def unbind(self, dim: int = 0) -> Any:
+        return join.unbind(self, dim)
+
+    def narrow(self, dim: int, start: Any, length: int) -> Any:
+        return join.narrow(self, dim, start, length)
+
+    def unfold(self, dimension: int, size: int, step: int) -> Any:
+        from .ops import windows  # noqa: PLC0415
+
+        return windows.unfold(self, dimension, size, step)
+
+    # ------------------------------------------------------------------ indexing
+    def gather(self, dim: int, index: Any) -> Any:
+        return indexing.gather(self, dim, index)
+
+    def take(self, index: Any) -> Any:
+        return indexing.take(self, index)
+
+    def take_along_dim(self, indices: Any, dim: int | None = None) -> Any:
+        return indexing.take_along_dim(self, indices, dim)
+
+    def scatter(self, dim: int, index: Any, src: Any = None, *, value: Any = None,
+                reduce: str | None = None) -> Any:
+        return indexing.scatter(self, dim, index, src, value=value, reduce=reduce)
+
+    def scatter_add(self, dim: int, index: Any, src: Any) -> Any:
+        return indexing.scatter_add(self, dim, index, src)
+
+    def scatter_reduce(self, dim: int, index: Any, src: Any, reduce: str, *,
+                       include_self: bool = True) -> Any:
+        return indexing.scatter_reduce(self, dim, index, src, reduce, include_self=include_self)
+
+    def index_select(self, dim: int, index: Any) -> Any:
+        return indexing.index_select(self, dim, index)
+
+    def index_add(self, dim: int, index: Any, source: Any, *, alpha: Any = 1) -> Any:
+        return indexing.index_add(self, dim, index, source, alpha=alpha)
+
+    def index_copy(self, dim: int, index: Any, source: Any) -> Any:
+        return indexing.index_copy(self, dim, index, source)
+
+    def index_fill(self, dim: int, index: Any, value: Any) -> Any:
+        return indexing.index_fill(self, dim, index, value)
+
+    def index_put(self, indices: Any, values: Any, accumulate: bool = False) -> Any:
+        return indexing.index_put(self, indices, values, accumulate)
+
+    def masked_fill(self, mask: Any, value: Any) -> Any:
+        return indexing.masked_fill(self, mask, value)
+
+    def masked_select(self, mask: Any) -> Any:
+        return indexing.masked_select(self, mask)
+
+    def where(self, condition: Any, other: Any) -> Any:
+        return indexing.where(condition, self, other)
+
+    def nonzero(self, *, as_tuple: bool = False) -> Any:
+        return indexing.nonzero(self, as_tuple=as_tuple)
+
+    def argwhere(self) -> Any:
+        return indexing.argwhere(self)
+
+    # ------------------------------------------------------------------ linear algebra
+    def matmul(self, other: Any) -> Any:
+        return linalg.matmul(self, other)
+
+    def mm(self, mat2: Any) -> Any:
+        return linalg.mm(self, mat2)
+
+    def bmm(self, mat2: Any) -> Any:
+        return linalg.bmm(self, mat2)
+
+    def mv(self, vec: Any) -> Any:
+        return linalg.mv(self, vec)
+
+    def dot(self, other: Any) -> Any:
+        return linalg.dot(self, other)
+
+    inner = vdot = dot
+
+    def outer(self, vec2: Any) -> Any:
+        return linalg.outer(self, vec2)
+
+    ger = outer
+
+    def addmm(self, mat1: Any, mat2: Any, *, beta: Any = 1, alpha: Any = 1) -> Any:
+        return linalg.addmm(self, mat1, mat2, beta=beta, alpha=alpha)
+
+    # ------------------------------------------------------------------ dtype and device
+    def to(self, *args: Any, **kwargs: Any) -> Any:
+        return convert.to(self, *args, **kwargs)
+
+    def type(self, dtype: Any = None, non_blocking: bool = False) -> Any:
+        if dtype is None:
+            return _type_name(self)
+        if isinstance(dtype, str):
+            dtype = _dtype_from_type_name(dtype)
+        return convert.type_conversion(self, dtypes.to_dtype(dtype))
+
+    def type_as(self, other: Any) -> Any:
+        return convert.to(self, other.dtype)
+
+    def float(self) -> Any:
+        return convert.type_conversion(self, dtypes.float32)
+
+    def double(self) -> Any:
+        return convert.type_conversion(self, dtypes.float64)
+
+    def half(self) -> Any:
+        return convert.type_conversion(self, dtypes.float16)
+
+    def int(self) -> Any:
+        return convert.type_conversion(self, dtypes.int32)
+
+    def long(self) -> Any:
+        return convert.type_conversion(self, dtypes.int64)
+
+    def short(self) -> Any:
+        return convert.type_conversion(self, dtypes.int16)
+
+    def char(self) -> Any:
+        return convert.type_conversion(self, dtypes.int8)
+
+    def byte(self) -> Any:
+        return convert.type_conversion(self, dtypes.uint8)
+
+    def bool(self) -> Any:
+        return convert.type_conversion(self, dtypes.bool_)
+
+    def cpu(self) -> Any:
+        return convert.to(self, "cpu")
+
+    def cuda(self, device: Any = None, non_blocking: bool = False) -> Any:
+        return convert.to(self, "cuda" if device is None else (
+            f"cuda:{device}" if isinstance(device, int) else device))
+
+    def pin_memory(self) -> Any:
+        return self  # host memory is already usable for copies; kept for API compatibility
+
+    def is_pinned(self) -> bool:
+        return False
+
+    def new_tensor(self, data: Any, *, dtype: Any = None, device: Any = None,
+                   requires_grad: bool = False) -> Any:
+        return creation.tensor(data, dtype=dtype or self.dtype, device=device or self.device,
+                               requires_grad=requires_grad)
+
+    def new_zeros(self, *size: Any, dtype: Any = None, device: Any = None,
+                  requires_grad: bool = False) -> Any:
+        return creation.zeros(*size, dtype=dtype or self.dtype, device=device or self.device,
+                              requires_grad=requires_grad)
+
+    def new_ones(self, *size: Any, dtype: Any = None, device: Any = None,
+                 requires_grad: bool = False) -> Any:
+        return creation.ones(*size, dtype=dtype or self.dtype, device=device or self.device,
+                             requires_grad=requires_grad)
+
+    def new_empty(self, *size: Any, dtype: Any = None, device: Any = None,
+                  requires_grad: bool = False) -> Any:
+        return creation.empty(*size, dtype=dtype or self.dtype, device=device or self.device,
+                              requires_grad=requires_grad)
+
+    def new_full(self, size: Any, fill_value: Any, *, dtype: Any = None, device: Any = None,
+                 requires_grad: bool = False) -> Any:
+        return creation.full(size, fill_value, dtype=dtype or self.dtype,
+                             device=device or self.device, requires_grad=requires_grad)
+
+    # ------------------------------------------------------------------ in-place versions
+    def _inplace(self, compute: Any, saves_input: bool, *others: Any) -> Any:
+        return inplace.apply_inplace(self, compute, saves_input, others)
+
+    def add_(self, other: Any, *, alpha: Any = 1) -> Any:
+        return self._inplace(lambda s: arith.add(s, other, alpha=alpha), False, other)
+
+    def sub_(self, other: Any, *, alpha: Any = 1) -> Any:
+        return self._inplace(lambda s: arith.sub(s, other, alpha=alpha), False, other)
+
+    def mul_(self, other: Any) -> Any:
+        return self._inplace(lambda s: arith.mul(s, other), True, other)
+
+    def div_(self, other: Any, *, rounding_mode: str | None = None) -> Any:
+        return self._inplace(lambda s: arith.div(s, other, rounding_mode=rounding_mode), True,
+                             other)
+
+    true_divide_ = div_
+
+    def pow_(self, exponent: Any) -> Any:
+        return self._inplace(lambda s: arith.pow(s, exponent), True, exponent)
+
+    def addcmul_(self, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Any:
+        return self._inplace(lambda s: s + value * tensor1 * tensor2, False, tensor1, tensor2)
+
+    def addcdiv_(self, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Any:
+        return self._inplace(lambda s: s + value * tensor1 / tensor2, False, tensor1, tensor2)
+
+    def lerp_(self, end: Any, weight: Any) -> Any:
+        return self._inplace(lambda s: unary.lerp(s, end, weight), True, end, weight)
+
+    def neg_(self) -> Any:
+        return self._inplace(unary.neg, False)
+
+    def abs_(self) -> Any:
+        return self._inplace(unary.abs, True)
+
+    def exp_(self) -> Any:
+        return self._inplace(unary.exp, True)
+
+    def log_(self) -> Any:
+        return self._inplace(unary.log, True)
+
+    def sqrt_(self) -> Any:
+        return self._inplace(unary.sqrt, True)
+
+    def sin_(self) -> Any:
+        return self._inplace(unary.sin, True)
+
+    def cos_(self) -> Any:
+        return self._inplace(unary.cos, True)
+
+    def sigmoid_(self) -> Any:
+        return self._inplace(unary.sigmoid, True)
+
+    def tanh_(self) -> Any:
+        return self._inplace(unary.tanh, True)
+
+    def relu_(self) -> Any:
+        return self._inplace(unary.relu, True)
+
+    def floor_(self) -> Any:
+        return self._inplace(unary.floor, False)
+
+    def ceil_(self) -> Any:
+        return self._inplace(unary.ceil, False)
+
+    def round_(self, decimals: int = 0) -> Any:
+        return self._inplace(lambda s: unary.round(s, decimals=decimals), False)
+
+    def trunc_(self) -> Any:
+        return self._inplace(unary.trunc, False)
+
+    def sign_(self) -> Any:
+        return self._inplace(unary.sign, False)
+
+    def clamp_(self, min: Any = None, max: Any = None) -> Any:  # noqa: A002
+        return self._inplace(lambda s: unary.clamp(s, min, max), True, min, max)
+
+    clip_ = clamp_
+
+    def clamp_min_(self, min: Any) -> Any:  # noqa: A002
+        return self.clamp_(min=min)
+
+    def clamp_max_(self, max: Any) -> Any:  # noqa: A002
+        return self.clamp_(max=max)
+
+    def nan_to_num_(self, nan: float = 0.0, posinf: float | None = None,
+                    neginf: float | None = None) -> Any:
+        return self._inplace(lambda s: unary.nan_to_num(s, nan, posinf, neginf), True)
+
+    def zero_(self) -> Any:
+        return self.fill_(0)
+
+    def fill_(self, value: Any) -> Any:
+        like = self
+
+        def compute(s: Any) -> Any:
+            if hasattr(value, "_data"):
+                return value.to(like.dtype).expand(like.shape).clone()
+            return creation.full(like.shape, value, dtype=like.dtype, device=like.device)
+
+        return self._inplace(compute, False, value)
+
+    def copy_(self, src: Any, non_blocking: bool = False) -> Any:
+        return inplace.copy_(self, src, non_blocking)
+
+    def masked_fill_(self, mask: Any, value: Any) -> Any:
+        return self._inplace(lambda s: indexing.masked_fill(s, mask, value), False, value)
+
+    def index_put_(self, indices: Any, values: Any, accumulate: bool = False) -> Any:
+        return self._inplace(lambda s: indexing.index_put(s, indices, values, accumulate), False,
+                             values)
+
+    def index_add_(self, dim: int, index: Any, source: Any, *, alpha: Any = 1) -> Any:
+        return self._inplace(lambda s: indexing.index_add(s, dim, index, source, alpha=alpha),
+                             False, source)
+
+    def index_copy_(self, dim: int, index: Any, source: Any) -> Any:
+        return self._inplace(lambda s: indexing.index_copy(s, dim, index, source), False, source)
+
+    def index_fill_(self, dim: int, index: Any, value: Any) -> Any:
+        return self._inplace(lambda s: indexing.index_fill(s, dim, index, value), False, value)
+
+    def scatter_(self, dim: int, index: Any, src: Any = None, *, value: Any = None,
+                 reduce: str | None = None) -> Any:
+        return self._inplace(
+            lambda s: indexing.scatter(s, dim, index, src, value=value, reduce=reduce),
+            reduce == "multiply", src)
+
+    def scatter_add_(self, dim: int, index: Any, src: Any) -> Any:
+        return self._inplace(lambda s: indexing.scatter_add(s, dim, index, src), False, src)
+
+    def scatter_reduce_(self, dim: int, index: Any, src: Any, reduce: str, *,
+                        include_self: bool = True) -> Any:
+        return self._inplace(lambda s: indexing.scatter_reduce(
+            s, dim, index, src, reduce, include_self=include_self), True, src)
+
+    def tril_(self, diagonal: int = 0) -> Any:
+        return self._inplace(lambda s: movement.tril(s, diagonal), False)
+
+    def triu_(self, diagonal: int = 0) -> Any:
+        return self._inplace(lambda s: movement.triu(s, diagonal), False)
+
+    # random fills (used by nn.init)
+    def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator: Any = None) -> Any:
+        return random.uniform_(self, a, b, generator=generator)
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator: Any = None) -> Any:
+        return random.normal_(self, mean, std, generator=generator)
+
+    def bernoulli_(self, p: Any = 0.5, *, generator: Any = None) -> Any:
+        return random.bernoulli_(self, p, generator=generator)
+
+    def exponential_(self, lambd: float = 1.0, *, generator: Any = None) -> Any:
+        return random.exponential_(self, lambd, generator=generator)
+
+    def random_(self, from_: int = 0, to: int | None = None, *, generator: Any = None) -> Any:
+        return random.random_(self, from_, to, generator=generator)
+
+    def bernoulli(self, p: Any = None, *, generator: Any = None) -> Any:
+        return random.bernoulli(self, p, generator=generator)
+
+    def multinomial(self, num_samples: int, replacement: bool = False, *,
+                    generator: Any = None) -> Any:
+        return random.multinomial(self, num_samples, replacement, generator=generator)
+
+
+_TYPE_NAMES = {
+    "float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+    "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor", "int8": "CharTensor",
+    "uint8": "ByteTensor", "bool": "BoolTensor",
+}
+
+
+def _type_name(t: Any) -> str:
+    prefix = "ember.cuda." if t.is_cuda else "ember."
+    return prefix + _TYPE_NAMES[t.dtype.name]
+
+
+def _dtype_from_type_name(name: str) -> Any:
+    short = name.rsplit(".", 1)[-1]
+    for dname, tname in _TYPE_NAMES.items():
+        if tname == short:
+            return getattr(dtypes, dname if dname != "bool" else "bool_")
+    raise ValueError(f"invalid type: '{name}'")
