@@ -315,9 +315,6 @@ def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple:
     if indexing not in ("ij", "xy"):
         raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
     tensors = [t.reshape(-1) for t in tensors]
-    swap = indexing == "xy" and len(tensors) >= 2
-    if swap:
-        tensors[0], tensors[1] = tensors[1], tensors[0]
     shape = tuple(t.shape[0] for t in tensors)
     n = len(tensors)
     grids = []
@@ -325,8 +322,7 @@ def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple:
         view_shape = [1] * n
         view_shape[i] = -1
         grids.append(t.reshape(view_shape).expand(shape))
-    if swap:
-        grids[0], grids[1] = grids[1], grids[0]
+    if indexing == "xy" and n >= 2:  # Cartesian: the first two axes swap roles
         grids = [g.transpose(0, 1) for g in grids]
     return tuple(grids)
 

@@ -16,7 +16,7 @@ from . import dtypes as _dtypes
 from . import tensor_methods
 from .autograd import engine as _engine
 from .autograd import function as _function
-from .autograd import gradcheck as _gradcheck
+from .autograd import finite_differences as _finite_differences
 from .autograd import node as _node
 from .autograd.grad_mode import state as _grad_state
 from .size import Size
@@ -445,5 +445,5 @@ def _weakref(t: Tensor) -> Any:
 _node.Tensor = Tensor
 _engine.Tensor = Tensor
 _function.Tensor = Tensor
-_gradcheck.Tensor = Tensor
+_finite_differences.Tensor = Tensor
 tensor_methods.bind_ops()

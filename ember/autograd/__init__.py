@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from . import anomaly_mode, function, gradcheck as _gradcheck_module, grad_mode, node
+from . import anomaly_mode, finite_differences, function, grad_mode, node
 from . import tensor_math  # noqa: F401 (registers the differentiable namespace)
 from .anomaly_mode import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .engine import backward, grad
 from .function import Function, FunctionCtx, once_differentiable
-from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .finite_differences import GradcheckError, gradcheck, gradgradcheck
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 
 __all__ = [
@@ -16,4 +16,3 @@ __all__ = [
     "inference_mode", "is_anomaly_enabled", "is_grad_enabled", "no_grad", "node",
     "once_differentiable", "set_detect_anomaly", "set_grad_enabled",
 ]
-del _gradcheck_module

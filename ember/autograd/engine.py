@@ -141,7 +141,7 @@ def grad(
                 )
             result.append(None)
         else:
-            result.append(g if isinstance(g, Tensor) else Tensor._make(g))
+            result.append(g if isinstance(g, Tensor) else Tensor._make(backend.as_array(g)))
     return tuple(result)
 
 
@@ -293,7 +293,7 @@ def _execute(
                 if t.grad_fn is None:
                     _accumulate(t, g, create_graph, handed_out)
                 else:
-                    t.grad = g if isinstance(g, Tensor) else Tensor._make(g)
+                    t.grad = _wrap(g)
     finally:
         grad_state.enabled, grad_state.create_graph = prev_enabled, prev_create
     return captured
@@ -322,6 +322,8 @@ def _accumulate(leaf: Any, g: Any, create_graph: bool, handed_out: set) -> None:
     if isinstance(g, Tensor):  # create_graph: .grad keeps its own graph
         leaf.grad = g if leaf.grad is None else leaf.grad + g
         return
+    if g.__class__ is not backend.ndarray:
+        g = backend.as_array(g)  # numpy returns scalars for 0-d results
     existing = leaf.grad
     if existing is None:
         if g.base is not None or id(g) in handed_out or not g.flags.writeable:
@@ -338,7 +340,7 @@ def _accumulate(leaf: Any, g: Any, create_graph: bool, handed_out: set) -> None:
 
 
 def _wrap(g: Any) -> Any:
-    return g if g is None or isinstance(g, Tensor) else Tensor._make(g)
+    return g if g is None or isinstance(g, Tensor) else Tensor._make(backend.as_array(g))
 
 
 def _unwrap(g: Any, create_graph: bool) -> Any:

@@ -283,7 +283,9 @@ class ScatterReduce(Op):
         else:  # amax / amin: the winners share the gradient equally
             hit_x = (x == out) & touched if self.include_self else x != x
             hit_src = values == out[key]
-            count = scatter_into_zeros(tuple(out.shape), key, hit_src * 1.0, True) + hit_x * 1.0
+            one = xp.ones_like(values)
+            count = scatter_into_zeros(tuple(out.shape), key, hit_src * one, True) + hit_x * \
+                xp.ones_like(out)
             share = grad / xp.where(count == 0, 1.0, count)
             gx = xp.where(touched, share * hit_x, grad)
             gsrc = share[key] * hit_src

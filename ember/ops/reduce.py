@@ -14,7 +14,7 @@ from typing import Any
 from .. import backend, dtypes, return_types
 from ..autograd.node import Op, array_namespace
 from ..tensor import Tensor
-from ._util import wrap_dim, wrap_dims
+from ._util import astype, wrap_dim, wrap_dims
 
 
 class _Reduction(Op):
@@ -148,7 +148,7 @@ class AMax(_Reduction):
         x, y = self.saved_tensors
         xp = array_namespace(grad)
         hit = x == self.keep(y)
-        count = xp.sum(hit, axis=self.axes, keepdims=True)
+        count = astype(xp.sum(hit, axis=self.axes, keepdims=True), grad.dtype)
         return self.expand_grad(grad) * hit / count
 
 
@@ -258,7 +258,7 @@ class Norm(_Reduction):
             return g * xp.sign(x)
         if p in (math.inf, -math.inf):
             hit = xp.abs(x) == yk
-            count = xp.sum(hit, axis=self.axes, keepdims=True)
+            count = astype(xp.sum(hit, axis=self.axes, keepdims=True), grad.dtype)
             return g * xp.sign(x) * hit / count
         if p == 0:
             return g * 0

@@ -126,6 +126,7 @@ class Repeat(Op):
     """torch's repeat == numpy's tile: copy the whole tensor `reps[d]` times along dim d."""
 
     def forward(self, x: Any, reps: tuple) -> Any:
+        self.orig_shape = x.shape
         self.in_shape = (1,) * (len(reps) - x.ndim) + tuple(x.shape)
         self.reps = reps
         return backend.module_of(x).tile(x, reps)
@@ -137,7 +138,7 @@ class Repeat(Op):
         for r, s in zip(self.reps, self.in_shape):
             split += [r, s]
         g = xp.sum(xp.reshape(grad, tuple(split)), axis=tuple(range(0, len(split), 2)))
-        return g
+        return xp.reshape(g, self.orig_shape)
 
 
 class Tril(Op):

@@ -318,16 +318,17 @@ class Sigmoid(UnaryOp):
 class Logit(UnaryOp):
     def forward(self, x: Any, eps: float | None = None) -> Any:
         xp = _xp(x)
-        if eps is not None:
-            x = xp.clip(x, eps, 1 - eps)
         self.save_for_backward(x)
         self.eps = eps
+        if eps is not None:
+            x = xp.clip(x, eps, 1 - eps)
         return xp.log(x / (1 - x))
 
     def backward(self, grad: Any) -> Any:
+        # d/dx log(x / (1 - x)) = 1 / (x (1 - x)); values clipped to [eps, 1-eps] get 0
         (x,) = self.saved_tensors
         g = grad / (x * (1 - x))
-        if self.eps is not None:  # clipped values have zero gradient
+        if self.eps is not None:
             xp = array_namespace(grad)
             g = xp.where((x < self.eps) | (x > 1 - self.eps), 0.0, g)
         return g

@@ -46,15 +46,14 @@ def _numerical_jacobian(func: Callable, inputs: tuple, eps: float) -> list:
                                                  dtype="float64") for o in base]
         for j in range(t._data.size):
             orig = flat[j].item()
-            with no_grad():
+            with no_grad():  # copy the outputs at once: they may be views of the input
                 flat[j] = orig + eps
-                plus = _outputs(func, inputs)
+                plus = [o._data.astype("float64") for o in _outputs(func, inputs)]
                 flat[j] = orig - eps
-                minus = _outputs(func, inputs)
+                minus = [o._data.astype("float64") for o in _outputs(func, inputs)]
                 flat[j] = orig
             for k, (p, m) in enumerate(zip(plus, minus)):
-                rows[k][j] = ((p._data.astype("float64") - m._data.astype("float64"))
-                              .reshape(-1) / (2 * eps))
+                rows[k][j] = (p - m).reshape(-1) / (2 * eps)
         jac.append(rows)
     return jac
 
