@@ -201,13 +201,12 @@ class Einsum(Op):
                     g = xp.expand_dims(g, pos)
             g = xp.broadcast_to(g, shape)
         if len(unique) != len(subs):  # repeated letters: write onto the diagonal
+            arrays = backend.module_of(grad._data if isinstance(grad, Tensor) else grad)
             key = []
             for c in subs:
                 idx_shape = [1] * len(unique)
                 idx_shape[unique.index(c)] = self.sizes[c]
-                key.append(backend.module_of(saved[i] if not isinstance(saved[i], Tensor)
-                                             else saved[i]._data).arange(
-                    self.sizes[c]).reshape(idx_shape))
+                key.append(arrays.arange(self.sizes[c]).reshape(idx_shape))
             from .indexing import scatter_into_zeros  # noqa: PLC0415
 
             shape = tuple(self.sizes[c] for c in subs)
