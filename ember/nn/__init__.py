@@ -1,5 +1,12 @@
-"""ember.nn: neural-network building blocks (layers arrive with the nn issue)."""
+"""ember.nn: neural-network building blocks (torch.nn's names and behaviour).
 
-from . import functional
+Modules hold parameters and call `ember.nn.functional`; `ember.nn.init` initialises weights;
+`ember.nn.utils` clips gradients.
+"""
 
-__all__ = ["functional"]
+from . import functional, init
+from .modules import *  # noqa: F403 (the layer classes, as torch.nn exports them)
+from .modules import __all__ as _modules_all
+from .parameter import Buffer, Parameter
+
+__all__ = ["Buffer", "Parameter", "functional", "init", *_modules_all]

@@ -1,0 +1,73 @@
+"""ember.nn.functional: the stateless math that layers call (torch.nn.functional's names).
+
+    import ember.nn.functional as F
+    y = F.relu(F.linear(x, weight, bias))
+"""
+
+from __future__ import annotations
+
+from ...ops.pad import pad
+from ...ops.softmax import log_softmax, softmax
+from ...ops.unary import relu, sigmoid, tanh
+from .activation import (
+    celu,
+    elu,
+    gelu,
+    glu,
+    hardshrink,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    hardtanh_,
+    leaky_relu,
+    logsigmoid,
+    mish,
+    prelu,
+    relu6,
+    relu_,
+    rrelu,
+    selu,
+    silu,
+    softmin,
+    softplus,
+    softshrink,
+    softsign,
+    tanhshrink,
+    threshold,
+)
+from .distance import cdist, cosine_similarity, pairwise_distance, pdist
+from .dropout import alpha_dropout, dropout, dropout1d, dropout2d, dropout3d
+from .linear import bilinear, linear
+from .loss import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    contrastive_loss,
+    cosine_embedding_loss,
+    cross_entropy,
+    gaussian_nll_loss,
+    hinge_embedding_loss,
+    huber_loss,
+    kl_div,
+    l1_loss,
+    margin_ranking_loss,
+    mse_loss,
+    multi_margin_loss,
+    multilabel_soft_margin_loss,
+    nll_loss,
+    poisson_nll_loss,
+    smooth_l1_loss,
+    soft_margin_loss,
+    triplet_margin_loss,
+    triplet_margin_with_distance_loss,
+)
+from .normalization import (
+    batch_norm,
+    group_norm,
+    layer_norm,
+    local_response_norm,
+    normalize,
+    rms_norm,
+)
+from .sparse import embedding, one_hot
+
+__all__ = [name for name in dir() if not name.startswith("_") and name != "annotations"]

@@ -1,0 +1,396 @@
+"""Activation functions, each with its derivative written next to it.
+
+relu, sigmoid and tanh live in ember.ops.unary (they are tensor methods too); the others are
+here. Functions with `inplace=True` write the result into the input, as torch's do.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ...autograd.node import array_namespace
+from ...backend import module_of
+from ...ops import special
+from ...ops.softmax import log_softmax, softmax
+from ...ops.unary import UnaryOp, relu, sigmoid, tanh
+from ...tensor import Tensor
+
+_SQRT_2 = math.sqrt(2.0)
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def _inplace(input: Tensor, fn: Any, *args: Any) -> Tensor:
+    return input._inplace(lambda s: fn(s, *args), True)
+
+
+class LeakyRelu(UnaryOp):
+    def forward(self, x: Any, slope: float) -> Any:
+        self.save_for_backward(x)
+        self.slope = slope
+        return module_of(x).where(x > 0, x, x * slope)
+
+    def backward(self, grad: Any) -> Any:
+        # 1 for x > 0, negative_slope otherwise (also at 0, as torch)
+        (x,) = self.saved_tensors
+        return array_namespace(grad).where(x > 0, grad, grad * self.slope)
+
+
+class Elu(UnaryOp):
+    """alpha (e^x - 1) for x <= 0; scale and input_scale cover SELU and CELU."""
+
+    def forward(self, x: Any, alpha: float, scale: float, input_scale: float) -> Any:
+        xp = module_of(x)
+        self.save_for_backward(x)
+        self.alpha, self.scale, self.input_scale = alpha, scale, input_scale
+        return xp.where(x > 0, x * scale, xp.expm1(x * input_scale) * (alpha * scale))
+
+    def backward(self, grad: Any) -> Any:
+        # d/dx = scale for x > 0, else alpha * scale * input_scale * e^(x * input_scale)
+        (x,) = self.saved_tensors
+        xp = array_namespace(grad)
+        negative = xp.exp(x * self.input_scale) * (self.alpha * self.scale * self.input_scale)
+        return xp.where(x > 0, grad * self.scale, grad * negative)
+
+
+class Gelu(UnaryOp):
+    """x * Phi(x) (Phi: the standard normal CDF), or its tanh approximation."""
+
+    def forward(self, x: Any, approximate: str) -> Any:
+        xp = module_of(x)
+        self.save_for_backward(x)
+        self.approximate = approximate
+        if approximate == "tanh":
+            inner = _SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)
+            return 0.5 * x * (1 + xp.tanh(inner))
+        return 0.5 * x * (1 + special.erf(x / _SQRT_2))
+
+    def backward(self, grad: Any) -> Any:
+        (x,) = self.saved_tensors
+        xp = array_namespace(grad)
+        if self.approximate == "tanh":
+            # d/dx 0.5 x (1 + t) = 0.5 (1 + t) + 0.5 x (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2)
+            t = xp.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))
+            d_inner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
+            return grad * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * d_inner)
+        # d/dx x Phi(x) = Phi(x) + x phi(x)
+        cdf = 0.5 * (1 + _erf(x / _SQRT_2))
+        pdf = xp.exp(-0.5 * x * x) * _INV_SQRT_2PI
+        return grad * (cdf + x * pdf)
+
+
+def _erf(x: Any) -> Any:
+    return x.erf() if isinstance(x, Tensor) else special.erf(x)
+
+
+def _sigmoid(x: Any) -> Any:
+    return x.sigmoid() if isinstance(x, Tensor) else special.sigmoid(x)
+
+
+class Silu(UnaryOp):
+    def forward(self, x: Any) -> Any:
+        self.save_for_backward(x)
+        return x * special.sigmoid(x)
+
+    def backward(self, grad: Any) -> Any:
+        # d/dx x s(x) = s(x) (1 + x (1 - s(x)))
+        (x,) = self.saved_tensors
+        s = _sigmoid(x)
+        return grad * (s * (1 + x * (1 - s)))
+
+
+class Softplus(UnaryOp):
+    """log(1 + e^(beta x)) / beta, linear above `threshold` (computed without overflow)."""
+
+    def forward(self, x: Any, beta: float, threshold: float) -> Any:
+        xp = module_of(x)
+        self.save_for_backward(x)
+        self.beta, self.threshold = beta, threshold
+        bx = x * beta
+        return xp.where(bx > threshold, x, xp.logaddexp(0, bx) / beta).astype(x.dtype)
+
+    def backward(self, grad: Any) -> Any:
+        # d/dx = sigmoid(beta x) below the threshold, 1 above
+        (x,) = self.saved_tensors
+        xp = array_namespace(grad)
+        bx = x * self.beta
+        return xp.where(bx > self.threshold, grad, grad * _sigmoid(bx))
+
+
+class Mish(UnaryOp):
+    """x tanh(softplus(x))"""
+
+    def forward(self, x: Any) -> Any:
+        xp = module_of(x)
+        self.save_for_backward(x)
+        return x * xp.tanh(xp.logaddexp(0, x)).astype(x.dtype)
+
+    def backward(self, grad: Any) -> Any:
+        # d/dx = tanh(sp) + x sech^2(sp) sigmoid(x), sp = softplus(x)
+        (x,) = self.saved_tensors
+        xp = array_namespace(grad)
+        t = xp.tanh(_softplus(x))
+        return grad * (t + x * (1 - t * t) * _sigmoid(x))
+
+
+def _softplus(x: Any) -> Any:
+    if isinstance(x, Tensor):
+        return Softplus.apply(x, 1.0, 20.0)
+    return module_of(x).logaddexp(0, x).astype(x.dtype)
+
+
+class Hardtanh(UnaryOp):
+    float_result = False
+
+    def forward(self, x: Any, lo: float, hi: float) -> Any:
+        self.save_for_backward(x)
+        self.lo, self.hi = lo, hi
+        return module_of(x).clip(x, lo, hi)
+
+    def backward(self, grad: Any) -> Any:
+        # 1 strictly inside (min_val, max_val), 0 outside and on the bounds (as torch)
+        (x,) = self.saved_tensors
+        return grad * ((x > self.lo) & (x < self.hi))
+
+
+class Hardsigmoid(UnaryOp):
+    def forward(self, x: Any) -> Any:
+        self.save_for_backward(x)
+        return module_of(x).clip(x / 6 + 0.5, 0, 1)
+
+    def backward(self, grad: Any) -> Any:
+        (x,) = self.saved_tensors
+        return grad * ((x > -3) & (x < 3)) / 6
+
+
+class Hardswish(UnaryOp):
+    def forward(self, x: Any) -> Any:
+        self.save_for_backward(x)
+        return x * module_of(x).clip(x + 3, 0, 6) / 6
+
+    def backward(self, grad: Any) -> Any:
+        # 0 for x <= -3, (2x + 3) / 6 in between, 1 for x >= 3
+        (x,) = self.saved_tensors
+        xp = array_namespace(grad)
+        middle = grad * (x / 3 + 0.5)
+        return xp.where(x <= -3, 0.0, xp.where(x < 3, middle, grad))
+
+
+class Softsign(UnaryOp):
+    def forward(self, x: Any) -> Any:
+        self.save_for_backward(x)
+        return x / (1 + module_of(x).abs(x))
+
+    def backward(self, grad: Any) -> Any:
+        (x,) = self.saved_tensors
+        d = 1 + array_namespace(grad).abs(x)
+        return grad / (d * d)
+
+
+class LogSigmoid(UnaryOp):
+    def forward(self, x: Any) -> Any:
+        # log s(x) = min(x, 0) - log(1 + e^-|x|): no overflow
+        xp = module_of(x)
+        self.save_for_backward(x)
+        return xp.minimum(x, 0) - xp.log1p(xp.exp(-xp.abs(x)))
+
+    def backward(self, grad: Any) -> Any:
+        (x,) = self.saved_tensors
+        return grad * _sigmoid(-x)  # d/dx log s(x) = 1 - s(x) = s(-x)
+
+
+class Threshold(UnaryOp):
+    float_result = False
+
+    def forward(self, x: Any, threshold: float, value: float) -> Any:
+        self.save_for_backward(x)
+        self.threshold = threshold
+        return module_of(x).where(x > threshold, x, value).astype(x.dtype)
+
+    def backward(self, grad: Any) -> Any:
+        (x,) = self.saved_tensors
+        return grad * (x > self.threshold)
+
+
+class Shrink(UnaryOp):
+    """softshrink (soft=True) and hardshrink: zero inside [-lambd, lambd]."""
+
+    def forward(self, x: Any, lambd: float, soft: bool) -> Any:
+        xp = module_of(x)
+        self.save_for_backward(x)
+        self.lambd = lambd
+        outside = (x > lambd) | (x < -lambd)
+        if soft:
+            return xp.where(x > lambd, x - lambd, xp.where(x < -lambd, x + lambd, 0)).astype(
+                x.dtype)
+        return xp.where(outside, x, 0).astype(x.dtype)
+
+    def backward(self, grad: Any) -> Any:
+        (x,) = self.saved_tensors
+        return grad * ((x > self.lambd) | (x < -self.lambd))
+
+
+# ---------------------------------------------------------------------------------------------
+# Functions (torch.nn.functional names)
+# ---------------------------------------------------------------------------------------------
+
+
+def relu_(input: Tensor) -> Tensor:
+    return _inplace(input, relu)
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    if inplace:
+        return _inplace(input, LeakyRelu.apply, negative_slope)
+    return LeakyRelu.apply(input, negative_slope)
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    if inplace:
+        return _inplace(input, Elu.apply, alpha, 1.0, 1.0)
+    return Elu.apply(input, alpha, 1.0, 1.0)
+
+
+def selu(input: Tensor, inplace: bool = False) -> Tensor:
+    if inplace:
+        return _inplace(input, Elu.apply, _SELU_ALPHA, _SELU_SCALE, 1.0)
+    return Elu.apply(input, _SELU_ALPHA, _SELU_SCALE, 1.0)
+
+
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError: celu's alpha must not be 0")
+    if inplace:
+        return _inplace(input, Elu.apply, alpha, 1.0, 1.0 / alpha)
+    return Elu.apply(input, alpha, 1.0, 1.0 / alpha)
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError(f"approximate argument must be either none or tanh, got "
+                           f"'{approximate}'")
+    return Gelu.apply(input, approximate)
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    if inplace:
+        return _inplace(input, Silu.apply)
+    return Silu.apply(input)
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
+    if inplace:
+        return _inplace(input, Mish.apply)
+    return Mish.apply(input)
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    return Softplus.apply(input, beta, threshold)
+
+
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
+             inplace: bool = False) -> Tensor:
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    if inplace:
+        return _inplace(input, Hardtanh.apply, min_val, max_val)
+    return Hardtanh.apply(input, min_val, max_val)
+
+
+def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    return hardtanh(input, min_val, max_val, True)
+
+
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
+    if inplace:
+        return _inplace(input, Hardsigmoid.apply)
+    return Hardsigmoid.apply(input)
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
+    if inplace:
+        return _inplace(input, Hardswish.apply)
+    return Hardswish.apply(input)
+
+
+def softsign(input: Tensor) -> Tensor:
+    return Softsign.apply(input)
+
+
+def logsigmoid(input: Tensor) -> Tensor:
+    return LogSigmoid.apply(input)
+
+
+def tanhshrink(input: Tensor) -> Tensor:
+    return input - tanh(input)
+
+
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    return Shrink.apply(input, lambd, True)
+
+
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    return Shrink.apply(input, lambd, False)
+
+
+def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
+    if inplace:
+        return _inplace(input, Threshold.apply, threshold, value)
+    return Threshold.apply(input, threshold, value)
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    """x for x > 0, a * x otherwise; `weight` has one slope or one per channel (dim 1)."""
+    from ...ops.indexing import where  # noqa: PLC0415
+
+    if weight.numel() != 1:
+        channels = input.shape[1] if input.ndim > 1 else input.shape[0]
+        if weight.numel() != channels:
+            raise RuntimeError(
+                f"prelu: mismatch of parameter numbers and input channel size. Found parameter "
+                f"numbers = {weight.numel()} and channel size = {channels}.")
+        shape = [1] * input.ndim
+        shape[1 if input.ndim > 1 else 0] = channels
+        weight = weight.reshape(shape)
+    return where(input > 0, input, weight * input)
+
+
+def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
+          training: bool = False, inplace: bool = False) -> Tensor:
+    """Randomized leaky ReLU: a random slope in [lower, upper] while training, the mean in eval."""
+    if not training:
+        return leaky_relu(input, (lower + upper) / 2, inplace)
+    from ...ops.indexing import where  # noqa: PLC0415
+    from ...random import rand_like  # noqa: PLC0415
+
+    slope = rand_like(input) * (upper - lower) + lower
+    return where(input >= 0, input, input * slope)
+
+
+def glu(input: Tensor, dim: int = -1) -> Tensor:
+    """a * sigmoid(b) where a, b are the two halves of `input` along `dim`."""
+    if input.shape[dim] % 2:
+        raise RuntimeError(f"glu: Halving dimension must be even, but dimension {dim} is size "
+                           f"{input.shape[dim]}")
+    a, b = input.chunk(2, dim)
+    return a * sigmoid(b)
+
+
+def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
+            dtype: Any = None) -> Tensor:
+    return softmax(-input, dim, dtype=dtype)
+
+
+__all__ = [
+    "celu", "elu", "gelu", "glu", "hardshrink", "hardsigmoid", "hardswish", "hardtanh",
+    "hardtanh_", "leaky_relu", "log_softmax", "logsigmoid", "mish", "prelu", "relu", "relu6",
+    "relu_", "rrelu", "selu", "sigmoid", "silu", "softmax", "softmin", "softplus", "softshrink",
+    "softsign", "tanh", "tanhshrink", "threshold",
+]

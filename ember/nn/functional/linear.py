@@ -1,0 +1,69 @@
+"""linear and bilinear layers' math: y = x W^T + b, y = x1^T A x2 + b."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...autograd.node import Op, array_namespace
+from ...backend import module_of
+from ...ops._util import shape_str
+from ...ops.linalg import einsum
+from ...tensor import Tensor
+
+
+class Linear(Op):
+    """One fused op for x @ W^T + b (one graph node instead of three)."""
+
+    def forward(self, x: Any, weight: Any, bias: Any = None) -> Any:
+        self.save_for_backward(x, weight)
+        y = module_of(x).matmul(x, weight.T)
+        if bias is not None:
+            y += bias  # y is a fresh array: add in place
+        return y
+
+    def backward(self, grad: Any) -> tuple:
+        # dx = g W ; dW = g^T x (summed over every leading dim) ; db = sum of g
+        x, weight = self.saved_tensors
+        need_x, need_w, need_b = self.next_edges
+        xp = array_namespace(grad)
+        out_features, in_features = weight.shape
+        g2 = xp.reshape(grad, (-1, out_features))
+        gx = xp.matmul(grad, weight) if need_x else None
+        gw = xp.matmul(xp.swapaxes(g2, 0, 1), xp.reshape(x, (-1, in_features))) if need_w else None
+        gb = xp.sum(g2, axis=0) if need_b else None
+        return gx, gw, gb
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """y = input @ weight.T + bias, for input (*, in_features) and weight (out, in)."""
+    in_features = weight.shape[-1]
+    if weight.ndim != 2:
+        raise RuntimeError(f"linear: weight must be 2-D (out_features x in_features), got "
+                           f"shape ({shape_str(weight.shape)})")
+    if input.ndim == 0 or input.shape[-1] != in_features:
+        raise RuntimeError(
+            f"linear: input ({shape_str(input.shape)}) @ weight.T "
+            f"({shape_str(weight.shape[::-1])}): the input's last dimension "
+            f"{input.shape[-1] if input.ndim else 'scalar'} must equal in_features={in_features}"
+        )
+    if input._data.dtype != weight._data.dtype:
+        raise RuntimeError(f"linear: mat1 and mat2 must have the same dtype, but got "
+                           f"{input.dtype} and {weight.dtype}")
+    if bias is not None and tuple(bias.shape) not in ((weight.shape[0],), ()):
+        raise RuntimeError(f"linear: bias of shape ({shape_str(bias.shape)}) does not match "
+                           f"out_features={weight.shape[0]}")
+    return Linear.apply(input, weight, bias)
+
+
+def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """y_k = x1^T A_k x2 + b_k for weight A of shape (out, in1, in2)."""
+    if input1.shape[:-1] != input2.shape[:-1]:
+        raise RuntimeError(f"bilinear: input1 ({shape_str(input1.shape)}) and input2 "
+                           f"({shape_str(input2.shape)}) must have the same batch dimensions")
+    if input1.shape[-1] != weight.shape[1] or input2.shape[-1] != weight.shape[2]:
+        raise RuntimeError(
+            f"bilinear: weight ({shape_str(weight.shape)}) expects inputs with last dims "
+            f"{weight.shape[1]} and {weight.shape[2]}, got {input1.shape[-1]} and "
+            f"{input2.shape[-1]}")
+    y = einsum("...i,oij,...j->...o", input1, weight, input2)
+    return y if bias is None else y + bias

@@ -1,0 +1,228 @@
+"""Normalization: batch_norm, layer_norm, group_norm, rms_norm, normalize.
+
+BatchNorm and LayerNorm are one op each: x_hat = (x - mean) / sqrt(var + eps), then
+y = x_hat * weight + bias. Their backward keeps only x (and the small per-group statistics)
+and recomputes x_hat, so memory stays at one copy of the input, as in torch. Under
+create_graph the statistics are recomputed from x as Tensors, so double backward is exact.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from ... import dtypes
+from ...autograd.grad_mode import no_grad
+from ...autograd.node import Op, array_namespace
+from ...backend import module_of
+from ...ops._util import shape_str
+from ...tensor import Tensor
+
+
+def _statistics(xp: Any, x: Any, axes: tuple, eps: float) -> tuple:
+    mean = xp.mean(x, axis=axes, keepdims=True)
+    centered = x - mean
+    var = xp.mean(centered * centered, axis=axes, keepdims=True)
+    return mean, 1 / xp.sqrt(var + eps)
+
+
+class BatchNorm(Op):
+    """Per-channel (dim 1) normalization with given statistics (batch or running)."""
+
+    def forward(self, x: Any, weight: Any, bias: Any, mean: Any, invstd: Any, axes: tuple,
+                training: bool, eps: float) -> Any:
+        self.mean, self.invstd, self.axes, self.training, self.eps = mean, invstd, axes, \
+            training, eps
+        self.count = x.size // mean.shape[1] if mean.shape[1] else 0  # values per channel
+        self.save_for_backward(x, weight)
+        shape = mean.shape
+        y = (x - mean) * invstd
+        if weight is not None:
+            y *= weight.reshape(shape)
+        if bias is not None:
+            y += bias.reshape(shape)
+        return y
+
+    def backward(self, grad: Any) -> tuple:
+        x, weight = self.saved_tensors
+        xp = array_namespace(grad)
+        axes = self.axes
+        mean, invstd = self.mean, self.invstd
+        if self.training and isinstance(x, Tensor):  # create_graph: statistics depend on x
+            mean, invstd = _statistics(xp, x, axes, self.eps)
+        shape = self.mean.shape
+        x_hat = (x - mean) * invstd
+        g_bias = xp.sum(grad, axis=axes, keepdims=True)
+        g_weight = xp.sum(grad * x_hat, axis=axes, keepdims=True)
+        scale = invstd if weight is None else xp.reshape(weight, shape) * invstd
+        if self.training:
+            # dx = w / sigma / N * (N g - sum(g) - x_hat * sum(g x_hat))
+            n = self.count
+            gx = scale * (grad - g_bias / n - x_hat * (g_weight / n))
+        else:
+            gx = grad * scale
+        channels = (shape[1],)
+        need_w, need_b = self.next_edges[1], self.next_edges[2]
+        return (gx, xp.reshape(g_weight, channels) if need_w else None,
+                xp.reshape(g_bias, channels) if need_b else None)
+
+
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+               weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
+               momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalize each channel (dim 1) over the batch and spatial dims.
+
+    In training the batch statistics are used and the running statistics (if given) are
+    updated: running = (1 - momentum) * running + momentum * batch (unbiased variance).
+    """
+    if input.ndim < 2:
+        raise ValueError(f"batch_norm: expected at least 2D input (N, C, ...), got "
+                         f"{input.ndim}D input of shape ({shape_str(input.shape)})")
+    channels = input.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != (channels,):
+            raise RuntimeError(f"batch_norm: {name} should have {channels} elements (one per "
+                               f"channel of the input ({shape_str(input.shape)})), got shape "
+                               f"({shape_str(t.shape)})")
+    axes = (0,) + tuple(range(2, input.ndim))
+    shape = (1, channels) + (1,) * (input.ndim - 2)
+    x = input._data
+    xp = module_of(x)
+    if training:
+        n = x.size // channels if channels else 0
+        if n <= 1:
+            raise ValueError(f"Expected more than 1 value per channel when training, got input "
+                             f"size {input.shape}")
+        mean, invstd = _statistics(xp, x, axes, eps)
+        if running_mean is not None and running_var is not None:
+            var = 1 / (invstd * invstd) - eps
+            with no_grad():
+                running_mean._data *= 1 - momentum
+                running_mean._data += momentum * mean.reshape(channels)
+                running_var._data *= 1 - momentum
+                running_var._data += momentum * var.reshape(channels) * (n / (n - 1))
+                running_mean._bump_version()
+                running_var._bump_version()
+    else:
+        if running_mean is None or running_var is None:
+            raise RuntimeError("batch_norm: running_mean and running_var must be given when "
+                               "training=False")
+        mean = running_mean._data.reshape(shape).astype(x.dtype, copy=False)
+        invstd = (1 / xp.sqrt(running_var._data + eps)).reshape(shape).astype(x.dtype, copy=False)
+    return BatchNorm.apply(input, weight, bias, mean, invstd, axes, training, eps)
+
+
+class LayerNorm(Op):
+    """Normalization over the last dims, one set of statistics per leading index."""
+
+    def forward(self, x: Any, weight: Any, bias: Any, axes: tuple, eps: float) -> Any:
+        xp = module_of(x)
+        self.axes, self.eps = axes, eps
+        self.mean, self.invstd = _statistics(xp, x, axes, eps)
+        self.save_for_backward(x, weight)
+        y = (x - self.mean) * self.invstd
+        if weight is not None:
+            y *= weight
+        if bias is not None:
+            y += bias
+        return y
+
+    def backward(self, grad: Any) -> tuple:
+        x, weight = self.saved_tensors
+        xp = array_namespace(grad)
+        axes = self.axes
+        if isinstance(x, Tensor):
+            mean, invstd = _statistics(xp, x, axes, self.eps)
+        else:
+            mean, invstd = self.mean, self.invstd
+        x_hat = (x - mean) * invstd
+        g_hat = grad if weight is None else grad * weight
+        # dx = (g_hat - mean(g_hat) - x_hat * mean(g_hat * x_hat)) / sigma
+        gx = invstd * (g_hat - xp.mean(g_hat, axis=axes, keepdims=True)
+                       - x_hat * xp.mean(g_hat * x_hat, axis=axes, keepdims=True))
+        lead = tuple(range(grad.ndim - len(axes)))
+        need_w, need_b = self.next_edges[1], self.next_edges[2]
+        gw = xp.sum(grad * x_hat, axis=lead) if need_w else None
+        gb = xp.sum(grad, axis=lead) if need_b else None
+        return gx, gw, gb
+
+
+def _normalized_shape(shape: Any) -> tuple:
+    return (shape,) if isinstance(shape, int) else tuple(shape)
+
+
+def layer_norm(input: Tensor, normalized_shape: Sequence[int], weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Normalize over the last len(normalized_shape) dims (LayerNorm)."""
+    shape = _normalized_shape(normalized_shape)
+    k = len(shape)
+    if tuple(input.shape[input.ndim - k:]) != shape or input.ndim < k:
+        raise RuntimeError(
+            f"layer_norm: Given normalized_shape={list(shape)}, expected input with shape "
+            f"[*, {', '.join(map(str, shape))}], but got input of size {list(input.shape)}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != shape:
+            raise RuntimeError(f"layer_norm: {name} of shape ({shape_str(t.shape)}) does not "
+                               f"match normalized_shape {list(shape)}")
+    axes = tuple(range(input.ndim - k, input.ndim))
+    return LayerNorm.apply(input, weight, bias, axes, eps)
+
+
+def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Normalize groups of channels per sample: (N, C, *) is viewed as (N, G, C/G * rest)."""
+    if input.ndim < 2:
+        raise RuntimeError(f"group_norm: expected input of at least 2 dimensions (N, C, *), got "
+                           f"({shape_str(input.shape)})")
+    n, c = input.shape[0], input.shape[1]
+    if c % num_groups:
+        raise RuntimeError(f"group_norm: Expected number of channels in input to be divisible by "
+                           f"num_groups, but got input of shape {list(input.shape)} and "
+                           f"num_groups={num_groups}")
+    grouped = input.reshape(n, num_groups, -1)
+    normed = LayerNorm.apply(grouped, None, None, (2,), eps).reshape(input.shape)
+    shape = (1, c) + (1,) * (input.ndim - 2)
+    if weight is not None:
+        normed = normed * weight.reshape(shape)
+    if bias is not None:
+        normed = normed + bias.reshape(shape)
+    return normed
+
+
+def rms_norm(input: Tensor, normalized_shape: Sequence[int], weight: Tensor | None = None,
+             eps: float | None = None) -> Tensor:
+    """x / sqrt(mean(x^2) + eps) * weight over the last dims (eps defaults to the dtype's eps)."""
+    shape = _normalized_shape(normalized_shape)
+    k = len(shape)
+    if tuple(input.shape[input.ndim - k:]) != shape:
+        raise RuntimeError(
+            f"rms_norm: Given normalized_shape={list(shape)}, expected input with shape "
+            f"[*, {', '.join(map(str, shape))}], but got input of size {list(input.shape)}")
+    if eps is None:
+        eps = dtypes.finfo(input.dtype).eps
+    dims = tuple(range(input.ndim - k, input.ndim))
+    out = input * (input * input).mean(dims, keepdim=True).add(eps).rsqrt()
+    return out if weight is None else out * weight
+
+
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
+              out: Tensor | None = None) -> Tensor:
+    """input / max(||input||_p along dim, eps)."""
+    denom = input.norm(p, dim, keepdim=True).clamp_min(eps).expand_as(input)
+    return input / denom
+
+
+def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75,
+                        k: float = 1.0) -> Tensor:
+    """Normalize each channel by the squared activity of `size` neighbouring channels."""
+    from ...ops.pad import pad  # noqa: PLC0415
+
+    if input.ndim < 3:
+        raise ValueError(f"local_response_norm: expected 3D or higher input, got "
+                         f"{input.ndim}D")
+    squared = (input * input).unsqueeze(1)  # (N, 1, C, *)
+    flat = squared.reshape(squared.shape[0], 1, squared.shape[2], -1)
+    padded = pad(flat, (0, 0, size // 2, (size - 1) // 2))
+    windows = padded.unfold(2, size, 1)  # (N, 1, C, rest, size)
+    div = windows.mean(-1).reshape(input.shape)
+    return input / (div * alpha + k) ** beta
