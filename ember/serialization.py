@@ -1,0 +1,283 @@
+"""ember.save / ember.load: checkpoints that cannot run code when loaded.
+
+A checkpoint is one safetensors file: an 8-byte little-endian header length, a JSON header
+naming each tensor's dtype, shape and byte range, then the raw tensor bytes. The rest of the
+saved object (nested dicts, lists, numbers, strings: a model's, an optimizer's or a scheduler's
+state_dict, the epoch...) is stored as JSON in the header's `__metadata__`, with each tensor
+replaced by a reference. Nothing is unpickled, so loading a file from someone else is safe.
+
+The format is the one the `safetensors` library reads and writes (its tensor part is readable
+there as is); Ember implements it directly (about 100 lines) because checkpointing must work
+with numpy alone, and `safetensors` would be one more dependency for reading a JSON header.
+
+Writes go to a temporary file in the same directory, are flushed to disk, and then renamed over
+the target: a crash mid-write leaves the previous checkpoint intact, never a torn one.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import struct
+import tempfile
+from typing import Any, BinaryIO
+
+import numpy
+
+from . import backend
+from .tensor import Tensor
+
+FORMAT = "ember-checkpoint"
+FORMAT_VERSION = 1
+
+_DTYPE_CODES = {
+    "float16": "F16", "float32": "F32", "float64": "F64", "int8": "I8", "int16": "I16",
+    "int32": "I32", "int64": "I64", "uint8": "U8", "bool": "BOOL",
+}
+_CODE_DTYPES = {code: numpy.dtype(name) for name, code in _DTYPE_CODES.items()}
+
+
+class CheckpointError(RuntimeError):
+    """A file that is not a readable Ember/safetensors checkpoint."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Encoding the object structure as JSON
+# ---------------------------------------------------------------------------------------------
+
+
+class _Encoder:
+    def __init__(self) -> None:
+        self.tensors: dict = {}  # name -> host array
+
+    def encode(self, obj: Any) -> Any:
+        if isinstance(obj, Tensor):
+            name = f"t{len(self.tensors)}"
+            self.tensors[name] = _contiguous(backend.to_numpy(obj.detach()._data))
+            node = {"__tensor__": name}
+            if obj.requires_grad:
+                node["requires_grad"] = True
+            if type(obj).__name__ == "Parameter":
+                node["parameter"] = True
+            return node
+        if backend.is_array(obj):
+            name = f"t{len(self.tensors)}"
+            self.tensors[name] = _contiguous(backend.to_numpy(obj))
+            return {"__ndarray__": name}
+        if obj is None or isinstance(obj, (bool, str)):
+            return obj
+        if isinstance(obj, int):
+            return int(obj)
+        if isinstance(obj, float):
+            return obj if math.isfinite(obj) else {"__float__": repr(obj)}
+        if isinstance(obj, numpy.generic):
+            return self.encode(obj.item())
+        if isinstance(obj, dict):
+            if all(isinstance(k, str) and not k.startswith("__") for k in obj):
+                return {k: self.encode(v) for k, v in obj.items()}
+            return {"__dict__": [[self.encode(k), self.encode(v)] for k, v in obj.items()]}
+        if isinstance(obj, tuple):
+            return {"__tuple__": [self.encode(v) for v in obj]}
+        if isinstance(obj, list):
+            return [self.encode(v) for v in obj]
+        if isinstance(obj, (set, frozenset)):
+            return {"__set__": [self.encode(v) for v in obj]}
+        if hasattr(obj, "state_dict") and callable(obj.state_dict):
+            raise TypeError(
+                f"ember.save: cannot save a {type(obj).__name__} object itself; save its "
+                "state_dict() instead (checkpoints hold data, never code)"
+            )
+        raise TypeError(
+            f"ember.save: cannot save an object of type {type(obj).__name__}; checkpoints hold "
+            "tensors, arrays, numbers, strings, None, and dicts/lists/tuples of them"
+        )
+
+
+def _contiguous(array: numpy.ndarray) -> numpy.ndarray:
+    # not numpy.ascontiguousarray: it turns 0-d arrays into 1-d ones
+    return array if array.flags.c_contiguous else array.copy(order="C")
+
+
+def _decode(node: Any, tensors: dict, device: Any) -> Any:
+    if isinstance(node, list):
+        return [_decode(v, tensors, device) for v in node]
+    if not isinstance(node, dict):
+        return node
+    if "__tensor__" in node:
+        data = tensors[node["__tensor__"]]
+        if device is not None:
+            data = backend.to_device(data, device)
+        t = Tensor._make(data)
+        if node.get("parameter"):
+            from .nn.parameter import Parameter  # noqa: PLC0415
+
+            return Parameter(t, requires_grad=node.get("requires_grad", False))
+        if node.get("requires_grad"):
+            t.requires_grad_(True)
+        return t
+    if "__ndarray__" in node:
+        return tensors[node["__ndarray__"]]
+    if "__float__" in node:
+        return float(node["__float__"])
+    if "__tuple__" in node:
+        return tuple(_decode(v, tensors, device) for v in node["__tuple__"])
+    if "__set__" in node:
+        return {_decode(v, tensors, device) for v in node["__set__"]}
+    if "__dict__" in node:
+        return {_hashable(_decode(k, tensors, device)): _decode(v, tensors, device)
+                for k, v in node["__dict__"]}
+    return {k: _decode(v, tensors, device) for k, v in node.items()}
+
+
+def _hashable(key: Any) -> Any:
+    return tuple(key) if isinstance(key, list) else key
+
+
+# ---------------------------------------------------------------------------------------------
+# The safetensors container
+# ---------------------------------------------------------------------------------------------
+
+
+def _serialize(obj: Any) -> bytes:
+    encoder = _Encoder()
+    structure = encoder.encode(obj)
+    header: dict = {"__metadata__": {
+        "format": FORMAT,
+        "format_version": str(FORMAT_VERSION),
+        "structure": json.dumps(structure, separators=(",", ":")),
+    }}
+    offset = 0
+    blobs = []
+    for name, array in encoder.tensors.items():
+        if array.dtype.name not in _DTYPE_CODES:
+            raise TypeError(f"ember.save: unsupported dtype {array.dtype} for tensor {name}")
+        raw = array.astype(array.dtype.newbyteorder("<"), copy=False).tobytes()
+        header[name] = {"dtype": _DTYPE_CODES[array.dtype.name], "shape": list(array.shape),
+                        "data_offsets": [offset, offset + len(raw)]}
+        blobs.append(raw)
+        offset += len(raw)
+    head = json.dumps(header, separators=(",", ":")).encode()
+    head += b" " * (-len(head) % 8)  # safetensors aligns the data on 8 bytes
+    return struct.pack("<Q", len(head)) + head + b"".join(blobs)
+
+
+def _describe(source: Any) -> str:
+    return f"'{source}'" if isinstance(source, (str, os.PathLike)) else "the file object"
+
+
+def _parse(raw: bytes, source: Any, device: Any) -> Any:
+    where = _describe(source)
+    if len(raw) < 8:
+        raise CheckpointError(f"{where} is not an Ember checkpoint: it has only {len(raw)} "
+                              "bytes (a checkpoint starts with an 8-byte header length)")
+    (head_len,) = struct.unpack("<Q", raw[:8])
+    if raw[:2] == b"PK" or head_len > len(raw) - 8:
+        hint = (" It looks like a zip archive (a torch.save .pt file?): load it with torch, "
+                "then save its state_dict converted to numpy with ember.save.") if \
+            raw[:2] == b"PK" else " The file may be truncated."
+        raise CheckpointError(f"{where} is not an Ember checkpoint (or is truncated): its header "
+                              f"claims {head_len} bytes but the file has {len(raw) - 8} after "
+                              f"the length field.{hint}")
+    try:
+        header = json.loads(raw[8:8 + head_len].decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CheckpointError(f"{where} is not an Ember checkpoint: its header is not valid "
+                              f"JSON ({exc})") from None
+    if not isinstance(header, dict):
+        raise CheckpointError(f"{where} is not an Ember checkpoint: unexpected header")
+    data = memoryview(raw)[8 + head_len:]
+    meta = header.pop("__metadata__", None) or {}
+    tensors = {}
+    for name, info in header.items():
+        try:
+            dtype = _CODE_DTYPES[info["dtype"]]
+            start, end = info["data_offsets"]
+            shape = tuple(info["shape"])
+        except (KeyError, TypeError, ValueError):
+            raise CheckpointError(f"{where}: tensor '{name}' has an unsupported or malformed "
+                                  f"entry {info!r}") from None
+        if end > len(data):
+            raise CheckpointError(f"{where} is truncated: tensor '{name}' needs bytes "
+                                  f"{start}..{end} of the data section, which has only "
+                                  f"{len(data)} bytes")
+        count = int(numpy.prod(shape)) if shape else 1
+        if (end - start) != count * dtype.itemsize:
+            raise CheckpointError(f"{where}: tensor '{name}' has {end - start} bytes for shape "
+                                  f"{list(shape)} of {dtype}")
+        array = numpy.frombuffer(data[start:end], dtype=dtype.newbyteorder("<")).astype(
+            dtype, copy=True).reshape(shape)
+        tensors[name] = array
+    if meta.get("format") != FORMAT:  # a plain safetensors file: a flat dict of tensors
+        return {name: _decode({"__tensor__": name}, tensors, device) for name in tensors}
+    try:
+        structure = json.loads(meta["structure"])
+    except (KeyError, json.JSONDecodeError) as exc:
+        raise CheckpointError(f"{where}: corrupt checkpoint structure ({exc})") from None
+    return _decode(structure, tensors, device)
+
+
+# ---------------------------------------------------------------------------------------------
+# Public API
+# ---------------------------------------------------------------------------------------------
+
+
+def save(obj: Any, f: str | os.PathLike | BinaryIO, pickle_module: Any = None,
+         pickle_protocol: int = 2, _use_new_zipfile_serialization: bool = True) -> None:
+    """Save tensors and state_dicts (nested in dicts/lists/tuples) to a path or binary file.
+
+    Writing to a path is atomic: the file is written next to the target and renamed over it.
+    """
+    payload = _serialize(obj)
+    if not isinstance(f, (str, os.PathLike)):
+        f.write(payload)
+        return
+    path = os.fspath(f)
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".ember-", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(payload)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    try:  # make the rename itself durable
+        dir_fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    except OSError:
+        pass
+
+
+def load(f: str | os.PathLike | BinaryIO, map_location: Any = None, pickle_module: Any = None,
+         *, weights_only: bool = True, mmap: bool | None = None, **kwargs: Any) -> Any:
+    """Load what `save` wrote (or any safetensors file, as a dict of tensors).
+
+    `map_location` moves every tensor to a device ('cpu', 'cuda', ...).
+    """
+    device = backend.as_device(map_location) if map_location is not None and not callable(
+        map_location) else None
+    if isinstance(f, (str, os.PathLike)):
+        if not os.path.exists(f):
+            raise FileNotFoundError(f"ember.load: no such checkpoint file: '{os.fspath(f)}'")
+        with open(f, "rb") as handle:
+            raw = handle.read()
+    elif isinstance(f, (bytes, bytearray)):
+        raw = bytes(f)
+    else:
+        raw = f.read()
+    return _parse(raw, f, device)
+
+
+def save_to_bytes(obj: Any) -> bytes:
+    buffer = io.BytesIO()
+    save(obj, buffer)
+    return buffer.getvalue()
