@@ -31,9 +31,60 @@ def demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def train(args: argparse.Namespace) -> int:
+    """Train an image classifier (an MLP on the bundled digits by default)."""
+    from .training import TrainConfig, run  # noqa: PLC0415
+
+    fields = {f for f in TrainConfig.__dataclass_fields__}
+    values = {k: v for k, v in vars(args).items() if k in fields}
+    values["progress"] = not args.no_progress
+    if args.max_grad_norm is not None and args.max_grad_norm <= 0:
+        values["max_grad_norm"] = None
+    run(TrainConfig(**values))
+    return 0
+
+
+def _add_train_parser(sub: argparse._SubParsersAction) -> None:
+    from .training import DATASETS, MODELS  # noqa: PLC0415
+    from .training.trainer import OPTIMIZERS, SCHEDULERS  # noqa: PLC0415
+
+    p = sub.add_parser(
+        "train", help="train a model (default: an MLP on the bundled digits, in seconds)",
+        description="Train an image classifier with the canonical loop: AdamW, a cosine "
+                    "schedule, gradient clipping, early stopping on the validation loss; "
+                    "prints test accuracy and writes log.json and curves.png.")
+    p.add_argument("--model", default="mlp", choices=sorted(MODELS),
+                   help="; ".join(f"{m.name}: {m.help}" for m in MODELS.values()))
+    p.add_argument("--dataset", default="digits", choices=list(DATASETS),
+                   help="; ".join(f"{d.name}: {d.help}" for d in DATASETS.values()))
+    p.add_argument("--epochs", type=int, default=None, help="default: per dataset")
+    p.add_argument("--batch-size", dest="batch_size", type=int, default=None)
+    p.add_argument("--lr", type=float, default=None, help="learning rate (default: per dataset)")
+    p.add_argument("--optimizer", default="adamw", choices=OPTIMIZERS)
+    p.add_argument("--weight-decay", dest="weight_decay", type=float, default=1e-2)
+    p.add_argument("--scheduler", default="cosine", choices=SCHEDULERS)
+    p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--checkpoint", default=None, metavar="DIR",
+                   help="save last.ckpt (every epoch), best_model.ckpt and the log here")
+    p.add_argument("--resume", action="store_true", help="continue the run saved in --checkpoint")
+    p.add_argument("--patience", type=int, default=5,
+                   help="early stopping: epochs without a better validation loss (0: off)")
+    p.add_argument("--val-fraction", dest="val_fraction", type=float, default=0.1)
+    p.add_argument("--max-grad-norm", dest="max_grad_norm", type=float, default=1.0,
+                   help="clip the gradient norm (0: no clipping)")
+    p.add_argument("--num-workers", dest="num_workers", type=int, default=0)
+    p.add_argument("--log-dir", dest="log_dir", default=None,
+                   help="where log.json and curves.png go (default: the checkpoint dir, or "
+                        "runs/MODEL-DATASET-TIME)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=train)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ember", description="Ember deep-learning framework")
     sub = parser.add_subparsers(dest="command")
+    _add_train_parser(sub)
     p_demo = sub.add_parser("demo", help="fit a small model with autograd (a quick check)")
     p_demo.add_argument("--steps", type=int, default=500)
     p_demo.add_argument("--lr", type=float, default=0.5)
@@ -41,7 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     p_demo.set_defaults(func=demo)
     args = parser.parse_args(argv)
     if args.command is None:
-        args = parser.parse_args(["demo"] + (argv or []))
+        parser.print_help()
+        return 0
     return args.func(args)
 
 
