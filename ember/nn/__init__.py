@@ -4,9 +4,9 @@ Modules hold parameters and call `ember.nn.functional`; `ember.nn.init` initiali
 `ember.nn.utils` clips gradients.
 """
 
-from . import functional, init
+from . import functional, init, utils
 from .modules import *  # noqa: F403 (the layer classes, as torch.nn exports them)
 from .modules import __all__ as _modules_all
 from .parameter import Buffer, Parameter
 
-__all__ = ["Buffer", "Parameter", "functional", "init", *_modules_all]
+__all__ = ["Buffer", "Parameter", "functional", "init", "utils", *_modules_all]

@@ -1,0 +1,1 @@
+"""Learning-rate schedulers, one family per file; import them from `ember.optim.lr_scheduler`."""

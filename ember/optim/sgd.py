@@ -1,0 +1,77 @@
+"""SGD: stochastic gradient descent, optionally with (Nesterov) momentum.
+
+    g = grad (+ weight_decay * p)             (-grad when maximize)
+    b = g                                     on the first step
+    b = momentum * b + (1 - dampening) * g    afterwards
+    g = g + momentum * b  (nesterov)   or   g = b
+    p = p - lr * g
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import backend
+from ..tensor import Tensor
+from .optimizer import Optimizer, ParamsT, check_fused_foreach
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, as torch.optim.SGD (same arguments, defaults and formula)."""
+
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float = 1e-3,
+        momentum: float = 0,
+        dampening: float = 0,
+        weight_decay: float = 0,
+        nesterov: bool = False,
+        *,
+        maximize: bool = False,
+        foreach: bool | None = None,
+        differentiable: bool = False,
+        fused: bool | None = None,
+    ) -> None:
+        if lr < 0.0:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if momentum < 0.0:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if weight_decay < 0.0:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        check_fused_foreach(fused, foreach, differentiable)
+        defaults = {
+            "lr": lr,
+            "momentum": momentum,
+            "dampening": dampening,
+            "weight_decay": weight_decay,
+            "nesterov": nesterov,
+            "maximize": maximize,
+            "foreach": foreach,
+            "differentiable": differentiable,
+            "fused": fused,
+        }
+        super().__init__(params, defaults)
+
+    def _update(self, param: Tensor, grad: Any, state: dict[str, Any],
+                group: dict[str, Any]) -> None:
+        p = param._data
+        xp = backend.module_of(p)
+        lr, momentum, weight_decay = group["lr"], group["momentum"], group["weight_decay"]
+        if group["maximize"]:
+            grad = -grad
+        if weight_decay != 0:
+            grad = grad + weight_decay * p
+        if momentum != 0:
+            buf = state.get("momentum_buffer")
+            if buf is None:  # the first step starts the buffer at the gradient itself
+                state["momentum_buffer"] = Tensor._make(xp.array(grad, copy=True))
+                buf = state["momentum_buffer"]._data
+            else:
+                buf = buf._data
+                buf *= momentum
+                buf += (1 - group["dampening"]) * grad
+            grad = grad + momentum * buf if group["nesterov"] else buf
+        p -= lr * grad
