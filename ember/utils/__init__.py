@@ -1,5 +1,5 @@
-"""Utilities: DLPack interchange (data loading arrives with ember.utils.data)."""
+"""Utilities: DLPack interchange and data loading (ember.utils.data)."""
 
-from . import dlpack
+from . import data, dlpack
 
-__all__ = ["dlpack"]
+__all__ = ["data", "dlpack"]
