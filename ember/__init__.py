@@ -35,6 +35,7 @@ from .size import Size  # noqa: E402
 from .tensor import Tensor  # noqa: E402
 
 from . import autograd, cuda, nn, return_types, utils  # noqa: E402
+from . import optim  # noqa: E402
 from ._tensor_str import set_printoptions  # noqa: E402
 from .autograd.grad_mode import (  # noqa: E402
     enable_grad,
@@ -72,6 +73,8 @@ from .creation import diagonal_ as diagonal  # noqa: E402
 from .ops._util import broadcast_shapes  # noqa: E402
 from .ops.arith import (  # noqa: E402
     add,
+    addcdiv,
+    addcmul,
     arctan2,
     atan2,
     div,
@@ -95,8 +98,10 @@ from .ops.arith import (  # noqa: E402
 from .ops.compare import (  # noqa: E402
     allclose,
     bitwise_and,
+    bitwise_left_shift,
     bitwise_not,
     bitwise_or,
+    bitwise_right_shift,
     bitwise_xor,
     eq,
     equal,
@@ -304,6 +309,8 @@ from .random import (  # noqa: E402
     set_rng_state,
 )
 from . import linalg, special  # noqa: E402
+from .serialization import load, save  # noqa: E402
+from . import datasets  # noqa: E402
 
 half, float, double = float16, float32, float64
 short, int, long = int16, int32, int64

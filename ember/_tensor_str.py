@@ -66,21 +66,15 @@ class _Formatter:
                 abs_vals = numpy.abs(finite)
                 lo, hi = abs_vals.min(), abs_vals.max()
                 self.int_mode = bool(numpy.all(finite == numpy.ceil(finite)))
-                if self.int_mode:
-                    if hi / lo > 1000.0 or hi > 1.0e8:
-                        self.sci_mode = True
-                        widths = [len(f"{v:.{p}e}") for v in finite.tolist()]
-                    else:
-                        widths = [len(f"{v:.0f}") + 1 for v in finite.tolist()]
+                self.sci_mode = (hi / lo > 1000.0 or hi > 1.0e8 or lo < 1.0e-4
+                                 if PRINT_OPTS.sci_mode is None else PRINT_OPTS.sci_mode)
+                if self.sci_mode:  # widths follow the forced mode too, as in torch
+                    widths = [len(f"{v:.{p}e}") for v in finite.tolist()]
+                elif self.int_mode:
+                    widths = [len(f"{v:.0f}") + 1 for v in finite.tolist()]
                 else:
-                    if hi / lo > 1000.0 or hi > 1.0e8 or lo < 1.0e-4:
-                        self.sci_mode = True
-                        widths = [len(f"{v:.{p}e}") for v in finite.tolist()]
-                    else:
-                        widths = [len(f"{v:.{p}f}") for v in finite.tolist()]
+                    widths = [len(f"{v:.{p}f}") for v in finite.tolist()]
                 self.max_width = max([self.max_width] + widths)
-        if PRINT_OPTS.sci_mode is not None:
-            self.sci_mode = PRINT_OPTS.sci_mode
 
     def format(self, value: Any) -> str:
         p = PRINT_OPTS.precision

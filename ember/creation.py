@@ -27,42 +27,59 @@ def _finish(data: Any, device: Any, requires_grad: bool) -> Tensor:
     return t
 
 
-def _plain(data: Any) -> Any:
-    """Replace tensors inside nested sequences by numpy values, for numpy's converter."""
-    if isinstance(data, Tensor):
-        return backend.to_numpy(data._data)
+def _plain(data: Any, leaf_dtypes: set) -> Any:
+    """Replace tensors inside nested sequences by numpy values, for numpy's converter, and
+    collect the dtype torch gives each leaf (tensors and numpy values keep theirs)."""
     if isinstance(data, (list, tuple)):
-        return [_plain(d) for d in data]
+        return [_plain(d, leaf_dtypes) for d in data]
+    if isinstance(data, Tensor):
+        leaf_dtypes.add(data.dtype)
+        return backend.to_numpy(data._data)
+    if isinstance(data, (numpy.ndarray, numpy.generic)):
+        leaf_dtypes.add(dtypes.to_dtype(data.dtype))
+    elif isinstance(data, bool):
+        leaf_dtypes.add(dtypes.bool_)
+    elif isinstance(data, int):
+        leaf_dtypes.add(dtypes.int64)
+    elif isinstance(data, float):
+        leaf_dtypes.add(dtypes.get_default_dtype())
+    else:
+        leaf_dtypes.add(None)  # not a number: numpy's converter decides what to reject
     return data
 
 
 def _infer_array(data: Any, dtype: dtypes.dtype | None) -> numpy.ndarray:
-    """A host array from Python data, with torch's dtype inference."""
+    """A host array from Python data, with torch's dtype inference: the leaves' dtypes promoted
+    together (so [int32 tensor, int32 tensor] stays int32 and [1, 2.5] is the default float)."""
     if isinstance(data, numpy.ndarray) or isinstance(data, numpy.generic):
         arr = numpy.asarray(data)
         if dtype is None:
             dtypes.to_dtype(arr.dtype)  # raises for unsupported numpy dtypes
         return arr
-    plain = _plain(data)
+    leaf_dtypes: set = set()
+    plain = _plain(data, leaf_dtypes)
     try:
         arr = numpy.array(plain)
     except ValueError as exc:
         raise ValueError(f"tensor(): could not build a tensor from ragged nested sequences "
                          f"({exc})") from None
+    numbers_only = None not in leaf_dtypes
+    if numbers_only and (arr.dtype == object or arr.dtype == numpy.uint64):
+        if dtype is None or not dtype.is_floating_point:
+            raise ValueError("tensor(): a Python int is too large for int64 (overflow)")
+        arr = numpy.array(plain, dtype=numpy.float64)  # huge ints are fine as floats
     if arr.dtype == object:
         raise TypeError(f"tensor(): could not infer a dtype for {type(data).__name__} data "
                         "(expected numbers, bools, nested sequences of them, or arrays)")
     if dtype is None:
-        if arr.dtype.kind == "f":
-            arr = arr.astype(dtypes.get_default_dtype().np)
-        elif arr.dtype.kind in "iu":
-            arr = arr.astype(numpy.int64)
-        elif arr.dtype.kind == "c":
+        if arr.dtype.kind == "c":
             raise TypeError("tensor(): complex numbers are not supported by Ember")
-        elif arr.dtype.kind not in "b":
+        if not numbers_only or arr.dtype.kind not in "biuf":
             raise TypeError(f"tensor(): could not infer a dtype for data of numpy type {arr.dtype}")
-        if arr.size == 0 and arr.dtype.kind != "b":
-            arr = arr.astype(dtypes.get_default_dtype().np)
+        inferred = None
+        for d in leaf_dtypes:
+            inferred = d if inferred is None else dtypes.promote_types(inferred, d)
+        arr = arr.astype((inferred or dtypes.get_default_dtype()).np, copy=False)
     return arr
 
 
@@ -194,28 +211,42 @@ def _like(input: Tensor, dtype: Any, device: Any) -> tuple:
             device if device is not None else input.device)
 
 
+def _like_filled(input: Tensor, fill: Any, dtype: Any, device: Any, requires_grad: bool,
+                 memory_format: Any) -> Tensor:
+    """input's shape; on input's device it also keeps input's memory layout, as torch's default
+    memory_format (preserve_format) does: zeros_like(x.t()) is transposed too."""
+    d, dev = _like(input, dtype, device)
+    if memory_format is not None or backend.as_device(dev) != input.device:
+        return _filled(input.shape, fill, d, dev, requires_grad)
+    xp = backend.module_of(input._data)
+    np_dtype = dtypes.to_dtype(d).np
+    if fill is None:
+        data = xp.empty_like(input._data, dtype=np_dtype)
+    else:
+        data = xp.full_like(input._data, fill, dtype=np_dtype)
+    return _finish(data, None, requires_grad)
+
+
 def zeros_like(input: Tensor, *, dtype: Any = None, device: Any = None,
                requires_grad: bool = False, memory_format: Any = None) -> Tensor:
-    d, dev = _like(input, dtype, device)
-    return zeros(input.shape, dtype=d, device=dev, requires_grad=requires_grad)
+    return _like_filled(input, 0, dtype, device, requires_grad, memory_format)
 
 
 def ones_like(input: Tensor, *, dtype: Any = None, device: Any = None,
               requires_grad: bool = False, memory_format: Any = None) -> Tensor:
-    d, dev = _like(input, dtype, device)
-    return ones(input.shape, dtype=d, device=dev, requires_grad=requires_grad)
+    return _like_filled(input, 1, dtype, device, requires_grad, memory_format)
 
 
 def empty_like(input: Tensor, *, dtype: Any = None, device: Any = None,
                requires_grad: bool = False, memory_format: Any = None) -> Tensor:
-    d, dev = _like(input, dtype, device)
-    return empty(input.shape, dtype=d, device=dev, requires_grad=requires_grad)
+    return _like_filled(input, None, dtype, device, requires_grad, memory_format)
 
 
 def full_like(input: Tensor, fill_value: Any, *, dtype: Any = None, device: Any = None,
               requires_grad: bool = False, memory_format: Any = None) -> Tensor:
-    d, dev = _like(input, dtype, device)
-    return full(input.shape, fill_value, dtype=d, device=dev, requires_grad=requires_grad)
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    return _like_filled(input, fill_value, dtype, device, requires_grad, memory_format)
 
 
 def arange(start: Any = 0, end: Any = None, step: Any = 1, *, dtype: Any = None,
@@ -234,10 +265,16 @@ def arange(start: Any = 0, end: Any = None, step: Any = 1, *, dtype: Any = None,
     d = _factory_dtype(dtype, dtypes.get_default_dtype() if any_float else dtypes.int64)
     xp = backend.module_for(backend.as_device(device))
     n = max(math.ceil((end - start) / step), 0)
-    if d.is_floating_point or any_float:
+    if d.is_floating_point:
         data = (start + xp.arange(n, dtype="float64") * step).astype(d.np)
     else:
-        data = xp.arange(start, start + n * step, step, dtype=d.np)[:n]
+        # torch truncates start and step (and, for int64, end and the length) to integers first
+        istart, iend, istep = int(start), int(end), int(step)
+        if d is dtypes.int64:
+            if istep == 0:
+                raise ValueError(f"arange: step must be nonzero (step={step} truncates to 0)")
+            n = max((iend - istart + istep - (1 if istep > 0 else -1)) // istep, 0)
+        data = (istart + xp.arange(n, dtype="int64") * istep).astype(d.np)
     t = Tensor._make(data)
     if requires_grad:
         t.requires_grad_(True)
@@ -264,9 +301,18 @@ def linspace(start: Any, end: Any, steps: int, *, dtype: Any = None, device: Any
     end = end.item() if isinstance(end, Tensor) else end
     d = _factory_dtype(dtype)
     xp = backend.module_for(backend.as_device(device))
-    data = xp.linspace(start, end, steps, dtype="float64")
+    # torch's kernel: the first half counts up from start, the second half down from end, in
+    # the output's precision (float64 for integer outputs, after truncating start and end)
+    work = d.np if d.is_floating_point else numpy.dtype("float64")
     if not d.is_floating_point:
-        data = xp.trunc(data)
+        start, end = int(start), int(end)
+    lo, hi = xp.asarray(start, dtype=work), xp.asarray(end, dtype=work)
+    idx = xp.arange(steps)
+    step = (hi - lo) / work.type(max(steps - 1, 1))
+    data = xp.where(idx < steps // 2, lo + step * idx.astype(work),
+                    hi - step * (steps - 1 - idx).astype(work))
+    if steps == 1:
+        data = lo.reshape(1)
     t = Tensor._make(data.astype(d.np))
     if requires_grad:
         t.requires_grad_(True)
@@ -314,6 +360,9 @@ def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple:
     indexing = indexing or "ij"
     if indexing not in ("ij", "xy"):
         raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
+    if len({t.dtype for t in tensors}) > 1:
+        raise RuntimeError("meshgrid expects all tensors to have the same dtype (got "
+                           f"{', '.join(str(t.dtype) for t in tensors)})")
     tensors = [t.reshape(-1) for t in tensors]
     shape = tuple(t.shape[0] for t in tensors)
     n = len(tensors)

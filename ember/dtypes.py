@@ -77,8 +77,8 @@ def to_dtype(value: Any) -> dtype:
     """Accept an ember dtype, a numpy dtype or type, a Python type, or a name."""
     if isinstance(value, dtype):
         return value
-    if value is float:
-        return _default_float
+    if value is float:  # torch maps the Python type to float64, whatever the default dtype
+        return float64
     if value is int:
         return int64
     if value is bool:
@@ -138,7 +138,12 @@ def _promote_cached(a: dtype | int, pa: int, b: dtype | int, pb: int) -> dtype:
     result = None
     for prio, d in operands:
         if prio == top:
-            result = d if result is None else promote_types(result, d)
+            if result is None:
+                result = d
+            elif isinstance(d, dtype):
+                result = promote_types(result, d)
+            else:  # two Python scalars: the higher category wins
+                result = max(result, d)
     if not isinstance(result, dtype):  # two Python scalars
         result = {0: bool_, 1: int64, 2: _default_float}[result]
     for prio, d in operands:
@@ -171,6 +176,18 @@ def _operand_key(x: Any) -> tuple[Any, int]:
     raise TypeError(f"unsupported operand of type {type(x).__name__}")
 
 
+def wrap_int_scalar(value: Any, np_dtype: Any) -> Any:
+    """A Python int outside an integer array's range, wrapped into it the way torch converts
+    scalars (uint8 + 300 adds 44); numpy 2 would raise OverflowError instead."""
+    if type(value) is not int or np_dtype.kind not in "iu":
+        return value
+    bits = 8 * np_dtype.itemsize
+    low = -(1 << (bits - 1)) if np_dtype.kind == "i" else 0
+    if low <= value < low + (1 << bits):
+        return value
+    return (value - low) % (1 << bits) + low
+
+
 def python_scalar_dtype(value: Any) -> dtype:
     return {0: bool_, 1: int64, 2: _default_float}[category_of_scalar(value)]
 
@@ -193,7 +210,7 @@ class finfo:
         self.max = float(info.max)
         self.min = float(info.min)
         self.tiny = self.smallest_normal = float(info.tiny)
-        self.resolution = float(info.resolution)
+        self.resolution = 10.0 ** -int(info.precision)  # torch's is exact, numpy's is rounded
 
     def __repr__(self) -> str:
         return (f"finfo(resolution={self.resolution}, min={self.min}, max={self.max}, "

@@ -129,6 +129,8 @@ def _draw(kind: str, shape: tuple, d: dtypes.dtype, device: Any, generator: Any,
     native = d.np if d.np in (numpy.dtype("float32"), numpy.dtype("float64")) else None
     if kind == "uniform":
         data = rng.random(shape, dtype=native or "float64")
+        if d is dtypes.float16:  # k / 2^11, as torch does, so rounding cannot reach 1.0
+            data = backend.module_of(data).floor(data * 2048.0) / 2048.0
     elif kind == "normal":
         data = rng.standard_normal(shape, dtype=native or "float64")
     elif kind == "integers":
@@ -139,6 +141,12 @@ def _draw(kind: str, shape: tuple, d: dtypes.dtype, device: Any, generator: Any,
     else:  # pragma: no cover (internal names only)
         raise ValueError(kind)
     return data if data.dtype == d.np else data.astype(d.np)
+
+
+def _check_floating(d: dtypes.dtype, op: str) -> None:
+    if not d.is_floating_point:
+        raise NotImplementedError(f"\"{op}\" not implemented for '{d.name}': it samples "
+                                  "floating point values")
 
 
 def _sized(size: tuple) -> tuple:
@@ -160,6 +168,7 @@ def rand(*size: Any, generator: Generator | None = None, dtype: Any = None, devi
          requires_grad: bool = False, out: Any = None) -> Tensor:
     """Uniform samples from [0, 1)."""
     d = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+    _check_floating(d, "rand")
     return _make(_draw("uniform", _sized(size), d, device, generator), requires_grad)
 
 
@@ -167,6 +176,7 @@ def randn(*size: Any, generator: Generator | None = None, dtype: Any = None, dev
           requires_grad: bool = False, out: Any = None) -> Tensor:
     """Standard normal samples."""
     d = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+    _check_floating(d, "randn")
     return _make(_draw("normal", _sized(size), d, device, generator), requires_grad)
 
 
@@ -224,6 +234,8 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *,
     """Samples of N(mean, std^2); mean and std may be tensors (broadcast together)."""
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         ref = mean if isinstance(mean, Tensor) else std
+        if bool((std < 0).any()) if isinstance(std, Tensor) else std < 0:
+            raise RuntimeError("normal expects all elements of std >= 0.0")
         from .ops._util import broadcast_shapes  # noqa: PLC0415
 
         shape = broadcast_shapes(tuple(getattr(mean, "shape", ())), tuple(getattr(std, "shape", ())))
@@ -245,7 +257,10 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *,
 def bernoulli(input: Tensor, p: float | None = None, *,
               generator: Generator | None = None) -> Tensor:
     """1 with probability `input` (or p), else 0, in input's dtype."""
+    _check_floating(input.dtype, "bernoulli")
     probs = input._data if p is None else p
+    if p is None and input._data.size and not bool(((probs >= 0) & (probs <= 1)).all()):
+        raise RuntimeError("bernoulli: all probabilities must be in [0, 1]")
     u = _draw("uniform", tuple(input.shape), dtypes.float64, input.device, generator)
     return Tensor._make((u < probs).astype(input._data.dtype))
 
@@ -258,6 +273,9 @@ def poisson(input: Tensor, generator: Generator | None = None) -> Tensor:
 def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
                 generator: Generator | None = None) -> Tensor:
     """Draw category indices from rows of (unnormalised) probabilities."""
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: "
+                           f"{input.dtype.name}")
     probs = backend.to_numpy(input._data).astype(numpy.float64)
     if probs.ndim not in (1, 2):
         raise RuntimeError("multinomial: prob_dist must be 1 or 2 dim")
@@ -301,11 +319,13 @@ def _fill_inplace(t: Tensor, values: Any) -> Tensor:
 
 
 def uniform_(t: Tensor, a: float = 0.0, b: float = 1.0, *, generator: Any = None) -> Tensor:
+    _check_floating(t.dtype, "uniform_")
     u = _draw("uniform", tuple(t.shape), _float_of(t), t.device, generator)
     return _fill_inplace(t, u * (b - a) + a)
 
 
 def normal_(t: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Any = None) -> Tensor:
+    _check_floating(t.dtype, "normal_")
     n = _draw("normal", tuple(t.shape), _float_of(t), t.device, generator)
     return _fill_inplace(t, n * std + mean)
 

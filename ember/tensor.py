@@ -137,7 +137,12 @@ class Tensor(TensorMethods):
 
     def stride(self, dim: int | None = None) -> Any:
         itemsize = self._data.itemsize
-        strides = tuple(s // itemsize for s in self._data.strides)
+        strides = [s // itemsize for s in self._data.strides]
+        shape = self._data.shape
+        for d in range(len(shape) - 1, -1, -1):
+            if shape[d] == 1 and strides[d] == 0:  # numpy's newaxis; torch's unsqueeze rule
+                strides[d] = shape[d + 1] * strides[d + 1] if d + 1 < len(shape) else 1
+        strides = tuple(strides)
         return strides if dim is None else strides[self._wrap_dim(dim)]
 
     def data_ptr(self) -> int:
@@ -145,6 +150,16 @@ class Tensor(TensorMethods):
         if data.__class__ is _ndarray:
             return int(data.__array_interface__["data"][0])
         return int(data.data.ptr)
+
+    def storage_offset(self) -> int:
+        """How many elements into the memory it views this tensor starts."""
+        root = self._data
+        while isinstance(root.base, type(self._data)):
+            root = root.base
+        return (self.data_ptr() - Tensor._make(root).data_ptr()) // self._data.itemsize
+
+    def is_signed(self) -> bool:
+        return self.dtype.is_signed
 
     def _wrap_dim(self, dim: int) -> int:
         n = max(self._data.ndim, 1)
@@ -158,6 +173,8 @@ class Tensor(TensorMethods):
     # ------------------------------------------------------------------ autograd state
     @property
     def requires_grad(self) -> bool:
+        if self._view is not None:
+            _node.refresh_view(self)
         return self._requires_grad
 
     @requires_grad.setter
@@ -184,6 +201,8 @@ class Tensor(TensorMethods):
 
     @property
     def is_leaf(self) -> bool:
+        if self._view is not None:
+            _node.refresh_view(self)
         return self.grad_fn is None
 
     @property
@@ -230,8 +249,7 @@ class Tensor(TensorMethods):
     def detach(self) -> Tensor:
         """A tensor sharing this one's memory but cut off from the graph."""
         out = Tensor._make(self._data)
-        out._vc = self._shared_version_counter()
-        out._view = self._view
+        out._vc = self._shared_version_counter()  # not a view for autograd, as in torch
         return out
 
     def detach_(self) -> Tensor:
@@ -243,6 +261,8 @@ class Tensor(TensorMethods):
 
     def retain_grad(self) -> None:
         """Keep `.grad` for this non-leaf tensor after backward (leaves always keep it)."""
+        if self._view is not None:
+            _node.refresh_view(self)
         if self.grad_fn is None:
             if not self._requires_grad:
                 raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
@@ -273,7 +293,7 @@ class Tensor(TensorMethods):
 
     def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> Any:
         """Call `hook(grad)` when this tensor's gradient is computed; it may return a new grad."""
-        if not self._requires_grad:
+        if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self.grad_fn is None:
             if self._hooks is None:
@@ -339,7 +359,7 @@ class Tensor(TensorMethods):
     def __dlpack__(self, stream: Any = None, **kwargs: Any) -> Any:
         """Export without a copy (a copy is made only for layouts DLPack cannot express)."""
         if self._requires_grad:
-            raise RuntimeError(
+            raise BufferError(
                 "Can't export tensors that require gradient, use tensor.detach()"
             )
         data = self._data
@@ -373,8 +393,8 @@ class Tensor(TensorMethods):
 
     def _scalar(self, kind: str) -> Any:
         if self._data.size != 1:
-            raise TypeError(f"only one element tensors can be converted to Python scalars "
-                            f"({kind}() of a tensor with {self._data.size} elements)")
+            raise ValueError(f"only one element tensors can be converted to Python scalars "
+                             f"({kind}() of a tensor with {self._data.size} elements)")
         return self._data.reshape(()).item()
 
     def __len__(self) -> int:
@@ -391,7 +411,7 @@ class Tensor(TensorMethods):
         return bool((self == element).any())
 
     def __format__(self, spec: str) -> str:
-        if self._data.ndim == 0 and spec:
+        if self._data.ndim == 0:  # torch formats 0-d tensors as their Python number
             return self.item().__format__(spec)
         return object.__format__(self, spec) if spec else repr(self)
 

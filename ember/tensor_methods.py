@@ -132,6 +132,18 @@ class TensorMethods:
     def __rxor__(self, other: Any) -> Any:
         return compare.bitwise_xor(other, self)
 
+    def __lshift__(self, other: Any) -> Any:
+        return compare.bitwise_left_shift(self, other)
+
+    def __rlshift__(self, other: Any) -> Any:
+        return compare.bitwise_left_shift(other, self)
+
+    def __rshift__(self, other: Any) -> Any:
+        return compare.bitwise_right_shift(self, other)
+
+    def __rrshift__(self, other: Any) -> Any:
+        return compare.bitwise_right_shift(other, self)
+
     def __eq__(self, other: Any) -> Any:  # type: ignore[override]
         if other is None:
             return False
@@ -243,10 +255,10 @@ class TensorMethods:
     arctan2 = atan2
 
     def addcmul(self, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Any:
-        return self + value * tensor1 * tensor2
+        return arith.addcmul(self, tensor1, tensor2, value=value)
 
     def addcdiv(self, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Any:
-        return self + value * tensor1 / tensor2
+        return arith.addcdiv(self, tensor1, tensor2, value=value)
 
     def lerp(self, end: Any, weight: Any) -> Any:
         return unary.lerp(self, end, weight)
@@ -469,6 +481,12 @@ class TensorMethods:
 
     def bitwise_not(self) -> Any:
         return compare.bitwise_not(self)
+
+    def bitwise_left_shift(self, other: Any) -> Any:
+        return compare.bitwise_left_shift(self, other)
+
+    def bitwise_right_shift(self, other: Any) -> Any:
+        return compare.bitwise_right_shift(self, other)
 
     # ------------------------------------------------------------------ reductions
     def sum(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Any:

@@ -124,6 +124,9 @@ def grad(
                                "require grad")
     if retain_graph is None:
         retain_graph = create_graph
+    if materialize_grads and allow_unused is False:
+        raise ValueError("Expected allow_unused to be True or not passed when "
+                         "materialize_grads=True, but got: allow_unused=False.")
     if allow_unused is None:
         allow_unused = materialize_grads
     roots = _root_grads(outs, grad_outputs, create_graph)
@@ -216,6 +219,8 @@ def _execute(
     if targets is not None:
         wanted = set()
         for i, t in enumerate(targets):
+            if t._view is not None:
+                node_module.refresh_view(t)
             key = (t, 0) if t.grad_fn is None else (t.grad_fn, t._output_nr)
             capture[key] = i
             wanted.add(key[0])
@@ -240,6 +245,8 @@ def _execute(
                 empty = all(g is None for g in grads)
             if has_hooks and fn in tensor_hooks:
                 grads = _run_tensor_hooks(fn, grads, create_graph)
+            if fn._pre_hooks:
+                grads = _run_node_hooks(fn._pre_hooks, grads, create_graph)
             if capture:
                 for nr in range(fn.num_outputs):
                     i = capture.get((fn, nr))
@@ -253,7 +260,7 @@ def _execute(
                 if anomaly_state.enabled:
                     anomaly_state.on_backward(fn, input_grads)
                 if fn._post_hooks:
-                    _run_post_hooks(fn._post_hooks, input_grads, grads)
+                    input_grads = _run_node_hooks(fn._post_hooks, input_grads, create_graph, grads)
                 if not retain_graph:
                     fn.release()
             for edge, g in zip(edges, input_grads):
@@ -277,8 +284,8 @@ def _execute(
         # Whatever is left in the buffers belongs to leaf tensors.
         handed_out: set = set(user_arrays)
         for leaf, g in buffers.items():
-            if isinstance(leaf, Node):
-                continue
+            if isinstance(leaf, Node) or (capture and (leaf, 0) not in capture):
+                continue  # with inputs=..., other leaves are left alone, hooks included
             if leaf._hooks:
                 g = _run_leaf_hooks(leaf, g, create_graph)
             i = capture.get((leaf, 0)) if capture else None
@@ -357,7 +364,7 @@ def _run_tensor_hooks(fn: Node, grads: tuple, create_graph: bool) -> tuple:
         for hook in list(hooks):
             new = hook(_wrap(grads[nr]))
             if new is not None:
-                grads[nr] = _unwrap(new, create_graph)
+                grads[nr] = _unwrap(_check_hook_result(hook, grads[nr], new), create_graph)
     return tuple(grads)
 
 
@@ -365,10 +372,33 @@ def _run_leaf_hooks(leaf: Any, g: Any, create_graph: bool) -> Any:
     for hook in list(leaf._hooks):
         new = hook(_wrap(g))
         if new is not None:
-            g = _unwrap(new, create_graph)
+            g = _unwrap(_check_hook_result(hook, g, new), create_graph)
     return g
 
 
-def _run_post_hooks(hooks: list, input_grads: tuple, grads: tuple) -> None:
+def _check_hook_result(hook: Any, old: Any, new: Any) -> Any:
+    """A hook may replace a gradient, but with one of the same shape and dtype (as torch)."""
+    name = getattr(hook, "__name__", type(hook).__name__)
+    if not isinstance(new, Tensor):
+        raise TypeError(f"hook '{name}' returned a {type(new).__name__}; expected a Tensor or "
+                        "None")
+    if tuple(new.shape) != tuple(old.shape):
+        raise RuntimeError(f"hook '{name}' has changed the size of value: the gradient has "
+                           f"shape {tuple(old.shape)}, the hook returned {tuple(new.shape)}")
+    if new._data.dtype != getattr(old, "_data", old).dtype:
+        raise RuntimeError(f"hook '{name}' has changed the type of value (was "
+                           f"{_wrap(old).dtype} got {new.dtype})")
+    return new
+
+
+def _run_node_hooks(hooks: list, grads: tuple, create_graph: bool, *extra: tuple) -> tuple:
+    """Node pre-hooks (`hook(grad_outputs)`) or post-hooks (`hook(grad_inputs, grad_outputs)`,
+    with `extra` the grad_outputs); a hook that returns a tuple replaces `grads`."""
     for hook in list(hooks):
-        hook(tuple(_wrap(g) for g in input_grads), tuple(_wrap(g) for g in grads))
+        new = hook(tuple(_wrap(g) for g in grads), *(tuple(_wrap(g) for g in e) for e in extra))
+        if new is not None:
+            if len(new) != len(grads):
+                raise RuntimeError(f"hook '{getattr(hook, '__name__', hook)}' returned "
+                                   f"{len(new)} gradients; expected {len(grads)}")
+            grads = tuple(_unwrap(g, create_graph) for g in new)
+    return grads

@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 from .. import backend
 from .engine import grad as autograd_grad
-from .grad_mode import no_grad
+from .grad_mode import enable_grad, no_grad
 
 Tensor: Any = None  # set by ember.tensor
 
@@ -129,9 +129,10 @@ def gradgradcheck(func: Callable, inputs: Any, grad_outputs: Any = None, *, eps:
 
     def first_grads(*args: Any) -> tuple:
         ins, gos = args[:n_in], args[n_in:]
-        outs = _outputs(func, ins)
-        grads = autograd_grad(outs, [ins[i] for i in diff], gos, create_graph=True,
-                              allow_unused=True)
+        with enable_grad():  # gradcheck evaluates under no_grad; the first gradient needs a graph
+            outs = _outputs(func, ins)
+            grads = autograd_grad(outs, [ins[i] for i in diff], gos, create_graph=True,
+                                  allow_unused=True)
         return tuple(g for g in grads if g is not None)
 
     return gradcheck(first_grads, inputs + grad_outputs, eps=eps, atol=atol, rtol=rtol,

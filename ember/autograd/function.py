@@ -24,6 +24,7 @@ import functools
 from typing import Any
 
 from .. import backend
+from .. import dtypes as _dtypes
 from .grad_mode import no_grad
 from .grad_mode import state as grad_state
 from .node import FREED, Node, anomaly_state, edge_to
@@ -126,12 +127,20 @@ class FunctionCtx(Node):
             result = result[:len(edges)]
         out = []
         for i, (g, edge, shape) in enumerate(zip(result, edges, self._input_shapes)):
+            if g is not None and shape is None:
+                raise RuntimeError(
+                    f"function {self.name()} returned a gradient different than None at "
+                    f"position {i + 1}, but the corresponding forward input was not a Tensor"
+                )
             if g is None or edge is None:
                 out.append(None)
                 continue
             if not isinstance(g, Tensor):
-                raise TypeError(f"function {self.name()} returned a gradient of type "
-                                f"{type(g).__name__} at index {i}; expected a Tensor or None")
+                raise RuntimeError(f"function {self.name()} returned a gradient of type "
+                                   f"{type(g).__name__} at index {i}; expected a Tensor or None")
+            dtype = self._input_dtypes[i]
+            if g._data.dtype != dtype:  # torch casts a gradient to its input's dtype
+                g = g.to(dtype=_dtypes.FROM_NUMPY[dtype])
             if tuple(g.shape) != tuple(shape):
                 from ..ops._util import broadcast_shapes, sum_to_shape  # noqa: PLC0415
 
@@ -180,14 +189,15 @@ class Function:
             else:
                 output = cls.forward(ctx, *args, **kwargs)
         wants_grad = grad_state.enabled and any(
-            isinstance(a, Tensor) and a._requires_grad for a in args)
+            isinstance(a, Tensor) and a.requires_grad for a in args)
         is_tuple = isinstance(output, tuple)
         outputs = list(output) if is_tuple else [output]
         if not wants_grad:
             return output
         input_ids = {id(a) for a in args if isinstance(a, Tensor)}
         ctx.next_edges = tuple(edge_to(a) if isinstance(a, Tensor) else None for a in args)
-        ctx._input_shapes = tuple(tuple(a.shape) if isinstance(a, Tensor) else () for a in args)
+        ctx._input_shapes = tuple(tuple(a.shape) if isinstance(a, Tensor) else None for a in args)
+        ctx._input_dtypes = tuple(a._data.dtype if isinstance(a, Tensor) else None for a in args)
         ctx.num_outputs = len(outputs)
         meta = []
         for nr, out in enumerate(outputs):
@@ -220,13 +230,32 @@ class _SetupNotOverridden:
 _SETUP_NOT_OVERRIDDEN = _SetupNotOverridden()
 
 
+class _DifferentiatedTwice(Node):
+    """Stands behind the gradients of a once_differentiable backward run under create_graph:
+    differentiating them again raises, instead of silently giving zero."""
+
+    def name(self) -> str:
+        return "torch::autograd::Error"
+
+    def run_backward(self, grads: tuple) -> tuple:
+        raise RuntimeError("trying to differentiate twice a function that was marked with "
+                           "@once_differentiable")
+
+
 def once_differentiable(fn: Any) -> Any:
     """Mark a backward as not differentiable twice: it runs without recording."""
 
     @functools.wraps(fn)
     def wrapper(ctx: Any, *args: Any) -> Any:
         with no_grad():
-            return fn(ctx, *args)
+            outputs = fn(ctx, *args)
+        if not grad_state.enabled or not any(
+                isinstance(a, Tensor) and a._requires_grad for a in args):
+            return outputs
+        node = _DifferentiatedTwice()
+        wrapped = tuple(None if o is None else Tensor._make(o._data, True, node)
+                        for o in (outputs if isinstance(outputs, tuple) else (outputs,)))
+        return wrapped if isinstance(outputs, tuple) else wrapped[0]
 
     return wrapper
 

@@ -58,22 +58,35 @@ class Node:
     num_outputs = 1
     saved: tuple = ()
     _post_hooks: list | None = None
+    _pre_hooks: list | None = None
 
     def name(self) -> str:
         return f"{type(self).__name__}Backward0"
 
     @property
     def next_functions(self) -> tuple:
-        return tuple(e if e is not None else (None, 0) for e in self.next_edges)
+        """torch's view of the edges: a leaf shows as an `AccumulateGrad` node."""
+        return tuple((None, 0) if e is None else (e if isinstance(e[0], Node)
+                                                  else (AccumulateGrad(e[0]), 0))
+                     for e in self.next_edges)
 
     def __repr__(self) -> str:
         return f"<{self.name()} object at {id(self):#x}>"
 
     def register_hook(self, hook: Any) -> Any:
-        """Call `hook(grad_inputs, grad_outputs)` after this node's backward (torch's Node hook)."""
+        """Call `hook(grad_inputs, grad_outputs)` after this node's backward (torch's Node hook);
+        it may return new grad_inputs."""
         if self._post_hooks is None:
             self._post_hooks = []
         hooks = self._post_hooks
+        hooks.append(hook)
+        return _RemovableHandle(hooks, hook)
+
+    def register_prehook(self, hook: Any) -> Any:
+        """Call `hook(grad_outputs)` before this node's backward; it may return new grad_outputs."""
+        if self._pre_hooks is None:
+            self._pre_hooks = []
+        hooks = self._pre_hooks
         hooks.append(hook)
         return _RemovableHandle(hooks, hook)
 
@@ -84,6 +97,21 @@ class Node:
         """Drop saved values after a backward pass that did not ask to retain the graph."""
         if self.saved:
             self.saved = FREED
+
+
+class AccumulateGrad:
+    """Stands for a leaf in `next_functions`: the step that adds the gradient into `.grad`."""
+
+    next_functions: tuple = ()
+
+    def __init__(self, variable: Any) -> None:
+        self.variable = variable
+
+    def name(self) -> str:
+        return "torch::autograd::AccumulateGrad"
+
+    def __repr__(self) -> str:
+        return f"<AccumulateGrad object at {id(self):#x}>"
 
 
 class _RemovableHandle:
@@ -105,6 +133,10 @@ class Op(Node):
     """Base class of Ember's built-in differentiable operations (single output)."""
 
     _saved_refs: tuple = ()
+    # For each saved value, the inputs whose gradient uses it (None: all of them). A value that
+    # no wanted gradient uses may be modified in place without error: torch does not even save
+    # `a` of a*b unless b requires grad.
+    saved_for: tuple | None = None
 
     # -- used inside forward ---------------------------------------------------------------
     def save_for_backward(self, *values: Any) -> None:
@@ -127,7 +159,7 @@ class Op(Node):
             if ref is not None:
                 source, version = ref
                 current = source[0] if source.__class__ is list else source._version
-                if current != version:
+                if current != version and self._uses_saved(i):
                     self._raise_modified(i, saved[i], current, version)
         if not grad_state.create_graph:
             return saved
@@ -145,6 +177,12 @@ class Op(Node):
         if source._data.dtype != value.dtype:  # the op computed in a promoted dtype
             return source.to(dtype=value.dtype)
         return source
+
+    def _uses_saved(self, index: int) -> bool:
+        """Whether the gradients wanted from this node need saved value `index`."""
+        saved_for = self.saved_for
+        edges = self.next_edges
+        return saved_for is None or any(edges[i] is not None for i in saved_for[index])
 
     def _raise_modified(self, index: int, value: Any, current: int, version: int) -> None:
         shape = "x".join(str(s) for s in getattr(value, "shape", ())) or "scalar"
@@ -179,6 +217,8 @@ class Op(Node):
         wants_grad = False
         for a in args:
             if isinstance(a, Tensor):
+                if a._view is not None:
+                    refresh_view(a)
                 arrays.append(a._data)
                 if a._requires_grad:
                     wants_grad = True
@@ -187,15 +227,79 @@ class Op(Node):
         node = _new(cls)
         out = node.forward(*arrays, **kwargs)
         if out.__class__ is not ndarray:
-            out = backend.as_array(out)
+            out = as_output(node, out)
         result = Tensor._make(out)
         if wants_grad and grad_state.enabled:
             record(node, result, args, arrays)
         return result
 
 
+def as_output(node: Op, out: Any) -> Any:
+    """`out` as an array (numpy returns 0-d results as scalars). If the op saved `out`, the
+    array replaces it there too, so that it is still recognised as the op's own output."""
+    array = backend.as_array(out)
+    saved = node.saved
+    if array is not out and saved and any(v is out for v in saved):
+        node.saved = tuple(array if v is out else v for v in saved)
+    return array
+
+
+class NoGradViewOrigin:
+    """What a view made under no_grad, of a base that requires grad, remembers of the base's
+    history: it must not silently join the graph if that history changes later."""
+
+    __slots__ = ("fn",)
+
+    def __init__(self, fn: Any) -> None:
+        self.fn = fn
+
+
+def view_origin(base: Any) -> Any:
+    """The `_view[2]` entry for a new view of `base` (see `refresh_view`)."""
+    if base._requires_grad and not grad_state.enabled:
+        return NoGradViewOrigin(base.grad_fn)
+    return base.grad_fn
+
+
+def refresh_view(t: Any) -> None:
+    """Bring a view's graph up to date after its base got a new history from an in-place op.
+
+    A view remembers the base's grad_fn its own history was derived from (`t._view[2]`). Once
+    an in-place op on the base, or on another view of it, gives the base a new grad_fn, the
+    view's history is rebuilt from it by replaying the view steps (torch regenerates a view's
+    grad_fn the same way). Callers test `t._view is not None` first: that keeps it cheap.
+    """
+    base, steps, base_fn = t._view
+    fn = base.grad_fn
+    if fn is base_fn:
+        return
+    if base_fn.__class__ is NoGradViewOrigin:
+        if base_fn.fn is fn:
+            return
+        raise RuntimeError(
+            "A view was created in no_grad mode and its base or another view of its base has "
+            "been modified inplace with grad mode enabled. This is ambiguous and therefore "
+            "forbidden (as in torch): create the view and do the in-place op both inside the "
+            "no_grad block, or both outside it."
+        )
+    t._view = (base, steps, fn)
+    if not base._requires_grad:
+        return
+    prev = grad_state.enabled
+    grad_state.enabled = True
+    try:
+        rebuilt = base
+        for cls, args in steps:
+            rebuilt = cls.apply(rebuilt, *args)
+    finally:
+        grad_state.enabled = prev
+    t.grad_fn, t._output_nr, t._requires_grad = rebuilt.grad_fn, rebuilt._output_nr, True
+
+
 def edge_to(t: Any) -> Any:
     """Where gradient for tensor `t` should flow: its grad_fn, itself if a leaf, or nowhere."""
+    if t._view is not None:
+        refresh_view(t)
     if not t._requires_grad:
         return None
     fn = t.grad_fn
@@ -208,6 +312,8 @@ def record(node: Op, result: Any, args: tuple, arrays: list) -> None:
         return
     edges = []
     for a in args:
+        if isinstance(a, Tensor) and a._view is not None:
+            refresh_view(a)
         if isinstance(a, Tensor) and a._requires_grad:
             fn = a.grad_fn
             edges.append((a, 0) if fn is None else (fn, a._output_nr))

@@ -101,11 +101,12 @@ def wrap_dims(dims: Any, ndim: int, op: str = "") -> tuple:
 
 def as_shape(args: tuple) -> tuple:
     """Accept sizes given as varargs `(2, 3)` or as one sequence `((2, 3),)`."""
-    if len(args) == 1 and not isinstance(args[0], int) and hasattr(args[0], "__iter__"):
+    if len(args) == 1 and not isinstance(args[0], int) and hasattr(args[0], "__iter__") \
+            and getattr(args[0], "ndim", 1) != 0:  # a 0-d tensor is one size, not a sequence
         args = tuple(args[0])
     try:
         return tuple(int(a) for a in args)
-    except TypeError:
+    except (TypeError, ValueError):
         raise TypeError(f"sizes must be ints, got {args!r}") from None
 
 

@@ -10,13 +10,14 @@ from typing import Any
 
 from .. import backend, dtypes
 from ..autograd.grad_mode import state as grad_state
-from ..autograd.node import Op, anomaly_state, array_namespace
+from ..autograd.node import Op, anomaly_state, array_namespace, as_output, refresh_view
 from ..tensor import Tensor
 from ._util import broadcast_error, sum_to_shape
 
 _new = object.__new__
 _ndarray = backend.ndarray
 _NUMBER = (bool, int, float)
+_BOOL = dtypes.bool_.np
 
 
 def _cast_for_scalar(x: Any, scalar: Any) -> Any:
@@ -49,6 +50,10 @@ class BinaryOp(Op):
             a, ta = _operand(a, b), True
         if not tb and not isinstance(b, _NUMBER):
             b, tb = _operand(b, a), True
+        if ta and a._view is not None:
+            refresh_view(a)
+        if tb and b._view is not None:
+            refresh_view(b)
         x = a._data if ta else a
         y = b._data if tb else b
         promoted = False
@@ -59,15 +64,17 @@ class BinaryOp(Op):
                 promoted = True
         elif ta:
             x = _cast_for_scalar(x, y)
+            y = dtypes.wrap_int_scalar(y, x.dtype)
         else:
             y = _cast_for_scalar(y, x)
+            x = dtypes.wrap_int_scalar(x, y.dtype)
         node = _new(cls)
         try:
             out = node.forward(x, y)
         except ValueError as exc:
             raise _forward_error(cls, x, y, exc) from None
         if out.__class__ is not _ndarray:
-            out = backend.as_array(out)
+            out = as_output(node, out)
         result = Tensor._make(out)
         ga = ta and a._requires_grad
         gb = tb and b._requires_grad
@@ -173,6 +180,8 @@ class Sub(BinaryOp):
 
 
 class Mul(BinaryOp):
+    saved_for = ((1,), (0,))  # a is used only for b's gradient, b only for a's
+
     def forward(self, a: Any, b: Any) -> Any:
         self.save_for_backward(a, b)
         return a * b
@@ -184,6 +193,8 @@ class Mul(BinaryOp):
 
 
 class Div(BinaryOp):
+    saved_for = ((1,), (0, 1))
+
     def forward(self, a: Any, b: Any) -> Any:
         self.save_for_backward(a, b)
         return a / b
@@ -199,6 +210,11 @@ class Div(BinaryOp):
 
 class Pow(BinaryOp):
     def forward(self, a: Any, b: Any) -> Any:
+        if (isinstance(a, bool) or getattr(a, "dtype", None) is _BOOL) and \
+                (isinstance(b, bool) or getattr(b, "dtype", None) is _BOOL):
+            if isinstance(b, bool) and not isinstance(a, bool):  # torch: x ** True is x
+                return a.copy() if b else backend.module_of(a).ones_like(a)
+            raise RuntimeError("\"pow\" not implemented for 'Bool'")
         try:
             out = a**b
         except ValueError as exc:  # numpy: integers to negative integer powers
@@ -347,6 +363,18 @@ def rsub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
     return sub(other, input, alpha=alpha)
 
 
+def addcmul(input: Any, tensor1: Any, tensor2: Any, *, value: Any = 1,
+            out: Tensor | None = None) -> Tensor:
+    """input + value * tensor1 * tensor2"""
+    return _maybe_out(input + value * tensor1 * tensor2, out)
+
+
+def addcdiv(input: Any, tensor1: Any, tensor2: Any, *, value: Any = 1,
+            out: Tensor | None = None) -> Tensor:
+    """input + value * tensor1 / tensor2"""
+    return _maybe_out(input + value * tensor1 / tensor2, out)
+
+
 def mul(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
     return _maybe_out(Mul.apply(input, other), out)
 
@@ -365,10 +393,8 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None,
         raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' "
                          f"but found '{rounding_mode}'")
     if not _is_float(input) and not _is_float(other):
-        if rounding_mode == "floor":
-            return _maybe_out(_int_division(input, other, "floor_divide"), out)
-        quotient = Div.apply(_to_default_float(input), other)
-        return _maybe_out(_trunc_to(quotient, dtypes.result_type(input, other)), out)
+        fn = "floor_divide" if rounding_mode == "floor" else "trunc_divide"
+        return _maybe_out(_int_division(input, other, fn), out)
     from .unary import floor, trunc  # noqa: PLC0415
 
     quotient = Div.apply(input, other)
@@ -384,19 +410,20 @@ def floor_divide(input: Any, other: Any) -> Tensor:
 
 def _int_division(a: Any, b: Any, fn: str) -> Tensor:
     ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
-    x = a._data if ta else a
-    y = b._data if tb else b
+    target = dtypes.result_type(a, b).np  # computed in it, as torch does (no wider numpy type)
+    if target is _BOOL:
+        raise RuntimeError(f"\"{fn}\" not implemented for 'Bool'")
+    x = a._data.astype(target, copy=False) if ta else dtypes.wrap_int_scalar(a, target)
+    y = b._data.astype(target, copy=False) if tb else dtypes.wrap_int_scalar(b, target)
     xp = backend.module_of(x if ta else y)
     if (isinstance(y, int) and y == 0) or (tb and bool((y == 0).any())):
         raise RuntimeError("ZeroDivisionError: integer division by zero")
-    out = getattr(xp, fn)(x, y)
-    target = dtypes.result_type(a, b).np
+    if fn == "trunc_divide":  # exact in integers (a float quotient loses digits past 2^24)
+        q = xp.floor_divide(x, y)
+        out = q + ((q * y != x) & ((x < 0) != (y < 0)))
+    else:
+        out = getattr(xp, fn)(x, y)
     return Tensor._make(backend.as_array(out).astype(target, copy=False))
-
-
-def _trunc_to(t: Tensor, d: dtypes.dtype) -> Tensor:
-    xp = backend.module_of(t._data)
-    return Tensor._make(backend.as_array(xp.trunc(t._data)).astype(d.np))
 
 
 def remainder(input: Any, other: Any) -> Tensor:
@@ -464,10 +491,10 @@ def _check_not_bool(op: str, a: Any, b: Any) -> None:
     def is_bool(x: Any) -> bool:
         return (isinstance(x, Tensor) and x._data.dtype.kind == "b") or isinstance(x, bool)
 
-    if is_bool(a) and is_bool(b):
+    if is_bool(a) or is_bool(b):
         raise RuntimeError(
-            f"Subtraction, the `-` operator, with two bool tensors is not supported. Use the "
-            f"`^` or `logical_xor()` operator instead. ({op})"
+            f"Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
+            f"trying to invert a mask, use the `~` or `logical_not()` operator instead. ({op})"
         )
 
 

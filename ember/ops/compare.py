@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import backend
+from .. import backend, dtypes
 from ..tensor import Tensor
 from ._util import broadcast_error, to_tensor
 
@@ -16,6 +16,14 @@ def _operands(a: Any, b: Any) -> tuple:
         x = to_tensor(a, b if isinstance(b, Tensor) else None)._data
     if not isinstance(b, Tensor) and not isinstance(b, (bool, int, float)):
         y = to_tensor(b, a if isinstance(a, Tensor) else None)._data
+    if backend.is_array(x) and backend.is_array(y):
+        if x.dtype != y.dtype:  # torch's promotion: a 0-d operand does not widen a tensor
+            target = dtypes.result_type(x, y).np
+            x, y = x.astype(target, copy=False), y.astype(target, copy=False)
+    elif backend.is_array(x):
+        y = dtypes.wrap_int_scalar(y, x.dtype)
+    elif backend.is_array(y):
+        x = dtypes.wrap_int_scalar(x, y.dtype)
     return x, y
 
 
@@ -94,6 +102,17 @@ def bitwise_or(input: Any, other: Any) -> Tensor:
 def bitwise_xor(input: Any, other: Any) -> Tensor:
     _check_integral("bitwise_xor", input, other)
     return _binary("bitwise_xor", "bitwise_xor", input, other)
+
+
+def bitwise_left_shift(input: Any, other: Any) -> Tensor:
+    _check_integral("lshift", input, other)
+    return _binary("bitwise_left_shift", "left_shift", input, other)
+
+
+def bitwise_right_shift(input: Any, other: Any) -> Tensor:
+    """Arithmetic shift: signed values keep their sign, as in torch."""
+    _check_integral("rshift", input, other)
+    return _binary("bitwise_right_shift", "right_shift", input, other)
 
 
 def bitwise_not(input: Tensor) -> Tensor:

@@ -13,7 +13,7 @@ from .. import backend, dtypes
 from ..autograd.grad_mode import state as grad_state
 from ..autograd.node import Op, array_namespace, record
 from ..tensor import Tensor
-from ._util import broadcast_error, shape_str, sum_to_shape, wrap_dim
+from ._util import broadcast_error, broadcast_shapes, shape_str, sum_to_shape, wrap_dim
 from .shape import ViewOp
 
 _new = object.__new__
@@ -33,11 +33,16 @@ def convert_key(key: Any, x: Any) -> tuple:
     for item in items:
         if isinstance(item, Tensor):
             item = item._data
-            if item.dtype.kind not in "iub":
+            if item.dtype.kind not in "iub" or item.dtype.kind == "i" and item.itemsize < 4:
                 raise IndexError(
                     "tensors used as indices must be long, int, byte or bool tensors "
                     f"(got {dtypes.of_array(item)})"
                 )
+            if item.dtype.kind == "u":  # torch's legacy byte mask
+                item = item.astype(bool)
+            if item.ndim == 0 and item.dtype.kind in "iu":  # torch selects, as with an int
+                out.append(int(item))
+                continue
             advanced = True
         elif isinstance(item, (list, tuple)):
             item = _list_index(xp, item)
@@ -57,7 +62,77 @@ def convert_key(key: Any, x: Any) -> tuple:
                 f"are valid indices (got {type(item).__name__})"
             )
         out.append(item)
+    if advanced and any(type(item) is int or item is Ellipsis for item in out):
+        return _torch_advanced_layout(tuple(out), x.shape, xp), advanced
     return tuple(out), advanced
+
+
+def _torch_advanced_layout(key: tuple, shape: tuple, xp: Any) -> tuple:
+    """Rewrite a key mixing index arrays with ints or `...` to follow torch's placement rule.
+
+    numpy counts an int as an advanced index when arrays are present, and an Ellipsis (even an
+    empty one) as a separator, so in x[0, :, idx] or x[idx1, ..., idx2] the advanced indices are
+    "separated" and their dims move to the front. torch selects the int dims away first and
+    expands the Ellipsis, so idx stays after the slice. The Ellipsis is expanded here; where the
+    rules still disagree, the key becomes index arrays only, each shaped to land its dim where
+    torch puts it.
+    """
+    def n_dims(k: Any) -> int:
+        if k is None or k is Ellipsis:
+            return 0
+        return k.ndim if backend.is_array(k) and k.dtype.kind == "b" else 1
+
+    used = sum(n_dims(k) for k in key)
+    if used > len(shape) or any(isinstance(k, bool) for k in key):
+        return key  # numpy raises (or handles the rare Python bool) as torch does
+    items: list = []
+    for k in key:
+        if k is Ellipsis:
+            items.extend([slice(None)] * (len(shape) - used))
+        elif backend.is_array(k) and k.dtype.kind == "b":
+            dim = sum(n_dims(j) for j in items)
+            if tuple(k.shape) != tuple(shape[dim:dim + k.ndim]):
+                return key  # numpy raises the mask-shape IndexError
+            items.extend(k.nonzero())
+        else:
+            items.append(k)
+    if not any(k is Ellipsis for k in key):
+        items.extend([slice(None)] * (len(shape) - used))
+    kinds = ["int" if type(k) is int else "array" if backend.is_array(k) else "basic"
+             for k in items]
+    numpy_adv = [i for i, kind in enumerate(kinds) if kind != "basic"]
+    torch_adv = [i for i, kind in enumerate(k for k in kinds if k != "int") if kind == "array"]
+    if not torch_adv or numpy_adv == list(range(numpy_adv[0], numpy_adv[-1] + 1)):
+        return tuple(items)  # numpy keeps the advanced dims in place, and so does torch
+    if torch_adv != list(range(torch_adv[0], torch_adv[-1] + 1)) or torch_adv[0] == 0:
+        return tuple(items)  # both rules move the advanced dims to the front
+    arrays = [k for k in items if backend.is_array(k)]
+    try:
+        block = broadcast_shapes(*(a.shape for a in arrays))
+    except RuntimeError:
+        return key  # numpy raises the shape-mismatch IndexError
+    positions, pos, start = {}, 0, None
+    for i, kind in enumerate(kinds):
+        if kind == "array" and start is None:
+            start, pos = pos, pos + len(block)
+        elif kind == "basic":
+            positions[i], pos = pos, pos + 1
+    out_ndim, new_key, dim = pos, [], 0
+    for i, (k, kind) in enumerate(zip(items, kinds)):
+        if k is None:
+            continue  # its size-1 output dim comes from broadcasting the index arrays
+        view = [1] * out_ndim
+        if kind == "int":
+            new_key.append(k)
+        elif kind == "array":
+            view[start:start + len(block)] = (1,) * (len(block) - k.ndim) + tuple(k.shape)
+            new_key.append(k.reshape(view))
+        else:
+            idx = xp.arange(*k.indices(shape[dim]))
+            view[positions[i]] = idx.size
+            new_key.append(idx.reshape(view))
+        dim += 1
+    return tuple(new_key)
 
 
 def _list_index(xp: Any, items: Any) -> Any:
@@ -158,6 +233,8 @@ def scatter_into_zeros_keep(grad: Any, key: tuple) -> Any:
 
 def write_at(out: Any, key: tuple, values: Any, accumulate: bool) -> None:
     """out[key] = values (or += with repeats counted) with torch's error messages."""
+    if type(values) is int and out.dtype.kind == "u" and -(1 << 8 * out.itemsize) < values < 0:
+        values += 1 << 8 * out.itemsize  # torch wraps negative ints into unsigned dtypes
     try:
         if accumulate:
             _add_at(backend.module_of(out), out, key, values)
@@ -165,6 +242,9 @@ def write_at(out: Any, key: tuple, values: Any, accumulate: bool) -> None:
             out[key] = values
     except IndexError as exc:
         raise index_error(out.shape, key, exc) from None
+    except OverflowError as exc:
+        raise RuntimeError(f"value cannot be converted to type {out.dtype} without overflow "
+                           f"({exc})") from None
     except ValueError as exc:
         target = getattr(out[key], "shape", ())
         raise RuntimeError(
@@ -565,6 +645,8 @@ def masked_select(input: Tensor, mask: Tensor) -> Tensor:
 def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:
     xp = backend.module_of(input._data)
     data = input._data
+    if data.ndim == 0 and not as_tuple:  # one (empty) coordinate row if the value is nonzero
+        return Tensor._make(xp.zeros((int(bool(data)), 0), "int64"))
     if data.ndim == 0:
         data = data.reshape(1)
     found = xp.nonzero(data)

@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 from .. import backend
 from ..autograd.grad_mode import state as grad_state
-from ..autograd.node import Op, edge_to
+from ..autograd.node import Op, edge_to, refresh_view
 from ..tensor import Tensor
 
 
@@ -77,6 +77,8 @@ def _check_writable(t: Tensor, result: Tensor) -> None:
 def apply_inplace(t: Tensor, compute: Callable[[Tensor], Tensor], saves_input: bool = True,
                   others: tuple = ()) -> Tensor:
     """Write `compute(t)` into `t` and keep autograd's view of `t` correct. Returns `t`."""
+    if t._view is not None:
+        refresh_view(t)
     tracking = grad_state.enabled and (
         t._requires_grad or any(isinstance(o, Tensor) and o._requires_grad for o in others)
     )
@@ -110,7 +112,7 @@ def apply_inplace(t: Tensor, compute: Callable[[Tensor], Tensor], saves_input: b
 
 def _rebase_view(t: Tensor, view: tuple, result: Tensor, base_edge: Any) -> None:
     """After writing through view t, make its base's graph a CopySlices and t a view of that."""
-    base, steps = view
+    base, steps, _ = view
     xp = backend.module_of(base._data)
     region = xp.arange(base._data.size).reshape(base._data.shape)
     for cls, args in steps:
@@ -129,6 +131,7 @@ def _rebase_view(t: Tensor, view: tuple, result: Tensor, base_edge: Any) -> None
         rebuilt = cls.apply(rebuilt, *args)
     t.grad_fn, t._output_nr = rebuilt.grad_fn, rebuilt._output_nr
     t._requires_grad = True
+    t._view = (base, steps, node)  # t's history now derives from the base's new one
 
 
 def setitem(t: Tensor, key: Any, value: Any) -> None:
@@ -136,6 +139,8 @@ def setitem(t: Tensor, key: Any, value: Any) -> None:
     from .indexing import _index_put_key, convert_key, write_at  # noqa: PLC0415
 
     np_key, _ = convert_key(key, t._data)
+    if t._view is not None:
+        refresh_view(t)
     value_requires_grad = isinstance(value, Tensor) and value._requires_grad
     if not grad_state.enabled or not (t._requires_grad or value_requires_grad):
         if grad_state.enabled:

@@ -40,7 +40,8 @@ class Stack(Op):
 
 def _common_dtype(op: str, tensors: Sequence[Tensor]) -> list:
     if not tensors:
-        raise RuntimeError(f"{op}(): expected a non-empty list of Tensors")
+        error = ValueError if op == "cat" else RuntimeError  # torch's choice
+        raise error(f"{op}(): expected a non-empty list of Tensors")
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
             raise TypeError(f"{op}(): expected a sequence of Tensors, but element {i} is "

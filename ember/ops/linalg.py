@@ -16,6 +16,8 @@ from ._util import shape_str, sum_to_shape
 
 
 class MatMul(Op):
+    saved_for = ((1,), (0,))  # dA needs only B, dB only A
+
     def forward(self, a: Any, b: Any) -> Any:
         self.save_for_backward(a, b)
         return backend.module_of(a).matmul(a, b)

@@ -46,10 +46,15 @@ class _Reduction(Op):
         return n
 
 
+def _same_int(x: Any) -> Any:
+    """numpy accumulates small integers in int64; torch keeps the dtype (sum(dtype=int8))."""
+    return x.dtype if x.dtype.kind in "iu" else None
+
+
 class Sum(_Reduction):
     def forward(self, x: Any, axes: tuple, keepdim: bool) -> Any:
         self.setup(x, axes, keepdim)
-        return backend.module_of(x).sum(x, axis=axes, keepdims=keepdim)
+        return backend.module_of(x).sum(x, axis=axes, keepdims=keepdim, dtype=_same_int(x))
 
     def backward(self, grad: Any) -> Any:
         return self.expand_grad(grad)
@@ -68,7 +73,7 @@ class Mean(_Reduction):
 class Prod(_Reduction):
     def forward(self, x: Any, axes: tuple, keepdim: bool) -> Any:
         self.setup(x, axes, keepdim)
-        y = backend.module_of(x).prod(x, axis=axes, keepdims=keepdim)
+        y = backend.module_of(x).prod(x, axis=axes, keepdims=keepdim, dtype=_same_int(x))
         self.save_for_backward(x, y)
         return y
 
@@ -182,7 +187,7 @@ class LogSumExp(_Reduction):
 class Cumsum(Op):
     def forward(self, x: Any, dim: int) -> Any:
         self.dim = dim
-        return backend.module_of(x).cumsum(x, axis=dim)
+        return backend.module_of(x).cumsum(x, axis=dim, dtype=_same_int(x))
 
     def backward(self, grad: Any) -> Any:
         # each input feeds every later output: the gradient is a reversed cumulative sum
@@ -194,7 +199,7 @@ class Cumsum(Op):
 class Cumprod(Op):
     def forward(self, x: Any, dim: int) -> Any:
         self.dim = dim
-        y = backend.module_of(x).cumprod(x, axis=dim)
+        y = backend.module_of(x).cumprod(x, axis=dim, dtype=_same_int(x))
         self.save_for_backward(x, y)
         return y
 
@@ -505,13 +510,15 @@ def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False,
 def all(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001
     xp = backend.module_of(input._data)
     axes = None if dim is None else _axes(input, dim, "all")
-    return Tensor._make(backend.as_array(xp.all(input._data, axis=axes, keepdims=keepdim)))
+    out = backend.as_array(xp.all(input._data, axis=axes, keepdims=keepdim))
+    return Tensor._make(out.astype("uint8") if input._data.dtype == "uint8" else out)
 
 
 def any(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001
     xp = backend.module_of(input._data)
     axes = None if dim is None else _axes(input, dim, "any")
-    return Tensor._make(backend.as_array(xp.any(input._data, axis=axes, keepdims=keepdim)))
+    out = backend.as_array(xp.any(input._data, axis=axes, keepdims=keepdim))
+    return Tensor._make(out.astype("uint8") if input._data.dtype == "uint8" else out)  # as torch
 
 
 def count_nonzero(input: Tensor, dim: Any = None) -> Tensor:

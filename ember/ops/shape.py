@@ -12,7 +12,7 @@ from typing import Any, Sequence
 
 from .. import backend
 from ..autograd.grad_mode import state as grad_state
-from ..autograd.node import Op, array_namespace, record
+from ..autograd.node import Op, array_namespace, as_output, record, refresh_view, view_origin
 from ..tensor import Tensor
 from ._util import as_shape, shape_str, sum_to_shape, wrap_dim, wrap_dims
 
@@ -25,11 +25,13 @@ class ViewOp(Op):
 
     @classmethod
     def apply(cls, x: Tensor, *args: Any) -> Tensor:
+        if x._view is not None:
+            refresh_view(x)
         data = x._data
         node = _new(cls)
         out = node.forward(data, *args)
         if out.__class__ is not _ndarray:
-            out = backend.as_array(out)
+            out = as_output(node, out)
         result = Tensor._make(out)
         owner = data.base if data.base is not None else data
         if out.base is not None and out.base is owner:
@@ -50,8 +52,8 @@ def mark_view(result: Tensor, x: Tensor, cls: type, args: tuple) -> None:
     if view is None:
         base, steps = x, ()
     else:
-        base, steps = view
-    result._view = (base, steps + ((cls, args),))
+        base, steps, _ = view
+    result._view = (base, steps + ((cls, args),), view_origin(base))
     result._vc = base._shared_version_counter()
 
 

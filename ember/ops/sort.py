@@ -17,14 +17,14 @@ from .indexing import gather
 def _order(data: Any, dim: int, descending: bool, stable: bool) -> Any:
     xp = backend.module_of(data)
     if descending:
-        # stable descending order: sort the negated keys (NaNs stay first as in torch)
-        if data.dtype.kind == "b":
-            keys = ~data
-        elif data.dtype.kind == "u":
-            keys = data.max() - data if data.size else data
-        else:
-            keys = -data
-        return xp.argsort(keys, axis=dim, kind="stable")
+        # stable descending order: sort reversed keys (~x reverses integers without overflow)
+        keys = -data if data.dtype.kind == "f" else ~data
+        order = xp.argsort(keys, axis=dim, kind="stable")
+        if data.dtype.kind == "f":  # NaN counts as the largest value: first, as in torch
+            not_nan = ~xp.isnan(xp.take_along_axis(data, order, axis=dim))
+            order = xp.take_along_axis(order, xp.argsort(not_nan, axis=dim, kind="stable"),
+                                       axis=dim)
+        return order
     return xp.argsort(data, axis=dim, kind="stable")
 
 

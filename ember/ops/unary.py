@@ -12,7 +12,7 @@ from typing import Any
 
 from .. import backend, dtypes
 from ..autograd.grad_mode import state as grad_state
-from ..autograd.node import Op, array_namespace, record
+from ..autograd.node import Op, array_namespace, as_output, record, refresh_view
 from ..tensor import Tensor
 from . import special
 
@@ -33,13 +33,15 @@ class UnaryOp(Op):
         if not isinstance(x, Tensor):
             raise TypeError(f"{cls.__name__.lower()}(): argument 'input' must be a Tensor, "
                             f"not {type(x).__name__}")
+        if x._view is not None:
+            refresh_view(x)
         data = x._data
         if cls.float_result and data.dtype.kind != "f":
             data = data.astype(dtypes.get_default_dtype().np)
         node = _new(cls)
         out = node.forward(data, *args)
         if out.__class__ is not _ndarray:
-            out = backend.as_array(out)
+            out = as_output(node, out)
         result = Tensor._make(out)
         if x._requires_grad and grad_state.enabled:
             record(node, result, (x,), [data])
@@ -653,6 +655,8 @@ def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A
         return out
     if input._data.dtype.kind != "f" and (isinstance(min, float) or isinstance(max, float)):
         input = input.to(dtypes.get_default_dtype())
+    np_dtype = input._data.dtype
+    min, max = dtypes.wrap_int_scalar(min, np_dtype), dtypes.wrap_int_scalar(max, np_dtype)
     return Clamp.apply(input, min, max)
 
 
