@@ -1,50 +1,21 @@
-"""Named tuples returned by reductions that give values and indices (torch.return_types)."""
+"""Named tuples returned by ops that give values and indices (torch.return_types):
+`values, indices = x.max(dim=1)`, or `x.max(dim=1).values`."""
 
 from __future__ import annotations
 
 from typing import Any, NamedTuple
 
 
-class max(NamedTuple):  # noqa: N801 (torch's names)
-    values: Any
-    indices: Any
+def _values_indices(name: str) -> type:
+    return NamedTuple(name, [("values", Any), ("indices", Any)])
 
 
-class min(NamedTuple):  # noqa: N801
-    values: Any
-    indices: Any
-
-
-class median(NamedTuple):  # noqa: N801
-    values: Any
-    indices: Any
-
-
-class kthvalue(NamedTuple):  # noqa: N801
-    values: Any
-    indices: Any
-
-
-class mode(NamedTuple):  # noqa: N801
-    values: Any
-    indices: Any
-
-
-class sort(NamedTuple):  # noqa: N801
-    values: Any
-    indices: Any
-
-
-class topk(NamedTuple):  # noqa: N801
-    values: Any
-    indices: Any
-
-
-class cummax(NamedTuple):  # noqa: N801
-    values: Any
-    indices: Any
-
-
-class cummin(NamedTuple):  # noqa: N801
-    values: Any
-    indices: Any
+max = _values_indices("max")  # noqa: A001 (torch's names)
+min = _values_indices("min")  # noqa: A001
+median = _values_indices("median")
+kthvalue = _values_indices("kthvalue")
+mode = _values_indices("mode")
+sort = _values_indices("sort")
+topk = _values_indices("topk")
+cummax = _values_indices("cummax")
+cummin = _values_indices("cummin")

@@ -24,28 +24,25 @@ def _special(xp: Any) -> Any:
     return _special_cache[key]
 
 
-def erf(x: Any) -> Any:
+def _call(name: str, x: Any, fallback: Any) -> Any:
+    """scipy.special's function `name` when available, else Ember's numpy fallback."""
     xp = backend.module_of(x)
     sp = _special(xp)
     if sp is not None:
-        return sp.erf(x)
-    return _erf_fallback(xp, x)
+        return getattr(sp, name)(x)
+    return fallback(xp, x)
+
+
+def erf(x: Any) -> Any:
+    return _call("erf", x, _erf_fallback)
 
 
 def erfc(x: Any) -> Any:
-    xp = backend.module_of(x)
-    sp = _special(xp)
-    if sp is not None:
-        return sp.erfc(x)
-    return _erfc_fallback(xp, x)
+    return _call("erfc", x, _erfc_fallback)
 
 
 def erfinv(x: Any) -> Any:
-    xp = backend.module_of(x)
-    sp = _special(xp)
-    if sp is not None:
-        return sp.erfinv(x)
-    return _erfinv_fallback(xp, x)
+    return _call("erfinv", x, _erfinv_fallback)
 
 
 def sigmoid(x: Any) -> Any:

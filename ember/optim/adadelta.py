@@ -14,6 +14,7 @@ from typing import Any
 from .. import backend
 from ..tensor import Tensor
 from .optimizer import (
+    check_hyperparameters,
     Optimizer,
     ParamsT,
     check_fused_foreach,
@@ -39,14 +40,9 @@ class Adadelta(Optimizer):
         maximize: bool = False,
         differentiable: bool = False,
     ) -> None:
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
         if not 0.0 <= rho <= 1.0:
             raise ValueError(f"Invalid rho value: {rho}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        check_hyperparameters(lr=lr, eps=eps, weight_decay=weight_decay)
         check_fused_foreach(None, foreach, differentiable)
         defaults = {
             "lr": lr,

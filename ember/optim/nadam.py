@@ -14,6 +14,7 @@ from typing import Any
 from .. import backend
 from ..tensor import Tensor
 from .optimizer import (
+    check_hyperparameters,
     Optimizer,
     ParamsT,
     check_fused_foreach,
@@ -41,18 +42,7 @@ class NAdam(Optimizer):
         capturable: bool = False,
         differentiable: bool = False,
     ) -> None:
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= betas[0] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-        if not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if not 0.0 <= momentum_decay:
-            raise ValueError(f"Invalid momentum_decay value: {momentum_decay}")
+        check_hyperparameters(betas=betas, lr=lr, eps=eps, weight_decay=weight_decay, momentum_decay=momentum_decay)
         check_fused_foreach(None, foreach, differentiable)
         defaults = {
             "lr": lr,

@@ -295,3 +295,17 @@ def _typename(obj: Any) -> str:
     if isinstance(obj, Tensor):
         return "ember.Tensor"
     return f"{type(obj).__module__}.{type(obj).__qualname__}".removeprefix("builtins.")
+
+
+_LABELS = {"lr": "learning rate", "eps": "epsilon value"}
+
+
+def check_hyperparameters(betas: tuple | None = None, **values: float) -> None:
+    """torch's argument checks: a negative hyperparameter or a beta outside [0, 1) is a
+    ValueError naming it ("Invalid learning rate: -1.0")."""
+    for name, value in values.items():
+        if not 0.0 <= value:
+            raise ValueError(f"Invalid {_LABELS.get(name, name + ' value')}: {value}")
+    for i, beta in enumerate(betas or ()):
+        if not 0.0 <= beta < 1.0:
+            raise ValueError(f"Invalid beta parameter at index {i}: {beta}")

@@ -15,6 +15,7 @@ from typing import Any
 from .. import backend
 from ..tensor import Tensor
 from .optimizer import (
+    check_hyperparameters,
     Optimizer,
     ParamsT,
     check_fused_foreach,
@@ -41,16 +42,8 @@ class RMSprop(Optimizer):
         maximize: bool = False,
         differentiable: bool = False,
     ) -> None:
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= momentum:
-            raise ValueError(f"Invalid momentum value: {momentum}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if not 0.0 <= alpha:
-            raise ValueError(f"Invalid alpha value: {alpha}")
+        check_hyperparameters(lr=lr, eps=eps, momentum=momentum, weight_decay=weight_decay,
+                              alpha=alpha)
         check_fused_foreach(None, foreach, differentiable)
         defaults = {
             "lr": lr,
