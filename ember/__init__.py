@@ -69,7 +69,7 @@ from .creation import (  # noqa: E402
     zeros,
     zeros_like,
 )
-from .creation import diagonal_ as diagonal  # noqa: E402
+from .ops.shape import diagonal  # noqa: E402
 from .ops._util import broadcast_shapes  # noqa: E402
 from .ops.arith import (  # noqa: E402
     add,

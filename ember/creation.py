@@ -389,22 +389,10 @@ def diag(input: Tensor, diagonal: int = 0) -> Tensor:
 
         return _index_put_key(out, (rows, cols), input, False)
     if input._data.ndim == 2:
-        return diagonal_(input, k, 0, 1)
+        from .ops.shape import diagonal  # noqa: PLC0415
+
+        return diagonal(input, k, 0, 1)
     raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input._data.ndim}D")
-
-
-def diagonal_(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
-    """The diagonal over dims dim1, dim2 (appended as the last dim), differentiable."""
-    moved = input.movedim((dim1, dim2), (-2, -1))
-    r, c = moved._data.shape[-2:]
-    xp = backend.module_of(input._data)
-    n = max(min(r - max(-offset, 0), c - max(offset, 0)), 0)
-    rows = xp.arange(n) + max(-offset, 0)
-    cols = xp.arange(n) + max(offset, 0)
-    from .ops.indexing import GetItem  # noqa: PLC0415
-
-    key = (Ellipsis, rows, cols)
-    return GetItem.apply(moved, key, True)
 
 
 def tensor_from_legacy_args(args: tuple, dtype: Any, device: Any) -> Any:

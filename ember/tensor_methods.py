@@ -693,10 +693,10 @@ class TensorMethods:
         return creation.diag(self, diagonal)
 
     def diagonal(self, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Any:
-        return creation.diagonal_(self, offset, dim1, dim2)
+        return movement.diagonal(self, offset, dim1, dim2)
 
     def trace(self) -> Any:
-        return creation.diagonal_(self).sum()
+        return movement.diagonal(self).sum()
 
     def split(self, split_size: Any, dim: int = 0) -> Any:
         return join.split(self, split_size, dim)

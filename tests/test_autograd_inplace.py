@@ -447,3 +447,27 @@ def test_in_place_values_match_out_of_place():
         np.testing.assert_allclose(x.clone().clamp_(min=0).numpy(), x.clamp(min=0).numpy())
     with pytest.raises(RuntimeError):
         leaves(LIBS[0], A)[0].relu_()
+
+
+def test_diagonal_is_a_writable_view_like_torch() -> None:
+    import numpy as np
+    import torch
+
+    import ember
+
+    for lib in (ember, torch):
+        x = lib.arange(12.0).reshape(3, 4)
+        x.diagonal(1).fill_(-1)
+        if lib is ember:
+            ember_values = x.numpy().copy()
+        else:
+            np.testing.assert_array_equal(ember_values, x.numpy())
+    w = np.random.default_rng(0).standard_normal((2, 3, 4))
+    grads = []
+    for lib in (ember, torch):
+        a = lib.tensor(w, requires_grad=True)
+        b = a * 1
+        b.diagonal(-1, 1, 2).mul_(3)
+        (b * lib.tensor(w)).sum().backward()
+        grads.append(a.grad.numpy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-12)

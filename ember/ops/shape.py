@@ -89,6 +89,31 @@ class Expand(ViewOp):
         return sum_to_shape(grad, self.in_shape)
 
 
+class Diagonal(ViewOp):
+    """The diagonal over (dim1, dim2) as the last dim: a writable view, as in torch."""
+
+    def forward(self, x: Any, offset: int, dim1: int, dim2: int) -> Any:
+        self.in_shape, self.offset, self.dims = x.shape, offset, (dim1, dim2)
+        out = backend.module_of(x).diagonal(x, offset, dim1, dim2)
+        if x.flags.writeable:
+            out.flags.writeable = True  # numpy marks diagonals read-only; the memory is x's
+        return out
+
+    def backward(self, grad: Any) -> Any:
+        # write the gradient onto the same diagonal of zeros (dims moved last, then back)
+        from .indexing import scatter_into_zeros  # noqa: PLC0415
+
+        xp = array_namespace(grad)
+        d1, d2 = self.dims
+        rest = [s for i, s in enumerate(self.in_shape) if i not in (d1, d2)]
+        rows, cols = self.in_shape[d1], self.in_shape[d2]
+        n = grad.shape[-1]
+        arange = backend.module_of(grad._data if isinstance(grad, Tensor) else grad).arange
+        key = (Ellipsis, arange(n) + max(-self.offset, 0), arange(n) + max(self.offset, 0))
+        moved = scatter_into_zeros(tuple(rest) + (rows, cols), key, grad, False)
+        return xp.moveaxis(moved, (-2, -1), (d1, d2))
+
+
 class Clone(Op):
     def forward(self, x: Any) -> Any:
         return x.copy()
@@ -424,6 +449,15 @@ def triu(input: Tensor, diagonal: int = 0) -> Tensor:
     if input._data.ndim < 2:
         raise RuntimeError("triu: input tensor must have at least 2 dimensions")
     return Triu.apply(input, diagonal)
+
+
+def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+    """The diagonal over dims dim1 and dim2, appended as the last dim (a view)."""
+    nd = input._data.ndim
+    d1, d2 = wrap_dim(dim1, nd, "diagonal"), wrap_dim(dim2, nd, "diagonal")
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    return Diagonal.apply(input, offset, d1, d2)
 
 
 def clone(input: Tensor, *, memory_format: Any = None) -> Tensor:
