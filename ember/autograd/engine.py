@@ -170,7 +170,8 @@ def _discover(root_nodes: Iterable[Node]) -> dict:
 
 
 def _needed(root_nodes: list, wanted: set) -> set:
-    """Nodes from which some wanted node or leaf can be reached (the rest is skipped)."""
+    """Nodes whose backward must run: those with an edge to a wanted node or leaf, or to a
+    needed node. A wanted node itself only has its incoming gradient captured."""
     needed: set = set()
     done: set = set()
     for root in root_nodes:
@@ -190,9 +191,8 @@ def _needed(root_nodes: list, wanted: set) -> set:
                     break
             else:
                 stack.pop()
-                if fn in wanted or any(
-                    e is not None and (e[0] in needed or e[0] in wanted) for e in fn.next_edges
-                ):
+                if any(e is not None and (e[0] in needed or e[0] in wanted)
+                       for e in fn.next_edges):
                     needed.add(fn)
     return needed
 
