@@ -355,6 +355,37 @@ def array_namespace(x: Any) -> Any:
     return backend.module_of(x)
 
 
+def call(cls: type, *args: Any) -> Any:
+    """Run op `cls` from inside another op's backward: recorded when given Tensors (under
+    create_graph), straight on the arrays otherwise."""
+    if any(isinstance(a, Tensor) for a in args):
+        return cls.apply(*args)
+    return _new(cls).forward(*args)
+
+
+def composite_backward(compute: Any, inputs: tuple, grad: Any, needs: tuple) -> tuple:
+    """Backward under create_graph for an op with a hand-fused forward (convolution, pooling).
+
+    The op is rebuilt from differentiable primitives (`compute(*inputs)`, e.g. unfold + matmul
+    for a convolution) and that graph is differentiated with create_graph=True, so every
+    higher derivative follows without a second hand-written formula. `inputs` are the saved
+    Tensors (still connected to the outer graph); `needs[i]` says whether input i wants a
+    gradient.
+    """
+    from .engine import grad as autograd_grad  # noqa: PLC0415 (the engine imports this module)
+
+    out = compute(*inputs)
+    wanted = [i for i, (x, need) in enumerate(zip(inputs, needs))
+              if need and isinstance(x, Tensor) and x._requires_grad]
+    result: list = [None] * len(inputs)
+    if wanted:
+        grads = autograd_grad(out, [inputs[i] for i in wanted], grad, create_graph=True,
+                              allow_unused=True)
+        for i, g in zip(wanted, grads):
+            result[i] = g
+    return tuple(result)
+
+
 class _AnomalyState:
     """Set by ember.autograd.anomaly_mode; checked on every recorded op when enabled."""
 

@@ -35,8 +35,10 @@ from .activation import (
     tanhshrink,
     threshold,
 )
+from .conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from .distance import cdist, cosine_similarity, pairwise_distance, pdist
 from .dropout import alpha_dropout, dropout, dropout1d, dropout2d, dropout3d
+from .fold import fold, unfold
 from .linear import bilinear, linear
 from .loss import (
     binary_cross_entropy,
@@ -60,6 +62,16 @@ from .loss import (
     triplet_margin_loss,
     triplet_margin_with_distance_loss,
 )
+from .pooling import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    max_pool1d,
+    max_pool2d,
+)
 from .normalization import (
     batch_norm,
     group_norm,
@@ -69,5 +81,13 @@ from .normalization import (
     rms_norm,
 )
 from .sparse import embedding, one_hot
+from .vision import (
+    interpolate,
+    pixel_shuffle,
+    pixel_unshuffle,
+    upsample,
+    upsample_bilinear,
+    upsample_nearest,
+)
 
 __all__ = [name for name in dir() if not name.startswith("_") and name != "annotations"]

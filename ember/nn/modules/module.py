@@ -15,6 +15,7 @@ from typing import Any, Callable, Iterator, NamedTuple
 from ... import backend, dtypes
 from ...autograd.grad_mode import no_grad
 from ...tensor import Tensor
+from ..errors import LayerInputError
 from ..parameter import Buffer, Parameter
 
 
@@ -101,9 +102,13 @@ class Module:
 
     # ------------------------------------------------------------------ calling
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if not (self._forward_pre_hooks or self._forward_hooks):
-            return self.forward(*args, **kwargs)
-        return self._call_with_hooks(args, kwargs)
+        try:
+            if not (self._forward_pre_hooks or self._forward_hooks):
+                return self.forward(*args, **kwargs)
+            return self._call_with_hooks(args, kwargs)
+        except LayerInputError as err:
+            err.locate(self)  # name the layer by its path in the model
+            raise
 
     def _call_with_hooks(self, args: tuple, kwargs: dict) -> Any:
         for hook_id, hook in list(self._forward_pre_hooks.items()):

@@ -1,0 +1,375 @@
+"""Convolutions: conv1d, conv2d, conv_transpose1d, conv_transpose2d.
+
+A convolution is one matrix product over windows: the (C*KH*KW, N*OH*OW) matrix of every input
+window (im2col, gathered from a strided view without Python loops) multiplied by the
+(O, C*KH*KW) weight matrix. Backward is the same machinery: dW = dY @ cols^T, and dX scatters
+W^T @ dY back onto the windows (col2im). Depthwise convolutions (one input channel per group)
+skip the matrix product: a sum of KH*KW shifted, scaled copies.
+
+Under create_graph the backward is rebuilt from unfold/fold and matmul, which are themselves
+differentiable, so gradient penalties and other higher-order gradients work through convs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...autograd.node import Op, composite_backward
+from ...backend import module_of
+from ...ops._util import shape_str
+from ...ops.pad import pad as pad_op
+from ...tensor import Tensor
+from ..errors import LayerInputError
+from .fold import Col2Im, Im2Col, add_windows, out_size, pad_spatial, size_formula, windows
+
+
+def _columns(x: Any, kernel: tuple, stride: tuple, dilation: tuple, out: tuple) -> Any:
+    """im2col: (N, C, H, W) (already padded) -> (C*KH*KW, N*OH*OW)."""
+    n, c = x.shape[:2]
+    view = windows(x, kernel, stride, dilation, out)  # (N, C, KH, KW, OH, OW)
+    return view.transpose(1, 2, 3, 0, 4, 5).reshape(c * kernel[0] * kernel[1],
+                                                    n * out[0] * out[1])
+
+
+def _grouped(matrix: Any, groups: int) -> Any:
+    """(rows, cols) -> (groups, rows/groups, cols)."""
+    return matrix.reshape(groups, matrix.shape[0] // groups, matrix.shape[1])
+
+
+class Conv2d(Op):
+    """y[n, o] = sum over c, kh, kw of w[o, c, kh, kw] * x[n, c, window] (+ b[o])."""
+
+    def forward(self, x: Any, weight: Any, bias: Any, stride: tuple, padding: tuple,
+                dilation: tuple, groups: int) -> Any:
+        xp = module_of(x)
+        self.save_for_backward(x, weight, bias)
+        self.conf = (stride, padding, dilation, groups)
+        n, c, h, w = x.shape
+        o, cg, kh, kw = weight.shape
+        k = (kh, kw)
+        oh = out_size(h, kh, stride[0], padding[0], dilation[0])
+        ow = out_size(w, kw, stride[1], padding[1], dilation[1])
+        self.out_hw = (oh, ow)
+        padded = pad_spatial(x, (padding[0], padding[0], padding[1], padding[1]))
+        if cg == 1 and groups > 1 and o == groups:  # depthwise: shift, scale, add
+            view = windows(padded, k, stride, dilation, (oh, ow))
+            y = xp.zeros((n, o, oh, ow), dtype=x.dtype)
+            for i in range(kh):
+                for j in range(kw):
+                    y += view[:, :, i, j] * weight[:, 0, i, j][None, :, None, None]
+            if bias is not None:
+                y += bias[None, :, None, None]
+            return y
+        cols = _columns(padded, k, stride, dilation, (oh, ow))  # (C*KK, N*P)
+        w_mat = weight.reshape(o, cg * kh * kw)
+        if groups == 1:
+            y = w_mat @ cols  # (O, N*P)
+        else:
+            y = (_grouped(w_mat, groups) @ _grouped(cols, groups)).reshape(o, -1)
+        if bias is not None:
+            y += bias[:, None]
+        return y.reshape(o, n, oh, ow).transpose(1, 0, 2, 3)  # (N, O, OH, OW), O-major memory
+
+    def backward(self, grad: Any) -> tuple:
+        x, weight, bias = self.saved_tensors
+        stride, padding, dilation, groups = self.conf
+        needs = self.next_edges[:3]
+        if isinstance(grad, Tensor):  # create_graph: differentiate unfold + matmul instead
+            def compute(x_: Any, w_: Any, b_: Any) -> Any:
+                return _conv2d_composite(x_, w_, b_, stride, padding, dilation, groups)
+
+            return composite_backward(compute, (x, weight, bias), grad, needs) + (None,) * 4
+        xp = module_of(grad)
+        n, c, h, w = x.shape
+        o, cg, kh, kw = weight.shape
+        oh, ow = self.out_hw
+        k = (kh, kw)
+        padded = pad_spatial(x, (padding[0], padding[0], padding[1], padding[1]))
+        gx = gw = gb = None
+        if cg == 1 and groups > 1 and o == groups:  # depthwise
+            view = windows(padded, k, stride, dilation, (oh, ow))
+            if needs[1]:
+                gw = xp.empty_like(weight)
+                for i in range(kh):
+                    for j in range(kw):
+                        gw[:, 0, i, j] = xp.einsum("nchw,nchw->c", grad, view[:, :, i, j])
+            if needs[0]:
+                gpad = xp.zeros(padded.shape, dtype=grad.dtype)
+                for i in range(kh):
+                    rows = slice(i * dilation[0], i * dilation[0] + stride[0] * (oh - 1) + 1,
+                                 stride[0])
+                    for j in range(kw):
+                        cols = slice(j * dilation[1], j * dilation[1] + stride[1] * (ow - 1) + 1,
+                                     stride[1])
+                        gpad[:, :, rows, cols] += grad * weight[:, 0, i, j][None, :, None, None]
+                gx = gpad[:, :, padding[0]:padding[0] + h, padding[1]:padding[1] + w]
+        else:
+            g_mat = grad.transpose(1, 0, 2, 3).reshape(o, n * oh * ow)  # (O, N*P)
+            w_mat = weight.reshape(o, cg * kh * kw)
+            if needs[1]:  # dW = dY @ cols^T
+                cols = _columns(padded, k, stride, dilation, (oh, ow))
+                if groups == 1:
+                    gw = (g_mat @ cols.T).reshape(weight.shape)
+                else:
+                    gw = (_grouped(g_mat, groups) @ _grouped(cols, groups).transpose(0, 2, 1)
+                          ).reshape(weight.shape)
+            if needs[0]:  # dX = col2im(W^T @ dY)
+                if groups == 1:
+                    g_cols = w_mat.T @ g_mat
+                else:
+                    g_cols = (_grouped(w_mat, groups).transpose(0, 2, 1)
+                              @ _grouped(g_mat, groups)).reshape(c * kh * kw, -1)
+                g_cols = g_cols.reshape(c, kh, kw, n, oh, ow).transpose(3, 0, 1, 2, 4, 5)
+                gpad = xp.zeros(padded.shape, dtype=grad.dtype)
+                add_windows(gpad, g_cols, k, stride, dilation)
+                gx = gpad[:, :, padding[0]:padding[0] + h, padding[1]:padding[1] + w]
+        if needs[2]:
+            gb = grad.sum(axis=(0, 2, 3))
+        return gx, gw, gb, None, None, None, None
+
+
+def _conv2d_composite(x: Tensor, w: Tensor, b: Any, stride: tuple, padding: tuple,
+                      dilation: tuple, groups: int) -> Tensor:
+    """conv2d from differentiable pieces: unfold, a (grouped) matmul, reshape."""
+    n = x.shape[0]
+    o, cg, kh, kw = w.shape
+    cols = Im2Col.apply(x, (kh, kw), dilation, padding, stride)  # (N, C*KK, L)
+    oh = out_size(x.shape[2], kh, stride[0], padding[0], dilation[0])
+    ow = out_size(x.shape[3], kw, stride[1], padding[1], dilation[1])
+    cols = cols.reshape(n, groups, cg * kh * kw, oh * ow)
+    y = w.reshape(groups, o // groups, cg * kh * kw) @ cols  # (N, G, O/G, L)
+    y = y.reshape(n, o, oh, ow)
+    return y if b is None else y + b.reshape(1, o, 1, 1)
+
+
+class ConvTranspose2d(Op):
+    """The adjoint of conv2d: every input pixel spreads w[c] over a KH x KW patch of the output."""
+
+    def forward(self, x: Any, weight: Any, bias: Any, stride: tuple, padding: tuple,
+                output_padding: tuple, groups: int, dilation: tuple) -> Any:
+        xp = module_of(x)
+        self.save_for_backward(x, weight, bias)
+        self.conf = (stride, padding, output_padding, groups, dilation)
+        n, c, h, w = x.shape
+        _, og, kh, kw = weight.shape
+        o = og * groups
+        full = ((h - 1) * stride[0] + dilation[0] * (kh - 1) + 1 + output_padding[0],
+                (w - 1) * stride[1] + dilation[1] * (kw - 1) + 1 + output_padding[1])
+        x_mat = x.transpose(1, 0, 2, 3).reshape(c, n * h * w)  # (C, N*H*W)
+        w_mat = weight.reshape(c, og * kh * kw)
+        if groups == 1:
+            cols = w_mat.T @ x_mat  # (O*KK, N*H*W)
+        else:
+            cols = (_grouped(w_mat, groups).transpose(0, 2, 1) @ _grouped(x_mat, groups)
+                    ).reshape(o * kh * kw, -1)
+        out = xp.zeros((o, n) + full, dtype=x.dtype)
+        add_windows(out, cols.reshape(o, kh, kw, n, h, w).transpose(0, 3, 1, 2, 4, 5),
+                    (kh, kw), stride, dilation)
+        oh, ow = full[0] - 2 * padding[0], full[1] - 2 * padding[1]
+        y = out[:, :, padding[0]:padding[0] + oh, padding[1]:padding[1] + ow]
+        if bias is not None:
+            y = y + bias[:, None, None, None]
+        return y.transpose(1, 0, 2, 3)  # (N, O, OH, OW)
+
+    def backward(self, grad: Any) -> tuple:
+        x, weight, bias = self.saved_tensors
+        stride, padding, output_padding, groups, dilation = self.conf
+        needs = self.next_edges[:3]
+        if isinstance(grad, Tensor):
+            def compute(x_: Any, w_: Any, b_: Any) -> Any:
+                return _conv_transpose2d_composite(x_, w_, b_, stride, padding, output_padding,
+                                                   groups, dilation)
+
+            return composite_backward(compute, (x, weight, bias), grad, needs) + (None,) * 5
+        n, c, h, w = x.shape
+        _, og, kh, kw = weight.shape
+        # dY read through the same windows that wrote it: the columns of a plain conv
+        gfull = pad_spatial(grad, (padding[0], padding[0], padding[1], padding[1]))
+        g_cols = _columns(gfull, (kh, kw), stride, dilation, (h, w))  # (O*KK, N*H*W)
+        x_mat = x.transpose(1, 0, 2, 3).reshape(c, n * h * w)
+        w_mat = weight.reshape(c, og * kh * kw)
+        gx = gw = gb = None
+        if needs[0]:
+            if groups == 1:
+                gx_mat = w_mat @ g_cols
+            else:
+                gx_mat = (_grouped(w_mat, groups) @ _grouped(g_cols, groups)).reshape(c, -1)
+            gx = gx_mat.reshape(c, n, h, w).transpose(1, 0, 2, 3)
+        if needs[1]:
+            if groups == 1:
+                gw = (x_mat @ g_cols.T).reshape(weight.shape)
+            else:
+                gw = (_grouped(x_mat, groups) @ _grouped(g_cols, groups).transpose(0, 2, 1)
+                      ).reshape(weight.shape)
+        if needs[2]:
+            gb = grad.sum(axis=(0, 2, 3))
+        return gx, gw, gb, None, None, None, None, None
+
+
+def _conv_transpose2d_composite(x: Tensor, w: Tensor, b: Any, stride: tuple, padding: tuple,
+                                output_padding: tuple, groups: int, dilation: tuple) -> Tensor:
+    n, c, h, wd = x.shape
+    _, og, kh, kw = w.shape
+    o = og * groups
+    x_mat = x.reshape(n, groups, c // groups, h * wd)
+    cols = w.reshape(groups, c // groups, og * kh * kw).transpose(1, 2) @ x_mat  # (N,G,Og*KK,L)
+    cols = cols.reshape(n, o * kh * kw, h * wd)
+    full = ((h - 1) * stride[0] + dilation[0] * (kh - 1) + 1 + output_padding[0],
+            (wd - 1) * stride[1] + dilation[1] * (kw - 1) + 1 + output_padding[1])
+    y = Col2Im.apply(cols, full, (kh, kw), dilation, (0, 0), stride)
+    oh, ow = full[0] - 2 * padding[0], full[1] - 2 * padding[1]
+    y = y[:, :, padding[0]:padding[0] + oh, padding[1]:padding[1] + ow]
+    return y if b is None else y + b.reshape(1, o, 1, 1)
+
+
+# ---------------------------------------------------------------------------------------------
+# Public functions
+# ---------------------------------------------------------------------------------------------
+
+
+def _tuple(value: Any, n: int, name: str) -> tuple:
+    if isinstance(value, int):
+        return (value,) * n
+    out = tuple(int(v) for v in value)
+    if len(out) == 1:
+        return out * n
+    if len(out) != n:
+        raise ValueError(f"expected {name} to be a single integer or a tuple of {n} integers, "
+                         f"got {value!r}")
+    return out
+
+
+def _same_padding(kernel: tuple, dilation: tuple) -> tuple:
+    """(before, after) per spatial dim so that the output keeps the input's size."""
+    pads = []
+    for k, d in zip(kernel, dilation):
+        total = d * (k - 1)
+        pads.append((total // 2, total - total // 2))
+    return tuple(pads)
+
+
+def _check_conv_input(op: str, x: Tensor, weight: Tensor, groups: int, spatial: int,
+                      transposed: bool = False) -> None:
+    if x.ndim != spatial + 2:
+        raise LayerInputError(
+            f"expected a {spatial + 2}D input (N, C, {'H, W' if spatial == 2 else 'L'}) or "
+            f"{spatial + 1}D unbatched, got input of shape ({shape_str(x.shape)})", op)
+    if groups <= 0 or (not transposed and weight.shape[0] % groups):
+        raise LayerInputError(f"Given groups={groups}, expected weight to be divisible by "
+                              f"{groups} at dimension 0, but got weight of size "
+                              f"[{', '.join(map(str, weight.shape))}] instead", op)
+    channels = x.shape[1]
+    expected = weight.shape[0] if transposed else weight.shape[1] * groups
+    if channels != expected:
+        raise LayerInputError(
+            f"expected input with {expected} channels (in_channels={expected}), got input of "
+            f"shape ({shape_str(x.shape)}) with {channels} channels (dim 1); the weight has "
+            f"shape ({shape_str(weight.shape)})", op)
+    if x._data.dtype != weight._data.dtype:
+        raise LayerInputError(f"input dtype {x.dtype} and weight dtype {weight.dtype} differ; "
+                              "convert one of them (e.g. model.to(dtype) or x.float())", op)
+
+
+def _check_out_size(op: str, x: Tensor, kernel: tuple, stride: tuple, padding: tuple,
+                    dilation: tuple) -> None:
+    for dim, (k, s, p, d) in enumerate(zip(kernel, stride, padding, dilation)):
+        size = x.shape[2 + dim]
+        if out_size(size, k, s, p, d) <= 0:
+            names = ("height", "width") if len(kernel) == 2 else ("length",)
+            kernel_text = "x".join(map(str, kernel))
+            raise LayerInputError(
+                f"input of shape ({shape_str(x.shape)}) is too small for kernel {kernel_text} "
+                f"(stride {s}, padding {p}, dilation {d}) along its {names[dim]}: "
+                + size_formula(size, k, s, p, d), op)
+
+
+def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
+           padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
+    """2-D convolution (cross-correlation) of (N, C, H, W) input with (O, C/groups, KH, KW)
+    weights; padding may be an int, a pair, 'valid' or 'same'."""
+    unbatched = input.ndim == 3
+    if unbatched:
+        input = input.unsqueeze(0)
+    s, d = _tuple(stride, 2, "stride"), _tuple(dilation, 2, "dilation")
+    _check_conv_input("conv2d", input, weight, groups, 2)
+    if weight.ndim != 4:
+        raise LayerInputError(f"weight must be 4D (O, C/groups, KH, KW), got "
+                              f"({shape_str(weight.shape)})", "conv2d")
+    kernel = tuple(weight.shape[2:])
+    if isinstance(padding, str):
+        if padding == "valid":
+            p = (0, 0)
+        elif padding == "same":
+            if s != (1, 1):
+                raise ValueError("padding='same' is not supported for strided convolutions")
+            pads = _same_padding(kernel, d)
+            if any(a != b for a, b in pads):  # uneven: pad explicitly, then convolve
+                input = pad_op(input, (pads[1][0], pads[1][1], pads[0][0], pads[0][1]))
+                p = (0, 0)
+            else:
+                p = (pads[0][0], pads[1][0])
+        else:
+            raise ValueError(f"Invalid padding string {padding!r}, should be one of "
+                             "{'valid', 'same'}")
+    else:
+        p = _tuple(padding, 2, "padding")
+    _check_out_size("conv2d", input, kernel, s, p, d)
+    out = Conv2d.apply(input, weight, bias, s, p, d, groups)
+    return out.squeeze(0) if unbatched else out
+
+
+def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
+           padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
+    """1-D convolution of (N, C, L) input with (O, C/groups, K) weights (a conv2d with H = 1)."""
+    unbatched = input.ndim == 2
+    if unbatched:
+        input = input.unsqueeze(0)
+    _check_conv_input("conv1d", input, weight, groups, 1)
+    if not isinstance(padding, str):
+        _check_out_size("conv1d", input, tuple(weight.shape[2:]), _tuple(stride, 1, "stride"),
+                        _tuple(padding, 1, "padding"), _tuple(dilation, 1, "dilation"))
+    pad = padding if isinstance(padding, str) else (0, _tuple(padding, 1, "padding")[0])
+    out = conv2d(input.unsqueeze(2), weight.unsqueeze(2), bias,
+                 (1, _tuple(stride, 1, "stride")[0]), pad,
+                 (1, _tuple(dilation, 1, "dilation")[0]), groups).squeeze(2)
+    return out.squeeze(0) if unbatched else out
+
+
+def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
+                     padding: Any = 0, output_padding: Any = 0, groups: int = 1,
+                     dilation: Any = 1) -> Tensor:
+    """Transposed convolution (the gradient of conv2d w.r.t. its input); weight is
+    (C_in, C_out/groups, KH, KW). Output: (H - 1) S - 2P + D (K - 1) + output_padding + 1."""
+    unbatched = input.ndim == 3
+    if unbatched:
+        input = input.unsqueeze(0)
+    _check_conv_input("conv_transpose2d", input, weight, groups, 2, transposed=True)
+    s, p = _tuple(stride, 2, "stride"), _tuple(padding, 2, "padding")
+    op, d = _tuple(output_padding, 2, "output_padding"), _tuple(dilation, 2, "dilation")
+    for i in range(2):
+        if op[i] >= max(s[i], d[i]):
+            raise ValueError(f"output padding must be smaller than either stride or dilation, "
+                             f"but got output_padding={op}, stride={s}, dilation={d}")
+        size = (input.shape[2 + i] - 1) * s[i] - 2 * p[i] + d[i] * (weight.shape[2 + i] - 1) \
+            + op[i] + 1
+        if size <= 0:
+            raise LayerInputError(
+                f"input of shape ({shape_str(input.shape)}) gives an empty output: Out = "
+                f"(In - 1) S - 2P + D (K - 1) + output_padding + 1 = {size}",
+                "conv_transpose2d")
+    out = ConvTranspose2d.apply(input, weight, bias, s, p, op, groups, d)
+    return out.squeeze(0) if unbatched else out
+
+
+def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
+                     padding: Any = 0, output_padding: Any = 0, groups: int = 1,
+                     dilation: Any = 1) -> Tensor:
+    unbatched = input.ndim == 2
+    if unbatched:
+        input = input.unsqueeze(0)
+    first = (lambda v, n: _tuple(v, 1, n)[0])
+    out = conv_transpose2d(input.unsqueeze(2), weight.unsqueeze(2), bias,
+                           (1, first(stride, "stride")), (0, first(padding, "padding")),
+                           (0, first(output_padding, "output_padding")), groups,
+                           (1, first(dilation, "dilation"))).squeeze(2)
+    return out.squeeze(0) if unbatched else out

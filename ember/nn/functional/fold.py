@@ -1,0 +1,173 @@
+"""Sliding windows over images: unfold (im2col) and fold (col2im).
+
+Convolution and pooling look at every k x k window of the input. `windows` gives all of them as
+a strided view of the (padded) input, without copying: shape (N, C, KH, KW, OH, OW). im2col
+copies that view into a matrix so a convolution becomes one matrix product; col2im goes back,
+adding the values of overlapping windows. They are each other's gradient, so `unfold` and
+`fold` are differentiable any number of times.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+from ...autograd.node import Op, call
+from ...backend import module_of
+from ...tensor import Tensor
+
+
+def pair(value: Any, name: str = "argument") -> tuple:
+    """2 -> (2, 2); (2, 3) -> (2, 3)."""
+    if isinstance(value, int):
+        return (value, value)
+    out = tuple(int(v) for v in value)
+    if len(out) == 1:
+        return out * 2
+    if len(out) != 2:
+        raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
+    return out
+
+
+def out_size(size: int, kernel: int, stride: int, padding: int, dilation: int,
+             ceil_mode: bool = False) -> int:
+    """floor((In + 2P - D (K - 1) - 1) / S) + 1 (ceil for ceil_mode, as torch's pooling)."""
+    span = size + 2 * padding - dilation * (kernel - 1) - 1
+    if ceil_mode:
+        out = -(-span // stride) + 1
+        if (out - 1) * stride >= size + padding:  # the last window must start inside
+            out -= 1
+        return out
+    return span // stride + 1 if span >= 0 else 0
+
+
+def size_formula(size: int, kernel: int, stride: int, padding: int, dilation: int) -> str:
+    """The output-size arithmetic written out, for error messages."""
+    if dilation == 1:
+        return (f"Out = floor((In + 2P - K) / S) + 1 = floor(({size} + {2 * padding} - "
+                f"{kernel})/{stride}) + 1 = {math.floor((size + 2 * padding - kernel) / stride) + 1}")
+    k_eff = dilation * (kernel - 1) + 1
+    return (f"Out = floor((In + 2P - D*(K-1) - 1) / S) + 1 = floor(({size} + {2 * padding} - "
+            f"{k_eff})/{stride}) + 1 = {math.floor((size + 2 * padding - k_eff) / stride) + 1}")
+
+
+def pad_spatial(x: Any, pads: tuple, value: float = 0.0) -> Any:
+    """x (N, C, H, W) with (top, bottom, left, right) rows/columns of `value` around it."""
+    top, bottom, left, right = pads
+    if not (top or bottom or left or right):
+        return x
+    xp = module_of(x)
+    n, c, h, w = x.shape
+    out = xp.full((n, c, h + top + bottom, w + left + right), value, dtype=x.dtype)
+    out[:, :, top:top + h, left:left + w] = x
+    return out
+
+
+def windows(x: Any, kernel: tuple, stride: tuple, dilation: tuple, out: tuple) -> Any:
+    """Every window of x (N, C, H, W) as a view of shape (N, C, KH, KW, OH, OW)."""
+    xp = module_of(x)
+    s = x.strides
+    shape = x.shape[:2] + tuple(kernel) + tuple(out)
+    strides = (s[0], s[1], s[2] * dilation[0], s[3] * dilation[1], s[2] * stride[0],
+               s[3] * stride[1])
+    return xp.lib.stride_tricks.as_strided(x, shape, strides)
+
+
+def add_windows(target: Any, values: Any, kernel: tuple, stride: tuple, dilation: tuple) -> None:
+    """target (N, C, H, W) += each window's values (N, C, KH, KW, OH, OW), overlaps adding up."""
+    oh, ow = values.shape[-2:]
+    for i in range(kernel[0]):
+        top = i * dilation[0]
+        rows = slice(top, top + stride[0] * (oh - 1) + 1, stride[0])
+        for j in range(kernel[1]):
+            left = j * dilation[1]
+            cols = slice(left, left + stride[1] * (ow - 1) + 1, stride[1])
+            target[:, :, rows, cols] += values[:, :, i, j]
+
+
+class Im2Col(Op):
+    """(N, C, H, W) -> (N, C*KH*KW, OH*OW): every window flattened into a column."""
+
+    def forward(self, x: Any, kernel: tuple, dilation: tuple, padding: tuple,
+                stride: tuple) -> Any:
+        n, c, h, w = x.shape
+        self.args = (kernel, dilation, padding, stride)
+        self.in_size = (h, w)
+        oh = out_size(h, kernel[0], stride[0], padding[0], dilation[0])
+        ow = out_size(w, kernel[1], stride[1], padding[1], dilation[1])
+        padded = pad_spatial(x, (padding[0], padding[0], padding[1], padding[1]))
+        cols = windows(padded, kernel, stride, dilation, (oh, ow))
+        return cols.reshape(n, c * kernel[0] * kernel[1], oh * ow)
+
+    def backward(self, grad: Any) -> tuple:
+        return call(Col2Im, grad, self.in_size, *self.args), None, None, None, None
+
+
+class Col2Im(Op):
+    """(N, C*KH*KW, L) -> (N, C, H, W): columns added back onto their windows."""
+
+    def forward(self, cols: Any, size: tuple, kernel: tuple, dilation: tuple, padding: tuple,
+                stride: tuple) -> Any:
+        xp = module_of(cols)
+        self.args = (kernel, dilation, padding, stride)
+        n, ckk, _ = cols.shape
+        c = ckk // (kernel[0] * kernel[1])
+        oh = out_size(size[0], kernel[0], stride[0], padding[0], dilation[0])
+        ow = out_size(size[1], kernel[1], stride[1], padding[1], dilation[1])
+        padded = xp.zeros((n, c, size[0] + 2 * padding[0], size[1] + 2 * padding[1]),
+                          dtype=cols.dtype)
+        add_windows(padded, cols.reshape(n, c, kernel[0], kernel[1], oh, ow), kernel, stride,
+                    dilation)
+        return padded[:, :, padding[0]:padding[0] + size[0], padding[1]:padding[1] + size[1]]
+
+    def backward(self, grad: Any) -> tuple:
+        return call(Im2Col, grad, *self.args), None, None, None, None, None
+
+
+def _check_args(kernel: tuple, dilation: tuple, padding: tuple, stride: tuple, op: str) -> None:
+    if min(kernel) <= 0 or min(dilation) <= 0 or min(stride) <= 0 or min(padding) < 0:
+        raise RuntimeError(f"{op}: kernel_size, dilation and stride must be positive and "
+                           f"padding non-negative, got kernel_size={kernel}, dilation={dilation}, "
+                           f"padding={padding}, stride={stride}")
+
+
+def unfold(input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0,
+           stride: Any = 1) -> Tensor:
+    """Extract sliding windows: (N, C, H, W) -> (N, C * prod(kernel_size), L) (im2col)."""
+    k, d, p, s = (pair(kernel_size), pair(dilation), pair(padding), pair(stride))
+    _check_args(k, d, p, s, "unfold")
+    if input.ndim not in (3, 4):
+        raise RuntimeError(f"unfold: Input Error: Only 3D or 4D input Tensors are supported "
+                           f"(got {input.ndim}D)")
+    batched = input if input.ndim == 4 else input.unsqueeze(0)
+    for dim, name in ((2, "height"), (3, "width")):
+        size = batched.shape[dim]
+        if out_size(size, k[dim - 2], s[dim - 2], p[dim - 2], d[dim - 2]) <= 0:
+            raise RuntimeError(f"unfold: the input {name} {size} is too small for the kernel: "
+                               + size_formula(size, k[dim - 2], s[dim - 2], p[dim - 2],
+                                              d[dim - 2]))
+    out = Im2Col.apply(batched, k, d, p, s)
+    return out if input.ndim == 4 else out.squeeze(0)
+
+
+def fold(input: Tensor, output_size: Any, kernel_size: Any, dilation: Any = 1, padding: Any = 0,
+         stride: Any = 1) -> Tensor:
+    """Sum columns back into an image: (N, C * prod(kernel_size), L) -> (N, C, H, W) (col2im)."""
+    size, k, d, p, s = (pair(output_size), pair(kernel_size), pair(dilation), pair(padding),
+                        pair(stride))
+    _check_args(k, d, p, s, "fold")
+    if input.ndim not in (2, 3):
+        raise RuntimeError(f"fold: Input Error: Only unbatched (2D) or batched (3D) input "
+                           f"Tensors are supported (got {input.ndim}D)")
+    batched = input if input.ndim == 3 else input.unsqueeze(0)
+    kk = k[0] * k[1]
+    blocks = out_size(size[0], k[0], s[0], p[0], d[0]) * out_size(size[1], k[1], s[1], p[1],
+                                                                     d[1])
+    if batched.shape[1] % kk or batched.shape[2] != blocks:
+        raise RuntimeError(
+            f"fold: expected input of shape (N, C * {kk}, {blocks}) for output_size={size}, "
+            f"kernel_size={k}, got {tuple(input.shape)}")
+    out = Col2Im.apply(batched, size, k, d, p, s)
+    return out if input.ndim == 3 else out.squeeze(0)
+
+
