@@ -95,8 +95,31 @@ def _mlp(shape: tuple, classes: int) -> Any:
     return MLP(features, (256, 256), classes, dropout=0.2)
 
 
+def _lenet5(shape: tuple, classes: int) -> Any:
+    from ..models import LeNet5  # noqa: PLC0415
+
+    channels, height, width = shape
+    if height != width or height not in (28, 32):
+        raise ValueError(f"lenet5 needs 28x28 or 32x32 images; this dataset's are "
+                         f"{height}x{width} (try --dataset fashion-mnist, mnist or cifar10)")
+    return LeNet5(classes, in_channels=channels, image_size=height)
+
+
+def _cifar_resnet(depth: int) -> Callable[[tuple, int], Any]:
+    def build(shape: tuple, classes: int) -> Any:
+        from ..models import CifarResNet  # noqa: PLC0415
+
+        return CifarResNet((depth - 2) // 6, classes, in_channels=shape[0])
+
+    return build
+
+
 MODELS = {spec.name: spec for spec in [
     ModelSpec("mlp", _mlp, "Flatten -> 256 -> 256 -> classes, ReLU and Dropout(0.2)"),
+    ModelSpec("lenet5", _lenet5, "LeNet-5 (LeCun 1998): tanh, average pooling; 28x28 or 32x32"),
+    ModelSpec("resnet20", _cifar_resnet(20), "CIFAR ResNet-20 (He et al. 2016), 0.27M params"),
+    ModelSpec("resnet32", _cifar_resnet(32), "CIFAR ResNet-32, 0.46M params"),
+    ModelSpec("resnet56", _cifar_resnet(56), "CIFAR ResNet-56, 0.85M params"),
 ]}
 
 
