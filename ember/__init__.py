@@ -311,6 +311,7 @@ from .random import (  # noqa: E402
 from . import linalg, special  # noqa: E402
 from .serialization import load, save  # noqa: E402
 from . import datasets  # noqa: E402
+from .summary import summary  # noqa: E402
 
 half, float, double = float16, float32, float64
 short, int, long = int16, int32, int64

@@ -81,10 +81,51 @@ def _add_train_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=train)
 
 
+def summary(args: argparse.Namespace) -> int:
+    """Print the summary table of a model from ember.models, built with its defaults."""
+    from .summary import summary as summarize  # noqa: PLC0415
+    from .summary.zoo import default_input_size, model_constructors  # noqa: PLC0415
+
+    constructors = model_constructors()
+    if args.model not in constructors:
+        print(f"ember summary: unknown model {args.model!r}; ember.models has: "
+              f"{', '.join(constructors)}", file=sys.stderr)
+        return 2
+    build = constructors[args.model]
+    size = tuple(args.input_size or default_input_size(args.model, build))
+    try:
+        summarize(build().eval(), size, batch_size=args.batch_size, depth=args.depth)
+    except (RuntimeError, ValueError) as err:  # a bad input size: say which layer, no traceback
+        notes = "".join(f"\n{note}" for note in getattr(err, "__notes__", []))
+        print(f"ember summary {args.model} (input {list(size)}): {err}{notes}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _add_summary_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "summary", help="a model's layers, output shapes, parameters, MACs, receptive fields",
+        description="Build a model from ember.models, run one forward pass in eval mode and "
+                    "print a table of its layers (output shape, parameters, multiply-"
+                    "accumulates, receptive field and jump) with totals and memory.")
+    p.add_argument("model", metavar="MODEL",
+                   help="a constructor in ember.models, e.g. lenet5, mlp, resnet18, resnet20, "
+                        "efficientnet_b0 (an unknown name lists them all)")
+    p.add_argument("--input-size", dest="input_size", type=int, nargs="+", metavar="N",
+                   help="one input's shape without the batch dim, e.g. 3 224 224 (default: "
+                        "1 28 28 for lenet5 and mlp, 3 32 32 for the CIFAR ResNets, the "
+                        "paper's resolution for EfficientNet, else 3 224 224)")
+    p.add_argument("--batch-size", dest="batch_size", type=int, default=1)
+    p.add_argument("--depth", type=int, default=3,
+                   help="nesting depth to show; deeper layers fold into their parent's row")
+    p.set_defaults(func=summary)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ember", description="Ember deep-learning framework")
     sub = parser.add_subparsers(dest="command")
     _add_train_parser(sub)
+    _add_summary_parser(sub)
     p_demo = sub.add_parser("demo", help="fit a small model with autograd (a quick check)")
     p_demo.add_argument("--steps", type=int, default=500)
     p_demo.add_argument("--lr", type=float, default=0.5)
