@@ -20,10 +20,11 @@ from ...ops._util import shape_str
 from ...ops.pad import pad as pad_op
 from ...tensor import Tensor
 from ..errors import LayerInputError
+from .conv_kernels import conv_forward, conv_input_grad, conv_weight_grad
 from .fold import Col2Im, Im2Col, add_windows, out_size, pad_spatial, size_formula, windows
 
 
-def _columns(x: Any, kernel: tuple, stride: tuple, dilation: tuple, out: tuple) -> Any:
+def _im2col(x: Any, kernel: tuple, stride: tuple, dilation: tuple, out: tuple) -> Any:
     """im2col: (N, C, H, W) (already padded) -> (C*KH*KW, N*OH*OW)."""
     n, c = x.shape[:2]
     view = windows(x, kernel, stride, dilation, out)  # (N, C, KH, KW, OH, OW)
@@ -60,15 +61,10 @@ class Conv2d(Op):
             if bias is not None:
                 y += bias[None, :, None, None]
             return y
-        cols = _columns(padded, k, stride, dilation, (oh, ow))  # (C*KK, N*P)
-        w_mat = weight.reshape(o, cg * kh * kw)
-        if groups == 1:
-            y = w_mat @ cols  # (O, N*P)
-        else:
-            y = (_grouped(w_mat, groups) @ _grouped(cols, groups)).reshape(o, -1)
+        y = conv_forward(padded, weight, stride, dilation, (oh, ow), groups)  # (O, N, OH, OW)
         if bias is not None:
-            y += bias[:, None]
-        return y.reshape(o, n, oh, ow).transpose(1, 0, 2, 3)  # (N, O, OH, OW), O-major memory
+            y += bias[:, None, None, None]
+        return y.transpose(1, 0, 2, 3)  # (N, O, OH, OW), O-major memory
 
     def backward(self, grad: Any) -> tuple:
         x, weight, bias = self.saved_tensors
@@ -104,25 +100,12 @@ class Conv2d(Op):
                         gpad[:, :, rows, cols] += grad * weight[:, 0, i, j][None, :, None, None]
                 gx = gpad[:, :, padding[0]:padding[0] + h, padding[1]:padding[1] + w]
         else:
-            g_mat = grad.transpose(1, 0, 2, 3).reshape(o, n * oh * ow)  # (O, N*P)
-            w_mat = weight.reshape(o, cg * kh * kw)
+            grad_onp = grad.transpose(1, 0, 2, 3)  # (O, N, OH, OW)
             if needs[1]:  # dW = dY @ cols^T
-                cols = _columns(padded, k, stride, dilation, (oh, ow))
-                if groups == 1:
-                    gw = (g_mat @ cols.T).reshape(weight.shape)
-                else:
-                    gw = (_grouped(g_mat, groups) @ _grouped(cols, groups).transpose(0, 2, 1)
-                          ).reshape(weight.shape)
-            if needs[0]:  # dX = col2im(W^T @ dY)
-                if groups == 1:
-                    g_cols = w_mat.T @ g_mat
-                else:
-                    g_cols = (_grouped(w_mat, groups).transpose(0, 2, 1)
-                              @ _grouped(g_mat, groups)).reshape(c * kh * kw, -1)
-                g_cols = g_cols.reshape(c, kh, kw, n, oh, ow).transpose(3, 0, 1, 2, 4, 5)
-                gpad = xp.zeros(padded.shape, dtype=grad.dtype)
-                add_windows(gpad, g_cols, k, stride, dilation)
-                gx = gpad[:, :, padding[0]:padding[0] + h, padding[1]:padding[1] + w]
+                gw = conv_weight_grad(padded, grad_onp, weight.shape, stride, dilation, groups)
+            if needs[0]:
+                gx = conv_input_grad(grad_onp, weight, x.shape, stride, padding, dilation,
+                                     groups)
         if needs[2]:
             gb = grad.sum(axis=(0, 2, 3))
         return gx, gw, gb, None, None, None, None
@@ -185,7 +168,7 @@ class ConvTranspose2d(Op):
         _, og, kh, kw = weight.shape
         # dY read through the same windows that wrote it: the columns of a plain conv
         gfull = pad_spatial(grad, (padding[0], padding[0], padding[1], padding[1]))
-        g_cols = _columns(gfull, (kh, kw), stride, dilation, (h, w))  # (O*KK, N*H*W)
+        g_cols = _im2col(gfull, (kh, kw), stride, dilation, (h, w))  # (O*KK, N*H*W)
         x_mat = x.transpose(1, 0, 2, 3).reshape(c, n * h * w)
         w_mat = weight.reshape(c, og * kh * kw)
         gx = gw = gb = None

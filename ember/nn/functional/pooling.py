@@ -41,6 +41,28 @@ def _slices(i: int, j: int, out: tuple, stride: tuple, dilation: tuple) -> tuple
             slice(left, left + stride[1] * (out[1] - 1) + 1, stride[1]))
 
 
+def _tiles(kernel: tuple, stride: tuple, padding: tuple, dilation: tuple, h: int,
+           w: int) -> bool:
+    """Whether the windows tile the input exactly (2x2 stride 2 on even sizes, ...): then they
+    are a reshape of it, and pooling is one reduction instead of a pass per window element."""
+    return (kernel == stride and padding == (0, 0) and dilation == (1, 1)
+            and h % kernel[0] == 0 and w % kernel[1] == 0)
+
+
+def _blocks(x: Any, kernel: tuple) -> Any:
+    """(N, C, H, W) -> (N, C, OH, OW, KH*KW) copy of the tiles (needs _tiles)."""
+    n, c, h, w = x.shape
+    oh, ow = h // kernel[0], w // kernel[1]
+    tiles = x.reshape(n, c, oh, kernel[0], ow, kernel[1]).transpose(0, 1, 2, 4, 3, 5)
+    return tiles.reshape(n, c, oh, ow, kernel[0] * kernel[1])
+
+
+def _untile(values: Any, kernel: tuple) -> Any:
+    """(N, C, OH, OW, KH, KW) -> (N, C, H, W), the inverse arrangement of _blocks."""
+    n, c, oh, ow = values.shape[:4]
+    return values.transpose(0, 1, 2, 4, 3, 5).reshape(n, c, oh * kernel[0], ow * kernel[1])
+
+
 class MaxPool2d(Op):
     def forward(self, x: Any, kernel: tuple, stride: tuple, padding: tuple, dilation: tuple,
                 ceil_mode: bool) -> Any:
@@ -49,23 +71,25 @@ class MaxPool2d(Op):
         out, pads = _geometry(h, w, kernel, stride, padding, dilation, ceil_mode)
         self.conf = (kernel, stride, padding, dilation, ceil_mode, out, pads, (h, w))
         self.save_for_backward(x)
-        fill = -xp.inf if x.dtype.kind == "f" else xp.iinfo(x.dtype).min
-        padded = pad_spatial(x, pads, fill)
-        view = windows(padded, kernel, stride, dilation, out)
-        best = view[:, :, 0, 0].copy()
-        winner = xp.zeros(best.shape, dtype="int64")  # index of the winning window element
-        for i in range(kernel[0]):
-            for j in range(kernel[1]):
-                if i == 0 and j == 0:
-                    continue
-                candidate = view[:, :, i, j]
-                better = candidate > best  # strict: the first maximum wins, as in torch
-                if x.dtype.kind == "f":
-                    better |= xp.isnan(candidate) & ~xp.isnan(best)  # NaN propagates
-                xp.copyto(best, candidate, where=better)
-                winner[better] = i * kernel[1] + j
+        if _tiles(kernel, stride, padding, dilation, h, w):  # a view: (N, C, OH, KH, OW, KW)
+            tiles = x.reshape(n, c, out[0], kernel[0], out[1], kernel[1])
+            element = lambda i, j: tiles[:, :, :, i, :, j]  # noqa: E731
+        else:
+            fill = -xp.inf if x.dtype.kind == "f" else xp.iinfo(x.dtype).min
+            view = windows(pad_spatial(x, pads, fill), kernel, stride, dilation, out)
+            element = lambda i, j: view[:, :, i, j]  # noqa: E731
+        nan_aware = x.dtype.kind == "f" and bool(xp.isnan(x).any())
+        best = element(0, 0)
+        winner = xp.zeros(best.shape, dtype="int8" if kernel[0] * kernel[1] < 128 else "int32")
+        for k in range(1, kernel[0] * kernel[1]):
+            candidate = element(*divmod(k, kernel[1]))
+            better = candidate > best  # strict: the first maximum wins, as in torch
+            if nan_aware:  # a NaN wins and stays (torch propagates it)
+                better |= xp.isnan(candidate) & ~xp.isnan(best)
+            best = xp.where(better, candidate, best)
+            winner = xp.where(better, k, winner)
         self.winner = winner
-        return best
+        return best if best.base is None else best.copy()
 
     def indices(self) -> Any:
         """Flat positions (h * W + w) of the winners in each unpadded input plane."""
@@ -88,6 +112,12 @@ class MaxPool2d(Op):
             return composite_backward(compute, (x,), grad, self.next_edges[:1]) + (None,) * 5
         xp = module_of(grad)
         n, c = grad.shape[:2]
+        if _tiles(kernel, stride, padding, dilation, h, w):
+            gx = xp.zeros((n, c, out[0], kernel[0], out[1], kernel[1]), dtype=grad.dtype)
+            for k in range(kernel[0] * kernel[1]):
+                i, j = divmod(k, kernel[1])
+                xp.copyto(gx[:, :, :, i, :, j], grad, where=self.winner == k)
+            return gx.reshape(n, c, h, w), None, None, None, None, None
         gpad = xp.zeros((n, c, h + pads[0] + pads[1], w + pads[2] + pads[3]), dtype=grad.dtype)
         for i in range(kernel[0]):
             for j in range(kernel[1]):
@@ -115,6 +145,8 @@ class AvgPool2d(Op):
         self.conf = (kernel, stride, out, pads, (h, w))
         self.divisor = _divisors(xp, h, w, kernel, stride, padding, out, pads, count_include_pad,
                                  divisor_override, x.dtype)
+        if _tiles(kernel, stride, padding, (1, 1), h, w) and not ceil_mode:
+            return _blocks(x, kernel).sum(axis=-1) / self.divisor
         view = windows(pad_spatial(x, pads), kernel, stride, (1, 1), out)
         total = view[:, :, 0, 0].copy()
         for i in range(kernel[0]):
@@ -141,6 +173,9 @@ class AvgPool2d(Op):
         xp = module_of(grad)
         n, c = grad.shape[:2]
         share = grad / self.divisor
+        if _tiles(kernel, stride, (0, 0), (1, 1), h, w) and pads == (0, 0, 0, 0):
+            spread = xp.broadcast_to(share[..., None, None], share.shape + tuple(kernel))
+            return _untile(spread, kernel), None, None, None, None, None, None
         gpad = xp.zeros((n, c, h + pads[0] + pads[1], w + pads[2] + pads[3]), dtype=grad.dtype)
         for i in range(kernel[0]):
             for j in range(kernel[1]):

@@ -1,0 +1,117 @@
+"""Array-level convolution kernels: how conv2d is made fast on numpy (and cupy).
+
+A convolution is W (O x C*KH*KW) times the im2col matrix (C*KH*KW x N*OH*OW). That matrix is
+KH*KW times bigger than the input, and the product is memory-bound when O is small (it streams
+the matrix once per 2*O flops). So the matrix is built and multiplied a chunk of images at a
+time, in a buffer of about CHUNK_BYTES that stays in cache: measured on this 2-core machine, a
+ResNet-20 layer (64 x 16 x 32 x 32, 3x3) forward + backward went from 45 ms to about 20 ms.
+
+Layouts: outputs are produced as (O, N, OH, OW) arrays (each chunk's product lands there
+without a copy) and handed out as (N, O, OH, OW) views.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...backend import module_of, reshape_view
+from .fold import add_windows, pad_spatial, windows
+
+CHUNK_BYTES = 4 << 20  # the im2col buffer per chunk (measured: 2-4 MiB is the sweet spot)
+
+
+def _batch_chunk(n: int, rows: int, positions: int, itemsize: int) -> int:
+    return max(1, min(n, CHUNK_BYTES // max(rows * positions * itemsize, 1)))
+
+
+def _chunks(n: int, step: int) -> Any:
+    for start in range(0, n, step):
+        yield start, min(start + step, n)
+
+
+class _Columns:
+    """Chunks of the im2col matrix of a padded input, written into one reused buffer."""
+
+    def __init__(self, padded: Any, kernel: tuple, stride: tuple, dilation: tuple,
+                 out: tuple) -> None:
+        self.xp = module_of(padded)
+        self.view = windows(padded, kernel, stride, dilation, out)  # (N, C, KH, KW, OH, OW)
+        self.c = padded.shape[1]
+        self.kernel, self.out = kernel, out
+        self.rows = self.c * kernel[0] * kernel[1]
+        self.positions = out[0] * out[1]
+        self.step = _batch_chunk(padded.shape[0], self.rows, self.positions, padded.itemsize)
+        self.flat = self.xp.empty(self.rows * self.step * self.positions, dtype=padded.dtype)
+
+    def __call__(self, start: int, end: int) -> Any:
+        """The (C*KH*KW, m*OH*OW) columns of images start..end."""
+        m = end - start
+        cols = self.flat[:self.rows * m * self.positions].reshape(
+            (self.c,) + tuple(self.kernel) + (m,) + tuple(self.out))
+        cols[...] = self.view[start:end].transpose(1, 2, 3, 0, 4, 5)
+        return cols.reshape(self.rows, m * self.positions)
+
+
+def conv_forward(padded: Any, weight: Any, stride: tuple, dilation: tuple, out: tuple,
+                 groups: int) -> Any:
+    """y = W @ im2col(x), chunk by chunk: returns (O, N, OH, OW)."""
+    xp = module_of(padded)
+    n = padded.shape[0]
+    o, cg, kh, kw = weight.shape
+    columns = _Columns(padded, (kh, kw), stride, dilation, out)
+    w_mat = weight.reshape(groups, o // groups, cg * kh * kw)
+    y = xp.empty((o, n) + tuple(out), dtype=padded.dtype)
+    for start, end in _chunks(n, columns.step):
+        cols = columns(start, end).reshape(groups, cg * kh * kw, -1)
+        target = reshape_view(y[:, start:end], (groups, o // groups, -1))
+        xp.matmul(w_mat, cols, out=target)
+    return y
+
+
+def conv_weight_grad(padded: Any, grad_onp: Any, weight_shape: tuple, stride: tuple,
+                     dilation: tuple, groups: int) -> Any:
+    """dW = dY @ im2col(x)^T, summed over chunks. grad_onp is dY as (O, N, OH, OW)."""
+    xp = module_of(padded)
+    o, cg, kh, kw = weight_shape
+    columns = _Columns(padded, (kh, kw), stride, dilation, tuple(grad_onp.shape[2:]))
+    gw = xp.zeros((groups, o // groups, cg * kh * kw), dtype=grad_onp.dtype)
+    for start, end in _chunks(padded.shape[0], columns.step):
+        cols = columns(start, end).reshape(groups, cg * kh * kw, -1)
+        g = grad_onp[:, start:end].reshape(groups, o // groups, -1)
+        gw += g @ cols.transpose(0, 2, 1)
+    return gw.reshape(weight_shape)
+
+
+def conv_input_grad(grad_onp: Any, weight: Any, in_shape: tuple, stride: tuple, padding: tuple,
+                    dilation: tuple, groups: int) -> Any:
+    """dX as (N, C, H, W). Either a convolution of dY with the flipped, transposed kernel
+    (stride 1; its im2col matrix has O*KK rows), or W^T @ dY scattered back onto the windows
+    (col2im; C*KK rows): whichever moves fewer bytes, chunk by chunk."""
+    xp = module_of(grad_onp)
+    n, c, h, w = in_shape
+    o, cg, kh, kw = weight.shape
+    og = o // groups
+    if stride == (1, 1) and o <= c:
+        flipped = weight.reshape(groups, og, cg, kh, kw)[:, :, :, ::-1, ::-1]
+        flipped = xp.ascontiguousarray(flipped.transpose(0, 2, 1, 3, 4)).reshape(c, og, kh, kw)
+        reach = (dilation[0] * (kh - 1), dilation[1] * (kw - 1))
+        grad_nchw = grad_onp.transpose(1, 0, 2, 3)
+        if padding[0] <= reach[0] and padding[1] <= reach[1]:
+            pads = (reach[0] - padding[0],) * 2 + (reach[1] - padding[1],) * 2
+            gx = conv_forward(pad_spatial(grad_nchw, pads), flipped, (1, 1), dilation, (h, w),
+                              groups)
+            return gx.transpose(1, 0, 2, 3)
+        full = conv_forward(pad_spatial(grad_nchw, (reach[0],) * 2 + (reach[1],) * 2), flipped,
+                            (1, 1), dilation, (h + 2 * padding[0], w + 2 * padding[1]), groups)
+        return full[:, :, padding[0]:padding[0] + h, padding[1]:padding[1] + w].transpose(
+            1, 0, 2, 3)
+    oh, ow = grad_onp.shape[2:]
+    gpad = xp.zeros((c, n, h + 2 * padding[0], w + 2 * padding[1]), dtype=grad_onp.dtype)
+    w_t = weight.reshape(groups, og, cg * kh * kw).transpose(0, 2, 1)  # (G, Cg*KK, Og)
+    step = _batch_chunk(n, c * kh * kw, oh * ow, grad_onp.itemsize)
+    for start, end in _chunks(n, step):
+        m = end - start
+        g = grad_onp[:, start:end].reshape(groups, og, m * oh * ow)
+        g_cols = (w_t @ g).reshape(c, kh, kw, m, oh, ow).transpose(0, 3, 1, 2, 4, 5)
+        add_windows(gpad[:, start:end], g_cols, (kh, kw), stride, dilation)
+    return gpad[:, :, padding[0]:padding[0] + h, padding[1]:padding[1] + w].transpose(1, 0, 2, 3)
