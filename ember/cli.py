@@ -70,6 +70,8 @@ def _add_train_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--resume", action="store_true", help="continue the run saved in --checkpoint")
     p.add_argument("--patience", type=int, default=5,
                    help="early stopping: epochs without a better validation loss (0: off)")
+    p.add_argument("--augment", action="store_true",
+                   help="random crops and horizontal flips of the training images")
     p.add_argument("--val-fraction", dest="val_fraction", type=float, default=0.1)
     p.add_argument("--max-grad-norm", dest="max_grad_norm", type=float, default=1.0,
                    help="clip the gradient norm (0: no clipping)")

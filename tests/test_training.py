@@ -96,3 +96,23 @@ def test_command_line(tmp_path) -> None:
     for option in ("--model", "--dataset", "--epochs", "--batch-size", "--lr", "--optimizer",
                    "--scheduler", "--device", "--seed", "--checkpoint", "--resume"):
         assert option in help_text
+
+
+def test_augmentation_is_seeded_and_shape_preserving(tmp_path) -> None:
+    from ember.training.augment import random_crop_flip
+
+    x = ember.randn(8, 2, 6, 6)
+    ember.manual_seed(3)
+    a = random_crop_flip(x, 2)
+    ember.manual_seed(3)
+    b = random_crop_flip(x, 2)
+    assert a.shape == x.shape
+    np.testing.assert_array_equal(a.numpy(), b.numpy())
+    # every output row is a (possibly mirrored) shifted row of the input, or zeros
+    src = np.pad(x.numpy(), ((0, 0), (0, 0), (2, 2), (2, 2)))
+    for i in range(8):
+        found = any(np.array_equal(a.numpy()[i], src[i, :, r:r + 6, c:c + 6][..., ::f])
+                    for r in range(5) for c in range(5) for f in (1, -1))
+        assert found
+    summary = run(small(tmp_path, epochs=2, augment=True))
+    assert summary["test_accuracy"] > 0.5

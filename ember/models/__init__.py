@@ -19,11 +19,12 @@ from .resnet import (
     resnext50_32x4d, wide_resnet50_2,
 )
 from .resnet_cifar import CifarResNet, resnet20, resnet32, resnet44, resnet56
+from .simple_cnn import SimpleCNN, simple_cnn
 from .vgg import VGG, vgg11, vgg11_bn, vgg13, vgg13_bn, vgg16, vgg16_bn, vgg19, vgg19_bn
 
 __all__ = [
     "AlexNet", "BasicBlock", "Bottleneck", "CifarResNet", "Conv2dNormActivation", "EfficientNet",
-    "LeNet5", "MBConv", "MBConvConfig", "MLP", "ResNet", "SqueezeExcitation", "StochasticDepth",
+    "LeNet5", "MBConv", "MBConvConfig", "MLP", "ResNet", "SimpleCNN", "simple_cnn", "SqueezeExcitation", "StochasticDepth",
     "VGG", "alexnet", "efficientnet_b0", "efficientnet_b1", "efficientnet_b2", "efficientnet_b3",
     "efficientnet_b4", "efficientnet_b5", "efficientnet_b6", "efficientnet_b7", "lenet5", "mlp",
     "resnet18", "resnet20", "resnet32", "resnet34", "resnet44", "resnet50", "resnet56",

@@ -105,6 +105,16 @@ def _lenet5(shape: tuple, classes: int) -> Any:
     return LeNet5(classes, in_channels=channels, image_size=height)
 
 
+def _simple_cnn(shape: tuple, classes: int) -> Any:
+    from ..models import SimpleCNN  # noqa: PLC0415
+
+    channels, height, width = shape
+    if height != width or height % 4:
+        raise ValueError(f"cnn needs square images with a side divisible by 4; this dataset's "
+                         f"are {height}x{width}")
+    return SimpleCNN(classes, in_channels=channels, image_size=height)
+
+
 def _cifar_resnet(depth: int) -> Callable[[tuple, int], Any]:
     def build(shape: tuple, classes: int) -> Any:
         from ..models import CifarResNet  # noqa: PLC0415
@@ -117,6 +127,7 @@ def _cifar_resnet(depth: int) -> Callable[[tuple, int], Any]:
 MODELS = {spec.name: spec for spec in [
     ModelSpec("mlp", _mlp, "Flatten -> 256 -> 256 -> classes, ReLU and Dropout(0.2)"),
     ModelSpec("lenet5", _lenet5, "LeNet-5 (LeCun 1998): tanh, average pooling; 28x28 or 32x32"),
+    ModelSpec("cnn", _simple_cnn, "two conv-BN-ReLU-maxpool blocks and an MLP head (0.42M)"),
     ModelSpec("resnet20", _cifar_resnet(20), "CIFAR ResNet-20 (He et al. 2016), 0.27M params"),
     ModelSpec("resnet32", _cifar_resnet(32), "CIFAR ResNet-32, 0.46M params"),
     ModelSpec("resnet56", _cifar_resnet(56), "CIFAR ResNet-56, 0.85M params"),

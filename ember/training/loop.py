@@ -35,14 +35,18 @@ class EpochResult:
 
 def train_epoch(model: Any, loader: Any, loss_fn: Callable, optimizer: Any,
                 step_scheduler: Any = None, max_grad_norm: float | None = None,
-                device: Any = None, on_batch: Callable | None = None) -> EpochResult:
-    """One pass over `loader`; `step_scheduler` (if any) steps after every batch."""
+                device: Any = None, on_batch: Callable | None = None,
+                augment: Callable | None = None) -> EpochResult:
+    """One pass over `loader`; `step_scheduler` (if any) steps after every batch, `augment`
+    (if any) transforms each input batch."""
     model.train()
     total_loss, correct, seen = 0.0, 0, 0
     start = time.perf_counter()
     for x, y in loader:
         if device is not None:
             x, y = x.to(device), y.to(device)
+        if augment is not None:
+            x = augment(x)
         optimizer.zero_grad()
         logits = model(x)
         loss = loss_fn(logits, y)

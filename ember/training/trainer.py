@@ -20,6 +20,7 @@ from ..autograd.grad_mode import no_grad
 from ..serialization import load, save
 from ..utils.data import DataLoader, TensorDataset
 from . import catalog
+from .augment import random_crop_flip
 from .early_stopping import EarlyStopping
 from .loop import evaluate, train_epoch
 from .report import Progress, plot_curves, write_json_atomic
@@ -40,6 +41,7 @@ class TrainConfig:
     checkpoint: str | None = None
     resume: bool = False
     patience: int = 5
+    augment: bool = False  # random crops (2-4 px) and horizontal flips of training batches
     val_fraction: float = 0.1
     max_grad_norm: float | None = 1.0
     num_workers: int = 0
@@ -141,6 +143,12 @@ def run(config: TrainConfig) -> dict:
     test_loader = DataLoader(test_set, batch_size=512)
 
     model = catalog.MODELS[config.model].build(shape, classes).to(device)
+    augment = None
+    if config.augment:
+        padding = max(shape[1] // 8, 1)  # 4 px for 32x32, 3 for 28x28
+
+        def augment(x: Any) -> Any:
+            return random_crop_flip(x, padding)
     optimizer = _optimizer(config, model.parameters())
     scheduler, sched_when = _scheduler(config, optimizer, len(train_loader))
     loss_fn = nn.CrossEntropyLoss()
@@ -179,7 +187,7 @@ def run(config: TrainConfig) -> dict:
         progress = Progress(len(train_set), f"epoch {epoch}/{config.epochs}", config.progress)
         train = train_epoch(model, train_loader, loss_fn, optimizer,
                             scheduler if sched_when == "batch" else None, config.max_grad_norm,
-                            device, progress.update)
+                            device, progress.update, augment)
         progress.close()
         val = evaluate(model, val_loader, loss_fn, device)
         lr = optimizer.param_groups[0]["lr"]
