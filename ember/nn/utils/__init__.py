@@ -1,4 +1,5 @@
-"""ember.nn.utils: helpers around parameters and their gradients."""
+"""ember.nn.utils: helpers around parameters and their gradients; `rnn` for packed
+sequences (torch.nn.utils.rnn)."""
 
 from .clip_grad import (
     clip_grad_norm_,
@@ -7,6 +8,7 @@ from .clip_grad import (
     get_total_norm,
 )
 from .convert_parameters import parameters_to_vector, vector_to_parameters
+from . import rnn
 
 __all__ = [
     "clip_grad_norm_",
@@ -14,5 +16,6 @@ __all__ = [
     "clip_grads_with_norm_",
     "get_total_norm",
     "parameters_to_vector",
+    "rnn",
     "vector_to_parameters",
 ]
