@@ -35,6 +35,7 @@ from .activation import (
     tanhshrink,
     threshold,
 )
+from .attention import scaled_dot_product_attention
 from .conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from .distance import cdist, cosine_similarity, pairwise_distance, pdist
 from .dropout import alpha_dropout, dropout, dropout1d, dropout2d, dropout3d
@@ -72,6 +73,7 @@ from .pooling import (
     max_pool1d,
     max_pool2d,
 )
+from .multi_head_attention import multi_head_attention_forward
 from .normalization import (
     batch_norm,
     group_norm,
