@@ -66,7 +66,7 @@ class Gelu(UnaryOp):
         if approximate == "tanh":
             inner = _SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)
             return 0.5 * x * (1 + xp.tanh(inner))
-        return 0.5 * x * (1 + special.erf(x / _SQRT_2))
+        return x * special.normal_cdf(x)
 
     def backward(self, grad: Any) -> Any:
         (x,) = self.saved_tensors
@@ -77,13 +77,12 @@ class Gelu(UnaryOp):
             d_inner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
             return grad * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * d_inner)
         # d/dx x Phi(x) = Phi(x) + x phi(x)
-        cdf = 0.5 * (1 + _erf(x / _SQRT_2))
         pdf = xp.exp(-0.5 * x * x) * _INV_SQRT_2PI
-        return grad * (cdf + x * pdf)
+        return grad * (_normal_cdf(x) + x * pdf)
 
 
-def _erf(x: Any) -> Any:
-    return x.erf() if isinstance(x, Tensor) else special.erf(x)
+def _normal_cdf(x: Any) -> Any:
+    return 0.5 * (1 + (x / _SQRT_2).erf()) if isinstance(x, Tensor) else special.normal_cdf(x)
 
 
 def _sigmoid(x: Any) -> Any:
