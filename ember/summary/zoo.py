@@ -26,6 +26,9 @@ def model_constructors() -> dict[str, Callable[..., nn.Module]]:
     for name, obj in vars(models).items():
         if name.startswith("_") or not inspect.isfunction(obj):
             continue
+        if any(p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+               for p in inspect.signature(obj).parameters.values()):
+            continue  # needs arguments (e.g. char_rnn's vocabulary size): no default build
         try:
             returns = typing.get_type_hints(obj).get("return")
         except Exception:  # an annotation that does not resolve: not a constructor we know
@@ -37,11 +40,25 @@ def model_constructors() -> dict[str, Callable[..., nn.Module]]:
     return {name: found[name] for name in sorted(found, key=natural)}
 
 
+# language models read token ids: (tokens,) of int64 by default
+LANGUAGE_MODELS = {"gpt": 128}
+
+
+def default_input_dtypes(name: str, constructor: Callable[..., nn.Module]) -> list | None:
+    """[ember.int64] for language models (token ids), None (floats) for the rest."""
+    from .. import dtypes  # noqa: PLC0415
+
+    module = constructor.__module__.rpartition(".")[2]
+    return [dtypes.int64] if module in LANGUAGE_MODELS else None
+
+
 def default_input_size(name: str, constructor: Callable[..., nn.Module]) -> tuple:
     """(C, H, W) the model is built for: 1x28x28 for lenet5 and mlp (MNIST), 3x32x32 for the
-    CIFAR ResNets, the paper's resolution for EfficientNet, 3x224x224 for other ImageNet
+    CIFAR ResNets, the paper's resolution for EfficientNet, 128 token ids for gpt, 3x224x224 for other ImageNet
     models."""
     module = constructor.__module__.rpartition(".")[2]
+    if module in LANGUAGE_MODELS:
+        return (LANGUAGE_MODELS[module],)
     if module in ("lenet5", "mlp"):
         return (1, 28, 28)
     if "cifar" in module:
