@@ -32,41 +32,83 @@ def demo(args: argparse.Namespace) -> int:
 
 
 def train(args: argparse.Namespace) -> int:
-    """Train an image classifier (an MLP on the bundled digits by default)."""
+    """Train an image classifier (an MLP on the bundled digits by default) or, on a text
+    dataset, a language model."""
+    from .training.language import LM_MODELS, TEXT_DATASETS  # noqa: PLC0415
+
+    if args.dataset in TEXT_DATASETS or args.model in LM_MODELS:
+        return _train_language_model(args)
     from .training import TrainConfig, run  # noqa: PLC0415
 
-    fields = {f for f in TrainConfig.__dataclass_fields__}
-    values = {k: v for k, v in vars(args).items() if k in fields}
-    values["progress"] = not args.no_progress
-    if args.max_grad_norm is not None and args.max_grad_norm <= 0:
-        values["max_grad_norm"] = None
+    values = _fields_of(TrainConfig, args)
+    if args.weight_decay is None:
+        values["weight_decay"] = 1e-2
     run(TrainConfig(**values))
     return 0
 
 
+def _train_language_model(args: argparse.Namespace) -> int:
+    from .training.language import LM_MODELS, TEXT_DATASETS, LMConfig, \
+        run_language_model  # noqa: PLC0415
+
+    if args.dataset not in TEXT_DATASETS:
+        raise SystemExit(f"ember train: {args.model} is a language model; train it on text "
+                         f"(--dataset {' or '.join(TEXT_DATASETS)})")
+    if args.model not in LM_MODELS:
+        raise SystemExit(f"ember train: {args.dataset} is text; pick a language model "
+                         f"(--model {', '.join(LM_MODELS)})")
+    if args.epochs is not None:
+        raise SystemExit("ember train: language models train for a number of optimizer steps: "
+                         "use --steps instead of --epochs")
+    values = _fields_of(LMConfig, args)
+    if args.weight_decay is None:
+        values["weight_decay"] = 0.1
+    run_language_model(LMConfig(**values))
+    return 0
+
+
+def _fields_of(config_class: type, args: argparse.Namespace) -> dict:
+    """The command-line values that `config_class` (a dataclass) has fields for."""
+    fields = set(config_class.__dataclass_fields__)
+    values = {k: v for k, v in vars(args).items() if k in fields and v is not None}
+    values["progress"] = not args.no_progress
+    if args.max_grad_norm is not None and args.max_grad_norm <= 0:
+        values["max_grad_norm"] = None
+    return values
+
+
 def _add_train_parser(sub: argparse._SubParsersAction) -> None:
     from .training import DATASETS, MODELS  # noqa: PLC0415
+    from .training.language import LM_MODELS, TEXT_DATASETS  # noqa: PLC0415
     from .training.trainer import OPTIMIZERS, SCHEDULERS  # noqa: PLC0415
 
     p = sub.add_parser(
         "train", help="train a model (default: an MLP on the bundled digits, in seconds)",
         description="Train an image classifier with the canonical loop: AdamW, a cosine "
                     "schedule, gradient clipping, early stopping on the validation loss; "
-                    "prints test accuracy and writes log.json and curves.png.")
-    p.add_argument("--model", default="mlp", choices=sorted(MODELS),
-                   help="; ".join(f"{m.name}: {m.help}" for m in MODELS.values()))
-    p.add_argument("--dataset", default="digits", choices=list(DATASETS),
-                   help="; ".join(f"{d.name}: {d.help}" for d in DATASETS.values()))
-    p.add_argument("--epochs", type=int, default=None, help="default: per dataset")
+                    "prints test accuracy and writes log.json and curves.png. On a text "
+                    "dataset (--dataset shakespeare), train a character-level language model "
+                    "for --steps steps, printing validation loss and samples as it goes.")
+    models = {**{m.name: m.help for m in MODELS.values()},
+              **{name: help for name, (_, help) in LM_MODELS.items()}}
+    datasets = {**{d.name: d.help for d in DATASETS.values()},
+                **{name: help for name, (_, help) in TEXT_DATASETS.items()}}
+    p.add_argument("--model", default="mlp", choices=list(models),
+                   help="; ".join(f"{name}: {help}" for name, help in models.items()))
+    p.add_argument("--dataset", default="digits", choices=list(datasets),
+                   help="; ".join(f"{name}: {help}" for name, help in datasets.items()))
+    p.add_argument("--epochs", type=int, default=None, help="default: per dataset (images)")
     p.add_argument("--batch-size", dest="batch_size", type=int, default=None)
     p.add_argument("--lr", type=float, default=None, help="learning rate (default: per dataset)")
-    p.add_argument("--optimizer", default="adamw", choices=OPTIMIZERS)
-    p.add_argument("--weight-decay", dest="weight_decay", type=float, default=1e-2)
-    p.add_argument("--scheduler", default="cosine", choices=SCHEDULERS)
+    p.add_argument("--optimizer", default="adamw", choices=OPTIMIZERS, help="images")
+    p.add_argument("--weight-decay", dest="weight_decay", type=float, default=None,
+                   help="default 0.01 (images), 0.1 on matrices only (language models)")
+    p.add_argument("--scheduler", default="cosine", choices=SCHEDULERS, help="images")
     p.add_argument("--device", default="cpu", help="cpu or cuda")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--checkpoint", default=None, metavar="DIR",
-                   help="save last.ckpt (every epoch), best_model.ckpt and the log here")
+                   help="save last.ckpt (every epoch or evaluation), best_model.ckpt and the "
+                        "log here")
     p.add_argument("--resume", action="store_true", help="continue the run saved in --checkpoint")
     p.add_argument("--patience", type=int, default=5,
                    help="early stopping: epochs without a better validation loss (0: off)")
@@ -80,13 +122,72 @@ def _add_train_parser(sub: argparse._SubParsersAction) -> None:
                    help="where log.json and curves.png go (default: the checkpoint dir, or "
                         "runs/MODEL-DATASET-TIME)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    text = p.add_argument_group("language models (text datasets)")
+    text.add_argument("--steps", type=int, default=None, help="optimizer steps (default 2000)")
+    text.add_argument("--block-size", dest="block_size", type=int, default=None,
+                      help="context length in characters (default 64)")
+    text.add_argument("--n-layer", dest="n_layer", type=int, default=None)
+    text.add_argument("--n-head", dest="n_head", type=int, default=None, help="GPT heads (4)")
+    text.add_argument("--n-embd", dest="n_embd", type=int, default=None,
+                      help="GPT width (128) or RNN hidden size (256)")
+    text.add_argument("--dropout", type=float, default=None)
+    text.add_argument("--warmup-steps", dest="warmup_steps", type=int, default=None)
+    text.add_argument("--eval-interval", dest="eval_interval", type=int, default=None,
+                      help="evaluate, sample and save every N steps (default 250)")
+    text.add_argument("--eval-iters", dest="eval_iters", type=int, default=None,
+                      help="batches per loss estimate (default 20)")
+    text.add_argument("--sample-length", dest="sample_length", type=int, default=None,
+                      help="characters sampled at each evaluation (default 200; 0: none)")
+    text.add_argument("--prompt", default=None, help="what samples start from (default: a "
+                                                     "newline)")
+    text.add_argument("--text-file", dest="text_file", default=None,
+                      help="the text for --dataset text")
+    text.add_argument("--byte-level", dest="byte_level", action="store_true",
+                      help="bytes (256 symbols) instead of the text's characters")
     p.set_defaults(func=train)
+
+
+def generate(args: argparse.Namespace) -> int:
+    """Sample text from a language model trained by `ember train`."""
+    from .serialization import CheckpointError  # noqa: PLC0415
+    from .training.generate import generate as sample  # noqa: PLC0415
+
+    try:
+        texts = sample(args.checkpoint, args.prompt, args.max_new_tokens, args.temperature,
+                       args.top_k, args.num_samples, args.seed, args.device)
+    except (FileNotFoundError, CheckpointError, ValueError) as err:
+        print(f"ember generate: {err}", file=sys.stderr)
+        return 1
+    for i, text in enumerate(texts):
+        if i:
+            print("-" * 40)
+        print(text)
+    return 0
+
+
+def _add_generate_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "generate", help="sample text from a language model trained with `ember train`",
+        description="Load a language-model checkpoint written by `ember train` (a .ckpt file, "
+                    "or a run directory: its best_model.ckpt) and continue a prompt.")
+    p.add_argument("checkpoint", metavar="CHECKPOINT")
+    p.add_argument("--prompt", default="\n", help="the text to continue (default: a newline)")
+    p.add_argument("--max-new-tokens", dest="max_new_tokens", type=int, default=500)
+    p.add_argument("--temperature", type=float, default=0.8,
+                   help="below 1 is safer, above 1 wilder; 0 always takes the likeliest")
+    p.add_argument("--top-k", dest="top_k", type=int, default=None,
+                   help="sample only among the k likeliest next characters")
+    p.add_argument("--num-samples", dest="num_samples", type=int, default=1)
+    p.add_argument("--seed", type=int, default=None, help="for repeatable samples")
+    p.add_argument("--device", default="cpu")
+    p.set_defaults(func=generate)
 
 
 def summary(args: argparse.Namespace) -> int:
     """Print the summary table of a model from ember.models, built with its defaults."""
     from .summary import summary as summarize  # noqa: PLC0415
-    from .summary.zoo import default_input_size, model_constructors  # noqa: PLC0415
+    from .summary.zoo import (default_input_dtypes, default_input_size,  # noqa: PLC0415
+                              model_constructors)
 
     constructors = model_constructors()
     if args.model not in constructors:
@@ -96,7 +197,8 @@ def summary(args: argparse.Namespace) -> int:
     build = constructors[args.model]
     size = tuple(args.input_size or default_input_size(args.model, build))
     try:
-        summarize(build().eval(), size, batch_size=args.batch_size, depth=args.depth)
+        summarize(build().eval(), size, batch_size=args.batch_size, depth=args.depth,
+                  dtypes=default_input_dtypes(args.model, build))
     except (RuntimeError, ValueError) as err:  # a bad input size: say which layer, no traceback
         notes = "".join(f"\n{note}" for note in getattr(err, "__notes__", []))
         print(f"ember summary {args.model} (input {list(size)}): {err}{notes}", file=sys.stderr)
@@ -128,6 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command")
     _add_train_parser(sub)
     _add_summary_parser(sub)
+    _add_generate_parser(sub)
     p_demo = sub.add_parser("demo", help="fit a small model with autograd (a quick check)")
     p_demo.add_argument("--steps", type=int, default=500)
     p_demo.add_argument("--lr", type=float, default=0.5)

@@ -56,8 +56,10 @@ def write_json_atomic(path: str, data: Any) -> None:
         raise
 
 
-def plot_curves(history: list, path: str) -> bool:
-    """Loss and accuracy per epoch, train vs validation; False when matplotlib is missing."""
+def plot_curves(history: list, path: str, x: str = "epoch",
+                panels: tuple[str, ...] = ("loss", "acc")) -> bool:
+    """Train vs validation curves against `x` ('epoch' or 'step'), one panel per metric
+    ('loss', 'acc'); False when matplotlib is missing."""
     try:
         import matplotlib  # noqa: PLC0415
 
@@ -65,18 +67,14 @@ def plot_curves(history: list, path: str) -> bool:
         import matplotlib.pyplot as plt  # noqa: PLC0415
     except ImportError:
         return False
-    epochs = [h["epoch"] for h in history]
-    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 4))
-    ax_loss.plot(epochs, [h["train_loss"] for h in history], label="train")
-    ax_loss.plot(epochs, [h["val_loss"] for h in history], label="validation")
-    ax_loss.set_xlabel("epoch")
-    ax_loss.set_ylabel("loss")
-    ax_loss.legend()
-    ax_acc.plot(epochs, [h["train_acc"] for h in history], label="train")
-    ax_acc.plot(epochs, [h["val_acc"] for h in history], label="validation")
-    ax_acc.set_xlabel("epoch")
-    ax_acc.set_ylabel("accuracy")
-    ax_acc.legend()
+    xs = [h[x] for h in history]
+    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 4), squeeze=False)
+    for ax, metric in zip(axes[0], panels):
+        ax.plot(xs, [h[f"train_{metric}"] for h in history], label="train")
+        ax.plot(xs, [h[f"val_{metric}"] for h in history], label="validation")
+        ax.set_xlabel(x)
+        ax.set_ylabel({"acc": "accuracy"}.get(metric, metric))
+        ax.legend()
     fig.tight_layout()
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".ember-", suffix=".png", dir=directory)
