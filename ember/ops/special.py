@@ -45,53 +45,39 @@ def erfinv(x: Any) -> Any:
     return _call("erfinv", x, _erfinv_fallback)
 
 
-# Phi(x) = 1/2 + x P(u) / Q(u), u = x^2 / X^2 for |x| <= X: coefficients and method in
-# tools/fit_normal_cdf.py; evaluated in float64, |error| < 4e-8 (below float32's rounding)
-_PHI_CUTOFF = 3.92 * math.sqrt(2)  # beyond it Phi rounds to 0 or 1 in float32
-_PHI_NUMERATOR = (0.3989422730621382, 1.0344100017529563, 4.403556466271656, 4.830281379359295,
-                  5.615636408389572, 0.621011245407636)
-_PHI_DENOMINATOR = (1.0, 7.715005620783313, 26.943467327450907, 54.31226288426703,
-                    64.81372568013617, 32.635731783786554)
-_PHI_CHUNK = 32768  # elements per chunk: the float64 temporaries stay in the core's L2 cache
+# Phi(x) = 1/2 + tanh(x P(x^2)) / 2, with P of degree 6 fitted on |x| <= 5.54 by
+# tools/fit_normal_cdf.py: |error| < 1e-7 in float32, like torch's float32 erf. Its first two
+# terms, sqrt(2/pi) (1 + 0.0455 x^2), are GELU's well-known tanh approximation. Past the fit
+# P is positive and growing, so tanh saturates to exactly +-1 (Phi 1 or 0); x is clipped to
+# +-10 only to keep x^12 finite.
+_PHI_CLIP = 10.0
+_PHI_COEFFICIENTS = (0.7978849414530672, 0.03633308452794116, -3.259486101459872e-05,
+                     -5.530626553280066e-05, 3.964761656425296e-06, -1.322650205415053e-07,
+                     1.7562257205384201e-09)
 
 
 def normal_cdf(x: Any) -> Any:
     """Phi(x) = (1 + erf(x / sqrt 2)) / 2, the standard normal CDF (GELU's gate).
 
-    For float32 on the CPU it is a rational function evaluated chunk by chunk in cache, about
-    3x faster than scipy's erf (which loops over scalars); other dtypes and devices go
-    through erf.
+    For float32 on the CPU: one SIMD tanh of a polynomial, computed in place, 8x faster than
+    scipy's erf (which loops over scalars); other dtypes and devices go through erf.
     """
     xp = backend.module_of(x)
-    if xp.__name__ != "numpy" or x.dtype != xp.float32 or x.size < 1024:
+    if xp.__name__ != "numpy" or x.dtype != xp.float32:
         return 0.5 * (1 + erf(x * (1 / math.sqrt(2))))
-    flat = xp.ascontiguousarray(x).reshape(-1)
-    out = xp.empty_like(flat)
-    for start in range(0, flat.size, _PHI_CHUNK):
-        chunk = slice(start, start + _PHI_CHUNK)
-        out[chunk] = _normal_cdf_rational(xp, flat[chunk].astype(xp.float64))
-    return out.reshape(x.shape)
-
-
-def _normal_cdf_rational(xp: Any, x: Any) -> Any:
-    xc = xp.clip(x, -_PHI_CUTOFF, _PHI_CUTOFF, out=x)  # x is our float64 copy
-    u = xc * xc
-    u *= 1 / _PHI_CUTOFF**2
-    num = u * _PHI_NUMERATOR[-1]
-    num += _PHI_NUMERATOR[-2]
-    den = u * _PHI_DENOMINATOR[-1]
-    den += _PHI_DENOMINATOR[-2]
-    for a, b in zip(_PHI_NUMERATOR[-3::-1], _PHI_DENOMINATOR[-3::-1]):
-        num *= u
-        num += a
-        den *= u
-        den += b
-    num /= den
-    num *= xc
-    num += 0.5
-    num[xc == _PHI_CUTOFF] = 1.0  # clipped: Phi is 0 or 1 in float32 out there
-    num[xc == -_PHI_CUTOFF] = 0.0
-    return num
+    f32 = xp.float32
+    xc = xp.clip(x, f32(-_PHI_CLIP), f32(_PHI_CLIP))
+    s = xc * xc
+    p = s * f32(_PHI_COEFFICIENTS[-1])  # Horner, in place: ((c6 s + c5) s + ...) s + c0
+    for c in _PHI_COEFFICIENTS[-2:0:-1]:
+        p += f32(c)
+        p *= s
+    p += f32(_PHI_COEFFICIENTS[0])
+    p *= xc
+    xp.tanh(p, out=p)
+    p *= f32(0.5)
+    p += f32(0.5)
+    return p
 
 
 def sigmoid(x: Any) -> Any:

@@ -61,24 +61,36 @@ class Gelu(UnaryOp):
 
     def forward(self, x: Any, approximate: str) -> Any:
         xp = module_of(x)
-        self.save_for_backward(x)
         self.approximate = approximate
         if approximate == "tanh":
+            self.save_for_backward(x)
             inner = _SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)
             return 0.5 * x * (1 + xp.tanh(inner))
-        return x * special.normal_cdf(x)
+        cdf = special.normal_cdf(x)
+        self.save_for_backward(x, cdf)  # backward reuses Phi(x) rather than recompute it
+        return x * cdf
 
     def backward(self, grad: Any) -> Any:
-        (x,) = self.saved_tensors
+        x, *rest = self.saved_tensors
         xp = array_namespace(grad)
         if self.approximate == "tanh":
             # d/dx 0.5 x (1 + t) = 0.5 (1 + t) + 0.5 x (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2)
             t = xp.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))
             d_inner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
             return grad * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * d_inner)
-        # d/dx x Phi(x) = Phi(x) + x phi(x)
-        pdf = xp.exp(-0.5 * x * x) * _INV_SQRT_2PI
-        return grad * (_normal_cdf(x) + x * pdf)
+        # d/dx x Phi(x) = Phi(x) + x phi(x); under create_graph Phi is rebuilt from x so
+        # that it is differentiable again
+        if isinstance(x, Tensor):
+            pdf = xp.exp(-0.5 * x * x) * _INV_SQRT_2PI
+            return grad * (_normal_cdf(x) + x * pdf)
+        d = x * x  # the same formula on arrays, in place: one temporary instead of six
+        d *= -0.5
+        xp.exp(d, out=d)
+        d *= x
+        d *= _INV_SQRT_2PI
+        d += rest[0]
+        d *= grad
+        return d
 
 
 def _normal_cdf(x: Any) -> Any:

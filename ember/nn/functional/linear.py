@@ -12,11 +12,20 @@ from ...tensor import Tensor
 
 
 class Linear(Op):
-    """One fused op for x @ W^T + b (one graph node instead of three)."""
+    """One fused op for x @ W^T + b (one graph node instead of three).
+
+    Leading dims are folded into one (B*T, in) matrix first: numpy's matmul of a stack with a
+    matrix runs one small GEMM per stacked matrix, about 2x slower than one big GEMM.
+    """
 
     def forward(self, x: Any, weight: Any, bias: Any = None) -> Any:
         self.save_for_backward(x, weight)
-        y = module_of(x).matmul(x, weight.T)
+        xp = module_of(x)
+        if x.ndim > 2:
+            y = xp.matmul(x.reshape(-1, x.shape[-1]), weight.T)
+            y = y.reshape(*x.shape[:-1], weight.shape[0])
+        else:
+            y = xp.matmul(x, weight.T)
         if bias is not None:
             y += bias  # y is a fresh array: add in place
         return y
@@ -28,7 +37,7 @@ class Linear(Op):
         xp = array_namespace(grad)
         out_features, in_features = weight.shape
         g2 = xp.reshape(grad, (-1, out_features))
-        gx = xp.matmul(grad, weight) if need_x else None
+        gx = xp.reshape(xp.matmul(g2, weight), x.shape) if need_x else None
         gw = xp.matmul(xp.swapaxes(g2, 0, 1), xp.reshape(x, (-1, in_features))) if need_w else None
         gb = xp.sum(g2, axis=0) if need_b else None
         return gx, gw, gb
