@@ -225,12 +225,33 @@ def _add_summary_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=summary)
 
 
+def doctor(args: argparse.Namespace) -> int:
+    """Run a training script with every check of the training doctor on, then report."""
+    from .doctor import run_script  # noqa: PLC0415
+
+    return run_script(args.script, args.args)
+
+
+def _add_doctor_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "doctor", help="run a training script with every training-doctor check on",
+        description="Run SCRIPT (as `python SCRIPT ARGS...` would) with every check of "
+                    "ember.doctor on, including the heavier ones (NaN/inf origin, gradient "
+                    "norms, loss trend, dead ReLUs), and print a short report of what it "
+                    "found at the end.")
+    p.add_argument("script", metavar="SCRIPT", help="the Python training script to run")
+    p.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS",
+                   help="arguments passed on to the script")
+    p.set_defaults(func=doctor)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ember", description="Ember deep-learning framework")
     sub = parser.add_subparsers(dest="command")
     _add_train_parser(sub)
     _add_summary_parser(sub)
     _add_generate_parser(sub)
+    _add_doctor_parser(sub)
     p_demo = sub.add_parser("demo", help="fit a small model with autograd (a quick check)")
     p_demo.add_argument("--steps", type=int, default=500)
     p_demo.add_argument("--lr", type=float, default=0.5)

@@ -12,6 +12,7 @@ from typing import Any, Sequence
 import numpy
 
 from . import backend, dtypes
+from .doctor.flags import flags as _doctor
 from .ops._util import as_shape
 from .tensor import Tensor
 
@@ -88,6 +89,8 @@ def tensor(data: Any, *, dtype: Any = None, device: Any = None, requires_grad: b
     """A new tensor that copies `data` (a number, nested sequence, array or tensor)."""
     d = dtypes.to_dtype(dtype) if dtype is not None else None
     if isinstance(data, Tensor):
+        if data._requires_grad and _doctor.cuts:  # the doctor notes where graphs get cut
+            _doctor.cut("tensor", data)
         arr = data._data.copy()
         if device is None:
             device = data.device

@@ -19,6 +19,7 @@ from .autograd import function as _function
 from .autograd import finite_differences as _finite_differences
 from .autograd import node as _node
 from .autograd.grad_mode import state as _grad_state
+from .doctor.flags import flags as _doctor
 from .size import Size
 from .tensor_methods import TensorMethods
 
@@ -237,6 +238,8 @@ class Tensor(TensorMethods):
     @property
     def data(self) -> Tensor:
         """The same memory as a new tensor outside autograd (in-place changes are not tracked)."""
+        if self._requires_grad and _doctor.cuts:  # the doctor notes where graphs get cut
+            _doctor.cut("data", self)
         out = Tensor._make(self._data)
         return out
 
@@ -248,6 +251,8 @@ class Tensor(TensorMethods):
 
     def detach(self) -> Tensor:
         """A tensor sharing this one's memory but cut off from the graph."""
+        if self._requires_grad and _doctor.cuts:  # the doctor notes where graphs get cut
+            _doctor.cut("detach", self)
         out = Tensor._make(self._data)
         out._vc = self._shared_version_counter()  # not a view for autograd, as in torch
         return out
@@ -324,6 +329,8 @@ class Tensor(TensorMethods):
 
     # ------------------------------------------------------------------ conversion
     def item(self) -> Any:
+        if self._requires_grad and _doctor.cuts:
+            _doctor.cut("item", self)
         if self._data.size != 1:
             raise RuntimeError(
                 f"a Tensor with {self._data.size} elements cannot be converted to Scalar "
@@ -332,6 +339,8 @@ class Tensor(TensorMethods):
         return self._data.reshape(()).item() if self._data.ndim else self._data.item()
 
     def tolist(self) -> Any:
+        if self._requires_grad and _doctor.cuts:
+            _doctor.cut("tolist", self)
         return backend.to_numpy(self._data).tolist()
 
     def numpy(self, *, force: bool = False) -> Any:

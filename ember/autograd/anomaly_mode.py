@@ -4,13 +4,19 @@ With `ember.autograd.set_detect_anomaly(True)` (or `with ember.autograd.detect_a
 every recorded op remembers where it was called from. The first op whose forward output has a
 NaN (or an inf) that none of its inputs had, or whose backward returns a NaN or inf, raises a
 RuntimeError naming the op and that call site. It slows every op down: use it to debug.
+
+`ember.doctor`'s `nonfinite` check reuses this machinery through `watch()`: a callback gets the
+same message instead of an exception, and each op remembers only its innermost user frame
+(not the whole stack), so watching costs little. The user's anomaly mode takes precedence.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 import traceback
 import weakref
+from collections.abc import Callable
 from typing import Any
 
 from .. import backend
@@ -18,6 +24,28 @@ from .node import Node, anomaly_state
 
 _EMBER_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _stacks: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_sites: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # node -> its user frame
+
+
+class _Mode:
+    user = False  # detect_anomaly() / set_detect_anomaly(True): raise
+    # the doctor: watcher(what, phase, frames) instead of raising (`what`: the message up to
+    # "The op was called at", `frames`: the user's frames of the op's call, innermost last)
+    watcher: Callable[[str, str, list], None] | None = None
+
+
+_mode = _Mode()
+
+
+def _sync() -> None:
+    anomaly_state.enabled = _mode.user or _mode.watcher is not None
+
+
+def watch(callback: Callable[[str, str, list], None] | None) -> None:
+    """Send anomalies to `callback(what, phase, frames)` instead of raising while the user's
+    anomaly mode is off (None: stop)."""
+    _mode.watcher = callback
+    _sync()
 
 
 def _user_frames() -> list:
@@ -26,11 +54,45 @@ def _user_frames() -> list:
     return [f for f in frames if not os.path.abspath(f.filename).startswith(_EMBER_DIR)]
 
 
-def _where(node: Node) -> str:
+_in_ember: dict = {}  # code object -> whether it is Ember's
+
+
+def _is_ember(code: Any) -> bool:
+    known = _in_ember.get(code)
+    if known is None:
+        known = _in_ember[code] = os.path.abspath(code.co_filename).startswith(_EMBER_DIR)
+    return known
+
+
+def _user_frame() -> traceback.FrameSummary | None:
+    """The innermost frame outside Ember (cheap: no stack extraction)."""
+    frame = sys._getframe(2)
+    while frame is not None and _is_ember(frame.f_code):
+        frame = frame.f_back
+    if frame is None:
+        return None
+    return traceback.FrameSummary(frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name)
+
+
+def _frames(node: Node) -> list:
     frames = _stacks.get(node)
+    if not frames:
+        site = _sites.get(node)
+        frames = [site] if site is not None else []
+    return frames
+
+
+def _where(node: Node) -> str:
+    frames = _frames(node)
     if not frames:
         return "  (call site unknown: the op was recorded before anomaly mode was enabled)"
     return "".join(traceback.format_list(frames[-4:])).rstrip()
+
+
+def _report(what: str, where: str, phase: str, node: Node) -> None:
+    if _mode.user or _mode.watcher is None:
+        raise RuntimeError(f"{what} {where}:\n{_where(node)}")
+    _mode.watcher(what, phase, _frames(node))
 
 
 def _bad(values: Any, check_inf: bool) -> tuple:
@@ -45,7 +107,12 @@ def _bad(values: Any, check_inf: bool) -> tuple:
 
 
 def _on_forward(node: Node, result: Any, inputs: list) -> None:
-    _stacks[node] = _user_frames()
+    if _mode.user:
+        _stacks[node] = _user_frames()
+    else:
+        site = _user_frame()
+        if site is not None:
+            _sites[node] = site
     nan, inf = _bad(result._data, True)
     if not (nan or inf):
         return
@@ -57,10 +124,10 @@ def _on_forward(node: Node, result: Any, inputs: list) -> None:
     if kind is None:
         return  # propagated from an input: the op that created it already reported
     op = node.name().replace("Backward0", "").replace("Backward", "")
-    raise RuntimeError(
-        f"Anomaly detected: {op} produced {kind} values in its output (forward pass), from "
-        f"inputs without {kind}. The op was called at:\n{_where(node)}"
-    )
+    if not _mode.user:  # the op is running now: its call site is on the stack
+        _stacks[node] = _user_frames()
+    _report(f"Anomaly detected: {op} produced {kind} values in its output (forward pass), "
+            f"from inputs without {kind}.", "The op was called at", "forward", node)
 
 
 def _on_backward(node: Node, grads: tuple) -> None:
@@ -71,11 +138,10 @@ def _on_backward(node: Node, grads: tuple) -> None:
         nan, inf = _bad(data, True)
         if nan or inf:
             kind = "nan" if nan else "inf"
-            raise RuntimeError(
-                f"Anomaly detected: Function '{node.name()}' returned {kind} values in its "
-                f"{i}th output (backward pass). The forward call that created it was:\n"
-                f"{_where(node)}"
-            )
+            _report(f"Anomaly detected: Function '{node.name()}' returned {kind} values in "
+                    f"its {i}th output (backward pass).", "The forward call that created it was",
+                    "backward", node)
+            return
 
 
 anomaly_state.on_forward = _on_forward  # type: ignore[method-assign]
@@ -83,21 +149,23 @@ anomaly_state.on_backward = _on_backward  # type: ignore[method-assign]
 
 
 def is_anomaly_enabled() -> bool:
-    return anomaly_state.enabled
+    return _mode.user
 
 
 class set_detect_anomaly:
     """Turn anomaly detection on or off: as a call, or as a context manager."""
 
     def __init__(self, mode: bool, check_nan: bool = True) -> None:
-        self.prev = anomaly_state.enabled
-        anomaly_state.enabled = bool(mode) and check_nan
+        self.prev = _mode.user
+        _mode.user = bool(mode) and check_nan
+        _sync()
 
     def __enter__(self) -> None:
         pass
 
     def __exit__(self, *exc: Any) -> None:
-        anomaly_state.enabled = self.prev
+        _mode.user = self.prev
+        _sync()
 
 
 class detect_anomaly:
@@ -108,11 +176,13 @@ class detect_anomaly:
         self.prev = False
 
     def __enter__(self) -> None:
-        self.prev = anomaly_state.enabled
-        anomaly_state.enabled = self.check_nan
+        self.prev = _mode.user
+        _mode.user = self.check_nan
+        _sync()
 
     def __exit__(self, *exc: Any) -> None:
-        anomaly_state.enabled = self.prev
+        _mode.user = self.prev
+        _sync()
 
     def __call__(self, func: Any) -> Any:
         import functools  # noqa: PLC0415

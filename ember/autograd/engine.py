@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Sequence
 
 from .. import backend
+from ..doctor.flags import flags as _doctor
 from . import node as node_module
 from .grad_mode import state as grad_state
 from .node import Node, anomaly_state, tensor_hooks
@@ -87,6 +88,9 @@ def backward(
     outputs = _as_tuple(tensors)
     if retain_graph is None:
         retain_graph = create_graph
+    _doctor.backward_calls += 1
+    if _doctor.backward:  # the training doctor's loss trend
+        _doctor.on_backward(outputs)
     roots = _root_grads(outputs, grad_tensors, create_graph)
     targets = None if inputs is None else _as_tuple(inputs)
     if targets is not None and not targets:
@@ -338,6 +342,9 @@ def _accumulate(leaf: Any, g: Any, create_graph: bool, handed_out: set) -> None:
         handed_out.add(id(g))
         leaf.grad = Tensor._make(g)
         return
+    watched = _doctor.watched_grads
+    if watched and id(existing) in watched:  # the doctor: was this grad already stepped on?
+        _doctor.stale_accumulate(existing)
     data = existing._data
     if data.shape == g.shape and data.flags.writeable and existing.grad_fn is None:
         data += g  # in place, as torch does when grad mode is off

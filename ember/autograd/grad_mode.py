@@ -11,6 +11,8 @@ import inspect
 import threading
 from typing import Any, Callable, TypeVar
 
+from ..doctor.flags import flags as _doctor
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -43,9 +45,13 @@ class _GradModeContext:
     def __enter__(self) -> None:
         self.prev.append(state.enabled)
         state.enabled = self.mode
+        if _doctor.no_grad_watch and not self.mode:  # the training doctor looks at no_grad
+            _doctor.no_grad_entered(self)
 
     def __exit__(self, *exc: Any) -> None:
         state.enabled = self.prev.pop()
+        if _doctor.armed and state.enabled:
+            _doctor.armed = False
 
     def __call__(self, func: F) -> F:
         mode_cls = type(self)
@@ -122,12 +128,18 @@ class set_grad_enabled(_GradModeContext):
         self.mode = bool(mode)
         self.prev = [state.enabled]
         state.enabled = self.mode  # takes effect at once, like torch
+        if _doctor.no_grad_watch and not self.mode:
+            _doctor.armed = _doctor.inference
+        elif _doctor.armed and self.mode:
+            _doctor.armed = False
 
     def __enter__(self) -> None:
         pass
 
     def __exit__(self, *exc: Any) -> None:
         state.enabled = self.prev[0]
+        if _doctor.armed and state.enabled:
+            _doctor.armed = False
 
     def _clone_args(self) -> tuple:
         return (self.mode,)

@@ -28,6 +28,7 @@ import weakref
 from typing import Any
 
 from .. import backend
+from ..doctor.flags import flags as _doctor
 from .grad_mode import state as grad_state
 
 ndarray = backend.ndarray
@@ -231,6 +232,8 @@ class Op(Node):
         result = Tensor._make(out)
         if wants_grad and grad_state.enabled:
             record(node, result, args, arrays)
+        elif wants_grad and _doctor.cuts:  # under no_grad: the doctor notes the cut
+            _doctor.no_grad_use(args)
         return result
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from .. import backend, dtypes
 from ..autograd.grad_mode import state as grad_state
 from ..autograd.node import Op, anomaly_state, array_namespace, as_output, refresh_view
+from ..doctor.flags import flags as _doctor
 from ..tensor import Tensor
 from ._util import broadcast_error, sum_to_shape
 
@@ -117,6 +118,8 @@ class BinaryOp(Op):
                 node._saved_refs = tuple(refs)
             if anomaly_state.enabled:
                 anomaly_state.on_forward(node, result, [x, y])
+        elif (ga or gb) and _doctor.cuts and not grad_state.enabled:  # the doctor notes cuts
+            _doctor.no_grad_use((a, b))
         return result
 
     def run_backward(self, grads: tuple) -> tuple:

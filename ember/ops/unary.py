@@ -13,6 +13,7 @@ from typing import Any
 from .. import backend, dtypes
 from ..autograd.grad_mode import state as grad_state
 from ..autograd.node import Op, array_namespace, as_output, record, refresh_view
+from ..doctor.flags import flags as _doctor
 from ..tensor import Tensor
 from . import special
 
@@ -43,8 +44,11 @@ class UnaryOp(Op):
         if out.__class__ is not _ndarray:
             out = as_output(node, out)
         result = Tensor._make(out)
-        if x._requires_grad and grad_state.enabled:
-            record(node, result, (x,), [data])
+        if x._requires_grad:
+            if grad_state.enabled:
+                record(node, result, (x,), [data])
+            elif _doctor.cuts:  # under no_grad: the doctor notes the cut
+                _doctor.no_grad_use((x,))
         return result
 
 

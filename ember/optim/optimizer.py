@@ -26,6 +26,7 @@ from .. import backend
 from ..autograd.grad_mode import enable_grad
 from ..creation import as_tensor
 from ..creation import tensor as _tensor
+from ..doctor.flags import flags as _doctor
 from ..dtypes import float32
 from ..tensor import Tensor
 
@@ -65,6 +66,8 @@ class Optimizer:
             param_groups = [{"params": param_groups}]
         for group in param_groups:
             self.add_param_group(group)
+        if _doctor.optimizer:
+            _doctor.optimizer_created(self)
 
     # ------------------------------------------------------------------ what subclasses define
     def _init_state(self, param: Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
@@ -82,6 +85,8 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
+        if _doctor.optimizer:  # the training doctor's step-time checks
+            _doctor.before_step(self)
         for group in self.param_groups:
             for param in group["params"]:
                 if param.grad is None:
@@ -93,6 +98,8 @@ class Optimizer:
                 if len(state) == 0:  # e.g. SGD without momentum keeps no state, like torch
                     del self.state[param]
                 param._bump_version()
+        if _doctor.optimizer:
+            _doctor.after_step(self)
         return loss
 
     def zero_grad(self, set_to_none: bool = True) -> None:
@@ -111,6 +118,8 @@ class Optimizer:
                     grad.requires_grad_(False)
                 grad._data.fill(0)
                 grad._bump_version()
+        if _doctor.optimizer:
+            _doctor.zero_grad(self, set_to_none)
 
     # ------------------------------------------------------------------ parameter groups
     def add_param_group(self, param_group: dict[str, Any]) -> None:

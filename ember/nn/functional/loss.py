@@ -13,6 +13,7 @@ from typing import Any
 from ... import dtypes
 from ...autograd.node import Op, array_namespace
 from ...backend import module_of
+from ...doctor.flags import flags as _doctor
 from ...ops._util import astype, shape_str
 from ...ops.indexing import where
 from ...ops.softmax import log_softmax
@@ -53,6 +54,8 @@ def _check_same_shape(op: str, input: Tensor, target: Tensor) -> None:
 
 def _warn_broadcast(op: str, input: Tensor, target: Tensor) -> None:
     if tuple(input.shape) != tuple(target.shape):
+        if _doctor.target_shape:  # the doctor makes (N, 1) vs (N,) -> (N, N) an error
+            _doctor.check_target_shape(op, input, target)
         warnings.warn(
             f"{op}: Using a target size ({target.shape}) that is different to the input size "
             f"({input.shape}). This will likely lead to incorrect results due to broadcasting. "
@@ -146,6 +149,8 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     probabilities with the input's shape.
     """
     reduction = legacy_reduction(size_average, reduce, reduction)
+    if _doctor.loss_input:  # the doctor: softmax output fed to cross_entropy?
+        _doctor.check_loss_input("cross_entropy", input)
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{reduction} is not a valid value for reduction")
     if not 0.0 <= label_smoothing <= 1.0:
@@ -197,6 +202,8 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
              reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of log-probabilities: -w[t] * input[t]."""
     reduction = legacy_reduction(size_average, reduce, reduction)
+    if _doctor.loss_input:  # the doctor: probabilities or raw scores fed to nll_loss?
+        _doctor.check_loss_input("nll_loss", input)
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{reduction} is not a valid value for reduction")
     if target._data.dtype.kind not in "iu":
@@ -299,6 +306,8 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
                                      pos_weight: Tensor | None = None) -> Tensor:
     """Sigmoid + BCE in one stable op; pos_weight scales the positive term per class."""
     reduction = legacy_reduction(size_average, reduce, reduction)
+    if _doctor.loss_input:  # the doctor: sigmoid output fed to BCE-with-logits?
+        _doctor.check_loss_input("binary_cross_entropy_with_logits", input)
     _check_same_shape("binary_cross_entropy_with_logits", input, target)
     if target._data.dtype != input._data.dtype:
         target = target.to(input.dtype)

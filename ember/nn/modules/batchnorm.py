@@ -9,8 +9,13 @@ from ... import creation, dtypes
 from ...tensor import Tensor
 from .. import functional as F
 from .. import init
+from ..errors import LayerInputError
 from ..parameter import Parameter
 from .module import Module
+
+
+class BatchStatisticsError(LayerInputError, ValueError):
+    """A training-mode BatchNorm given one value per channel (a ValueError, as in torch)."""
 
 
 class _BatchNorm(Module):
@@ -70,6 +75,13 @@ class _BatchNorm(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         self._check_input_dim(input)
+        if self.training and input.numel() <= input.shape[1]:
+            raise BatchStatisticsError(
+                f"Expected more than 1 value per channel when training, got input size "
+                f"{list(input.shape)}: in training mode BatchNorm normalizes with the "
+                "statistics of the batch, which one value per channel does not have. A batch "
+                "of one sample is usually the last, incomplete batch of an epoch (use "
+                "DataLoader(..., drop_last=True)); for inference, call model.eval() first.")
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:
             self.num_batches_tracked.add_(1)

@@ -14,6 +14,8 @@ from typing import Any, Callable, Iterator, NamedTuple
 
 from ... import backend, dtypes
 from ...autograd.grad_mode import no_grad
+from ...autograd.grad_mode import state as _grad_state
+from ...doctor.flags import flags as _doctor
 from ...tensor import Tensor
 from ..errors import LayerInputError
 from ..parameter import Buffer, Parameter
@@ -92,6 +94,7 @@ class Module:
         setter(self, "_forward_pre_hooks_with_kwargs", set())
         setter(self, "_forward_hooks", OrderedDict())
         setter(self, "_forward_hooks_with_kwargs", set())
+        _doctor.modules.add(self)  # so that the doctor can name parameters and layers
 
     forward: Callable[..., Any]
 
@@ -103,6 +106,9 @@ class Module:
     # ------------------------------------------------------------------ calling
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         try:
+            if _doctor.armed and self.training and not _grad_state.enabled:
+                # under no_grad in training mode: did the user forget model.eval()?
+                return _doctor.no_grad_call(self, args, kwargs)
             if not (self._forward_pre_hooks or self._forward_hooks):
                 return self.forward(*args, **kwargs)
             return self._call_with_hooks(args, kwargs)

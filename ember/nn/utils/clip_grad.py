@@ -15,6 +15,7 @@ from typing import Any
 
 from ... import backend
 from ...creation import tensor as _tensor
+from ...doctor.flags import flags as _doctor
 from ...tensor import Tensor
 
 TensorOrTensors = Tensor | Iterable[Tensor]
@@ -83,6 +84,8 @@ def clip_grads_with_norm_(parameters: TensorOrTensors, max_norm: float, total_no
         for grad in grads:
             grad._data *= backend.to_device(coef, grad.device)
             grad._bump_version()
+    if _doctor.watched_grads:  # scaling is not accumulation: tell the doctor's check 2
+        _doctor.grads_rescaled(grads)
 
 
 def clip_grad_norm_(parameters: TensorOrTensors, max_norm: float, norm_type: float = 2.0,
@@ -118,3 +121,5 @@ def clip_grad_value_(parameters: TensorOrTensors, clip_value: float,
         xp = backend.module_of(grad._data)
         xp.clip(grad._data, -clip_value, clip_value, out=grad._data)
         grad._bump_version()
+        if _doctor.watched_grads:
+            _doctor.grads_rescaled([grad])

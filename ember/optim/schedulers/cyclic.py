@@ -7,6 +7,7 @@ import types
 from collections.abc import Callable
 from typing import Any, Literal
 
+from ...doctor.flags import flags as _doctor
 from ..optimizer import Optimizer
 from .base import LRScheduler, group_values, per_group, warn_if_called_outside_step
 
@@ -78,6 +79,8 @@ class CosineAnnealingWarmRestarts(LRScheduler):
 
     def step(self, epoch: float | None = None) -> None:
         """Advance one epoch, or jump to (fractional) `epoch`, and write the new lrs."""
+        if _doctor.scheduler and not self._is_initial:  # stepped before the optimizer?
+            _doctor.scheduler_step(self)
         if epoch is None and self.last_epoch < 0:
             epoch = 0
         if epoch is None:
