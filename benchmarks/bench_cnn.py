@@ -1,7 +1,14 @@
 """CNN training steps against torch: LeNet-5 on 1x28x28 and a ResNet-20 on 3x32x32, batch 64.
 
-    python benchmarks/bench_cnn.py           # step times, side by side in one process
-    python benchmarks/bench_cnn.py --memory  # also peak memory, each framework in a subprocess
+    python benchmarks/bench_cnn.py             # step times, each framework in its own process
+    python benchmarks/bench_cnn.py --memory    # also peak memory (a fresh process each)
+    python benchmarks/bench_cnn.py --same-process  # step times side by side in one process
+
+Why separate processes by default: in one process, torch's OpenMP threads and OpenBLAS's
+threads each keep spinning for a while after their framework's call, so each framework runs
+with the other's threads eating a core (torch's ResNet-20 step went from 67 to 150 ms,
+Ember's from 400 to 870 ms). The separate-process runs alternate between the frameworks,
+round after round, and keep each one's median.
 
 Goals (issue #4): <= 1.3x torch's step time on both, and a peak memory no higher than torch's.
 The networks are defined here once for both frameworks (`m` is ember or torch).
@@ -11,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import subprocess
 import sys
 
@@ -123,15 +131,43 @@ def peak_memory_mb(framework: str, name: str) -> float:
     return float(out.stdout.strip().splitlines()[-1])
 
 
+def step_time(framework: str, name: str, number: int = 5) -> float:
+    """Seconds per training step, in this process (the child side of step_time_apart)."""
+    import importlib  # noqa: PLC0415
+
+    from common import time_call  # noqa: PLC0415
+
+    return time_call(make_step(importlib.import_module(framework), name), number)
+
+
+def step_time_apart(name: str, rounds: int = 5) -> tuple:
+    """(ember, torch) seconds per step: each measured in a fresh process, alternating."""
+    times: dict = {"ember": [], "torch": []}
+    for i in range(rounds):
+        for framework in (("ember", "torch") if i % 2 == 0 else ("torch", "ember")):
+            code = ("import sys; sys.path.insert(0, %r)\nimport bench_cnn\n"
+                    "print(bench_cnn.step_time(%r, %r))\n") % (
+                os.path.dirname(os.path.abspath(__file__)), framework, name)
+            out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                 check=True)
+            times[framework].append(float(out.stdout.strip().splitlines()[-1]))
+    return statistics.median(times["ember"]), statistics.median(times["torch"])
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--memory", action="store_true")
+    parser.add_argument("--same-process", action="store_true",
+                        help="time both frameworks side by side in this process")
     args = parser.parse_args()
     print(f"torch {torch.__version__} with {torch.get_num_threads()} threads")
     for name in MODELS:
-        e_step, t_step = make_step(ember, name), make_step(torch, name)
-        report(f"{name} training step, batch 64", *side_by_side(e_step, t_step, 5, rounds=5),
-               unit="ms")
+        if args.same_process:
+            e_step, t_step = make_step(ember, name), make_step(torch, name)
+            times = side_by_side(e_step, t_step, 5, rounds=5)
+        else:
+            times = step_time_apart(name)
+        report(f"{name} training step, batch 64", *times, unit="ms")
         if args.memory:
             e_mb, t_mb = peak_memory_mb("ember", name), peak_memory_mb("torch", name)
             print(f"{name} peak memory growth: ember {e_mb:.0f} MB, torch {t_mb:.0f} MB, "
