@@ -348,3 +348,29 @@ def test_index_tensor_methods():
         else:  # a repeated index without accumulate keeps one of the writes (torch: undefined)
             assert e[2].item() == t[2].item() == 2.0 and e[0].item() in (1.0, 3.0)
     compare(lambda m, x: x.masked_fill(x > 0, m.tensor(-1.0)), [(3, 4)])
+
+
+def test_accumulating_rows_with_repeated_and_negative_indices_matches_torch() -> None:
+    """index_put_(accumulate=True) and the gradients of row lookups sum every repeat, with -1
+    and n-1 naming the same row (the sorted segmented-sum path of the row scatter)."""
+    rng = np.random.default_rng(0)
+    base = rng.standard_normal((6, 3)).astype(np.float32)
+    index = np.array([5, -1, 0, 2, 0, -6, 3, 5], dtype=np.int64)
+    values = rng.standard_normal((8, 3)).astype(np.float32)
+    ours = ember.tensor(base).index_put_((ember.tensor(index),), ember.tensor(values),
+                                         accumulate=True)
+    theirs = torch.tensor(base).index_put_((torch.tensor(index),), torch.tensor(values),
+                                           accumulate=True)
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6, atol=1e-6)
+    weight = ember.tensor(base, requires_grad=True)
+    weight[ember.tensor(index)].mul(ember.tensor(values)).sum().backward()
+    t_weight = torch.tensor(base, requires_grad=True)
+    t_weight[torch.tensor(index)].mul(torch.tensor(values)).sum().backward()
+    np.testing.assert_allclose(weight.grad.numpy(), t_weight.grad.numpy(), rtol=1e-6, atol=1e-6)
+    emb = ember.tensor(base, requires_grad=True)
+    ember.nn.functional.embedding(ember.tensor(index % 6), emb).mul(ember.tensor(values)).sum() \
+        .backward()
+    t_emb = torch.tensor(base, requires_grad=True)
+    torch.nn.functional.embedding(torch.tensor(index % 6), t_emb).mul(torch.tensor(values)).sum() \
+        .backward()
+    np.testing.assert_allclose(emb.grad.numpy(), t_emb.grad.numpy(), rtol=1e-6, atol=1e-6)
