@@ -11,13 +11,19 @@ concrete optimizer only says two things, each in its own file (`adam.py`, `sgd.p
 
 `step()` calls them for every parameter that has a gradient and bumps its version counter, so
 autograd notices that a tensor saved for backward was changed.
+
+Hooks, as in torch: `register_step_pre_hook` / `register_step_post_hook` run around every
+`step()`, including the `step` of a subclass that writes its own (LBFGS); the module functions
+`register_optimizer_step_pre_hook` / `_post_hook` do the same for every optimizer. `state_dict()`
+and `load_state_dict()` have pre and post hooks too.
 """
 
 from __future__ import annotations
 
 import copy
+import functools
 import warnings
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable
 from itertools import chain
 from typing import Any
@@ -28,6 +34,7 @@ from ..creation import as_tensor
 from ..creation import tensor as _tensor
 from ..doctor.flags import flags as _doctor
 from ..dtypes import float32
+from ..nn.modules.module import RemovableHandle
 from ..tensor import Tensor
 
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]] | Iterable[tuple[str, Tensor]]
@@ -42,6 +49,67 @@ class _RequiredParameter:
 
 required = _RequiredParameter()
 
+StepPreHook = Callable[["Optimizer", tuple, dict], "tuple[tuple, dict] | None"]
+StepPostHook = Callable[["Optimizer", tuple, dict], None]
+
+# hooks that run around the step() of every optimizer (torch.optim.optimizer's globals)
+_global_optimizer_pre_hooks: OrderedDict[int, StepPreHook] = OrderedDict()
+_global_optimizer_post_hooks: OrderedDict[int, StepPostHook] = OrderedDict()
+
+
+def register_optimizer_step_pre_hook(hook: StepPreHook) -> RemovableHandle:
+    """Run `hook(optimizer, args, kwargs)` before the `step()` of every optimizer; it may
+    return `(new_args, new_kwargs)` to replace the step's arguments."""
+    handle = RemovableHandle(_global_optimizer_pre_hooks)
+    _global_optimizer_pre_hooks[handle.id] = hook
+    return handle
+
+
+def register_optimizer_step_post_hook(hook: StepPostHook) -> RemovableHandle:
+    """Run `hook(optimizer, args, kwargs)` after the `step()` of every optimizer."""
+    handle = RemovableHandle(_global_optimizer_post_hooks)
+    _global_optimizer_post_hooks[handle.id] = hook
+    return handle
+
+
+def _with_step_hooks(step: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap an optimizer's `step` so that the step hooks run around it, in torch's order:
+    global pre hooks, the optimizer's pre hooks, step, its post hooks, global post hooks.
+
+    A `step` that calls `super().step()` runs the hooks once, not once per level.
+    """
+
+    @functools.wraps(step)
+    def step_with_hooks(*args: Any, **kwargs: Any) -> Any:
+        self = args[0]
+        own_pre = self.__dict__.get("_optimizer_step_pre_hooks")
+        own_post = self.__dict__.get("_optimizer_step_post_hooks")
+        if self.__dict__.get("_inside_step_hooks") or not (
+            own_pre or own_post or _global_optimizer_pre_hooks or _global_optimizer_post_hooks
+        ):
+            return step(*args, **kwargs)  # no hooks (the common case), or already inside
+        for hook in [*_global_optimizer_pre_hooks.values(), *(own_pre or {}).values()]:
+            result = hook(self, args, kwargs)
+            if result is None:
+                continue
+            if not (isinstance(result, tuple) and len(result) == 2):
+                raise RuntimeError(
+                    f"{step} must return None or a tuple of (new_args, new_kwargs), but got "
+                    f"{result}."
+                )
+            args, kwargs = result
+        self._inside_step_hooks = True
+        try:
+            out = step(*args, **kwargs)
+        finally:
+            self._inside_step_hooks = False
+        for hook in [*(own_post or {}).values(), *_global_optimizer_post_hooks.values()]:
+            hook(self, args, kwargs)
+        return out
+
+    step_with_hooks.hooked = True  # type: ignore[attr-defined]
+    return step_with_hooks
+
 
 class Optimizer:
     """Base class of all optimizers: holds the parameter groups and the per-parameter state.
@@ -50,8 +118,20 @@ class Optimizer:
     >>> loss.backward(); opt.step(); opt.zero_grad()
     """
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        step = cls.__dict__.get("step")
+        if step is not None and not getattr(step, "hooked", False):
+            cls.step = _with_step_hooks(step)  # a subclass's own step runs the hooks too
+
     def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
         self.defaults = defaults
+        self._optimizer_step_pre_hooks: OrderedDict[int, StepPreHook] = OrderedDict()
+        self._optimizer_step_post_hooks: OrderedDict[int, StepPostHook] = OrderedDict()
+        self._optimizer_state_dict_pre_hooks: OrderedDict[int, Callable] = OrderedDict()
+        self._optimizer_state_dict_post_hooks: OrderedDict[int, Callable] = OrderedDict()
+        self._optimizer_load_state_dict_pre_hooks: OrderedDict[int, Callable] = OrderedDict()
+        self._optimizer_load_state_dict_post_hooks: OrderedDict[int, Callable] = OrderedDict()
         self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         self.param_groups: list[dict[str, Any]] = []
         if isinstance(params, Tensor):
@@ -68,6 +148,17 @@ class Optimizer:
             self.add_param_group(group)
         if _doctor.optimizer:
             _doctor.optimizer_created(self)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickling and deepcopy leave the hooks out, as torch does (they are often lambdas)."""
+        return {k: v for k, v in self.__dict__.items()
+                if k not in _HOOK_TABLES and k != "_inside_step_hooks"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Unpickling: the hook tables start empty."""
+        self.__dict__.update(state)
+        for name in _HOOK_TABLES:
+            self.__dict__.setdefault(name, OrderedDict())
 
     # ------------------------------------------------------------------ what subclasses define
     def _init_state(self, param: Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
@@ -197,6 +288,8 @@ class Optimizer:
           'param_groups': [{'lr': 0.001, ..., 'params': [0, 1]}, ...]}`
         Indices count parameters across groups in order. The state tensors are not copied.
         """
+        for pre_hook in self._optimizer_state_dict_pre_hooks.values():
+            pre_hook(self)
         index_of: dict[int, int] = {}
         groups = []
         for group in self.param_groups:
@@ -208,13 +301,23 @@ class Optimizer:
         state = {
             (index_of[id(p)] if isinstance(p, Tensor) else p): s for p, s in self.state.items()
         }
-        return {"state": state, "param_groups": groups}
+        state_dict = {"state": state, "param_groups": groups}
+        for post_hook in self._optimizer_state_dict_post_hooks.values():
+            result = post_hook(self, state_dict)
+            if result is not None:
+                state_dict = result
+        return state_dict
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Load a `state_dict()` (ours, or torch's with its tensors turned into numpy arrays).
 
         State tensors are copied onto each parameter's device and, except `step`, its dtype.
         """
+        state_dict = state_dict.copy()  # shallow: pre hooks may edit it, not the caller's
+        for pre_hook in self._optimizer_load_state_dict_pre_hooks.values():
+            result = pre_hook(self, state_dict)
+            if result is not None:
+                state_dict = result
         groups = self.param_groups
         saved_groups = copy.deepcopy(state_dict["param_groups"])
         if len(groups) != len(saved_groups):
@@ -240,6 +343,44 @@ class Optimizer:
                 saved["param_names"] = group["param_names"]
         self.state = state
         self.param_groups = saved_groups
+        for post_hook in self._optimizer_load_state_dict_post_hooks.values():
+            post_hook(self)
+
+    # ------------------------------------------------------------------ hooks
+    def register_step_pre_hook(self, hook: StepPreHook) -> RemovableHandle:
+        """Run `hook(optimizer, args, kwargs)` before each `step()`; returning
+        `(new_args, new_kwargs)` replaces the step's arguments."""
+        return _add_hook(self._optimizer_step_pre_hooks, hook, prepend=False)
+
+    def register_step_post_hook(self, hook: StepPostHook) -> RemovableHandle:
+        """Run `hook(optimizer, args, kwargs)` after each `step()`."""
+        return _add_hook(self._optimizer_step_post_hooks, hook, prepend=False)
+
+    def register_state_dict_pre_hook(self, hook: Callable[[Optimizer], None],
+                                     prepend: bool = False) -> RemovableHandle:
+        """Run `hook(optimizer)` at the start of `state_dict()`."""
+        return _add_hook(self._optimizer_state_dict_pre_hooks, hook, prepend)
+
+    def register_state_dict_post_hook(
+        self, hook: Callable[[Optimizer, dict[str, Any]], dict[str, Any] | None],
+        prepend: bool = False,
+    ) -> RemovableHandle:
+        """Run `hook(optimizer, state_dict)` at the end of `state_dict()`; a returned dict
+        replaces the state dict."""
+        return _add_hook(self._optimizer_state_dict_post_hooks, hook, prepend)
+
+    def register_load_state_dict_pre_hook(
+        self, hook: Callable[[Optimizer, dict[str, Any]], dict[str, Any] | None],
+        prepend: bool = False,
+    ) -> RemovableHandle:
+        """Run `hook(optimizer, state_dict)` before `load_state_dict()` loads anything (it gets
+        a shallow copy of the dict); a returned dict is loaded instead."""
+        return _add_hook(self._optimizer_load_state_dict_pre_hooks, hook, prepend)
+
+    def register_load_state_dict_post_hook(self, hook: Callable[[Optimizer], None],
+                                           prepend: bool = False) -> RemovableHandle:
+        """Run `hook(optimizer)` after `load_state_dict()` has loaded the state."""
+        return _add_hook(self._optimizer_load_state_dict_post_hooks, hook, prepend)
 
     def __repr__(self) -> str:
         text = type(self).__name__ + " ("
@@ -249,6 +390,27 @@ class Optimizer:
                 if key != "params":
                     text += f"    {key}: {group[key]}\n"
         return text + ")"
+
+
+Optimizer.step = _with_step_hooks(Optimizer.step)  # type: ignore[method-assign]
+
+
+_HOOK_TABLES = (
+    "_optimizer_step_pre_hooks",
+    "_optimizer_step_post_hooks",
+    "_optimizer_state_dict_pre_hooks",
+    "_optimizer_state_dict_post_hooks",
+    "_optimizer_load_state_dict_pre_hooks",
+    "_optimizer_load_state_dict_post_hooks",
+)
+
+
+def _add_hook(hooks: OrderedDict, hook: Callable, prepend: bool) -> RemovableHandle:
+    handle = RemovableHandle(hooks)
+    hooks[handle.id] = hook
+    if prepend:
+        hooks.move_to_end(handle.id, last=False)
+    return handle
 
 
 # ---------------------------------------------------------------------- helpers for subclasses
@@ -318,3 +480,11 @@ def check_hyperparameters(betas: tuple | None = None, **values: float) -> None:
     for i, beta in enumerate(betas or ()):
         if not 0.0 <= beta < 1.0:
             raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
+
+
+def check_lr(lr: Any) -> None:
+    """torch's checks of a learning rate given as a float or as a one-element tensor."""
+    if isinstance(lr, Tensor) and lr.numel() != 1:
+        raise ValueError("Tensor lr must be 1-element")
+    if not 0.0 <= lr:
+        raise ValueError(f"Invalid learning rate: {lr}")
