@@ -37,6 +37,7 @@ from .activation import (
 )
 from .attention import scaled_dot_product_attention
 from .conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
+from .conv3d import conv3d, conv_transpose3d
 from .distance import cdist, cosine_similarity, pairwise_distance, pdist
 from .dropout import alpha_dropout, dropout, dropout1d, dropout2d, dropout3d
 from .fold import fold, unfold
@@ -73,6 +74,8 @@ from .pooling import (
     max_pool1d,
     max_pool2d,
 )
+from .pooling3d import adaptive_avg_pool3d, adaptive_max_pool3d, avg_pool3d, max_pool3d
+from .unpool import max_unpool1d, max_unpool2d, max_unpool3d
 from .multi_head_attention import multi_head_attention_forward
 from .normalization import (
     batch_norm,

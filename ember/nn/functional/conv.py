@@ -1,4 +1,4 @@
-"""Convolutions: conv1d, conv2d, conv_transpose1d, conv_transpose2d.
+"""Convolutions: conv1d, conv2d, conv_transpose1d, conv_transpose2d (3-D: conv3d.py).
 
 A convolution is one matrix product over windows: the (C*KH*KW, N*OH*OW) matrix of every input
 window (im2col, gathered from a strided view without Python loops) multiplied by the
@@ -12,6 +12,7 @@ differentiable, so gradient penalties and other higher-order gradients work thro
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from ...autograd.node import Op, composite_backward
@@ -21,7 +22,16 @@ from ...ops.pad import pad as pad_op
 from ...tensor import Tensor
 from ..errors import LayerInputError
 from .conv_kernels import conv_forward, conv_input_grad, conv_weight_grad
-from .fold import Col2Im, Im2Col, add_windows, out_size, pad_spatial, size_formula, windows
+from .fold import (
+    DIM_NAMES,
+    Col2Im,
+    Im2Col,
+    add_windows,
+    out_size,
+    pad_spatial,
+    size_formula,
+    windows,
+)
 
 
 def _im2col(x: Any, kernel: tuple, stride: tuple, dilation: tuple, out: tuple) -> Any:
@@ -72,7 +82,7 @@ class Conv2d(Op):
         needs = self.next_edges[:3]
         if isinstance(grad, Tensor):  # create_graph: differentiate unfold + matmul instead
             def compute(x_: Any, w_: Any, b_: Any) -> Any:
-                return _conv2d_composite(x_, w_, b_, stride, padding, dilation, groups)
+                return conv_composite(x_, w_, b_, stride, padding, dilation, groups)
 
             return composite_backward(compute, (x, weight, bias), grad, needs) + (None,) * 4
         xp = module_of(grad)
@@ -111,18 +121,19 @@ class Conv2d(Op):
         return gx, gw, gb, None, None, None, None
 
 
-def _conv2d_composite(x: Tensor, w: Tensor, b: Any, stride: tuple, padding: tuple,
-                      dilation: tuple, groups: int) -> Tensor:
-    """conv2d from differentiable pieces: unfold, a (grouped) matmul, reshape."""
+def conv_composite(x: Tensor, w: Tensor, b: Any, stride: tuple, padding: tuple,
+                   dilation: tuple, groups: int) -> Tensor:
+    """conv2d (or conv3d) from differentiable pieces: unfold, a (grouped) matmul, reshape."""
     n = x.shape[0]
-    o, cg, kh, kw = w.shape
-    cols = Im2Col.apply(x, (kh, kw), dilation, padding, stride)  # (N, C*KK, L)
-    oh = out_size(x.shape[2], kh, stride[0], padding[0], dilation[0])
-    ow = out_size(x.shape[3], kw, stride[1], padding[1], dilation[1])
-    cols = cols.reshape(n, groups, cg * kh * kw, oh * ow)
-    y = w.reshape(groups, o // groups, cg * kh * kw) @ cols  # (N, G, O/G, L)
-    y = y.reshape(n, o, oh, ow)
-    return y if b is None else y + b.reshape(1, o, 1, 1)
+    o, cg = w.shape[:2]
+    kernel = tuple(w.shape[2:])
+    rows = cg * math.prod(kernel)
+    cols = Im2Col.apply(x, kernel, dilation, padding, stride)  # (N, C*KK, L)
+    out = tuple(out_size(*args) for args in zip(x.shape[2:], kernel, stride, padding, dilation))
+    cols = cols.reshape(n, groups, rows, math.prod(out))
+    y = w.reshape(groups, o // groups, rows) @ cols  # (N, G, O/G, L)
+    y = y.reshape((n, o) + out)
+    return y if b is None else y + b.reshape((1, o) + (1,) * len(out))
 
 
 class ConvTranspose2d(Op):
@@ -160,8 +171,8 @@ class ConvTranspose2d(Op):
         needs = self.next_edges[:3]
         if isinstance(grad, Tensor):
             def compute(x_: Any, w_: Any, b_: Any) -> Any:
-                return _conv_transpose2d_composite(x_, w_, b_, stride, padding, output_padding,
-                                                   groups, dilation)
+                return conv_transpose_composite(x_, w_, b_, stride, padding, output_padding,
+                                                groups, dilation)
 
             return composite_backward(compute, (x, weight, bias), grad, needs) + (None,) * 5
         n, c, h, w = x.shape
@@ -189,20 +200,27 @@ class ConvTranspose2d(Op):
         return gx, gw, gb, None, None, None, None, None
 
 
-def _conv_transpose2d_composite(x: Tensor, w: Tensor, b: Any, stride: tuple, padding: tuple,
-                                output_padding: tuple, groups: int, dilation: tuple) -> Tensor:
-    n, c, h, wd = x.shape
-    _, og, kh, kw = w.shape
-    o = og * groups
-    x_mat = x.reshape(n, groups, c // groups, h * wd)
-    cols = w.reshape(groups, c // groups, og * kh * kw).transpose(1, 2) @ x_mat  # (N,G,Og*KK,L)
-    cols = cols.reshape(n, o * kh * kw, h * wd)
-    full = ((h - 1) * stride[0] + dilation[0] * (kh - 1) + 1 + output_padding[0],
-            (wd - 1) * stride[1] + dilation[1] * (kw - 1) + 1 + output_padding[1])
-    y = Col2Im.apply(cols, full, (kh, kw), dilation, (0, 0), stride)
-    oh, ow = full[0] - 2 * padding[0], full[1] - 2 * padding[1]
-    y = y[:, :, padding[0]:padding[0] + oh, padding[1]:padding[1] + ow]
-    return y if b is None else y + b.reshape(1, o, 1, 1)
+def transposed_size(size: tuple, kernel: tuple, stride: tuple, dilation: tuple,
+                    output_padding: tuple) -> tuple:
+    """The uncropped output of a transposed conv: (In - 1) S + D (K - 1) + 1 + output_padding."""
+    return tuple((i - 1) * s + d * (k - 1) + 1 + op
+                 for i, k, s, d, op in zip(size, kernel, stride, dilation, output_padding))
+
+
+def conv_transpose_composite(x: Tensor, w: Tensor, b: Any, stride: tuple, padding: tuple,
+                             output_padding: tuple, groups: int, dilation: tuple) -> Tensor:
+    """conv_transpose2d (or 3d) from differentiable pieces: a (grouped) matmul, then fold."""
+    n, c = x.shape[:2]
+    og = w.shape[1]
+    kernel, size = tuple(w.shape[2:]), tuple(x.shape[2:])
+    o, positions = og * groups, math.prod(size)
+    x_mat = x.reshape(n, groups, c // groups, positions)
+    cols = w.reshape(groups, c // groups, og * math.prod(kernel)).transpose(1, 2) @ x_mat
+    cols = cols.reshape(n, o * math.prod(kernel), positions)  # (N, O*KK, L)
+    full = transposed_size(size, kernel, stride, dilation, output_padding)
+    y = Col2Im.apply(cols, full, kernel, dilation, (0,) * len(kernel), stride)
+    y = y[(slice(None), slice(None)) + tuple(slice(p, f - p) for f, p in zip(full, padding))]
+    return y if b is None else y + b.reshape((1, o) + (1,) * len(kernel))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -231,13 +249,53 @@ def _same_padding(kernel: tuple, dilation: tuple) -> tuple:
     return tuple(pads)
 
 
+def resolve_padding(input: Tensor, padding: Any, kernel: tuple, stride: tuple,
+                    dilation: tuple) -> tuple:
+    """(input, symmetric padding per dim) for an int/tuple padding, 'valid' or 'same'. An uneven
+    'same' (even kernel) pads the input explicitly, the extra row on the far side as torch."""
+    n = len(kernel)
+    if not isinstance(padding, str):
+        return input, _tuple(padding, n, "padding")
+    if padding == "valid":
+        return input, (0,) * n
+    if padding != "same":
+        raise ValueError(f"Invalid padding string {padding!r}, should be one of "
+                         "{'valid', 'same'}")
+    if any(v != 1 for v in stride):
+        raise ValueError("padding='same' is not supported for strided convolutions")
+    pads = _same_padding(kernel, dilation)
+    if all(a == b for a, b in pads):
+        return input, tuple(a for a, _ in pads)
+    flat: tuple = ()
+    for before, after in reversed(pads):  # F.pad's order: last dim first
+        flat += (before, after)
+    return pad_op(input, flat), (0,) * n
+
+
+def check_transposed_size(op: str, input: Tensor, weight: Tensor, stride: tuple,
+                          padding: tuple, output_padding: tuple, dilation: tuple) -> None:
+    """output_padding < max(stride, dilation), and a non-empty output along every dim."""
+    for i in range(len(stride)):
+        if output_padding[i] >= max(stride[i], dilation[i]):
+            raise ValueError(f"output padding must be smaller than either stride or dilation, "
+                             f"but got output_padding={output_padding}, stride={stride}, "
+                             f"dilation={dilation}")
+        size = (input.shape[2 + i] - 1) * stride[i] - 2 * padding[i] \
+            + dilation[i] * (weight.shape[2 + i] - 1) + output_padding[i] + 1
+        if size <= 0:
+            raise LayerInputError(
+                f"input of shape ({shape_str(input.shape)}) gives an empty output: Out = "
+                f"(In - 1) S - 2P + D (K - 1) + output_padding + 1 = {size}", op)
+
+
 def _check_conv_input(op: str, x: Tensor, weight: Tensor, groups: int, spatial: int,
                       transposed: bool = False) -> None:
     if x.ndim != spatial + 2:
+        dims = {1: "L", 2: "H, W", 3: "D, H, W"}[spatial]
         raise LayerInputError(
-            f"expected a {spatial + 2}D input (N, C, {'H, W' if spatial == 2 else 'L'}) or "
-            f"{spatial + 1}D unbatched, got input of shape ({shape_str(x.shape)})", op)
-    if groups <= 0 or (not transposed and weight.shape[0] % groups):
+            f"expected a {spatial + 2}D input (N, C, {dims}) or {spatial + 1}D unbatched, got "
+            f"input of shape ({shape_str(x.shape)})", op)
+    if groups <= 0 or weight.shape[0] % groups:
         raise LayerInputError(f"Given groups={groups}, expected weight to be divisible by "
                               f"{groups} at dimension 0, but got weight of size "
                               f"[{', '.join(map(str, weight.shape))}] instead", op)
@@ -258,7 +316,7 @@ def _check_out_size(op: str, x: Tensor, kernel: tuple, stride: tuple, padding: t
     for dim, (k, s, p, d) in enumerate(zip(kernel, stride, padding, dilation)):
         size = x.shape[2 + dim]
         if out_size(size, k, s, p, d) <= 0:
-            names = ("height", "width") if len(kernel) == 2 else ("length",)
+            names = DIM_NAMES[len(kernel)]
             kernel_text = "x".join(map(str, kernel))
             raise LayerInputError(
                 f"input of shape ({shape_str(x.shape)}) is too small for kernel {kernel_text} "
@@ -279,23 +337,7 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
         raise LayerInputError(f"weight must be 4D (O, C/groups, KH, KW), got "
                               f"({shape_str(weight.shape)})", "conv2d")
     kernel = tuple(weight.shape[2:])
-    if isinstance(padding, str):
-        if padding == "valid":
-            p = (0, 0)
-        elif padding == "same":
-            if s != (1, 1):
-                raise ValueError("padding='same' is not supported for strided convolutions")
-            pads = _same_padding(kernel, d)
-            if any(a != b for a, b in pads):  # uneven: pad explicitly, then convolve
-                input = pad_op(input, (pads[1][0], pads[1][1], pads[0][0], pads[0][1]))
-                p = (0, 0)
-            else:
-                p = (pads[0][0], pads[1][0])
-        else:
-            raise ValueError(f"Invalid padding string {padding!r}, should be one of "
-                             "{'valid', 'same'}")
-    else:
-        p = _tuple(padding, 2, "padding")
+    input, p = resolve_padding(input, padding, kernel, s, d)
     _check_out_size("conv2d", input, kernel, s, p, d)
     out = Conv2d.apply(input, weight, bias, s, p, d, groups)
     return out.squeeze(0) if unbatched else out
@@ -329,17 +371,7 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     _check_conv_input("conv_transpose2d", input, weight, groups, 2, transposed=True)
     s, p = _tuple(stride, 2, "stride"), _tuple(padding, 2, "padding")
     op, d = _tuple(output_padding, 2, "output_padding"), _tuple(dilation, 2, "dilation")
-    for i in range(2):
-        if op[i] >= max(s[i], d[i]):
-            raise ValueError(f"output padding must be smaller than either stride or dilation, "
-                             f"but got output_padding={op}, stride={s}, dilation={d}")
-        size = (input.shape[2 + i] - 1) * s[i] - 2 * p[i] + d[i] * (weight.shape[2 + i] - 1) \
-            + op[i] + 1
-        if size <= 0:
-            raise LayerInputError(
-                f"input of shape ({shape_str(input.shape)}) gives an empty output: Out = "
-                f"(In - 1) S - 2P + D (K - 1) + output_padding + 1 = {size}",
-                "conv_transpose2d")
+    check_transposed_size("conv_transpose2d", input, weight, s, p, op, d)
     out = ConvTranspose2d.apply(input, weight, bias, s, p, op, groups, d)
     return out.squeeze(0) if unbatched else out
 

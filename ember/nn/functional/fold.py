@@ -1,14 +1,16 @@
-"""Sliding windows over images: unfold (im2col) and fold (col2im).
+"""Sliding windows over images and volumes: unfold (im2col) and fold (col2im).
 
-Convolution and pooling look at every k x k window of the input. `windows` gives all of them as
-a strided view of the (padded) input, without copying: shape (N, C, KH, KW, OH, OW). im2col
-copies that view into a matrix so a convolution becomes one matrix product; col2im goes back,
-adding the values of overlapping windows. They are each other's gradient, so `unfold` and
-`fold` are differentiable any number of times.
+Convolution and pooling look at every k x k (x k) window of the input. `windows` gives all of
+them as a strided view of the (padded) input, without copying: shape (N, C, KH, KW, OH, OW),
+or (N, C, KD, KH, KW, OD, OH, OW) for volumes (every helper here takes any number of spatial
+dims). im2col copies that view into a matrix so a convolution becomes one matrix product;
+col2im goes back, adding the values of overlapping windows. They are each other's gradient, so
+`unfold` and `fold` are differentiable any number of times.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Any, Sequence
 
@@ -41,6 +43,9 @@ def out_size(size: int, kernel: int, stride: int, padding: int, dilation: int,
     return span // stride + 1 if span >= 0 else 0
 
 
+DIM_NAMES = {1: ("length",), 2: ("height", "width"), 3: ("depth", "height", "width")}
+
+
 def size_formula(size: int, kernel: int, stride: int, padding: int, dilation: int) -> str:
     """The output-size arithmetic written out, for error messages."""
     if dilation == 1:
@@ -52,73 +57,88 @@ def size_formula(size: int, kernel: int, stride: int, padding: int, dilation: in
 
 
 def pad_spatial(x: Any, pads: tuple, value: float = 0.0) -> Any:
-    """x (N, C, H, W) with (top, bottom, left, right) rows/columns of `value` around it."""
-    top, bottom, left, right = pads
-    if not (top or bottom or left or right):
+    """x (N, C, *spatial) with `value` around it: pads is (before, after) for each spatial dim
+    in order, e.g. (top, bottom, left, right) for an image."""
+    if not any(pads):
         return x
     xp = module_of(x)
-    n, c, h, w = x.shape
-    out = xp.full((n, c, h + top + bottom, w + left + right), value, dtype=x.dtype)
-    out[:, :, top:top + h, left:left + w] = x
+    spatial = x.shape[2:]
+    shape = x.shape[:2] + tuple(size + pads[2 * i] + pads[2 * i + 1]
+                                for i, size in enumerate(spatial))
+    out = xp.full(shape, value, dtype=x.dtype)
+    out[(slice(None), slice(None)) + tuple(slice(pads[2 * i], pads[2 * i] + size)
+                                           for i, size in enumerate(spatial))] = x
     return out
 
 
 def windows(x: Any, kernel: tuple, stride: tuple, dilation: tuple, out: tuple) -> Any:
-    """Every window of x (N, C, H, W) as a view of shape (N, C, KH, KW, OH, OW)."""
+    """Every window of x (N, C, *spatial) as a view of shape (N, C, *kernel, *out):
+    (N, C, KH, KW, OH, OW) for images, (N, C, KD, KH, KW, OD, OH, OW) for volumes."""
     xp = module_of(x)
-    s = x.strides
+    s = x.strides[2:]
     shape = x.shape[:2] + tuple(kernel) + tuple(out)
-    strides = (s[0], s[1], s[2] * dilation[0], s[3] * dilation[1], s[2] * stride[0],
-               s[3] * stride[1])
+    strides = (x.strides[:2] + tuple(a * d for a, d in zip(s, dilation))
+               + tuple(a * st for a, st in zip(s, stride)))
     return xp.lib.stride_tricks.as_strided(x, shape, strides)
 
 
+def window_slices(tap: tuple, out: tuple, stride: tuple, dilation: tuple) -> tuple:
+    """Where kernel element `tap` of every window sits: one strided slice per spatial dim."""
+    return tuple(slice(t * d, t * d + s * (o - 1) + 1, s)
+                 for t, o, s, d in zip(tap, out, stride, dilation))
+
+
 def add_windows(target: Any, values: Any, kernel: tuple, stride: tuple, dilation: tuple) -> None:
-    """target (N, C, H, W) += each window's values (N, C, KH, KW, OH, OW), overlaps adding up."""
-    oh, ow = values.shape[-2:]
-    for i in range(kernel[0]):
-        top = i * dilation[0]
-        rows = slice(top, top + stride[0] * (oh - 1) + 1, stride[0])
-        for j in range(kernel[1]):
-            left = j * dilation[1]
-            cols = slice(left, left + stride[1] * (ow - 1) + 1, stride[1])
-            target[:, :, rows, cols] += values[:, :, i, j]
+    """target (N, C, *spatial) += each window's values (N, C, *kernel, *out), overlaps adding
+    up (a pass per kernel element)."""
+    out = values.shape[-len(kernel):]
+    every = (slice(None), slice(None))
+    per_dim = [[slice(t * d, t * d + s * (o - 1) + 1, s) for t in range(k)]  # window_slices
+               for k, o, s, d in zip(kernel, out, stride, dilation)]
+    for tap, where in zip(itertools.product(*map(range, kernel)), itertools.product(*per_dim)):
+        target[every + where] += values[every + tap]
+
+
+def flat_pads(padding: tuple) -> tuple:
+    """(p0, p1, ...) -> (p0, p0, p1, p1, ...), pad_spatial's layout."""
+    return tuple(p for p in padding for _ in range(2))
 
 
 class Im2Col(Op):
-    """(N, C, H, W) -> (N, C*KH*KW, OH*OW): every window flattened into a column."""
+    """(N, C, *spatial) -> (N, C*prod(kernel), prod(out)): every window flattened into a column
+    (torch's unfold for images; used by the differentiable conv and pool composites)."""
 
     def forward(self, x: Any, kernel: tuple, dilation: tuple, padding: tuple,
                 stride: tuple) -> Any:
-        n, c, h, w = x.shape
+        n, c = x.shape[:2]
         self.args = (kernel, dilation, padding, stride)
-        self.in_size = (h, w)
-        oh = out_size(h, kernel[0], stride[0], padding[0], dilation[0])
-        ow = out_size(w, kernel[1], stride[1], padding[1], dilation[1])
-        padded = pad_spatial(x, (padding[0], padding[0], padding[1], padding[1]))
-        cols = windows(padded, kernel, stride, dilation, (oh, ow))
-        return cols.reshape(n, c * kernel[0] * kernel[1], oh * ow)
+        self.in_size = x.shape[2:]
+        out = tuple(out_size(size, k, s, p, d) for size, k, s, p, d in
+                    zip(self.in_size, kernel, stride, padding, dilation))
+        cols = windows(pad_spatial(x, flat_pads(padding)), kernel, stride, dilation, out)
+        return cols.reshape(n, c * math.prod(kernel), math.prod(out))
 
     def backward(self, grad: Any) -> tuple:
         return call(Col2Im, grad, self.in_size, *self.args), None, None, None, None
 
 
 class Col2Im(Op):
-    """(N, C*KH*KW, L) -> (N, C, H, W): columns added back onto their windows."""
+    """(N, C*prod(kernel), L) -> (N, C, *size): columns added back onto their windows."""
 
     def forward(self, cols: Any, size: tuple, kernel: tuple, dilation: tuple, padding: tuple,
                 stride: tuple) -> Any:
         xp = module_of(cols)
         self.args = (kernel, dilation, padding, stride)
         n, ckk, _ = cols.shape
-        c = ckk // (kernel[0] * kernel[1])
-        oh = out_size(size[0], kernel[0], stride[0], padding[0], dilation[0])
-        ow = out_size(size[1], kernel[1], stride[1], padding[1], dilation[1])
-        padded = xp.zeros((n, c, size[0] + 2 * padding[0], size[1] + 2 * padding[1]),
+        c = ckk // math.prod(kernel)
+        out = tuple(out_size(s_, k, s, p, d) for s_, k, s, p, d in
+                    zip(size, kernel, stride, padding, dilation))
+        padded = xp.zeros((n, c) + tuple(s_ + 2 * p for s_, p in zip(size, padding)),
                           dtype=cols.dtype)
-        add_windows(padded, cols.reshape(n, c, kernel[0], kernel[1], oh, ow), kernel, stride,
+        add_windows(padded, cols.reshape((n, c) + tuple(kernel) + out), kernel, stride,
                     dilation)
-        return padded[:, :, padding[0]:padding[0] + size[0], padding[1]:padding[1] + size[1]]
+        return padded[(slice(None), slice(None)) + tuple(slice(p, p + s_)
+                                                         for s_, p in zip(size, padding))]
 
     def backward(self, grad: Any) -> tuple:
         return call(Im2Col, grad, *self.args), None, None, None, None, None

@@ -18,7 +18,7 @@ from ...ops._util import shape_str
 from ...ops.pad import pad as pad_op
 from ...tensor import Tensor
 from ..errors import LayerInputError
-from .fold import Im2Col, out_size, pad_spatial, pair, size_formula, windows
+from .fold import DIM_NAMES, Im2Col, out_size, pad_spatial, pair, size_formula, windows
 
 
 def _geometry(h: int, w: int, kernel: tuple, stride: tuple, padding: tuple, dilation: tuple,
@@ -213,13 +213,15 @@ def _pool_args(kernel_size: Any, stride: Any, padding: Any, dilation: Any) -> tu
 
 def _check_pool(op: str, x: Tensor, kernel: tuple, stride: tuple, padding: tuple,
                 dilation: tuple, ceil_mode: bool) -> None:
-    if x.ndim != 4:
-        raise LayerInputError(f"expected 3D (C, H, W) or 4D (N, C, H, W) input, got "
-                              f"({shape_str(x.shape)})", op)
+    nd = len(kernel)
+    if x.ndim != nd + 2:
+        dims = {2: "H, W", 3: "D, H, W"}[nd]
+        raise LayerInputError(f"expected {nd + 1}D (C, {dims}) or {nd + 2}D (N, C, {dims}) input, "
+                              f"got ({shape_str(x.shape)})", op)
     for i, name in enumerate(("kernel_size", "stride")):
         if min((kernel, stride)[i]) <= 0:
             raise ValueError(f"{op}: {name} must be greater than zero, got {(kernel, stride)[i]}")
-    for i in range(2):
+    for i in range(nd):
         effective = dilation[i] * (kernel[i] - 1) + 1
         if padding[i] * 2 > effective:
             raise RuntimeError(f"{op}: pad should be at most half of effective kernel size, "
@@ -230,7 +232,7 @@ def _check_pool(op: str, x: Tensor, kernel: tuple, stride: tuple, padding: tuple
             kernel_text = "x".join(map(str, kernel))
             raise LayerInputError(
                 f"input of shape ({shape_str(x.shape)}) is too small for a {kernel_text} "
-                f"pooling window along its {('height', 'width')[i]}: "
+                f"pooling window along its {DIM_NAMES[nd][i]}: "
                 + size_formula(size, kernel[i], stride[i], padding[i], dilation[i]), op)
 
 

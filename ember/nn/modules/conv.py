@@ -1,4 +1,4 @@
-"""Convolution layers: Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d.
+"""Convolution layers: Conv1d/2d/3d, ConvTranspose1d/2d/3d.
 
 Parameters have torch's names and layouts (weight: out x in/groups x kernel for Conv,
 in x out/groups x kernel for ConvTranspose), so torch and torchvision weights load as is.
@@ -113,6 +113,15 @@ class _ConvNd(Module):
             s += f", padding_mode={self.padding_mode}"
         return s
 
+    def _conv_forward(self, input: Tensor, conv: Any) -> Tensor:
+        """conv(input) with this layer's settings; a padding mode other than zeros pads first."""
+        if self.padding_mode != "zeros":
+            padded = F.pad(input, self._explicit_padding(), mode=self.padding_mode)
+            return conv(padded, self.weight, self.bias, self.stride, 0, self.dilation,
+                        self.groups)
+        return conv(input, self.weight, self.bias, self.stride, self.padding, self.dilation,
+                    self.groups)
+
 
 class Conv2d(_ConvNd):
     """2-D convolution over (N, C, H, W): out = floor((In + 2P - D(K-1) - 1) / S) + 1 per dim."""
@@ -124,12 +133,7 @@ class Conv2d(_ConvNd):
                          False, 0, groups, bias, padding_mode, device, dtype)
 
     def forward(self, input: Tensor) -> Tensor:
-        if self.padding_mode != "zeros":
-            padded = F.pad(input, self._explicit_padding(), mode=self.padding_mode)
-            return F.conv2d(padded, self.weight, self.bias, self.stride, 0, self.dilation,
-                            self.groups)
-        return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation,
-                        self.groups)
+        return self._conv_forward(input, F.conv2d)
 
 
 class Conv1d(_ConvNd):
@@ -144,12 +148,23 @@ class Conv1d(_ConvNd):
                          False, 0, groups, bias, padding_mode, device, dtype)
 
     def forward(self, input: Tensor) -> Tensor:
-        if self.padding_mode != "zeros":
-            padded = F.pad(input, self._explicit_padding(), mode=self.padding_mode)
-            return F.conv1d(padded, self.weight, self.bias, self.stride, 0, self.dilation,
-                            self.groups)
-        return F.conv1d(input, self.weight, self.bias, self.stride, self.padding, self.dilation,
-                        self.groups)
+        return self._conv_forward(input, F.conv1d)
+
+
+class Conv3d(_ConvNd):
+    """3-D convolution over (N, C, D, H, W): out = floor((In + 2P - D(K-1) - 1) / S) + 1 per
+    dim; weight (out_channels, in_channels/groups, KD, KH, KW)."""
+
+    _spatial = 3
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
+                 padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
+                 padding_mode: str = "zeros", device: Any = None, dtype: Any = None) -> None:
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         False, 0, groups, bias, padding_mode, device, dtype)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return self._conv_forward(input, F.conv3d)
 
 
 class _ConvTransposeNd(_ConvNd):
@@ -209,5 +224,29 @@ class ConvTranspose1d(_ConvTransposeNd):
 
     def forward(self, input: Tensor, output_size: Any = None) -> Tensor:
         return F.conv_transpose1d(input, self.weight, self.bias, self.stride, self.padding,
+                                  self._output_padding(input, output_size), self.groups,
+                                  self.dilation)
+
+
+class ConvTranspose3d(_ConvTransposeNd):
+    """Transposed 3-D convolution: upsamples (N, C, D, H, W) volumes by the stride; weight
+    (in_channels, out_channels/groups, KD, KH, KW).
+
+    Out = (In - 1) S - 2P + D (K - 1) + output_padding + 1 per spatial dim.
+    """
+
+    _spatial = 3
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
+                 padding: Any = 0, output_padding: Any = 0, groups: int = 1, bias: bool = True,
+                 dilation: Any = 1, padding_mode: str = "zeros", device: Any = None,
+                 dtype: Any = None) -> None:
+        if padding_mode != "zeros":
+            raise ValueError('Only "zeros" padding mode is supported for ConvTranspose3d')
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         True, output_padding, groups, bias, padding_mode, device, dtype)
+
+    def forward(self, input: Tensor, output_size: Any = None) -> Tensor:
+        return F.conv_transpose3d(input, self.weight, self.bias, self.stride, self.padding,
                                   self._output_padding(input, output_size), self.groups,
                                   self.dilation)
