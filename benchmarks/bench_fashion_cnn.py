@@ -19,7 +19,7 @@ from ember.training import TrainConfig, run
 
 RECIPES = {
     "lenet5": dict(epochs=20),
-    "cnn": dict(epochs=15, augment=True),
+    "cnn": dict(epochs=15),  # with --augment it underfits in 15 epochs: 90.7% against 92.7%
     "resnet20": dict(epochs=15, augment=True, batch_size=128, lr=2e-3),
 }
 
