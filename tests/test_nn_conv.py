@@ -242,3 +242,22 @@ def test_conv_default_init_matches_torch_bounds() -> None:
     w = conv.weight.detach().numpy()
     assert np.abs(w).max() <= bound and abs(w.std() - bound / np.sqrt(3)) < 0.05 * bound
     assert np.abs(conv.bias.detach().numpy()).max() <= bound
+
+
+@pytest.mark.parametrize("kernel,stride,padding", [(2, 2, 0), (3, 2, 1)])
+def test_max_pool2d_backward_with_non_finite_gradients_matches_torch(kernel, stride,
+                                                                     padding) -> None:
+    """Windows that did not win get exactly 0 even where the upstream gradient is inf or
+    nan (the fast path multiplies by the winner mask, where inf * 0 would give nan)."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 3, 8, 8)).astype(np.float32)
+    ours = ember.tensor(x, requires_grad=True)
+    theirs = torch.tensor(x, requires_grad=True)
+    out = ember.nn.functional.max_pool2d(ours, kernel, stride, padding)
+    t_out = torch.nn.functional.max_pool2d(theirs, kernel, stride, padding)
+    grad = rng.standard_normal(tuple(t_out.shape)).astype(np.float32)
+    grad[0, 0, 0, 0], grad[1, 2, 1, 1] = np.inf, np.nan
+    out.backward(ember.tensor(grad))
+    t_out.backward(torch.tensor(grad))
+    np.testing.assert_array_equal(np.isnan(ours.grad.numpy()), np.isnan(theirs.grad.numpy()))
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-6)
