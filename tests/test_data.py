@@ -349,3 +349,32 @@ def test_iterable_dataset_without_sharding_repeats_per_worker():
 def test_chain_dataset():
     chained = make_stream(edata, 2, False) + make_stream(edata, 3, False)
     assert [d["i"] for d in chained] == [0, 1, 0, 1, 2]
+
+
+def test_stack_dataset_matches_torch() -> None:
+    """StackDataset: tuples for positional datasets, dicts for keyword ones, torch's errors,
+    and batches through the DataLoader shaped as torch's."""
+    xs, ys = np.arange(12.0).reshape(6, 2), np.arange(6)
+    ours = edata.StackDataset(edata.TensorDataset(ember.tensor(xs)), ember.tensor(ys))
+    theirs = tdata.StackDataset(tdata.TensorDataset(torch.tensor(xs)), torch.tensor(ys))
+    assert len(ours) == len(theirs) == 6
+    (x3,), y3 = ours[3]
+    (tx3,), ty3 = theirs[3]
+    np.testing.assert_array_equal(x3.numpy(), tx3.numpy())
+    assert y3.item() == ty3.item()
+    named = edata.StackDataset(image=ember.tensor(xs), label=ember.tensor(ys))
+    t_named = tdata.StackDataset(image=torch.tensor(xs), label=torch.tensor(ys))
+    assert set(named[2]) == set(t_named[2]) == {"image", "label"}
+    batch = next(iter(edata.DataLoader(named, batch_size=4)))
+    t_batch = next(iter(tdata.DataLoader(t_named, batch_size=4)))
+    for key in ("image", "label"):
+        np.testing.assert_array_equal(batch[key].numpy(), t_batch[key].numpy())
+    for args, kwargs in [((ember.tensor(xs), ember.tensor(ys[:5])), {}), ((), {}),
+                         ((ember.tensor(xs),), {"y": ember.tensor(ys)})]:
+        t_args = tuple(torch.tensor(a.numpy()) for a in args)
+        t_kwargs = {k: torch.tensor(v.numpy()) for k, v in kwargs.items()}
+        with pytest.raises(ValueError) as ours_error:
+            edata.StackDataset(*args, **kwargs)
+        with pytest.raises(ValueError) as torch_error:
+            tdata.StackDataset(*t_args, **t_kwargs)
+        assert str(ours_error.value) == str(torch_error.value)
