@@ -25,6 +25,19 @@ def _statistics(xp: Any, x: Any, axes: tuple, eps: float) -> tuple:
     return mean, 1 / xp.sqrt(var + eps)
 
 
+def _channel_statistics(xp: Any, x: Any, eps: float) -> tuple:
+    """Per-channel (dim 1) mean and 1/std of x (N, C, *), shaped (1, C, 1, ...): the sums as
+    BLAS matrix-vector products, the sum of squares without a squared temporary."""
+    n, c = x.shape[0], x.shape[1]
+    count = x.size // c
+    x3 = x.reshape(n, c, -1)
+    mean = _channel_sums(xp, x3) / count
+    centered = x3 - mean.reshape(1, c, 1)
+    var = xp.einsum("nck,nck->c", centered, centered) / count
+    shape = (1, c) + (1,) * (x.ndim - 2)
+    return mean.reshape(shape), (1 / xp.sqrt(var + eps)).reshape(shape)
+
+
 class BatchNorm(Op):
     """Per-channel (dim 1) normalization with given statistics (batch or running)."""
 
@@ -44,6 +57,10 @@ class BatchNorm(Op):
 
     def backward(self, grad: Any) -> tuple:
         x, weight = self.saved_tensors
+        need_w, need_b = self.next_edges[1], self.next_edges[2]
+        if not isinstance(x, Tensor) and x.dtype.kind == "f" and x.dtype.itemsize >= 4 \
+                and x.size:
+            return self._backward_arrays(grad, x, weight, need_w, need_b)
         xp = array_namespace(grad)
         axes = self.axes
         mean, invstd = self.mean, self.invstd
@@ -61,9 +78,39 @@ class BatchNorm(Op):
         else:
             gx = grad * scale
         channels = (shape[1],)
-        need_w, need_b = self.next_edges[1], self.next_edges[2]
         return (gx, xp.reshape(g_weight, channels) if need_w else None,
                 xp.reshape(g_bias, channels) if need_b else None)
+
+    def _backward_arrays(self, grad: Any, x: Any, weight: Any, need_w: Any,
+                         need_b: Any) -> tuple:
+        """The same formula on (N, C, K) views, with the per-channel sums as BLAS products
+        (3x numpy's reductions) and one temporary besides dx."""
+        xp = module_of(x)
+        n, c = x.shape[0], x.shape[1]
+        x3, g3 = x.reshape(n, c, -1), grad.reshape(n, c, -1)
+        invstd = self.invstd.reshape(1, c, 1)
+        x_hat = x3 - self.mean.reshape(1, c, 1)
+        x_hat *= invstd
+        g_bias = _channel_sums(xp, g3)
+        g_weight = xp.einsum("nck,nck->c", g3, x_hat)
+        scale = invstd if weight is None else weight.reshape(1, c, 1) * invstd
+        if self.training:
+            # dx = w / sigma / N * (N g - sum(g) - x_hat * sum(g x_hat))
+            count = self.count
+            gx = g3 - (g_bias / count).reshape(1, c, 1)
+            x_hat *= (g_weight / count).reshape(1, c, 1)
+            gx -= x_hat
+            gx *= scale
+        else:
+            gx = g3 * scale
+        return (gx.reshape(x.shape), g_weight if need_w else None,
+                g_bias if need_b else None)
+
+
+def _channel_sums(xp: Any, a3: Any) -> Any:
+    """Sum of a (N, C, K) array over N and K, as two matrix-vector products."""
+    per_sample = a3 @ xp.ones(a3.shape[2], dtype=a3.dtype)  # (N, C)
+    return xp.ones(a3.shape[0], dtype=a3.dtype) @ per_sample
 
 
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
@@ -93,7 +140,8 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         if n <= 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got input "
                              f"size {input.shape}")
-        mean, invstd = _statistics(xp, x, axes, eps)
+        mean, invstd = _channel_statistics(xp, x, eps) if x.dtype.kind == "f" and \
+            x.dtype.itemsize >= 4 else _statistics(xp, x, axes, eps)
         if running_mean is not None and running_var is not None:
             var = 1 / (invstd * invstd) - eps
             with no_grad():
