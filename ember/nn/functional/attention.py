@@ -25,7 +25,7 @@ from typing import Any
 from ... import dtypes
 from ...autograd.node import Op, composite_backward
 from ...backend import device_of, module_of
-from ...ops._util import broadcast_shapes, shape_str, sum_to_shape
+from ...ops._util import broadcast_shapes, shape_str, sum_last, sum_to_shape
 from ...ops.softmax import softmax
 from ...random import _generator_for
 from ...tensor import Tensor
@@ -72,7 +72,7 @@ class ScaledDotProductAttention(Op):
                 row_max[row_max == -math.inf] = 0
             p -= row_max
             xp.exp(p, out=p)
-            denom = (p @ xp.ones(keys, dtype=p.dtype))[..., None]  # row sums: BLAS, 5x sum()
+            denom = sum_last(p)
             if mask is not None:
                 denom[denom == 0] = 1
             p /= denom
@@ -115,7 +115,7 @@ class ScaledDotProductAttention(Op):
                 ds *= drop
             # softmax: dS = P * (dP - rowsum(dP * P)), and rowsum(dP * P) = rowsum(dO * out)
             # (FlashAttention's identity), so no second (L, S) temporary is needed.
-            ds -= ((g * out[..., rows, :]) @ xp.ones(g.shape[-1], dtype=g.dtype))[..., None]
+            ds -= sum_last(g * out[..., rows, :])
             ds *= p
             if need_mask:
                 gmask[..., rows, :keys] = ds

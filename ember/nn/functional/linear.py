@@ -6,7 +6,7 @@ from typing import Any
 
 from ...autograd.node import Op, array_namespace
 from ...backend import module_of
-from ...ops._util import shape_str
+from ...ops._util import shape_str, sum_first
 from ...ops.linalg import einsum
 from ...tensor import Tensor
 
@@ -40,9 +40,8 @@ class Linear(Op):
         gx = xp.reshape(xp.matmul(g2, weight), x.shape) if need_x else None
         gw = xp.matmul(xp.swapaxes(g2, 0, 1), xp.reshape(x, (-1, in_features))) if need_w else None
         gb = None
-        if need_b:  # column sums: as a matrix-vector product on arrays (BLAS: 2-4x numpy's sum)
-            gb = xp.sum(g2, axis=0) if isinstance(g2, Tensor) else \
-                module_of(g2).ones(g2.shape[0], dtype=g2.dtype) @ g2
+        if need_b:
+            gb = xp.sum(g2, axis=0) if isinstance(g2, Tensor) else sum_first(g2)
         return gx, gw, gb
 
 

@@ -14,7 +14,7 @@ from ... import dtypes
 from ...autograd.grad_mode import no_grad
 from ...autograd.node import Op, array_namespace
 from ...backend import module_of
-from ...ops._util import shape_str
+from ...ops._util import shape_str, sum_first, sum_last
 from ...tensor import Tensor
 
 
@@ -31,7 +31,7 @@ def _channel_statistics(xp: Any, x: Any, eps: float) -> tuple:
     n, c = x.shape[0], x.shape[1]
     count = x.size // c
     x3 = x.reshape(n, c, -1)
-    mean = _channel_sums(xp, x3) / count
+    mean = _channel_sums(x3) / count
     centered = x3 - mean.reshape(1, c, 1)
     var = xp.einsum("nck,nck->c", centered, centered) / count
     shape = (1, c) + (1,) * (x.ndim - 2)
@@ -91,7 +91,7 @@ class BatchNorm(Op):
         invstd = self.invstd.reshape(1, c, 1)
         x_hat = x3 - self.mean.reshape(1, c, 1)
         x_hat *= invstd
-        g_bias = _channel_sums(xp, g3)
+        g_bias = _channel_sums(g3)
         g_weight = xp.einsum("nck,nck->c", g3, x_hat)
         scale = invstd if weight is None else weight.reshape(1, c, 1) * invstd
         if self.training:
@@ -107,10 +107,9 @@ class BatchNorm(Op):
                 g_bias if need_b else None)
 
 
-def _channel_sums(xp: Any, a3: Any) -> Any:
+def _channel_sums(a3: Any) -> Any:
     """Sum of a (N, C, K) array over N and K, as two matrix-vector products."""
-    per_sample = a3 @ xp.ones(a3.shape[2], dtype=a3.dtype)  # (N, C)
-    return xp.ones(a3.shape[0], dtype=a3.dtype) @ per_sample
+    return sum_first(sum_last(a3)[..., 0])  # (N, C) per sample, then over N
 
 
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
@@ -207,8 +206,8 @@ class LayerNorm(Op):
         x_hat = x.reshape(rows, c) - self.mean.reshape(rows, 1)
         x_hat *= invstd
         t = g2 * x_hat  # its column sums are dweight; with w, its row means give the x_hat term
-        gw = xp.ones(rows, dtype=t.dtype) @ t if need_w else None
-        gb = xp.ones(rows, dtype=g2.dtype) @ g2 if need_b else None
+        gw = sum_first(t) if need_w else None
+        gb = sum_first(g2) if need_b else None
         # dx = (g_hat - mean(g_hat) - x_hat * mean(g_hat * x_hat)) / sigma, g_hat = g * w
         w = xp.ones(c, dtype=g2.dtype) if weight is None else weight.reshape(c)
         m_gx = (t @ w) / c
