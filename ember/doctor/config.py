@@ -8,7 +8,9 @@ issued as a `DoctorWarning` once per call site (or raised, inside `strict()`), a
 
 from __future__ import annotations
 
+import importlib
 import os
+import sys
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
@@ -100,8 +102,6 @@ def _apply() -> None:
         flags.watched_grads.clear()
     for name, module in (("nonfinite", "health"), ("dead_relu", "dead_relu")):
         if (name in run) != (name in state.installed):
-            import importlib  # noqa: PLC0415
-
             checker = importlib.import_module(f"ember.doctor.{module}")
             if name in run:
                 checker.install(name)
@@ -216,8 +216,6 @@ def reset() -> None:
     state.findings.clear()
     for name in ("stepping", "cut_graph", "train_mode", "health", "dead_relu", "scheduler",
                  "zero_grad"):
-        import sys  # noqa: PLC0415
-
         checker = sys.modules.get(f"ember.doctor.{name}")
         if checker is not None and hasattr(checker, "forget"):
             checker.forget()
