@@ -27,6 +27,7 @@ from .. import backend, random
 from ..autograd.grad_mode import no_grad
 from ..nn.utils import clip_grad_norm_
 from ..serialization import load, save
+from .options import require_checkpoint_for_resume, require_choice
 from .report import plot_curves, write_json_atomic
 
 CHECKPOINT_FORMAT = "ember-language-model"
@@ -130,14 +131,11 @@ class LMConfig:
 
 
 def _resolve(config: LMConfig) -> LMConfig:
-    if config.dataset not in TEXT_DATASETS:
-        raise SystemExit(f"ember train: unknown text dataset '{config.dataset}' (choose from "
-                         f"{', '.join(TEXT_DATASETS)})")
+    require_choice("text dataset", config.dataset, TEXT_DATASETS)
     if config.model not in LM_MODELS:
         raise SystemExit(f"ember train: '{config.model}' is not a language model (choose from "
                          f"{', '.join(LM_MODELS)} for text)")
-    if config.resume and not config.checkpoint:
-        raise SystemExit("ember train: --resume needs --checkpoint DIR (where the run was saved)")
+    require_checkpoint_for_resume(config.resume, config.checkpoint)
     for name in ("steps", "block_size", "eval_interval", "eval_iters"):
         if getattr(config, name) < 1:
             raise SystemExit(f"ember train: --{name.replace('_', '-')} must be >= 1")

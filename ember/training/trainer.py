@@ -23,6 +23,7 @@ from . import catalog
 from .augment import random_crop_flip
 from .early_stopping import EarlyStopping
 from .loop import evaluate, train_epoch
+from .options import require_checkpoint_for_resume, require_choice
 from .report import Progress, plot_curves, write_json_atomic
 
 
@@ -55,20 +56,11 @@ SCHEDULERS = ("none", "cosine", "step", "onecycle", "plateau")
 
 
 def _resolve(config: TrainConfig) -> TrainConfig:
-    if config.dataset not in catalog.DATASETS:
-        raise SystemExit(f"ember train: unknown dataset '{config.dataset}' (choose from "
-                         f"{', '.join(catalog.DATASETS)})")
-    if config.model not in catalog.MODELS:
-        raise SystemExit(f"ember train: unknown model '{config.model}' (choose from "
-                         f"{', '.join(catalog.MODELS)})")
-    if config.optimizer not in OPTIMIZERS:
-        raise SystemExit(f"ember train: unknown optimizer '{config.optimizer}' (choose from "
-                         f"{', '.join(OPTIMIZERS)})")
-    if config.scheduler not in SCHEDULERS:
-        raise SystemExit(f"ember train: unknown scheduler '{config.scheduler}' (choose from "
-                         f"{', '.join(SCHEDULERS)})")
-    if config.resume and not config.checkpoint:
-        raise SystemExit("ember train: --resume needs --checkpoint DIR (where the run was saved)")
+    require_choice("dataset", config.dataset, catalog.DATASETS)
+    require_choice("model", config.model, catalog.MODELS)
+    require_choice("optimizer", config.optimizer, OPTIMIZERS)
+    require_choice("scheduler", config.scheduler, SCHEDULERS)
+    require_checkpoint_for_resume(config.resume, config.checkpoint)
     spec = catalog.DATASETS[config.dataset]
     return dataclasses.replace(
         config,
