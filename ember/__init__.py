@@ -317,6 +317,21 @@ half, float, double = float16, float32, float64
 short, int, long = int16, int32, int64
 pi, e, inf, nan = _math.pi, _math.e, _math.inf, _math.nan
 
+from . import amp, backends  # noqa: E402
+from .amp import autocast  # noqa: E402
+from .runtime import (  # noqa: E402
+    are_deterministic_algorithms_enabled,
+    compile,
+    get_float32_matmul_precision,
+    get_num_interop_threads,
+    get_num_threads,
+    is_deterministic_algorithms_warn_only_enabled,
+    set_float32_matmul_precision,
+    set_num_interop_threads,
+    set_num_threads,
+    use_deterministic_algorithms,
+)
+
 __version__ = "0.1.0"
 
 

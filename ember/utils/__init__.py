@@ -1,5 +1,5 @@
-"""Utilities: DLPack interchange and data loading (ember.utils.data)."""
+"""Utilities: DLPack interchange, data loading (ember.utils.data) and activation checkpointing."""
 
-from . import data, dlpack
+from . import checkpoint, data, dlpack
 
-__all__ = ["data", "dlpack"]
+__all__ = ["checkpoint", "data", "dlpack"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import backend
+from .. import backend
 
 
 def is_available() -> bool:
@@ -33,7 +33,7 @@ def synchronize(device: Any = None) -> None:
 
 
 def manual_seed(seed: int) -> None:
-    from .random import _generator_for  # noqa: PLC0415
+    from ..random import _generator_for  # noqa: PLC0415
 
     for i in range(device_count()):
         _generator_for(backend.device("cuda", i), None).manual_seed(seed)
@@ -59,3 +59,6 @@ def memory_allocated(device: Any = None) -> int:
 def empty_cache() -> None:
     if is_available():
         backend.module_for(backend.device("cuda")).get_default_memory_pool().free_all_blocks()
+
+
+from . import amp  # noqa: E402  (amp's classes build on ember.amp, which needs the above)

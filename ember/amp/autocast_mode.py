@@ -1,0 +1,95 @@
+"""Automatic mixed precision (torch.autocast): matrix products in float16, the rest in float32.
+
+Inside `with autocast("cuda"):` the ops that gain most from half precision (linear, matmul and
+its batched forms, convolutions, attention) cast their floating inputs to the autocast dtype;
+everything else runs in the dtype of its inputs, so parameters stay float32 and their
+gradients arrive in float32 (the cast is differentiable). Pair it with `GradScaler`.
+
+Ember has no bfloat16 (numpy has none), torch's CPU default; on the CPU pass
+`dtype=ember.float16`, knowing that numpy multiplies float16 matrices without BLAS (slowly).
+Autocast for CUDA on a machine without a GPU disables itself with a warning, as torch does.
+"""
+
+from __future__ import annotations
+
+import functools
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+from .. import backend
+from .. import dtypes as _dtypes
+
+_DEFAULT_DTYPE = {"cuda": _dtypes.float16, "cpu": None}  # cpu: torch's default is bfloat16
+_active: dict[str, Any] = {}  # device type -> autocast dtype while enabled
+
+
+def is_autocast_enabled(device_type: str | None = None) -> bool:
+    return (device_type or "cuda") in _active
+
+
+def get_autocast_dtype(device_type: str) -> Any:
+    return _active.get(device_type, _DEFAULT_DTYPE.get(device_type) or _dtypes.float16)
+
+
+class autocast:
+    """Context manager and decorator: `with autocast("cuda"):` / `@autocast("cuda")`."""
+
+    def __init__(self, device_type: str, dtype: Any = None, enabled: bool = True,
+                 cache_enabled: bool | None = None) -> None:
+        if not isinstance(device_type, str):
+            raise ValueError(f"Expected `device_type` of type `str`, got: `{type(device_type)}`")
+        if device_type not in _DEFAULT_DTYPE:
+            raise RuntimeError(f"autocast: device_type must be 'cuda' or 'cpu' in Ember, got "
+                               f"'{device_type}'")
+        self.device_type = device_type
+        self.fast_dtype = dtype if dtype is not None else _DEFAULT_DTYPE[device_type]
+        self._enabled = bool(enabled)
+        if self._enabled and device_type == "cuda" and not backend.cuda_available():
+            warnings.warn("User provided device_type of 'cuda', but CUDA is not available. "
+                          "Disabling", stacklevel=2)
+            self._enabled = False
+        if self._enabled:
+            if self.fast_dtype is None:
+                raise RuntimeError("autocast on the CPU defaults to bfloat16, which Ember does "
+                                   "not have: pass dtype=ember.float16 (or enabled=False)")
+            if self.fast_dtype is not _dtypes.float16:
+                raise RuntimeError(f"autocast: Ember supports dtype float16 only, got "
+                                   f"{self.fast_dtype}")
+        self._previous: list = []
+
+    def __enter__(self) -> autocast:
+        self._previous.append(_active.get(self.device_type))
+        if self._enabled:
+            _active[self.device_type] = self.fast_dtype
+        else:
+            _active.pop(self.device_type, None)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        previous = self._previous.pop()
+        if previous is None:
+            _active.pop(self.device_type, None)
+        else:
+            _active[self.device_type] = previous
+
+    def __call__(self, func: Callable) -> Callable:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with autocast(self.device_type, self.fast_dtype, self._enabled):
+                return func(*args, **kwargs)
+        return wrapper
+
+
+def cast_inputs(*tensors: Any) -> tuple:
+    """The lower-precision ops call this on their tensor inputs: floating tensors on a device
+    under autocast become the autocast dtype (differentiably); anything else passes through."""
+    if not _active:
+        return tensors
+    out = []
+    for t in tensors:
+        dtype = None if t is None or not hasattr(t, "device") else _active.get(t.device.type)
+        if dtype is not None and t.dtype.is_floating_point and t.dtype is not dtype:
+            t = t.to(dtype)
+        out.append(t)
+    return tuple(out)
