@@ -318,6 +318,7 @@ short, int, long = int16, int32, int64
 pi, e, inf, nan = _math.pi, _math.e, _math.inf, _math.nan
 
 from . import amp, backends  # noqa: E402
+from .autograd import functional as _autograd_functional  # noqa: E402,F401 (autograd.functional)
 from .amp import autocast  # noqa: E402
 from .runtime import (  # noqa: E402
     are_deterministic_algorithms_enabled,
