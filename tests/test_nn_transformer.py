@@ -151,24 +151,26 @@ def test_transformer_eval_mode_with_dropout():
 
 
 def test_encoder_eval_no_grad_against_torch_slow_path():
-    """Under no_grad torch would pack the padded batch into nested tensors and return zeros at
-    padded positions; with its fast path off it computes them, as Ember does."""
+    """Under no_grad torch packs the padded batch into nested tensors and returns zeros at
+    padded positions; with the fast path off in both, the padded positions are computed."""
     t_mod, e_mod = build_pair(lambda m: m.nn.TransformerEncoder(
         m.nn.TransformerEncoderLayer(8, 2, 16, batch_first=True), 2))
     t_mod.eval()
     e_mod.eval()
     x = np.random.default_rng(0).normal(size=(3, 5, 8)).astype("float32")
     kpm = _padding(3, 5)
-    fast = torch.backends.mha.get_fastpath_enabled()
-    torch.backends.mha.set_fastpath_enabled(False)
-    try:
-        with torch.no_grad():
-            expected = t_mod(torch.tensor(x), src_key_padding_mask=torch.tensor(kpm))
-    finally:
-        torch.backends.mha.set_fastpath_enabled(fast)
-    with ember.no_grad():
-        out = e_mod(ember.tensor(x), src_key_padding_mask=ember.tensor(kpm))
-    assert_close(out, expected, 1e-4, 1e-5, "encoder output")
+    for fastpath in (False, True):
+        torch.backends.mha.set_fastpath_enabled(fastpath)
+        ember.backends.mha.set_fastpath_enabled(fastpath)
+        try:
+            with torch.no_grad():
+                expected = t_mod(torch.tensor(x), src_key_padding_mask=torch.tensor(kpm))
+            with ember.no_grad():
+                out = e_mod(ember.tensor(x), src_key_padding_mask=ember.tensor(kpm))
+        finally:
+            torch.backends.mha.set_fastpath_enabled(True)
+            ember.backends.mha.set_fastpath_enabled(True)
+        assert_close(out, expected, 1e-4, 1e-5, f"encoder output (fast path {fastpath})")
 
 
 def test_unbatched_encoder_and_decoder_layers():

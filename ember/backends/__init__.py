@@ -7,6 +7,6 @@ truthfully for Ember.
 
 from __future__ import annotations
 
-from . import cpu, cuda, cudnn, mkldnn, mps, openmp
+from . import cpu, cuda, cudnn, mha, mkldnn, mps, openmp
 
-__all__ = ["cpu", "cuda", "cudnn", "mkldnn", "mps", "openmp"]
+__all__ = ["cpu", "cuda", "cudnn", "mha", "mkldnn", "mps", "openmp"]

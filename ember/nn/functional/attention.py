@@ -67,6 +67,10 @@ class ScaledDotProductAttention(Op):
             if mask is not None:
                 p += mask_all[..., rows, :keys]
             # softmax in place: P = exp(s - max) / sum exp(s - max)
+            if keys == 0:  # no keys at all: zero weights and output, as torch
+                out[..., rows, :] = 0
+                probs.append(p)
+                continue
             row_max = xp.amax(p, axis=-1, keepdims=True)
             if mask is not None:  # a row with every key masked: exp(-inf) = 0 everywhere, P = 0
                 row_max[row_max == -math.inf] = 0
@@ -125,7 +129,9 @@ class ScaledDotProductAttention(Op):
             if need_k:  # dK = dS^T Q * scale
                 gk[..., :keys, :] += xp.matmul(xp.swapaxes(ds, -1, -2), q_all[..., rows, :])
         gq = None
-        if need_q:
+        if need_q and not gq_rows:  # no query rows: nothing flows back to q
+            gq = xp.zeros_like(q)
+        elif need_q:
             gq = gq_rows[0] if len(gq_rows) == 1 else xp.concatenate(gq_rows, axis=-2)
             gq = sum_to_shape(gq, q.shape)
         return (gq, None if gk is None else sum_to_shape(gk, k.shape),
@@ -181,6 +187,19 @@ def _causal_mask(q: Tensor, length: int, source_length: int) -> Tensor:
     return Tensor._make(xp.triu(full, 1))
 
 
+def _check_mask_shape(mask: Tensor, query: Tensor, key: Tensor) -> None:
+    """The mask must broadcast to the scores' shape (..., L, S), torch's RuntimeError if not."""
+    scores = tuple(query.shape[:-1]) + (key.shape[-2],)
+    try:
+        full = broadcast_shapes(tuple(mask.shape), scores)
+    except (ValueError, RuntimeError):
+        full = None
+    if full is None or full[-2:] != scores[-2:]:
+        raise RuntimeError(f"scaled_dot_product_attention: attn_mask of shape "
+                           f"({shape_str(mask.shape)}) does not broadcast to the attention "
+                           f"scores' shape ({shape_str(scores)}) (query L x key S)")
+
+
 def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
                                  attn_mask: Tensor | None = None, dropout_p: float = 0.0,
                                  is_causal: bool = False, scale: float | None = None,
@@ -214,7 +233,7 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
             f"({shape_str(key.shape)}) and value ({shape_str(value.shape)}) must be (..., L, E), "
             f"(..., S, E) and (..., S, Ev)")
     if not 0.0 <= dropout_p <= 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {dropout_p}")
+        raise RuntimeError(f"dropout probability has to be between 0 and 1, but got {dropout_p}")
     if enable_gqa and query.ndim >= 3 and query.shape[-3] != key.shape[-3]:
         heads, kv_heads = query.shape[-3], key.shape[-3]
         if kv_heads == 0 or heads % kv_heads or value.shape[-3] != kv_heads:
@@ -231,6 +250,7 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
         mask = _causal_mask(query, query.shape[-2], key.shape[-2])
     elif attn_mask is not None:
         mask = _float_mask(attn_mask, query.dtype)
+        _check_mask_shape(mask, query, key)
     if scale is None:
         scale = 1.0 / math.sqrt(query.shape[-1]) if query.shape[-1] else 1.0
     return ScaledDotProductAttention.apply(query, key, value, mask, float(scale),

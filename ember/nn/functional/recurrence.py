@@ -246,6 +246,10 @@ def recurrent_layer(mode: str, input: Tensor, h0: Tensor | None, c0: Tensor | No
     """One layer, one direction over a packed sequence: input (N, H_in), h0 (B, H_out),
     c0 (B, H) for LSTM (None: zeros). Returns (output (N, H_out), h_n, c_n or None)."""
     cell = STEPS[mode]
+    for state in (h0, c0):  # the raw loop would silently promote a mixed-dtype state
+        if state is not None and state.dtype != input.dtype:
+            raise RuntimeError(f"{mode}: the initial state's dtype ({state.dtype}) must match "
+                               f"the input's ({input.dtype})")
     bias, hidden_bias = b_ih, b_hh
     if cell.hidden_bias_in_input and b_ih is not None:
         bias, hidden_bias = b_ih + b_hh, None  # one bias for the sum xg + hg

@@ -7,17 +7,21 @@
 norm_first=True gives the pre-LayerNorm variant: x = x + block(norm(x)). Submodule names are
 torch's (self_attn, linear1, norm1, ..., encoder.layers.0...), so torch state_dicts load.
 Ember has no nested tensors: padded positions are computed as in torch's regular ("slow")
-path, where torch's inference fast path would return zeros for them.
+path, except that TransformerEncoder writes the zeros torch's nested-tensor inference path
+returns for them (see its docstring).
 """
 
 from __future__ import annotations
 
 import copy
 import math
+import warnings
 from collections.abc import Callable
 from typing import Any
 
-from ... import creation
+from ... import creation, dtypes
+from ...backends import mha
+from ...autograd.grad_mode import state as grad_state
 from ...tensor import Tensor
 from .. import functional as F
 from .. import init
@@ -43,6 +47,20 @@ def _activation(activation: str | Callable) -> Callable:
     if activation == "gelu":
         return F.gelu
     raise RuntimeError(f"activation should be relu/gelu, not {activation}")
+
+
+_get_activation_fn = _activation  # torch's private name, used by some subclasses
+
+
+def _relu_or_gelu(activation: Callable) -> int:
+    """torch's `activation_relu_or_gelu` flag: 1 relu, 2 gelu, 0 anything else."""
+    from .activation import GELU, ReLU  # noqa: PLC0415
+
+    if activation is F.relu or isinstance(activation, ReLU):
+        return 1
+    if activation is F.gelu or isinstance(activation, GELU):
+        return 2
+    return 0
 
 
 def _seq_len(x: Tensor, batch_first: bool) -> int:
@@ -83,6 +101,7 @@ class TransformerEncoderLayer(Module):
         self.dropout1 = Dropout(dropout)
         self.dropout2 = Dropout(dropout)
         self.activation = _activation(activation)
+        self.activation_relu_or_gelu = _relu_or_gelu(self.activation)
 
     def forward(self, src: Tensor, src_mask: Tensor | None = None,
                 src_key_padding_mask: Tensor | None = None, is_causal: bool = False) -> Tensor:
@@ -182,8 +201,10 @@ def _get_clones(module: Module, n: int) -> ModuleList:
 class TransformerEncoder(Module):
     """`num_layers` deep copies of `encoder_layer` (independent weights), then `norm` if given.
 
-    `enable_nested_tensor` and `mask_check` are accepted for torch's signature; Ember has no
-    nested-tensor fast path, so they change nothing.
+    torch runs an eval-mode, no-grad, batch-first encoder with a left-aligned
+    `src_key_padding_mask` on nested tensors (`use_nested_tensor`), which leaves zeros at the
+    padded positions (before `norm`). Ember has no nested tensors: it computes the regular path
+    and writes those zeros, so outputs match torch's in both modes.
     """
 
     def __init__(self, encoder_layer: TransformerEncoderLayer, num_layers: int,
@@ -194,12 +215,18 @@ class TransformerEncoder(Module):
         self.num_layers = num_layers
         self.norm = norm
         self.enable_nested_tensor = enable_nested_tensor
-        self.use_nested_tensor = False
+        self.use_nested_tensor = enable_nested_tensor
         self.mask_check = mask_check
+        why_not = _why_not_nested(encoder_layer)
+        if enable_nested_tensor and why_not:
+            warnings.warn(f"enable_nested_tensor is True, but self.use_nested_tensor is False "
+                          f"because {why_not}", stacklevel=2)
+            self.use_nested_tensor = False
 
     def forward(self, src: Tensor, mask: Tensor | None = None,
                 src_key_padding_mask: Tensor | None = None,
                 is_causal: bool | None = None) -> Tensor:
+        padded = self._nested_padding(src, mask, src_key_padding_mask)
         src_key_padding_mask = _additive_mask(src_key_padding_mask, src.dtype,
                                            "src_key_padding_mask")
         mask = _additive_mask(mask, src.dtype, "mask")
@@ -209,9 +236,57 @@ class TransformerEncoder(Module):
         for layer in self.layers:
             output = layer(output, src_mask=mask, is_causal=is_causal,
                            src_key_padding_mask=src_key_padding_mask)
+        if padded is not None:  # torch's nested tensors come back padded with zeros
+            output = output.masked_fill(padded.unsqueeze(-1), 0.0)
         if self.norm is not None:
             output = self.norm(output)
         return output
+
+    def _nested_padding(self, src: Tensor, mask: Any, key_padding_mask: Any) -> Any:
+        """The (N, S) bool padding where torch would take its nested-tensor path, else None."""
+        first = self.layers[0]
+        if not mha.get_fastpath_enabled():
+            return None
+        if not (getattr(self, "use_nested_tensor", False) and not first.training
+                and src.ndim == 3 and key_padding_mask is not None and mask is None):
+            return None
+        if key_padding_mask.dtype.is_floating_point:  # torch: logical_not() marks valid keys
+            padded = key_padding_mask != 0
+        elif key_padding_mask.dtype == dtypes.bool_:
+            padded = key_padding_mask
+        else:
+            return None
+        if self.mask_check:  # valid positions must come first in every row
+            ends = padded.long().cumsum(1) > 0  # True from the first padded position on
+            if bool((ends != padded).any()):
+                return None
+        if grad_state.enabled and (src.requires_grad
+                                   or any(p.requires_grad for p in first.parameters())):
+            return None
+        return padded
+
+
+def _why_not_nested(layer: Module) -> str:
+    """torch's reasons for not using nested tensors with this encoder layer ('' if it would)."""
+    name = "encoder_layer"
+    if not isinstance(layer, TransformerEncoderLayer):
+        return f"{name} was not TransformerEncoderLayer"
+    if layer.norm_first:
+        return f"{name}.norm_first was True"
+    if not layer.self_attn.batch_first:
+        return (f"{name}.self_attn.batch_first was not True(use batch_first for better "
+                "inference performance)")
+    if not layer.self_attn._qkv_same_embed_dim:
+        return f"{name}.self_attn._qkv_same_embed_dim was not True"
+    if layer.self_attn.in_proj_bias is None:
+        return f"{name}.self_attn was passed bias=False"
+    if not layer.activation_relu_or_gelu:
+        return f"{name}.activation_relu_or_gelu was not True"
+    if layer.norm1.eps != layer.norm2.eps:
+        return f"{name}.norm1.eps was not equal to {name}.norm2.eps"
+    if layer.self_attn.num_heads % 2 == 1:
+        return f"{name}.self_attn.num_heads is odd"
+    return ""
 
 
 class TransformerDecoder(Module):

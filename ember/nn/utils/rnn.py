@@ -225,6 +225,13 @@ def pad_sequence(sequences: Iterable[Tensor], batch_first: bool = False,
     if padding_side not in ("left", "right"):
         raise RuntimeError(f"Expected padding_side to be one of left or right, but got "
                            f"{padding_side}.")
+    for i, s in enumerate(sequences):
+        if not isinstance(s, Tensor):
+            raise TypeError(f"pad_sequence: expected Tensor as element {i} in argument 0, but "
+                            f"got {type(s).__name__}")
+        if s.ndim == 0:
+            raise RuntimeError(f"pad_sequence: element {i} is a 0-d tensor; each sequence "
+                               "needs a time dimension (L, *)")
     steps = max(s.shape[0] for s in sequences)
     padded = []
     for s in sequences:
