@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import functools
+import warnings
 from collections.abc import Callable
+from typing import Any
 
 from .. import creation, nn
 from ..tensor import Tensor
@@ -27,6 +30,25 @@ def check_no_weights(weights: object) -> None:
     if weights is not None:
         raise ValueError("ember.models has no pretrained weights: build with weights=None and "
                          "load a state_dict converted from torchvision's checkpoint")
+
+
+def accepts_pretrained(builder: Callable) -> Callable:
+    """Let a torchvision-style builder take the `pretrained=` flag of torchvision < 0.13, as
+    torchvision still does (deprecated): False means weights=None, True asks for weights."""
+    @functools.wraps(builder)
+    def build(*args: Any, **kwargs: Any) -> Any:
+        if args and isinstance(args[0], bool):  # resnet18(True), the oldest form
+            kwargs.setdefault("pretrained", args[0])
+            args = args[1:]
+        if "pretrained" in kwargs:
+            pretrained = kwargs.pop("pretrained")
+            warnings.warn("The parameter 'pretrained' is deprecated since torchvision 0.13, "
+                          "please use 'weights' instead.", UserWarning, stacklevel=2)
+            if pretrained:
+                kwargs["weights"] = "DEFAULT"  # check_no_weights explains what to do
+        return builder(*args, **kwargs)
+
+    return build
 
 
 def stochastic_depth(input: Tensor, p: float, mode: str, training: bool = True) -> Tensor:

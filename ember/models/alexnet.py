@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from .. import nn
 from ..tensor import Tensor
-from ._layers import check_no_weights
+from ._layers import accepts_pretrained, check_no_weights
 
 
 class AlexNet(nn.Module):
@@ -52,6 +52,7 @@ class AlexNet(nn.Module):
         return self.classifier(x)
 
 
+@accepts_pretrained
 def alexnet(*, weights: None = None, progress: bool = True, num_classes: int = 1000,
             dropout: float = 0.5) -> AlexNet:
     """torchvision's AlexNet (layers keep torch's default initialisation, as torchvision's do)."""

@@ -23,7 +23,12 @@ from functools import partial
 from .. import nn
 from ..tensor import Tensor
 from ._layers import (
-    Conv2dNormActivation, SqueezeExcitation, StochasticDepth, check_no_weights, make_divisible,
+    Conv2dNormActivation,
+    SqueezeExcitation,
+    StochasticDepth,
+    accepts_pretrained,
+    check_no_weights,
+    make_divisible,
 )
 
 
@@ -186,44 +191,53 @@ def _efficientnet(arch: str, weights: None, **kwargs) -> EfficientNet:
     if arch in ("efficientnet_b5", "efficientnet_b6", "efficientnet_b7"):
         # torchvision ports B5-B7 from TensorFlow and keeps TF's BatchNorm settings for them
         kwargs.setdefault("norm_layer", partial(nn.BatchNorm2d, eps=0.001, momentum=0.01))
+    dropout = kwargs.pop("dropout", dropout)  # torchvision lets the caller override it
     return EfficientNet(efficientnet_config(width_mult, depth_mult), dropout, **kwargs)
 
 
+@accepts_pretrained
 def efficientnet_b0(*, weights: None = None, progress: bool = True, **kwargs) -> EfficientNet:
     """EfficientNet-B0 (224x224). kwargs go to EfficientNet (num_classes, ...)."""
     return _efficientnet("efficientnet_b0", weights, **kwargs)
 
 
+@accepts_pretrained
 def efficientnet_b1(*, weights: None = None, progress: bool = True, **kwargs) -> EfficientNet:
     """EfficientNet-B1 (240x240)."""
     return _efficientnet("efficientnet_b1", weights, **kwargs)
 
 
+@accepts_pretrained
 def efficientnet_b2(*, weights: None = None, progress: bool = True, **kwargs) -> EfficientNet:
     """EfficientNet-B2 (260x260)."""
     return _efficientnet("efficientnet_b2", weights, **kwargs)
 
 
+@accepts_pretrained
 def efficientnet_b3(*, weights: None = None, progress: bool = True, **kwargs) -> EfficientNet:
     """EfficientNet-B3 (300x300)."""
     return _efficientnet("efficientnet_b3", weights, **kwargs)
 
 
+@accepts_pretrained
 def efficientnet_b4(*, weights: None = None, progress: bool = True, **kwargs) -> EfficientNet:
     """EfficientNet-B4 (380x380)."""
     return _efficientnet("efficientnet_b4", weights, **kwargs)
 
 
+@accepts_pretrained
 def efficientnet_b5(*, weights: None = None, progress: bool = True, **kwargs) -> EfficientNet:
     """EfficientNet-B5 (456x456)."""
     return _efficientnet("efficientnet_b5", weights, **kwargs)
 
 
+@accepts_pretrained
 def efficientnet_b6(*, weights: None = None, progress: bool = True, **kwargs) -> EfficientNet:
     """EfficientNet-B6 (528x528)."""
     return _efficientnet("efficientnet_b6", weights, **kwargs)
 
 
+@accepts_pretrained
 def efficientnet_b7(*, weights: None = None, progress: bool = True, **kwargs) -> EfficientNet:
     """EfficientNet-B7 (600x600)."""
     return _efficientnet("efficientnet_b7", weights, **kwargs)

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 
 from .. import nn
 from ..tensor import Tensor
-from ._layers import check_no_weights
+from ._layers import accepts_pretrained, check_no_weights
 
 
 def conv3x3(in_planes: int, out_planes: int, stride: int = 1, groups: int = 1,
@@ -188,36 +188,43 @@ def _resnet(block: Block, layers: list[int], weights: None, **kwargs) -> ResNet:
     return ResNet(block, layers, **kwargs)
 
 
+@accepts_pretrained
 def resnet18(*, weights: None = None, progress: bool = True, **kwargs) -> ResNet:
     """ResNet-18: BasicBlock x [2, 2, 2, 2]. kwargs go to ResNet (num_classes, ...)."""
     return _resnet(BasicBlock, [2, 2, 2, 2], weights, **kwargs)
 
 
+@accepts_pretrained
 def resnet34(*, weights: None = None, progress: bool = True, **kwargs) -> ResNet:
     """ResNet-34: BasicBlock x [3, 4, 6, 3]."""
     return _resnet(BasicBlock, [3, 4, 6, 3], weights, **kwargs)
 
 
+@accepts_pretrained
 def resnet50(*, weights: None = None, progress: bool = True, **kwargs) -> ResNet:
     """ResNet-50: Bottleneck x [3, 4, 6, 3]."""
     return _resnet(Bottleneck, [3, 4, 6, 3], weights, **kwargs)
 
 
+@accepts_pretrained
 def resnet101(*, weights: None = None, progress: bool = True, **kwargs) -> ResNet:
     """ResNet-101: Bottleneck x [3, 4, 23, 3]."""
     return _resnet(Bottleneck, [3, 4, 23, 3], weights, **kwargs)
 
 
+@accepts_pretrained
 def resnet152(*, weights: None = None, progress: bool = True, **kwargs) -> ResNet:
     """ResNet-152: Bottleneck x [3, 8, 36, 3]."""
     return _resnet(Bottleneck, [3, 8, 36, 3], weights, **kwargs)
 
 
+@accepts_pretrained
 def resnext50_32x4d(*, weights: None = None, progress: bool = True, **kwargs) -> ResNet:
     """ResNeXt-50 32x4d (Xie et al. 2017): 32 groups of 4 channels in each 3x3."""
     return _resnet(Bottleneck, [3, 4, 6, 3], weights, groups=32, width_per_group=4, **kwargs)
 
 
+@accepts_pretrained
 def wide_resnet50_2(*, weights: None = None, progress: bool = True, **kwargs) -> ResNet:
     """Wide ResNet-50-2 (Zagoruyko & Komodakis 2016): bottlenecks twice as wide."""
     return _resnet(Bottleneck, [3, 4, 6, 3], weights, width_per_group=128, **kwargs)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .. import nn
 from ..tensor import Tensor
-from ._layers import check_no_weights
+from ._layers import accepts_pretrained, check_no_weights
 
 # Table 1 of the paper: output channels of each 3x3 convolution, "M" a 2x2 max-pool.
 CFGS: dict[str, list[int | str]] = {
@@ -81,48 +81,56 @@ def _vgg(cfg: str, batch_norm: bool, weights: None, num_classes: int, init_weigh
     return VGG(make_layers(CFGS[cfg], batch_norm), num_classes, init_weights, dropout)
 
 
+@accepts_pretrained
 def vgg11(*, weights: None = None, progress: bool = True, num_classes: int = 1000,
           init_weights: bool = True, dropout: float = 0.5) -> VGG:
     """VGG-11 (configuration A)."""
     return _vgg("A", False, weights, num_classes, init_weights, dropout)
 
 
+@accepts_pretrained
 def vgg11_bn(*, weights: None = None, progress: bool = True, num_classes: int = 1000,
              init_weights: bool = True, dropout: float = 0.5) -> VGG:
     """VGG-11 with BatchNorm."""
     return _vgg("A", True, weights, num_classes, init_weights, dropout)
 
 
+@accepts_pretrained
 def vgg13(*, weights: None = None, progress: bool = True, num_classes: int = 1000,
           init_weights: bool = True, dropout: float = 0.5) -> VGG:
     """VGG-13 (configuration B)."""
     return _vgg("B", False, weights, num_classes, init_weights, dropout)
 
 
+@accepts_pretrained
 def vgg13_bn(*, weights: None = None, progress: bool = True, num_classes: int = 1000,
              init_weights: bool = True, dropout: float = 0.5) -> VGG:
     """VGG-13 with BatchNorm."""
     return _vgg("B", True, weights, num_classes, init_weights, dropout)
 
 
+@accepts_pretrained
 def vgg16(*, weights: None = None, progress: bool = True, num_classes: int = 1000,
           init_weights: bool = True, dropout: float = 0.5) -> VGG:
     """VGG-16 (configuration D)."""
     return _vgg("D", False, weights, num_classes, init_weights, dropout)
 
 
+@accepts_pretrained
 def vgg16_bn(*, weights: None = None, progress: bool = True, num_classes: int = 1000,
              init_weights: bool = True, dropout: float = 0.5) -> VGG:
     """VGG-16 with BatchNorm."""
     return _vgg("D", True, weights, num_classes, init_weights, dropout)
 
 
+@accepts_pretrained
 def vgg19(*, weights: None = None, progress: bool = True, num_classes: int = 1000,
           init_weights: bool = True, dropout: float = 0.5) -> VGG:
     """VGG-19 (configuration E)."""
     return _vgg("E", False, weights, num_classes, init_weights, dropout)
 
 
+@accepts_pretrained
 def vgg19_bn(*, weights: None = None, progress: bool = True, num_classes: int = 1000,
              init_weights: bool = True, dropout: float = 0.5) -> VGG:
     """VGG-19 with BatchNorm."""

@@ -158,6 +158,35 @@ def _name_the_layer(err: Exception, recorder: Recorder, inputs: list) -> None:
                      f"{format_shapes([tuple(t.shape) for t in inputs])})")
 
 
+def _record(model: nn.Module, args: list, kwargs: dict, mode: str | None) -> tuple:
+    """One hooked forward pass: (the Recorder with a row per call, the input tensors)."""
+    inputs = tensors_in((args, kwargs))
+    recorder = Recorder(model)
+    for t in inputs:
+        recorder.record(t, Field())  # an input position sees one pixel
+    with _hooked(model, recorder, mode):
+        try:
+            model(*args, **kwargs)
+        except Exception as err:
+            _name_the_layer(err, recorder, inputs)
+            raise
+    return recorder, inputs
+
+
+def _with_batch_dim(input_size: Any, batch_size: int) -> tuple | None:
+    """(sizes without their first dim, that dim as the batch size) when input_size may be
+    torchinfo-style (batch included: every size has >= 2 dims and one first dim), else None."""
+    if input_size is None or batch_size != 1:
+        return None
+    try:
+        sizes = _parse_input_size(input_size)
+    except ValueError:
+        return None
+    if any(len(size) < 2 for size in sizes) or len({size[0] for size in sizes}) != 1:
+        return None
+    return [size[1:] for size in sizes], sizes[0][0]
+
+
 def summary(model: nn.Module, input_size: Any = None, *, input_data: Any = None,
             batch_size: int = 1, dtypes: Any = None, device: Any = None, depth: int = 3,
             col_names: Sequence[str] = DEFAULT_COLUMNS, mode: str | None = None,
@@ -167,7 +196,9 @@ def summary(model: nn.Module, input_size: Any = None, *, input_data: Any = None,
     `verbose=False`) and return it as a ModelSummary.
 
     `input_size` is one shape without the batch dim, e.g. (3, 224, 224), or a list of shapes
-    for several inputs; `batch_size` is prepended. Or pass `input_data` (a tensor, a list of
+    for several inputs; `batch_size` is prepended. A torchinfo-style size that includes the
+    batch dim, (1, 3, 224, 224), works too: when the model rejects the size with a batch dim
+    prepended, its first dim is taken as the batch. Or pass `input_data` (a tensor, a list of
     them, or a dict of keyword arguments). `mode`: "train", "eval", or None to keep the
     model's; modes, buffers (BatchNorm's running statistics) and the global random state are
     restored afterwards. `depth`: deeper layers are folded into their ancestor's row.
@@ -185,16 +216,18 @@ def summary(model: nn.Module, input_size: Any = None, *, input_data: Any = None,
     if isinstance(depth, bool) or not isinstance(depth, int) or depth < 0:
         raise ValueError(f"summary: depth must be an int >= 0, got {depth!r}")
     args, kwargs = _make_inputs(model, input_size, input_data, batch_size, dtypes, device)
-    inputs = tensors_in((args, kwargs))
-    recorder = Recorder(model)
-    for t in inputs:
-        recorder.record(t, Field())  # an input position sees one pixel
-    with _hooked(model, recorder, mode):
-        try:
-            model(*args, **kwargs)
-        except Exception as err:
-            _name_the_layer(err, recorder, inputs)
+    try:
+        recorder, inputs = _record(model, args, kwargs, mode)
+    except Exception as err:
+        # torchinfo's input_size includes the batch dim: (1, 3, 224, 224) means a batch of one
+        retry = _with_batch_dim(input_size, batch_size)
+        if retry is None:
             raise
+        try:
+            args, kwargs = _make_inputs(model, retry[0], None, retry[1], dtypes, device)
+            recorder, inputs = _record(model, args, kwargs, mode)
+        except Exception:
+            raise err from None
     result = ModelSummary(model, recorder.rows, inputs, depth, col_names)
     if verbose:
         print(result)

@@ -68,6 +68,10 @@ class ModelSummary:
     forward_backward_pass_size_mb = property(lambda self: self.forward_backward_bytes / 1e6)
     params_size_mb = property(lambda self: self.params_bytes / 1e6)
     estimated_total_size_mb = property(lambda self: self.total_bytes / 1e6)
+    # torchinfo's names for the same numbers, so scripts written against it run unchanged
+    total_mult_adds = property(lambda self: self.total_macs)
+    summary_list = property(lambda self: self.layers)
+    total_param_bytes = property(lambda self: self.params_bytes)
 
     def __getitem__(self, path: str) -> LayerSummary:
         for row in self.layers:

@@ -255,14 +255,17 @@ def resolve_padding(input: Tensor, padding: Any, kernel: tuple, stride: tuple,
     'same' (even kernel) pads the input explicitly, the extra row on the far side as torch."""
     n = len(kernel)
     if not isinstance(padding, str):
-        return input, _tuple(padding, n, "padding")
+        pads = _tuple(padding, n, "padding")
+        if min(pads) < 0:
+            raise RuntimeError(f"negative padding is not supported, got padding={padding!r}")
+        return input, pads
     if padding == "valid":
         return input, (0,) * n
-    if padding != "same":
-        raise ValueError(f"Invalid padding string {padding!r}, should be one of "
-                         "{'valid', 'same'}")
+    if padding != "same":  # torch's functional forms raise RuntimeError here (layers: ValueError)
+        raise RuntimeError(f"Invalid padding string {padding!r}, should be one of "
+                           "{'valid', 'same'}")
     if any(v != 1 for v in stride):
-        raise ValueError("padding='same' is not supported for strided convolutions")
+        raise RuntimeError("padding='same' is not supported for strided convolutions")
     pads = _same_padding(kernel, dilation)
     if all(a == b for a, b in pads):
         return input, tuple(a for a, _ in pads)
@@ -275,9 +278,10 @@ def resolve_padding(input: Tensor, padding: Any, kernel: tuple, stride: tuple,
 def check_transposed_size(op: str, input: Tensor, weight: Tensor, stride: tuple,
                           padding: tuple, output_padding: tuple, dilation: tuple) -> None:
     """output_padding < max(stride, dilation), and a non-empty output along every dim."""
+    check_geometry(op, stride, padding, dilation)
     for i in range(len(stride)):
         if output_padding[i] >= max(stride[i], dilation[i]):
-            raise ValueError(f"output padding must be smaller than either stride or dilation, "
+            raise RuntimeError(f"output padding must be smaller than either stride or dilation, "
                              f"but got output_padding={output_padding}, stride={stride}, "
                              f"dilation={dilation}")
         size = (input.shape[2 + i] - 1) * stride[i] - 2 * padding[i] \
@@ -286,6 +290,26 @@ def check_transposed_size(op: str, input: Tensor, weight: Tensor, stride: tuple,
             raise LayerInputError(
                 f"input of shape ({shape_str(input.shape)}) gives an empty output: Out = "
                 f"(In - 1) S - 2P + D (K - 1) + output_padding + 1 = {size}", op)
+
+
+def check_geometry(op: str, stride: tuple, padding: tuple, dilation: tuple) -> None:
+    """Positive stride and dilation, non-negative padding (torch: RuntimeError)."""
+    if min(stride) <= 0:
+        raise RuntimeError(f"{op}: non-positive stride is not supported, got stride={stride}")
+    if min(dilation) <= 0:
+        raise RuntimeError(f"{op}: dilation should be greater than zero, got "
+                           f"dilation={dilation}")
+    if min(padding) < 0:
+        raise RuntimeError(f"{op}: negative padding is not supported, got padding={padding}")
+
+
+def check_bias(op: str, bias: Tensor | None, channels: int, weight: Tensor) -> None:
+    """The bias must be 1-D with one value per output channel."""
+    if bias is not None and (bias.ndim != 1 or bias.shape[0] != channels):
+        raise LayerInputError(
+            f"Given weight of size [{', '.join(map(str, weight.shape))}], expected bias to be "
+            f"1-dimensional with {channels} elements, but got bias of size "
+            f"[{', '.join(map(str, bias.shape))}] instead", op)
 
 
 def _check_conv_input(op: str, x: Tensor, weight: Tensor, groups: int, spatial: int,
@@ -337,6 +361,8 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
         raise LayerInputError(f"weight must be 4D (O, C/groups, KH, KW), got "
                               f"({shape_str(weight.shape)})", "conv2d")
     kernel = tuple(weight.shape[2:])
+    check_geometry("conv2d", s, (0, 0), d)
+    check_bias("conv2d", bias, weight.shape[0], weight)
     input, p = resolve_padding(input, padding, kernel, s, d)
     _check_out_size("conv2d", input, kernel, s, p, d)
     out = Conv2d.apply(input, weight, bias, s, p, d, groups)
@@ -350,7 +376,9 @@ def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
     if unbatched:
         input = input.unsqueeze(0)
     _check_conv_input("conv1d", input, weight, groups, 1)
+    check_geometry("conv1d", _tuple(stride, 1, "stride"), (0,), _tuple(dilation, 1, "dilation"))
     if not isinstance(padding, str):
+        check_geometry("conv1d", (1,), _tuple(padding, 1, "padding"), (1,))
         _check_out_size("conv1d", input, tuple(weight.shape[2:]), _tuple(stride, 1, "stride"),
                         _tuple(padding, 1, "padding"), _tuple(dilation, 1, "dilation"))
     pad = padding if isinstance(padding, str) else (0, _tuple(padding, 1, "padding")[0])
@@ -372,6 +400,7 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     s, p = _tuple(stride, 2, "stride"), _tuple(padding, 2, "padding")
     op, d = _tuple(output_padding, 2, "output_padding"), _tuple(dilation, 2, "dilation")
     check_transposed_size("conv_transpose2d", input, weight, s, p, op, d)
+    check_bias("conv_transpose2d", bias, weight.shape[1] * groups, weight)
     out = ConvTranspose2d.apply(input, weight, bias, s, p, op, groups, d)
     return out.squeeze(0) if unbatched else out
 

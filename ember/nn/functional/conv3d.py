@@ -23,6 +23,8 @@ from .conv import (
     _check_conv_input,
     _check_out_size,
     _tuple,
+    check_bias,
+    check_geometry,
     check_transposed_size,
     conv_composite,
     conv_transpose_composite,
@@ -141,6 +143,8 @@ def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
     _check_conv_input("conv3d", input, weight, groups, 3)
     _check_weight("conv3d", weight, "O, C/groups")
     kernel = tuple(weight.shape[2:])
+    check_geometry("conv3d", s, (0, 0, 0), d)
+    check_bias("conv3d", bias, weight.shape[0], weight)
     input, p = resolve_padding(input, padding, kernel, s, d)
     _check_out_size("conv3d", input, kernel, s, p, d)
     out = Conv3d.apply(input, weight, bias, s, p, d, groups)
@@ -161,5 +165,6 @@ def conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     s, p = _tuple(stride, 3, "stride"), _tuple(padding, 3, "padding")
     op, d = _tuple(output_padding, 3, "output_padding"), _tuple(dilation, 3, "dilation")
     check_transposed_size("conv_transpose3d", input, weight, s, p, op, d)
+    check_bias("conv_transpose3d", bias, weight.shape[1] * groups, weight)
     out = ConvTranspose3d.apply(input, weight, bias, s, p, op, groups, d)
     return out.squeeze(0) if unbatched else out

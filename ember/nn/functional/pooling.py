@@ -154,14 +154,14 @@ class AvgPool2d(Op):
         self.divisor = _divisors(xp, h, w, kernel, stride, padding, out, pads, count_include_pad,
                                  divisor_override, x.dtype)
         if _tiles(kernel, stride, padding, (1, 1), h, w) and not ceil_mode:
-            return _blocks(x, kernel).sum(axis=-1) / self.divisor
+            return divide_sums(_blocks(x, kernel).sum(axis=-1), self.divisor)
         view = windows(pad_spatial(x, pads), kernel, stride, (1, 1), out)
         total = view[:, :, 0, 0].copy()
         for i in range(kernel[0]):
             for j in range(kernel[1]):
                 if i or j:
                     total += view[:, :, i, j]
-        return total / self.divisor
+        return divide_sums(total, self.divisor)
 
     def backward(self, grad: Any) -> tuple:
         kernel, stride, out, pads, (h, w) = self.conf
@@ -190,6 +190,14 @@ class AvgPool2d(Op):
                 gpad[_slices(i, j, out, stride, (1, 1))] += share
         return gpad[:, :, pads[0]:pads[0] + h, pads[2]:pads[2] + w], None, None, None, None, \
             None, None
+
+
+def divide_sums(total: Any, divisor: Any) -> Any:
+    """Window sums / counts; integer inputs keep their dtype, rounding toward zero (torch)."""
+    if total.dtype.kind not in "iu":
+        return total / divisor
+    xp = module_of(total)
+    return (xp.sign(total) * (xp.abs(total) // divisor)).astype(total.dtype)
 
 
 def _divisors(xp: Any, h: int, w: int, kernel: tuple, stride: tuple, padding: tuple, out: tuple,
@@ -229,12 +237,12 @@ def _check_pool(op: str, x: Tensor, kernel: tuple, stride: tuple, padding: tuple
     for i, name in enumerate(("kernel_size", "stride")):
         if min((kernel, stride)[i]) <= 0:
             raise ValueError(f"{op}: {name} must be greater than zero, got {(kernel, stride)[i]}")
+    if min(padding) < 0:
+        raise RuntimeError(f"{op}: pad must be non-negative, got padding={padding}")
     for i in range(nd):
-        effective = dilation[i] * (kernel[i] - 1) + 1
-        if padding[i] * 2 > effective:
-            raise RuntimeError(f"{op}: pad should be at most half of effective kernel size, "
-                               f"but got pad={padding[i]}, kernel_size={kernel[i]} and "
-                               f"dilation={dilation[i]}")
+        if padding[i] * 2 > kernel[i]:  # torch compares with the kernel, not the dilated one
+            raise RuntimeError(f"{op}: pad should be at most half of kernel size, but got "
+                               f"pad={padding[i]} and kernel_size={kernel[i]}")
         size = x.shape[2 + i]
         if out_size(size, kernel[i], stride[i], padding[i], dilation[i], ceil_mode) <= 0:
             kernel_text = "x".join(map(str, kernel))
@@ -321,15 +329,21 @@ def _adaptive(input: Tensor, output_size: Any, largest: bool, op: str) -> tuple:
     if x.ndim != 4:
         raise LayerInputError(f"expected 3D or 4D input, got ({shape_str(input.shape)})", op)
     n, c, h, w = x.shape
+    if not largest and not x.dtype.is_floating_point:  # a mean of integers: torch refuses too
+        raise NotImplementedError(f'"{op}" not implemented for {x.dtype} input; convert it '
+                                  "with .float() first")
     if isinstance(output_size, int):
         oh = ow = output_size
     else:
         oh, ow = output_size  # None keeps that dim's input size
         oh, ow = (h if oh is None else oh), (w if ow is None else ow)
-    if oh <= 0 or ow <= 0:
-        raise LayerInputError(f"output_size must be positive, got {(oh, ow)}", op)
+    if oh < 0 or ow < 0:
+        raise LayerInputError(f"output_size must be non-negative, got {(oh, ow)}", op)
     index = None
-    if h % oh == 0 and w % ow == 0:  # regular windows: an ordinary pooling
+    if oh == 0 or ow == 0:  # an empty output, as torch
+        out = x[:, :, :oh, :ow] * 0
+        index = module_of(x._data).zeros(tuple(out.shape), dtype="int64") if largest else None
+    elif h % oh == 0 and w % ow == 0:  # regular windows: an ordinary pooling
         k = (h // oh, w // ow)
         if largest:
             out = MaxPool2d.apply(x, k, k, (0, 0), (1, 1), False)
@@ -387,3 +401,26 @@ def adaptive_max_pool1d(input: Tensor, output_size: int, return_indices: bool = 
     out, index = _adaptive(input.unsqueeze(-2), (1, size), True, "adaptive_max_pool1d")
     out, index = out.squeeze(-2), index.squeeze(-2)
     return (out, index) if return_indices else out
+
+
+def _lp_root(mean_of_powers: Tensor, norm_type: float, window: int) -> Tensor:
+    """(window * mean(x^p))^(1/p), with negative sums clamped to 0 as torch does."""
+    total = mean_of_powers.sign() * mean_of_powers.abs().relu() * window
+    return total.pow(1.0 / norm_type)
+
+
+def lp_pool2d(input: Tensor, norm_type: float, kernel_size: Any, stride: Any = None,
+              ceil_mode: bool = False) -> Tensor:
+    """Power-average pooling: (sum over each window of x^p)^(1/p); p = inf is max pooling,
+    p = 1 sum pooling."""
+    k = pair(kernel_size, "kernel_size")
+    out = avg_pool2d(input.pow(norm_type), k, stride, 0, ceil_mode)
+    return _lp_root(out, norm_type, k[0] * k[1])
+
+
+def lp_pool1d(input: Tensor, norm_type: float, kernel_size: Any, stride: Any = None,
+              ceil_mode: bool = False) -> Tensor:
+    """Power-average pooling over (N, C, L): (sum over each window of x^p)^(1/p)."""
+    k = kernel_size if isinstance(kernel_size, int) else kernel_size[0]
+    out = avg_pool1d(input.pow(norm_type), k, stride, 0, ceil_mode)
+    return _lp_root(out, norm_type, k)

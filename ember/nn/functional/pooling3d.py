@@ -29,7 +29,7 @@ from ...tensor import Tensor
 from ..errors import LayerInputError
 from .conv import _tuple
 from .fold import Im2Col, out_size, pad_spatial, window_slices, windows
-from .pooling import _batched, _check_pool
+from .pooling import _batched, _check_pool, _lp_root, divide_sums
 
 _EVERY = (slice(None), slice(None))
 
@@ -167,13 +167,13 @@ class AvgPool3d(Op):
         self.divisor = _divisors(xp, size, kernel, stride, padding, out, pads, count_include_pad,
                                  divisor_override, x.dtype)
         if tiled:
-            return _tiles(x, kernel).sum(axis=(3, 5, 7)) / self.divisor
+            return divide_sums(_tiles(x, kernel).sum(axis=(3, 5, 7)), self.divisor)
         view = windows(pad_spatial(x, pads), kernel, stride, ones, out)
         taps = itertools.product(*map(range, kernel))
         total = view[_EVERY + next(taps)].copy()
         for tap in taps:
             total += view[_EVERY + tap]
-        return total / self.divisor
+        return divide_sums(total, self.divisor)
 
     def backward(self, grad: Any) -> tuple:
         kernel, stride, out, pads, size, tiled = self.conf
@@ -305,6 +305,9 @@ def _adaptive_mean_along(x: Tensor, dim: int, out: int) -> Tensor:
 def adaptive_avg_pool3d(input: Tensor, output_size: Any) -> Tensor:
     """Average pooling of (N, C, D, H, W) to a fixed (OD, OH, OW) (None keeps that size)."""
     x, unbatched, out = _adaptive_input(input, output_size, "adaptive_avg_pool3d")
+    if not x.dtype.is_floating_point:  # a mean of integers: torch refuses too
+        raise NotImplementedError(f'"adaptive_avg_pool3d" not implemented for {x.dtype} input; '
+                                  "convert it with .float() first")
     for dim in range(3):
         x = _adaptive_mean_along(x, 2 + dim, out[dim])
     return x.squeeze(0) if unbatched else x
@@ -356,3 +359,11 @@ def adaptive_max_pool3d(input: Tensor, output_size: Any, return_indices: bool = 
     if unbatched:
         values, flat = values.squeeze(0), flat[0]
     return (values, Tensor._make(flat)) if return_indices else values
+
+
+def lp_pool3d(input: Tensor, norm_type: float, kernel_size: Any, stride: Any = None,
+              ceil_mode: bool = False) -> Tensor:
+    """Power-average pooling over (N, C, D, H, W): (sum over each window of x^p)^(1/p)."""
+    k = _tuple(kernel_size, 3, "kernel_size")
+    out = avg_pool3d(input.pow(norm_type), k, stride, 0, ceil_mode)
+    return _lp_root(out, norm_type, math.prod(k))

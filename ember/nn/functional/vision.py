@@ -16,6 +16,7 @@ from ...ops.indexing import index_select
 from ...tensor import Tensor
 from ..errors import LayerInputError
 from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d
+from .pooling3d import adaptive_avg_pool3d
 
 _MODES = {"nearest": 1, "nearest-exact": 1, "linear": 1, "bilinear": 2, "bicubic": 2,
           "trilinear": 3, "area": None}
@@ -86,6 +87,38 @@ def _cubic(x: Tensor, dim: int, out_size: int, scale: float | None, align_corner
     return out
 
 
+def _filter_weights(xp: Any, in_size: int, out_size: int, scale: float | None,
+                    align_corners: bool, cubic: bool) -> Any:
+    """(out, in) resampling matrix of an antialiased resize (the Pillow-style filter torch
+    uses): when shrinking, the filter widens by the scale so every input pixel contributes;
+    each row is normalized to sum to 1."""
+    step = _source_scale(in_size, out_size, scale, align_corners)
+    support = (2.0 if cubic else 1.0) * (step if step >= 1.0 else 1.0)
+    invscale = 1.0 / step if step >= 1.0 else 1.0
+    centers = step * (xp.arange(out_size, dtype="float64") + 0.5)
+    lo = xp.maximum((centers - support + 0.5).astype("int64"), 0)
+    hi = xp.minimum((centers + support + 0.5).astype("int64"), in_size)
+    j = xp.arange(in_size, dtype="float64")[None, :]
+    d = xp.abs((j - centers[:, None] + 0.5) * invscale)
+    if cubic:  # Keys' kernel with a = -0.5 (torch's choice for antialiasing)
+        a = -0.5
+        weights = xp.where(d < 1, ((a + 2) * d - (a + 3)) * d * d + 1,
+                           xp.where(d < 2, (((d - 5) * d + 8) * d - 4) * a, 0.0))
+    else:
+        weights = xp.maximum(1.0 - d, 0.0)
+    weights = weights * ((j >= lo[:, None]) & (j < hi[:, None]))
+    total = weights.sum(axis=1, keepdims=True)
+    return weights / xp.where(total == 0, 1.0, total)
+
+
+def _antialiased(x: Tensor, dim: int, out_size: int, scale: float | None,
+                 align_corners: bool, cubic: bool) -> Tensor:
+    xp = module_of(x._data)
+    matrix = _filter_weights(xp, x.shape[dim], out_size, scale, align_corners, cubic)
+    moved = x.movedim(dim, -1)  # (..., in) @ (in, out)
+    return (moved @ Tensor._make(matrix.T.astype(x._data.dtype))).movedim(-1, dim)
+
+
 def _output_sizes(x: Tensor, spatial: int, size: Any, scale_factor: Any) -> tuple:
     if (size is None) == (scale_factor is None):
         raise ValueError("only one of size or scale_factor should be defined")
@@ -126,20 +159,23 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None,
     if align_corners is not None and mode in ("nearest", "nearest-exact", "area"):
         raise ValueError("align_corners option can only be set with the interpolating modes: "
                          "linear | bilinear | bicubic | trilinear")
-    if antialias:
-        raise NotImplementedError("interpolate(antialias=True) is not supported by Ember")
+    if antialias and mode not in ("bilinear", "bicubic"):
+        raise ValueError(f"Anti-alias option is restricted to bilinear and bicubic modes and "
+                         f"requires a 4-D tensor as input, got mode '{mode}'")
     sizes, scales = _output_sizes(input, spatial, size, scale_factor)
     if recompute_scale_factor:
         scales = (None,) * spatial
     if mode == "area":
-        if spatial == 1:
-            return adaptive_avg_pool1d(input, sizes[0])
-        return adaptive_avg_pool2d(input, sizes)
+        area = {1: adaptive_avg_pool1d, 2: adaptive_avg_pool2d, 3: adaptive_avg_pool3d}[spatial]
+        return area(input, sizes[0] if spatial == 1 else sizes)
     out = input
     for i in range(spatial):
         dim = 2 + i
         if mode in ("nearest", "nearest-exact"):
             out = _nearest(out, dim, sizes[i], scales[i], mode == "nearest-exact")
+        elif antialias:
+            out = _antialiased(out, dim, sizes[i], scales[i], bool(align_corners),
+                               mode == "bicubic")
         elif mode == "bicubic":
             out = _cubic(out, dim, sizes[i], scales[i], bool(align_corners))
         else:
@@ -160,9 +196,18 @@ def upsample_bilinear(input: Tensor, size: Any = None, scale_factor: Any = None)
     return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
 
 
+def _check_shuffle_input(op: str, input: Tensor, factor: int, name: str) -> None:
+    if input.ndim < 3:
+        raise LayerInputError(f"{op} expects input to have at least 3 dimensions, but got input "
+                              f"with {input.ndim} dimension(s)", op)
+    if factor <= 0:
+        raise LayerInputError(f"{op} expects a positive {name}, but got {name}={factor}", op)
+
+
 def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
     """(*, C r^2, H, W) -> (*, C, H r, W r): channels become sub-pixel positions."""
     r = upscale_factor
+    _check_shuffle_input("pixel_shuffle", input, r, "upscale_factor")
     *lead, c, h, w = input.shape
     if c % (r * r):
         raise LayerInputError(f"pixel_shuffle expects its input's 'channel' dimension to be "
@@ -177,6 +222,7 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
 def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     """(*, C, H r, W r) -> (*, C r^2, H, W): the inverse of pixel_shuffle."""
     r = downscale_factor
+    _check_shuffle_input("pixel_unshuffle", input, r, "downscale_factor")
     *lead, c, h, w = input.shape
     if h % r or w % r:
         raise LayerInputError(f"pixel_unshuffle expects height and width to be divisible by "
@@ -187,3 +233,142 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     x = x.permute(*range(n), n, n + 2, n + 4, n + 1, n + 3)  # (*, C, r, r, H, W)
     return x.reshape(*lead, c * r * r, h // r, w // r)
 
+
+
+def channel_shuffle(input: Tensor, groups: int) -> Tensor:
+    """(N, g*k, *) -> (N, k*g, *): channel j*k + i goes to i*g + j, so the next grouped
+    convolution sees channels from every group (ShuffleNet)."""
+    if input.ndim < 3:
+        raise LayerInputError(f"channel_shuffle expects input to have at least 3 dimensions, "
+                              f"but got input with {input.ndim} dimension(s)", "channel_shuffle")
+    if groups <= 0:
+        raise LayerInputError(f"Number of groups to divide channels in must be positive. Value "
+                              f"of groups:{groups}", "channel_shuffle")
+    n, c, *rest = input.shape
+    if c % groups:
+        raise LayerInputError(f"Number of channels must be divisible by groups. Got {c} "
+                              f"channels and {groups} groups.", "channel_shuffle")
+    x = input.reshape(n, groups, c // groups, *rest)
+    return x.transpose(1, 2).reshape(n, c, *rest)
+
+
+native_channel_shuffle = channel_shuffle
+
+
+# ---------------------------------------------------------------------------------------------
+# Spatial transformers: affine_grid makes sampling positions, grid_sample reads the input there
+# ---------------------------------------------------------------------------------------------
+
+
+def _base_coords(xp: Any, size: int, align_corners: bool, dtype: Any) -> Any:
+    """Normalized positions in [-1, 1] of the pixel centres (align_corners=False) or of the
+    corner pixels' centres (True)."""
+    if align_corners:
+        return xp.linspace(-1.0, 1.0, size, dtype=dtype) if size > 1 else xp.zeros(1, dtype)
+    return ((xp.arange(size, dtype=dtype) * 2 + 1) / size - 1).astype(dtype)
+
+
+def affine_grid(theta: Tensor, size: Any, align_corners: bool | None = None) -> Tensor:
+    """Sampling grid of an affine map: theta (N, 2, 3) and size (N, C, H, W) give (N, H, W, 2)
+    (x, y) positions in [-1, 1]; theta (N, 3, 4) and (N, C, D, H, W) give (N, D, H, W, 3)."""
+    size = tuple(int(s) for s in size)
+    if theta.dtype.is_floating_point is False:
+        raise ValueError(f"Expected theta to have floating point type, but got {theta.dtype}")
+    spatial = len(size) - 2
+    if spatial not in (2, 3):
+        raise NotImplementedError(f"affine_grid only supports 4D and 5D sizes, for 2D and 3D "
+                                  f"affine transforms, respectively. Got size {list(size)}.")
+    rows = spatial
+    if theta.ndim != 3 or tuple(theta.shape[1:]) != (rows, rows + 1) or theta.shape[0] != size[0]:
+        raise ValueError(f"Expected a batch of {spatial}D affine matrices of shape Nx{rows}x"
+                         f"{rows + 1} for size {list(size)}. Got {list(theta.shape)}.")
+    if min(size[2:]) <= 0:
+        raise ValueError(f"Expected non-zero, positive output size. Got {list(size)}")
+    xp = module_of(theta._data)
+    dtype = theta._data.dtype
+    axes = [_base_coords(xp, s, bool(align_corners), dtype) for s in size[2:]]  # (D,) H, W
+    mesh = xp.meshgrid(*axes, indexing="ij")
+    # (x, y[, z], 1) per position: x runs along the last dim
+    base = xp.stack([*reversed(mesh), xp.ones_like(mesh[0])], axis=-1)
+    base = Tensor._make(base.reshape(1, -1, rows + 1))  # (1, L, rows + 1)
+    grid = base @ theta.transpose(1, 2)  # (N, L, rows)
+    return grid.reshape(size[0], *size[2:], rows)
+
+
+def _unnormalize(coord: Tensor, size: int, align_corners: bool) -> Tensor:
+    """[-1, 1] -> pixel index space: corners' centres (True) or the outer edges (False)."""
+    if align_corners:
+        return (coord + 1) * ((size - 1) / 2)
+    return ((coord + 1) * size - 1) / 2
+
+
+def _reflect(coord: Tensor, low2: int, high2: int) -> Tensor:
+    """Fold coordinates into [low2/2, high2/2] by mirroring at the borders."""
+    if low2 == high2:
+        return coord * 0
+    low, span = low2 / 2, (high2 - low2) / 2
+    folded = (coord - low).abs()
+    extra = folded.fmod(span)
+    flips = (folded._data // span).astype("int64")
+    even = Tensor._make(flips % 2 == 0)
+    from ...ops.indexing import where  # noqa: PLC0415
+
+    return where(even, extra + low, span - extra + low)
+
+
+def _source_coord(coord: Tensor, size: int, padding_mode: str, align_corners: bool) -> Tensor:
+    """Pixel-space coordinate, clipped or reflected as padding_mode says."""
+    x = _unnormalize(coord, size, align_corners)
+    if padding_mode == "reflection":
+        x = _reflect(x, 0, 2 * (size - 1)) if align_corners else _reflect(x, -1, 2 * size - 1)
+    if padding_mode in ("border", "reflection"):
+        x = x.clamp(0, size - 1)
+    return x
+
+
+def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
+                padding_mode: str = "zeros", align_corners: bool | None = None) -> Tensor:
+    """Read input (N, C, H, W) at grid (N, Ho, Wo, 2) positions (x, y) in [-1, 1]:
+    (N, C, Ho, Wo). Bilinear or nearest; outside the input: zeros, the border value, or the
+    reflection. Differentiable in the input and (bilinear) in the grid."""
+    if mode not in ("bilinear", "nearest", "bicubic"):
+        raise ValueError(f"nn.functional.grid_sample(): expected mode to be 'bilinear', "
+                         f"'nearest' or 'bicubic', but got: '{mode}'")
+    if padding_mode not in ("zeros", "border", "reflection"):
+        raise ValueError(f"nn.functional.grid_sample(): expected padding_mode to be 'zeros', "
+                         f"'border', or 'reflection', but got: '{padding_mode}'")
+    if mode == "bicubic" or input.ndim != 4:
+        raise NotImplementedError("grid_sample: Ember supports 4D input with bilinear or "
+                                  f"nearest mode (got {input.ndim}D input, mode '{mode}')")
+    if grid.ndim != 4 or grid.shape[-1] != 2 or grid.shape[0] != input.shape[0]:
+        raise RuntimeError(f"grid_sample(): expected grid of shape (N, H_out, W_out, 2) with N = "
+                           f"{input.shape[0]}, got grid of shape {list(grid.shape)}")
+    if input._data.dtype != grid._data.dtype:
+        raise RuntimeError(f"grid_sample(): expected input and grid to have the same dtype, but "
+                           f"input has {input.dtype} and grid has {grid.dtype}")
+    n, c, h, w = input.shape
+    ho, wo = grid.shape[1], grid.shape[2]
+    ac = bool(align_corners)
+    x = _source_coord(grid[..., 0], w, padding_mode, ac)  # (N, Ho, Wo)
+    y = _source_coord(grid[..., 1], h, padding_mode, ac)
+    xp = module_of(input._data)
+    flat = input.reshape(n, c, h * w)
+
+    def tap(iy: Any, ix: Any) -> Tensor:
+        """input at integer positions (N, Ho, Wo), zero outside: (N, C, Ho, Wo)."""
+        inside = (ix >= 0) & (ix < w) & (iy >= 0) & (iy < h)
+        where_ = (xp.clip(iy, 0, h - 1) * w + xp.clip(ix, 0, w - 1)).reshape(n, 1, -1)
+        index = Tensor._make(xp.ascontiguousarray(xp.broadcast_to(where_, (n, c, ho * wo))))
+        values = flat.gather(2, index).reshape(n, c, ho, wo)
+        return values * Tensor._make(inside[:, None].astype(input._data.dtype))
+
+    if mode == "nearest":  # round half to even, as torch's nearbyint; the grid gets zeros
+        out = tap(xp.rint(y._data).astype("int64"), xp.rint(x._data).astype("int64"))
+        return out + (grid * 0).sum() if grid.requires_grad else out
+    x0, y0 = xp.floor(x._data), xp.floor(y._data)
+    wx1 = (x - Tensor._make(x0)).unsqueeze(1)  # weights of the right/bottom neighbours
+    wy1 = (y - Tensor._make(y0)).unsqueeze(1)
+    wx0, wy0 = 1 - wx1, 1 - wy1
+    ix0, iy0 = x0.astype("int64"), y0.astype("int64")
+    return (tap(iy0, ix0) * (wy0 * wx0) + tap(iy0, ix0 + 1) * (wy0 * wx1)
+            + tap(iy0 + 1, ix0) * (wy1 * wx0) + tap(iy0 + 1, ix0 + 1) * (wy1 * wx1))

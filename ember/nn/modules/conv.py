@@ -13,6 +13,7 @@ from ... import creation
 from ...tensor import Tensor
 from .. import functional as F
 from .. import init
+from ..errors import LayerInputError
 from ..parameter import Parameter
 from .module import Module
 
@@ -60,6 +61,8 @@ class _ConvNd(Module):
         self.output_padding = _ntuple(output_padding, n)
         self.groups = groups
         self.padding_mode = padding_mode
+        # torch's attribute: F.pad's padding (last dim first) for a non-zeros padding_mode
+        self._reversed_padding_repeated_twice = list(self._explicit_padding())
         if transposed:
             shape = (in_channels, out_channels // groups) + self.kernel_size
         else:
@@ -116,7 +119,11 @@ class _ConvNd(Module):
     def _conv_forward(self, input: Tensor, conv: Any) -> Tensor:
         """conv(input) with this layer's settings; a padding mode other than zeros pads first."""
         if self.padding_mode != "zeros":
-            padded = F.pad(input, self._explicit_padding(), mode=self.padding_mode)
+            try:
+                padded = F.pad(input, self._explicit_padding(), mode=self.padding_mode)
+            except RuntimeError as err:  # e.g. reflect padding wider than the input
+                raise LayerInputError(f"padding_mode='{self.padding_mode}': {err}",
+                                      type(self).__name__) from None
             return conv(padded, self.weight, self.bias, self.stride, 0, self.dilation,
                         self.groups)
         return conv(input, self.weight, self.bias, self.stride, self.padding, self.dilation,

@@ -1,5 +1,5 @@
 """Resizing layers: Upsample, UpsamplingNearest2d, UpsamplingBilinear2d, PixelShuffle,
-PixelUnshuffle; and Unfold/Fold (im2col/col2im as layers)."""
+PixelUnshuffle, ChannelShuffle; and Unfold/Fold (im2col/col2im as layers)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 
 from ...tensor import Tensor
 from .. import functional as F
+from ..functional.vision import channel_shuffle
 from .module import Module
 
 
@@ -71,6 +72,20 @@ class PixelUnshuffle(Module):
 
     def extra_repr(self) -> str:
         return f"downscale_factor={self.downscale_factor}"
+
+
+class ChannelShuffle(Module):
+    """Interleave the channels of `groups` groups: (N, g*k, H, W) -> (N, k*g, H, W)."""
+
+    def __init__(self, groups: int) -> None:
+        super().__init__()
+        self.groups = groups
+
+    def forward(self, input: Tensor) -> Tensor:
+        return channel_shuffle(input, self.groups)
+
+    def extra_repr(self) -> str:
+        return f"groups={self.groups}"
 
 
 class Unfold(Module):
