@@ -22,11 +22,13 @@ import math
 import os
 import struct
 import tempfile
+from collections import OrderedDict
 from typing import Any, BinaryIO
 
 import numpy
 
-from . import backend
+from . import backend, dtypes
+from .size import Size
 from .tensor import Tensor
 
 FORMAT = "ember-checkpoint"
@@ -57,6 +59,8 @@ class _Encoder:
             name = f"t{len(self.tensors)}"
             self.tensors[name] = _contiguous(backend.to_numpy(obj.detach()._data))
             node = {"__tensor__": name}
+            if obj.device.type != "cpu":  # so that a map_location dict can map it
+                node["device"] = str(obj.device)
             if obj.requires_grad:
                 node["requires_grad"] = True
             if type(obj).__name__ == "Parameter":
@@ -74,6 +78,14 @@ class _Encoder:
             return obj if math.isfinite(obj) else {"__float__": repr(obj)}
         if isinstance(obj, numpy.generic):
             return self.encode(obj.item())
+        if isinstance(obj, dtypes.dtype):
+            return {"__dtype__": obj.name}
+        if isinstance(obj, backend.device):
+            return {"__device__": str(obj)}
+        if isinstance(obj, Size):
+            return {"__size__": [int(v) for v in obj]}
+        if isinstance(obj, OrderedDict):  # state_dicts: loaded back as OrderedDict, as torch's
+            return {"__odict__": [[self.encode(k), self.encode(v)] for k, v in obj.items()]}
         if isinstance(obj, dict):
             if all(isinstance(k, str) and not k.startswith("__") for k in obj):
                 return {k: self.encode(v) for k, v in obj.items()}
@@ -107,8 +119,13 @@ def _decode(node: Any, tensors: dict, device: Any) -> Any:
         return node
     if "__tensor__" in node:
         data = tensors[node["__tensor__"]]
-        if device is not None:
-            data = backend.to_device(data, device)
+        target = device
+        if isinstance(device, dict):  # map_location={'cuda:0': 'cpu'}: by the saved device
+            saved = node.get("device", "cpu")
+            target = device.get(saved)
+            target = backend.as_device(target) if target is not None else None
+        if target is not None:
+            data = backend.to_device(data, target)
         t = Tensor._make(data)
         if node.get("parameter"):
             from .nn.parameter import Parameter  # noqa: PLC0415
@@ -123,6 +140,15 @@ def _decode(node: Any, tensors: dict, device: Any) -> Any:
         return float(node["__float__"])
     if "__tuple__" in node:
         return tuple(_decode(v, tensors, device) for v in node["__tuple__"])
+    if "__odict__" in node:
+        return OrderedDict((_hashable(_decode(k, tensors, device)), _decode(v, tensors, device))
+                           for k, v in node["__odict__"])
+    if "__dtype__" in node:
+        return dtypes.to_dtype(node["__dtype__"])
+    if "__device__" in node:
+        return backend.device(node["__device__"])
+    if "__size__" in node:
+        return Size(node["__size__"])
     if "__set__" in node:
         return {_decode(v, tensors, device) for v in node["__set__"]}
     if "__dict__" in node:
@@ -261,10 +287,15 @@ def load(f: str | os.PathLike | BinaryIO, map_location: Any = None, pickle_modul
          *, weights_only: bool = True, mmap: bool | None = None, **kwargs: Any) -> Any:
     """Load what `save` wrote (or any safetensors file, as a dict of tensors).
 
-    `map_location` moves every tensor to a device ('cpu', 'cuda', ...).
+    `map_location` moves every tensor to a device ('cpu', 'cuda', ...), or maps saved devices
+    to devices ({'cuda:0': 'cpu'}).
     """
-    device = backend.as_device(map_location) if map_location is not None and not callable(
-        map_location) else None
+    if isinstance(map_location, dict):
+        device: Any = {str(k): str(v) for k, v in map_location.items()}
+    elif map_location is not None and not callable(map_location):
+        device = backend.as_device(map_location)
+    else:
+        device = None
     if isinstance(f, (str, os.PathLike)):
         if not os.path.exists(f):
             raise FileNotFoundError(f"ember.load: no such checkpoint file: '{os.fspath(f)}'")

@@ -258,6 +258,11 @@ class Optimizer:
                     f"parameter {name}"
                 )
             param_group.setdefault(name, default)
+        lr = param_group.get("lr")
+        if isinstance(lr, Tensor):  # torch accepts a 1-element tensor lr; the math wants a number
+            if lr.numel() != 1:
+                raise ValueError("Tensor lr must be 1-element")
+            param_group["lr"] = lr.item()
 
         if len(params) != len(set(params)):
             warnings.warn(

@@ -8,25 +8,32 @@ from __future__ import annotations
 
 from ...ops.pad import pad
 from ...ops.softmax import log_softmax, softmax
-from ...ops.unary import relu, sigmoid, tanh
+from ...ops.unary import sigmoid, tanh
 from .activation import (
     celu,
+    celu_,
     elu,
+    elu_,
     gelu,
     glu,
+    gumbel_softmax,
     hardshrink,
     hardsigmoid,
     hardswish,
     hardtanh,
     hardtanh_,
     leaky_relu,
+    leaky_relu_,
     logsigmoid,
     mish,
     prelu,
+    relu,
     relu6,
     relu_,
     rrelu,
+    rrelu_,
     selu,
+    selu_,
     silu,
     softmin,
     softplus,
@@ -34,12 +41,20 @@ from .activation import (
     softsign,
     tanhshrink,
     threshold,
+    threshold_,
 )
 from .attention import scaled_dot_product_attention
 from .conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from .conv3d import conv3d, conv_transpose3d
 from .distance import cdist, cosine_similarity, pairwise_distance, pdist
-from .dropout import alpha_dropout, dropout, dropout1d, dropout2d, dropout3d
+from .dropout import (
+    alpha_dropout,
+    dropout,
+    dropout1d,
+    dropout2d,
+    dropout3d,
+    feature_alpha_dropout,
+)
 from .fold import fold, unfold
 from .linear import bilinear, linear
 from .loss import (
@@ -48,6 +63,7 @@ from .loss import (
     contrastive_loss,
     cosine_embedding_loss,
     cross_entropy,
+    ctc_loss,
     gaussian_nll_loss,
     hinge_embedding_loss,
     huber_loss,
@@ -56,6 +72,7 @@ from .loss import (
     margin_ranking_loss,
     mse_loss,
     multi_margin_loss,
+    multilabel_margin_loss,
     multilabel_soft_margin_loss,
     nll_loss,
     poisson_nll_loss,
@@ -71,23 +88,36 @@ from .pooling import (
     adaptive_max_pool2d,
     avg_pool1d,
     avg_pool2d,
+    lp_pool1d,
+    lp_pool2d,
     max_pool1d,
     max_pool2d,
 )
-from .pooling3d import adaptive_avg_pool3d, adaptive_max_pool3d, avg_pool3d, max_pool3d
+from .pooling3d import (
+    adaptive_avg_pool3d,
+    adaptive_max_pool3d,
+    avg_pool3d,
+    lp_pool3d,
+    max_pool3d,
+)
 from .unpool import max_unpool1d, max_unpool2d, max_unpool3d
 from .multi_head_attention import multi_head_attention_forward
 from .normalization import (
     batch_norm,
     group_norm,
+    instance_norm,
     layer_norm,
     local_response_norm,
     normalize,
     rms_norm,
 )
-from .sparse import embedding, one_hot
+from .sparse import embedding, embedding_bag, one_hot
 from .vision import (
+    affine_grid,
+    channel_shuffle,
+    grid_sample,
     interpolate,
+    native_channel_shuffle,
     pixel_shuffle,
     pixel_unshuffle,
     upsample,

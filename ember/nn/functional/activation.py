@@ -13,7 +13,8 @@ from ...autograd.node import array_namespace
 from ...backend import module_of
 from ...ops import special
 from ...ops.softmax import log_softmax, softmax
-from ...ops.unary import UnaryOp, relu, sigmoid, tanh
+from ...ops.unary import UnaryOp, sigmoid, tanh
+from ...ops.unary import relu as _relu
 from ...tensor import Tensor
 
 _SQRT_2 = math.sqrt(2.0)
@@ -104,7 +105,7 @@ def _sigmoid(x: Any) -> Any:
 class Silu(UnaryOp):
     def forward(self, x: Any) -> Any:
         self.save_for_backward(x)
-        return x * special.sigmoid(x)
+        return (x * special.sigmoid(x)).astype(x.dtype, copy=False)
 
     def backward(self, grad: Any) -> Any:
         # d/dx x s(x) = s(x) (1 + x (1 - s(x)))
@@ -249,8 +250,15 @@ class Shrink(UnaryOp):
 # ---------------------------------------------------------------------------------------------
 
 
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """max(x, 0); `inplace=True` writes into `input` (torch's F.relu signature)."""
+    if inplace:
+        return _inplace(input, _relu)
+    return _relu(input)
+
+
 def relu_(input: Tensor) -> Tensor:
-    return _inplace(input, relu)
+    return _inplace(input, _relu)
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:
@@ -263,10 +271,18 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
     return LeakyRelu.apply(input, negative_slope)
 
 
+def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    return leaky_relu(input, negative_slope, True)
+
+
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     if inplace:
         return _inplace(input, Elu.apply, alpha, 1.0, 1.0)
     return Elu.apply(input, alpha, 1.0, 1.0)
+
+
+def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    return elu(input, alpha, True)
 
 
 def selu(input: Tensor, inplace: bool = False) -> Tensor:
@@ -275,12 +291,20 @@ def selu(input: Tensor, inplace: bool = False) -> Tensor:
     return Elu.apply(input, _SELU_ALPHA, _SELU_SCALE, 1.0)
 
 
+def selu_(input: Tensor) -> Tensor:
+    return selu(input, True)
+
+
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError: celu's alpha must not be 0")
     if inplace:
         return _inplace(input, Elu.apply, alpha, 1.0, 1.0 / alpha)
     return Elu.apply(input, alpha, 1.0, 1.0 / alpha)
+
+
+def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    return celu(input, alpha, True)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
@@ -357,6 +381,10 @@ def threshold(input: Tensor, threshold: float, value: float, inplace: bool = Fal
     return Threshold.apply(input, threshold, value)
 
 
+def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
+    return _inplace(input, Threshold.apply, threshold, value)
+
+
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
     """x for x > 0, a * x otherwise; `weight` has one slope or one per channel (dim 1)."""
     from ...ops.indexing import where  # noqa: PLC0415
@@ -382,7 +410,14 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
     from ...random import rand_like  # noqa: PLC0415
 
     slope = rand_like(input) * (upper - lower) + lower
+    if inplace:
+        return input._inplace(lambda s: where(s >= 0, s, s * slope), True)
     return where(input >= 0, input, input * slope)
+
+
+def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
+           training: bool = False) -> Tensor:
+    return rrelu(input, lower, upper, training, True)
 
 
 def glu(input: Tensor, dim: int = -1) -> Tensor:
@@ -399,8 +434,27 @@ def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
     return softmax(-input, dim, dtype=dtype)
 
 
+def gumbel_softmax(logits: Tensor, tau: float = 1.0, hard: bool = False, eps: float = 1e-10,
+                   dim: int = -1) -> Tensor:
+    """Samples from the Gumbel-softmax distribution; `hard=True` returns one-hot vectors whose
+    gradient is the soft sample's (straight-through estimator)."""
+    from ...random import rand_like  # noqa: PLC0415
+
+    # -log(Exponential(1)) is a Gumbel(0, 1) sample; the exponential comes from -log(U)
+    u = rand_like(logits.detach())
+    gumbels = -((-(u.clamp(min=1e-20)).log()).log())
+    y_soft = softmax((logits + gumbels) / tau, dim)
+    if not hard:
+        return y_soft
+    index = y_soft.detach().argmax(dim, keepdim=True)
+    y_hard = y_soft.detach() * 0
+    y_hard = y_hard.scatter(dim, index, 1.0)
+    return y_hard - y_soft.detach() + y_soft
+
+
 __all__ = [
-    "celu", "elu", "gelu", "glu", "hardshrink", "hardsigmoid", "hardswish", "hardtanh",
+    "celu", "celu_", "elu", "elu_", "gelu", "gumbel_softmax", "leaky_relu_", "selu_", "threshold_",
+    "rrelu_", "glu", "hardshrink", "hardsigmoid", "hardswish", "hardtanh",
     "hardtanh_", "leaky_relu", "log_softmax", "logsigmoid", "mish", "prelu", "relu", "relu6",
     "relu_", "rrelu", "selu", "sigmoid", "silu", "softmax", "softmin", "softplus", "softshrink",
     "softsign", "tanh", "tanhshrink", "threshold",

@@ -28,7 +28,8 @@ def pdist(input: Tensor, p: float = 2.0) -> Tensor:
     return diff.norm(p, dim=1)
 
 
-def cdist(x1: Tensor, x2: Tensor, p: float = 2.0) -> Tensor:
+def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
+          compute_mode: str = "use_mm_for_euclid_dist_if_necessary") -> Tensor:
     """All distances between rows of x1 (.., P, M) and rows of x2 (.., R, M): (.., P, R)."""
     diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)
     return diff.norm(p, dim=-1)

@@ -72,20 +72,35 @@ def dropout3d(input: Tensor, p: float = 0.5, training: bool = True,
     return _feature_dropout(input, p, training, inplace, 3, "dropout3d")
 
 
-def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
-                  inplace: bool = False) -> Tensor:
-    """Dropout for SELU networks: keeps mean and variance by setting dropped units to the
-    SELU saturation value and applying an affine correction."""
+def _alpha(input: Tensor, p: float, training: bool, inplace: bool, mask_shape: tuple) -> Tensor:
     _check_p(p)
     if not training or p == 0.0:
         return input
+    if p == 1.0:
+        out = input * 0.0
+        return input.copy_(out) if inplace else out
     from ...random import rand  # noqa: PLC0415
 
     alpha_p = -1.7580993408473766  # -selu_scale * selu_alpha
-    keep = (rand(*input.shape, dtype=input.dtype, device=input.device) >= p).to(input.dtype)
+    keep = (rand(*mask_shape, dtype=input.dtype, device=input.device) >= p).to(input.dtype)
     a = ((1 - p) * (1 + p * alpha_p**2)) ** -0.5
     b = -a * alpha_p * p
     out = (input * keep + alpha_p * (1 - keep)) * a + b
     return input.copy_(out) if inplace else out
 
 
+def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
+                  inplace: bool = False) -> Tensor:
+    """Dropout for SELU networks: keeps mean and variance by setting dropped units to the
+    SELU saturation value and applying an affine correction."""
+    return _alpha(input, p, training, inplace, tuple(input.shape))
+
+
+def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
+                          inplace: bool = False) -> Tensor:
+    """alpha_dropout that drops whole channels (one decision per sample and channel)."""
+    if input.ndim < 2:
+        raise RuntimeError(f"feature_alpha_dropout: expected an input with at least 2 dims "
+                           f"(N, C, ...), got {input.ndim}D")
+    mask_shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)
+    return _alpha(input, p, training, inplace, mask_shape)

@@ -47,6 +47,9 @@ class Linear(Op):
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y = input @ weight.T + bias, for input (*, in_features) and weight (out, in)."""
+    if weight.ndim == 1 and input.ndim >= 1 and bias is None:
+        # a single output unit: torch drops the out_features dimension (and takes no bias)
+        return linear(input, weight.unsqueeze(0)).squeeze(-1)
     in_features = weight.shape[-1]
     if weight.ndim != 2:
         raise RuntimeError(f"linear: weight must be 2-D (out_features x in_features), got "

@@ -498,6 +498,185 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
     return _reduce(loss, reduction)
 
 
+def multilabel_margin_loss(input: Tensor, target: Tensor, size_average: Any = None,
+                           reduce: Any = None, reduction: str = "mean") -> Tensor:
+    """sum over target classes j and non-target classes i of max(0, 1 - (x[j] - x[i])) / C.
+
+    Each row of `target` lists class indices and ends at the first -1.
+    """
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    if target._data.dtype.kind not in "iu":
+        raise RuntimeError(f"multilabel_margin_loss: expected class indices (int64) as target, "
+                           f"got {target.dtype}")
+    if tuple(input.shape) != tuple(target.shape) or input.ndim > 2:
+        raise RuntimeError(f"multilabel_margin_loss: inconsistent target size: "
+                           f"{list(target.shape)} for input of size: {list(input.shape)}")
+    x = input if input.ndim == 2 else input.reshape(1, -1)
+    t = target._data.reshape(x.shape)
+    xp = module_of(t)
+    n, c = x.shape
+    if t.size and (int(t.max()) >= c or int(t.min()) < -1):
+        raise RuntimeError(f"multilabel_margin_loss: target values must be in [-1, {c}), got "
+                           f"values in [{int(t.min())}, {int(t.max())}]")
+    # the listed targets are those before the first -1 of each row
+    valid = xp.cumprod(t >= 0, axis=1).astype(bool)  # (N, C) over target positions j
+    safe = xp.where(valid, t, 0)
+    is_target = xp.zeros((n, c), dtype=bool)
+    rows = xp.broadcast_to(xp.arange(n)[:, None], (n, c))
+    is_target[rows[valid], safe[valid]] = True
+    picked = x.gather(1, Tensor._make(safe))  # (N, J): x[y_j]
+    margins = (1 - picked.unsqueeze(2) + x.unsqueeze(1)).clamp_min(0)  # (N, J, I)
+    mask = valid[:, :, None] & ~is_target[:, None, :]
+    loss = (margins * Tensor._make(mask.astype(x._data.dtype))).sum((1, 2)) / c
+    if input.ndim < 2:
+        loss = loss.reshape(())
+    return _reduce(loss, reduction)
+
+
+class CTCLoss(Op):
+    """Connectionist temporal classification over (T, N, C) log-probabilities.
+
+    The forward (alpha) and backward (beta) recursions run in log space over the target with
+    blanks between labels. As in torch, the gradient given for log_probs is
+    exp(log_probs) - posterior occupancy: the gradient of the logits when log_probs come from
+    log_softmax (the usual case, where both formulas agree after log_softmax's backward).
+    """
+
+    def forward(self, lp: Any, targets: list, in_lens: list, blank: int,
+                zero_infinity: bool) -> Any:
+        xp = module_of(lp)
+        lp64 = lp.astype("float64")
+        t_max, n, c = lp.shape
+        losses = xp.zeros(n)
+        grads = xp.zeros((t_max, n, c))
+        for b in range(n):
+            labels = targets[b]
+            ext = xp.full(2 * len(labels) + 1, blank, dtype="int64")
+            ext[1::2] = labels
+            steps = in_lens[b]
+            nll, occupancy = _ctc_one(xp, lp64[:steps, b, :], ext, c)
+            losses[b] = nll
+            if math.isinf(nll):
+                if zero_infinity:
+                    losses[b] = 0.0
+                else:  # no alignment exists: torch's gradient is nan here
+                    grads[:steps, b, :] = math.nan
+                continue
+            grads[:steps, b, :] = xp.exp(lp64[:steps, b, :]) - occupancy
+        self.grads = grads.astype(lp.dtype)
+        return losses.astype(lp.dtype)
+
+    def backward(self, grad: Any) -> tuple:
+        xp = array_namespace(grad)
+        return self.grads * xp.reshape(grad, (1, -1, 1)), None, None, None, None
+
+
+def _ctc_one(xp: Any, lp: Any, ext: Any, c: int) -> tuple:
+    """(negative log-likelihood, (T, C) posterior occupancy) of one sequence."""
+    steps, length = lp.shape[0], ext.shape[0]
+    neg_inf = -math.inf
+    emit = lp[:, ext]  # (T, L'): log-prob of each extended label at each step
+    # a label may be skipped to from two positions back unless it is a blank or a repeat
+    skip = xp.zeros(length, dtype=bool)
+    skip[2:] = (ext[2:] != ext[:-2]) & (xp.arange(2, length) % 2 == 1)
+    alpha = xp.full((steps, length), neg_inf)
+    beta = xp.full((steps, length), neg_inf)
+    if steps == 0:
+        return (0.0 if length == 1 else math.inf), xp.zeros((0, c))
+    alpha[0, 0] = emit[0, 0]
+    if length > 1:
+        alpha[0, 1] = emit[0, 1]
+    def shifted(v: Any, k: int) -> Any:  # v moved k places right (k < 0: left), -inf filled
+        out = xp.full(length, neg_inf)
+        if abs(k) < length:
+            if k > 0:
+                out[k:] = v[:-k]
+            else:
+                out[:k] = v[-k:]
+        return out
+
+    for t in range(1, steps):
+        prev = alpha[t - 1]
+        two = xp.where(skip, shifted(prev, 2), neg_inf)
+        alpha[t] = xp.logaddexp(xp.logaddexp(prev, shifted(prev, 1)), two) + emit[t]
+    beta[-1, -1] = emit[-1, -1]
+    if length > 1:
+        beta[-1, -2] = emit[-1, -2]
+    skip_next = xp.zeros(length, dtype=bool)  # may position s jump to s + 2?
+    skip_next[:-2] = skip[2:]
+    for t in range(steps - 2, -1, -1):
+        nxt = beta[t + 1]
+        two = xp.where(skip_next, shifted(nxt, -2), neg_inf)
+        beta[t] = xp.logaddexp(xp.logaddexp(nxt, shifted(nxt, -1)), two) + emit[t]
+    last = alpha[-1, -1] if length == 1 else xp.logaddexp(alpha[-1, -1], alpha[-1, -2])
+    nll = -float(last)
+    if math.isinf(nll):
+        return math.inf, xp.zeros((steps, c))
+    # occupancy[t, k] = sum over s with ext[s] = k of alpha beta / (p emit)
+    both = alpha + beta - emit + nll
+    occupancy = xp.zeros((steps, c))
+    for k in xp.unique(ext).tolist():
+        cols = both[:, ext == k]
+        peak = xp.max(cols, axis=1, keepdims=True)
+        safe = xp.where(xp.isfinite(peak), peak, 0.0)
+        occupancy[:, k] = xp.exp(safe[:, 0]) * xp.sum(xp.exp(cols - safe), axis=1)
+    return nll, occupancy
+
+
+def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths: Any, target_lengths: Any,
+             blank: int = 0, reduction: str = "mean", zero_infinity: bool = False) -> Tensor:
+    """CTC loss of log-probabilities (T, N, C) (or (T, C) unbatched) for targets given padded
+    (N, S) or concatenated (sum(target_lengths),); 'mean' divides each loss by its target
+    length before averaging over the batch, as torch does."""
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    unbatched = log_probs.ndim == 2
+    lp = log_probs.unsqueeze(1) if unbatched else log_probs
+    if lp.ndim != 3:
+        raise RuntimeError(f"ctc_loss: expected log_probs of shape (T, N, C) or (T, C), got "
+                           f"({shape_str(log_probs.shape)})")
+
+    def as_list(v: Any) -> list:
+        if isinstance(v, Tensor):
+            return [int(a) for a in v.reshape(-1).tolist()]
+        if isinstance(v, int):
+            return [v]
+        return [int(a) for a in v]
+
+    in_lens, tgt_lens = as_list(input_lengths), as_list(target_lengths)
+    t_max, n, c = lp.shape
+    if len(in_lens) != n or len(tgt_lens) != n:
+        raise RuntimeError(f"ctc_loss: expected input_lengths and target_lengths to have "
+                           f"{n} entries (the batch size), got {len(in_lens)} and "
+                           f"{len(tgt_lens)}")
+    if not 0 <= blank < c:
+        raise RuntimeError(f"ctc_loss: blank must be in label range [0, {c}), got {blank}")
+    tgt = targets._data if isinstance(targets, Tensor) else targets
+    tgt = tgt.reshape(1, -1) if unbatched and tgt.ndim == 1 else tgt
+    seqs, start = [], 0
+    for b in range(n):
+        if in_lens[b] > t_max or in_lens[b] < 0:
+            raise RuntimeError(f"ctc_loss: Expected input_lengths to have value at most "
+                               f"{t_max}, but got value {in_lens[b]}")
+        if tgt.ndim == 2:
+            seq = tgt[b, :tgt_lens[b]]
+        else:
+            seq = tgt[start:start + tgt_lens[b]]
+            start += tgt_lens[b]
+        if len(seq) != tgt_lens[b]:
+            raise RuntimeError(f"ctc_loss: target_lengths[{b}] = {tgt_lens[b]} is longer than "
+                               f"the targets given")
+        seqs.append(seq.astype("int64"))
+    losses = CTCLoss.apply(lp, seqs, in_lens, blank, zero_infinity)
+    if unbatched:
+        losses = losses.reshape(())
+    if reduction == "mean":
+        xp = module_of(lp._data)
+        lens = xp.maximum(xp.asarray(tgt_lens, dtype=lp._data.dtype), 1)
+        return (losses / Tensor._make(lens.reshape(losses.shape))).mean()
+    return _reduce(losses, reduction)
+
+
 def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0,
                           size_average: Any = None, reduce: Any = None,
                           reduction: str = "mean") -> Tensor:

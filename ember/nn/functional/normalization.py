@@ -291,6 +291,42 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
     return normed
 
 
+def instance_norm(input: Tensor, running_mean: Tensor | None = None,
+                  running_var: Tensor | None = None, weight: Tensor | None = None,
+                  bias: Tensor | None = None, use_input_stats: bool = True,
+                  momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalize each channel of each sample over its spatial dims (InstanceNorm).
+
+    With input statistics this is group_norm with one group per channel; the running
+    statistics (if given) move toward the batch average of the per-instance mean and
+    unbiased variance, as torch's do.
+    """
+    if input.ndim < 3:
+        raise ValueError(f"instance_norm: expected input of at least 3 dimensions (N, C, *), "
+                         f"got ({shape_str(input.shape)})")
+    channels = input.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != (channels,):
+            raise RuntimeError(f"instance_norm: {name} should have {channels} elements (one per "
+                               f"channel of the input ({shape_str(input.shape)})), got shape "
+                               f"({shape_str(t.shape)})")
+    if not use_input_stats:
+        return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
+    spatial = input[0, 0].numel()
+    if spatial <= 1:
+        raise ValueError(f"Expected more than 1 spatial element when training, got input size "
+                         f"{list(input.shape)}")
+    if running_mean is not None and running_var is not None:
+        with no_grad():
+            flat = input.detach().reshape(input.shape[0], channels, -1)
+            mean = flat.mean(2).mean(0)
+            var = flat.var(2, correction=1).mean(0)
+            running_mean.mul_(1 - momentum).add_(mean.to(running_mean.dtype) * momentum)
+            running_var.mul_(1 - momentum).add_(var.to(running_var.dtype) * momentum)
+    return group_norm(input, channels, weight, bias, eps)
+
+
 def rms_norm(input: Tensor, normalized_shape: Sequence[int], weight: Tensor | None = None,
              eps: float | None = None) -> Tensor:
     """x / sqrt(mean(x^2) + eps) * weight over the last dims (eps defaults to the dtype's eps)."""

@@ -78,6 +78,87 @@ def _renorm_rows(weight: Tensor, idx: Any, max_norm: float, norm_type: float) ->
         weight._bump_version()
 
 
+def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
+                  max_norm: float | None = None, norm_type: float = 2,
+                  scale_grad_by_freq: bool = False, mode: str = "mean", sparse: bool = False,
+                  per_sample_weights: Tensor | None = None, include_last_offset: bool = False,
+                  padding_idx: int | None = None) -> Tensor:
+    """Sum, mean or max of the embeddings of each bag of indices, without the (L, dim)
+    intermediate being kept per bag.
+
+    Bags are the rows of a 2-D `input`, or slices of a 1-D `input` starting at `offsets`.
+    Entries equal to `padding_idx` are left out (and not counted by the mean); an empty bag
+    gives zeros.
+    """
+    from ... import creation  # noqa: PLC0415
+
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError(f"embedding_bag: mode has to be one of sum, mean or max, got {mode!r}")
+    if per_sample_weights is not None and mode != "sum":
+        raise NotImplementedError(f"embedding_bag: per_sample_weights was not None. "
+                                  f"per_sample_weights is only supported for mode='sum' (got "
+                                  f"mode='{mode}'). Please open a feature request on GitHub.")
+    if input.ndim == 2:
+        if offsets is not None:
+            raise ValueError("embedding_bag: if input is 2D, then offsets has to be None, as "
+                             "input is treated is a mini-batch of fixed length sequences.")
+        bags, length = input.shape
+        starts = [b * length for b in range(bags)]
+        ends = [(b + 1) * length for b in range(bags)]
+        flat = input.reshape(-1)
+        if per_sample_weights is not None:
+            per_sample_weights = per_sample_weights.reshape(-1)
+    elif input.ndim == 1:
+        if offsets is None:
+            raise ValueError("embedding_bag: offsets has to be a 1D Tensor but got None")
+        if offsets.ndim != 1:
+            raise ValueError("embedding_bag: offsets has to be a 1D Tensor")
+        bounds = [int(o) for o in offsets.tolist()]
+        if bounds and bounds[0] != 0:
+            raise RuntimeError(f"embedding_bag: offsets[0] has to be 0, i.e., the first sequence "
+                               f"in the mini-batch has to start from position 0. However, got "
+                               f"{bounds[0]}")
+        if include_last_offset:
+            starts, ends = bounds[:-1], bounds[1:]
+        else:
+            starts, ends = bounds, bounds[1:] + [input.shape[0]]
+        flat = input
+    else:
+        raise ValueError(f"embedding_bag: input has to be 1D or 2D Tensor, but got Tensor of "
+                         f"dimension {input.ndim}")
+    n = weight.shape[0]
+    if padding_idx is not None and padding_idx < 0:
+        padding_idx += n
+    rows = embedding(flat, weight, None, max_norm, norm_type, scale_grad_by_freq)  # (L, dim)
+    idx = flat._data
+    xp = module_of(idx)
+    keep = xp.ones(idx.shape, dtype=bool) if padding_idx is None else idx != padding_idx
+    if mode == "max":
+        parts = []
+        for a, b in zip(starts, ends):
+            picked = xp.nonzero(keep[a:b])[0] + a
+            if picked.size:
+                parts.append(rows[Tensor._make(picked)].max(0).values)
+            else:
+                parts.append(creation.zeros(weight.shape[1], dtype=weight.dtype,
+                                            device=weight.device))
+        from ...ops.join import stack  # noqa: PLC0415
+
+        return stack(parts) if parts else creation.zeros(0, weight.shape[1], dtype=weight.dtype)
+    # sum / mean: one (bags, L) matrix of bag memberships times the (L, dim) rows
+    member = xp.zeros((len(starts), idx.shape[0]), dtype=weight._data.dtype)
+    for bag, (a, b) in enumerate(zip(starts, ends)):
+        member[bag, a:b] = keep[a:b]
+        if mode == "mean":
+            count = int(keep[a:b].sum())
+            if count:
+                member[bag, a:b] /= count
+    matrix = Tensor._make(member)
+    if per_sample_weights is not None:
+        matrix = matrix * per_sample_weights.unsqueeze(0)
+    return matrix @ rows
+
+
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """int64 one-hot encoding along a new last dim."""
     data = tensor._data

@@ -18,6 +18,11 @@ class BatchStatisticsError(LayerInputError, ValueError):
     """A training-mode BatchNorm given one value per channel (a ValueError, as in torch)."""
 
 
+class ChannelMismatchError(LayerInputError, ValueError):
+    """Input channels differ from num_features: torch raises RuntimeError here (this is one)
+    and Ember's earlier ValueError is kept as a base for code that catches it."""
+
+
 class _BatchNorm(Module):
     _expected_dims: tuple = ()
 
@@ -69,9 +74,9 @@ class _BatchNorm(Module):
             raise ValueError(f"{type(self).__name__}: expected {wanted} input (got "
                              f"{input.ndim}D input of shape {list(input.shape)})")
         if input.shape[1] != self.num_features:
-            raise ValueError(f"{type(self).__name__}({self.num_features}): expected "
-                             f"{self.num_features} channels in dim 1, got input of shape "
-                             f"{list(input.shape)}")
+            raise ChannelMismatchError(f"expected {self.num_features} channels in dim 1 "
+                                       f"(num_features), got input of shape "
+                                       f"{list(input.shape)}")
 
     def forward(self, input: Tensor) -> Tensor:
         self._check_input_dim(input)

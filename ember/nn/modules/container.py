@@ -69,6 +69,33 @@ class Sequential(Module):
                              f"{type(other)} is given.")
         return Sequential(*self, *other)
 
+    def __mul__(self, other: int) -> Sequential:
+        if not isinstance(other, int):
+            raise TypeError(f"unsupported operand type(s) for *: {type(self)} and "
+                            f"{type(other)}")
+        if other <= 0:
+            raise ValueError(f"Non-positive multiplication factor {other} for {type(self)}")
+        return Sequential(*(list(self) * other))
+
+    __rmul__ = __mul__
+
+    def __imul__(self, other: int) -> Sequential:
+        if not isinstance(other, int):
+            raise TypeError(f"unsupported operand type(s) for *: {type(self)} and "
+                            f"{type(other)}")
+        if other <= 0:
+            raise ValueError(f"Non-positive multiplication factor {other} for {type(self)}")
+        modules = list(self)
+        for _ in range(other - 1):
+            self.extend(modules)
+        return self
+
+    def __iadd__(self, other: Sequential) -> Sequential:
+        if not isinstance(other, Sequential):
+            raise ValueError("add operator supports only objects of Sequential class, but "
+                             f"{type(other)} is given.")
+        return self.extend(list(other))
+
     def append(self, module: Module) -> Sequential:
         self.add_module(str(len(self)), module)
         return self
@@ -275,14 +302,21 @@ class ParameterList(Module):
         return self
 
     def extra_repr(self) -> str:
+        # torch's layout, including its two-space prefix on every line
         lines = []
         for i, p in enumerate(self):
             if isinstance(p, Tensor):
-                size = "x".join(str(s) for s in p.shape)
-                lines.append(f"({i}): Parameter containing: [{p.dtype} of size {size}]")
+                lines.append(f"  ({i}): {_describe(p, str(p.dtype))}")
             else:
-                lines.append(f"({i}): Object of type: {type(p).__name__}")
+                lines.append(f"  ({i}): Object of type: {type(p).__name__}")
         return "\n".join(lines)
+
+
+def _describe(p: Tensor, type_name: str) -> str:
+    size = "x".join(str(s) for s in p.shape)
+    kind = "Parameter" if isinstance(p, Parameter) else "Tensor"
+    device = f" (GPU {p.device.index or 0})" if p.device.type == "cuda" else ""
+    return f"{kind} containing: [{type_name} of size {size}{device}]"
 
 
 class ParameterDict(Module):
@@ -334,3 +368,46 @@ class ParameterDict(Module):
         value = self[key]
         del self[key]
         return value
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self[key] if key in self._keys else default
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        if key not in self._keys:
+            self[key] = default
+        return self[key]
+
+    def clear(self) -> None:
+        for key in list(self._keys):
+            del self[key]
+
+    def popitem(self) -> tuple:
+        key = next(reversed(self._keys))
+        return key, self.pop(key)
+
+    def copy(self) -> ParameterDict:
+        return ParameterDict(OrderedDict((k, self[k]) for k in self._keys))
+
+    def fromkeys(self, keys: Iterable[str], default: Any = None) -> ParameterDict:
+        return ParameterDict((k, default) for k in keys)
+
+    def __or__(self, other: ParameterDict) -> ParameterDict:
+        out = self.copy()
+        out.update(other)
+        return out
+
+    def __ior__(self, other: ParameterDict) -> ParameterDict:
+        self.update(other)
+        return self
+
+    def __reversed__(self) -> Iterator[str]:
+        return reversed(list(self._keys))
+
+    def extra_repr(self) -> str:
+        lines = []
+        for k, p in self.items():
+            if isinstance(p, Tensor):
+                lines.append(f"  ({k}): {_describe(p, p.type())}")
+            else:
+                lines.append(f"  ({k}): Object of type: {type(p).__name__}")
+        return "\n".join(lines)

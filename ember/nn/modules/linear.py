@@ -1,4 +1,5 @@
-"""Identity, Linear and Bilinear layers, and Flatten/Unflatten."""
+"""Identity, Linear and Bilinear layers, Flatten/Unflatten, and the two-input distance layers
+(CosineSimilarity, PairwiseDistance)."""
 
 from __future__ import annotations
 
@@ -117,3 +118,25 @@ class Unflatten(Module):
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
+
+
+class CosineSimilarity(Module):
+    """Cosine similarity of two inputs along `dim` (F.cosine_similarity as a layer)."""
+
+    def __init__(self, dim: int = 1, eps: float = 1e-8) -> None:
+        super().__init__()
+        self.dim, self.eps = dim, eps
+
+    def forward(self, x1: Tensor, x2: Tensor) -> Tensor:
+        return F.cosine_similarity(x1, x2, self.dim, self.eps)
+
+
+class PairwiseDistance(Module):
+    """p-norm distance between matching rows of two inputs (F.pairwise_distance as a layer)."""
+
+    def __init__(self, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False) -> None:
+        super().__init__()
+        self.norm, self.eps, self.keepdim = p, eps, keepdim
+
+    def forward(self, x1: Tensor, x2: Tensor) -> Tensor:
+        return F.pairwise_distance(x1, x2, self.norm, self.eps, self.keepdim)

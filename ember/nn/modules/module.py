@@ -51,6 +51,94 @@ class RemovableHandle:
         self.remove()
 
 
+class _BackwardHookState:
+    """Runs a module's backward hooks: identity autograd functions around its tensor inputs
+    and outputs see the gradients that flow through them (torch's BackwardHook)."""
+
+    def __init__(self, module: Module, n_inputs: int) -> None:
+        self.module = module
+        self.n_inputs = n_inputs
+        self.inputs_wrapped = False
+        self.grad_outputs: tuple | None = None
+
+    @classmethod
+    def wrap_inputs(cls, module: Module, args: tuple) -> tuple:
+        positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
+        state = cls(module, len(positions))
+        if any(args[i].requires_grad for i in positions):
+            state.inputs_wrapped = True
+            wrapped = _HookIdentity.apply(state, True, *[args[i] for i in positions])
+            wrapped = wrapped if isinstance(wrapped, tuple) else (wrapped,)
+            args = list(args)
+            for i, w in zip(positions, wrapped):
+                args[i] = w
+            args = tuple(args)
+        return state, args
+
+    def wrap_outputs(self, output: Any) -> Any:
+        single = isinstance(output, Tensor)
+        outs = (output,) if single else output
+        if not isinstance(outs, tuple) or not any(isinstance(o, Tensor) and o.requires_grad
+                                                  for o in outs):
+            return output
+        positions = [i for i, o in enumerate(outs) if isinstance(o, Tensor)]
+        wrapped = _HookIdentity.apply(self, False, *[outs[i] for i in positions])
+        wrapped = wrapped if isinstance(wrapped, tuple) else (wrapped,)
+        outs = list(outs)
+        for i, w in zip(positions, wrapped):
+            outs[i] = w
+        return outs[0] if single else tuple(outs)
+
+    def on_grad_outputs(self, grads: tuple) -> tuple:
+        for hook in list(self.module._backward_pre_hooks.values()):
+            result = hook(self.module, grads)
+            if result is not None:
+                grads = tuple(result) if isinstance(result, (tuple, list)) else (result,)
+        self.grad_outputs = grads
+        if not self.inputs_wrapped:  # no input needs a gradient: the hooks run now
+            self.on_grad_inputs((None,) * self.n_inputs)
+        return grads
+
+    def on_grad_inputs(self, grads: tuple) -> tuple:
+        for hook in list(self.module._backward_hooks.values()):
+            result = hook(self.module, grads, self.grad_outputs)
+            if result is not None:
+                grads = tuple(result) if isinstance(result, (tuple, list)) else (result,)
+        return grads
+
+
+def _hook_identity_class() -> type:
+    from ...autograd.function import Function  # noqa: PLC0415
+
+    class BackwardHookFunction(Function):
+        @staticmethod
+        def forward(ctx: Any, state: _BackwardHookState, is_input: bool, *tensors: Tensor) -> Any:
+            ctx.state, ctx.is_input = state, is_input
+            return tensors if len(tensors) != 1 else tensors[0]
+
+        @staticmethod
+        def backward(ctx: Any, *grads: Any) -> Any:
+            state = ctx.state
+            grads = state.on_grad_inputs(grads) if ctx.is_input else state.on_grad_outputs(grads)
+            return (None, None, *grads)
+
+    return BackwardHookFunction
+
+
+class _LazyHookIdentity:
+    """Builds the identity Function on first use (autograd.function imports nn lazily)."""
+
+    cls: type | None = None
+
+    def apply(self, *args: Any) -> Any:
+        if self.cls is None:
+            self.cls = _hook_identity_class()
+        return self.cls.apply(*args)
+
+
+_HookIdentity = _LazyHookIdentity()
+
+
 def _as_tensor(value: Any) -> Tensor:
     """Accept what a state_dict may hold: ember tensors, arrays, torch tensors, lists."""
     from ...creation import as_tensor, from_dlpack  # noqa: PLC0415
@@ -94,6 +182,12 @@ class Module:
         setter(self, "_forward_pre_hooks_with_kwargs", set())
         setter(self, "_forward_hooks", OrderedDict())
         setter(self, "_forward_hooks_with_kwargs", set())
+        setter(self, "_backward_hooks", OrderedDict())
+        setter(self, "_backward_pre_hooks", OrderedDict())
+        setter(self, "_state_dict_pre_hooks", OrderedDict())
+        setter(self, "_state_dict_hooks", OrderedDict())
+        setter(self, "_load_state_dict_pre_hooks", OrderedDict())
+        setter(self, "_load_state_dict_post_hooks", OrderedDict())
         _doctor.modules.add(self)  # so that the doctor can name parameters and layers
 
     forward: Callable[..., Any]
@@ -109,7 +203,8 @@ class Module:
             if _doctor.armed and self.training and not _grad_state.enabled:
                 # under no_grad in training mode: did the user forget model.eval()?
                 return _doctor.no_grad_call(self, args, kwargs)
-            if not (self._forward_pre_hooks or self._forward_hooks):
+            if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks
+                    or self._backward_pre_hooks):
                 return self.forward(*args, **kwargs)
             return self._call_with_hooks(args, kwargs)
         except LayerInputError as err:
@@ -126,7 +221,12 @@ class Module:
                 result = hook(self, args)
                 if result is not None:
                     args = result if isinstance(result, tuple) else (result,)
+        backward_state = None
+        if (self._backward_hooks or self._backward_pre_hooks) and _grad_state.enabled:
+            backward_state, args = _BackwardHookState.wrap_inputs(self, args)
         output = self.forward(*args, **kwargs)
+        if backward_state is not None:
+            output = backward_state.wrap_outputs(output)
         for hook_id, hook in list(self._forward_hooks.items()):
             if hook_id in self._forward_hooks_with_kwargs:
                 result = hook(self, args, kwargs, output)
@@ -158,6 +258,30 @@ class Module:
         if prepend:
             self._forward_hooks.move_to_end(handle.id, last=False)
         return handle
+
+    def register_full_backward_hook(self, hook: Callable,
+                                    prepend: bool = False) -> RemovableHandle:
+        """hook(module, grad_input, grad_output) -> None or new grad_input; runs once the
+        gradients with respect to the module's positional tensor inputs are computed."""
+        handle = RemovableHandle(self._backward_hooks)
+        self._backward_hooks[handle.id] = hook
+        if prepend:
+            self._backward_hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    def register_full_backward_pre_hook(self, hook: Callable,
+                                        prepend: bool = False) -> RemovableHandle:
+        """hook(module, grad_output) -> None or new grad_output; runs when the gradients with
+        respect to the module's outputs are computed."""
+        handle = RemovableHandle(self._backward_pre_hooks)
+        self._backward_pre_hooks[handle.id] = hook
+        if prepend:
+            self._backward_pre_hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    def register_backward_hook(self, hook: Callable) -> RemovableHandle:
+        """Deprecated in torch; runs as a full backward hook here."""
+        return self.register_full_backward_hook(hook)
 
     # ------------------------------------------------------------------ registration
     def __setattr__(self, name: str, value: Any) -> None:
@@ -280,6 +404,21 @@ class Module:
                 raise AttributeError(f"{type(mod).__name__} has no attribute `{item}`")
             mod = mod._modules[item]
         return mod
+
+    def set_submodule(self, target: str, module: Module, strict: bool = False) -> None:
+        """Replace (or, unless strict, add) the submodule at the dotted path `target`."""
+        if target == "":
+            raise ValueError("Cannot set the submodule without a target name!")
+        if not isinstance(module, Module):
+            raise ValueError(f"`module` is not an nn.Module, found {type(module)}")
+        parent_path, _, name = target.rpartition(".")
+        parent = self.get_submodule(parent_path)
+        if strict and name not in parent._modules:
+            raise AttributeError(f"{type(parent).__name__} has no attribute `{name}`")
+        if name in parent.__dict__ or name in parent._parameters or name in parent._buffers:
+            if name not in parent._modules:
+                raise AttributeError(f"`{name}` is not an nn.Module")
+        setattr(parent, name, module)
 
     def get_parameter(self, target: str) -> Parameter:
         module_path, _, name = target.rpartition(".")
@@ -438,6 +577,15 @@ class Module:
 
         return self._apply(convert)
 
+    def to_empty(self, *, device: Any = None, recurse: bool = True) -> Module:
+        """Move parameters and buffers to `device` without keeping their values."""
+        from ...creation import empty_like  # noqa: PLC0415
+
+        return self._apply(lambda t: empty_like(t, device=device), recurse)
+
+    def compile(self, *args: Any, **kwargs: Any) -> None:
+        """Accepted for torch compatibility: Ember runs the module as written."""
+
     def cuda(self, device: Any = None) -> Module:
         return self.to("cuda" if device is None else (
             f"cuda:{device}" if isinstance(device, int) else device))
@@ -467,12 +615,66 @@ class Module:
         """Parameters and persistent buffers by dotted name (tensors share memory)."""
         if destination is None:
             destination = OrderedDict()
+        for hook in self._state_dict_pre_hooks.values():
+            hook(self, prefix, keep_vars)
         self._save_to_state_dict(destination, prefix, keep_vars)
         for name, module in self._modules.items():
             if module is not None:
                 module.state_dict(destination=destination, prefix=prefix + name + ".",
                                   keep_vars=keep_vars)
+        for hook in self._state_dict_hooks.values():
+            result = hook(self, destination, prefix, {})
+            if result is not None:
+                destination = result
         return destination
+
+    def _local_state_keys(self) -> list:
+        """The names this module itself contributes to its state_dict (no prefix)."""
+        keys = [n for n, p in self._parameters.items() if p is not None]
+        keys += [n for n, b in self._buffers.items()
+                 if b is not None and n not in self._non_persistent_buffers_set]
+        if self._has_extra_state():
+            keys.append("_extra_state")
+        return keys
+
+    def get_extra_state(self) -> Any:
+        """Override (with set_extra_state) to store non-tensor state under '_extra_state'."""
+        raise RuntimeError("Reached a code path in Module.get_extra_state() that should never "
+                           "be called.")
+
+    def set_extra_state(self, state: Any) -> None:
+        raise RuntimeError("Reached a code path in Module.set_extra_state() that should never "
+                           "be called.")
+
+    def _has_extra_state(self) -> bool:
+        return type(self).get_extra_state is not Module.get_extra_state
+
+    def register_state_dict_pre_hook(self, hook: Callable) -> RemovableHandle:
+        """hook(module, prefix, keep_vars) before this module's state_dict is gathered."""
+        handle = RemovableHandle(self._state_dict_pre_hooks)
+        self._state_dict_pre_hooks[handle.id] = hook
+        return handle
+
+    def register_state_dict_post_hook(self, hook: Callable) -> RemovableHandle:
+        """hook(module, state_dict, prefix, local_metadata) after it is gathered."""
+        handle = RemovableHandle(self._state_dict_hooks)
+        self._state_dict_hooks[handle.id] = hook
+        return handle
+
+    _register_state_dict_hook = register_state_dict_post_hook
+
+    def register_load_state_dict_pre_hook(self, hook: Callable) -> RemovableHandle:
+        """hook(module, state_dict, prefix, local_metadata, strict, missing_keys,
+        unexpected_keys, error_msgs) before this module's entries are loaded."""
+        handle = RemovableHandle(self._load_state_dict_pre_hooks)
+        self._load_state_dict_pre_hooks[handle.id] = hook
+        return handle
+
+    def register_load_state_dict_post_hook(self, hook: Callable) -> RemovableHandle:
+        """hook(module, incompatible_keys) after load_state_dict; it may edit the key lists."""
+        handle = RemovableHandle(self._load_state_dict_post_hooks)
+        self._load_state_dict_post_hooks[handle.id] = hook
+        return handle
 
     def _save_to_state_dict(self, destination: dict, prefix: str, keep_vars: bool) -> None:
         for name, p in self._parameters.items():
@@ -481,6 +683,8 @@ class Module:
         for name, b in self._buffers.items():
             if b is not None and name not in self._non_persistent_buffers_set:
                 destination[prefix + name] = b if keep_vars else b.detach()
+        if self._has_extra_state():
+            destination[prefix + "_extra_state"] = self.get_extra_state()
 
     def load_state_dict(self, state_dict: dict, strict: bool = True,
                         assign: bool = False) -> _IncompatibleKeys:
@@ -497,15 +701,22 @@ class Module:
         state_dict = OrderedDict(state_dict)
 
         def load(module: Module, prefix: str) -> None:
+            for hook in module._load_state_dict_pre_hooks.values():
+                hook(module, state_dict, prefix, {}, strict, missing, unexpected, errors)
             module._load_from_state_dict(state_dict, prefix, strict, missing, unexpected,
                                          errors, assign)
+            expected.update(prefix + k for k in module._local_state_keys())
             for name, child in module._modules.items():
                 if child is not None:
                     load(child, prefix + name + ".")
 
+        expected: set = set()
         load(self, "")
-        expected = {k for k in self.state_dict()}
         unexpected.extend(k for k in state_dict if k not in expected)
+        incompatible = _IncompatibleKeys(missing, unexpected)
+        for module in self.modules():
+            for hook in module._load_state_dict_post_hooks.values():
+                hook(module, incompatible)
         if strict:
             if unexpected:
                 errors.insert(0, "Unexpected key(s) in state_dict: {}. ".format(
@@ -521,6 +732,12 @@ class Module:
     def _load_from_state_dict(self, state_dict: dict, prefix: str, strict: bool,
                               missing: list, unexpected: list, errors: list,
                               assign: bool = False) -> None:
+        if self._has_extra_state():
+            key = prefix + "_extra_state"
+            if key in state_dict:
+                self.set_extra_state(state_dict[key])
+            elif strict:
+                missing.append(key)
         local = [(n, p) for n, p in self._parameters.items() if p is not None]
         local += [(n, b) for n, b in self._buffers.items()
                   if b is not None and n not in self._non_persistent_buffers_set]

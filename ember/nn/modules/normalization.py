@@ -1,4 +1,4 @@
-"""LayerNorm, GroupNorm, RMSNorm: per-sample normalization (the same in train and eval)."""
+"""LayerNorm, GroupNorm, RMSNorm, InstanceNorm, LocalResponseNorm: per-sample normalization."""
 
 from __future__ import annotations
 
@@ -114,3 +114,107 @@ class RMSNorm(Module):
     def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, "
                 f"elementwise_affine={self.elementwise_affine}")
+
+
+class _InstanceNorm(Module):
+    """Per-sample, per-channel normalization over the spatial dims; unlike BatchNorm the
+    defaults are affine=False and track_running_stats=False (torch's)."""
+
+    _spatial: int = 1
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
+                 affine: bool = False, track_running_stats: bool = False, device: Any = None,
+                 dtype: Any = None, *, bias: bool = True) -> None:
+        super().__init__()
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        kw = dict(device=device, dtype=dtype)
+        if affine:
+            self.weight = Parameter(creation.ones(num_features, **kw))
+            if bias:
+                self.bias = Parameter(creation.zeros(num_features, **kw))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        if track_running_stats:
+            from ... import dtypes  # noqa: PLC0415
+
+            self.register_buffer("running_mean", creation.zeros(num_features, **kw))
+            self.register_buffer("running_var", creation.ones(num_features, **kw))
+            self.register_buffer("num_batches_tracked",
+                                 creation.tensor(0, dtype=dtypes.int64, device=device))
+        else:
+            self.register_buffer("running_mean", None)
+            self.register_buffer("running_var", None)
+            self.register_buffer("num_batches_tracked", None)
+
+    def reset_running_stats(self) -> None:
+        if self.track_running_stats:
+            self.running_mean.zero_()
+            self.running_var.fill_(1)
+            self.num_batches_tracked.zero_()
+
+    def reset_parameters(self) -> None:
+        self.reset_running_stats()
+        if self.affine:
+            init.ones_(self.weight)
+            if self.bias is not None:
+                init.zeros_(self.bias)
+
+    def forward(self, input: Tensor) -> Tensor:
+        name = type(self).__name__
+        if input.ndim not in (self._spatial + 1, self._spatial + 2):
+            raise ValueError(f"{name}: expected {self._spatial + 1}D (unbatched) or "
+                             f"{self._spatial + 2}D (batched) input, got {input.ndim}D input of "
+                             f"shape {list(input.shape)}")
+        unbatched = input.ndim == self._spatial + 1
+        if unbatched:
+            input = input.unsqueeze(0)
+        if self.affine and input.shape[1] != self.num_features:
+            raise ValueError(f"{name}: expected input's size at dim=1 to match num_features "
+                             f"({self.num_features}), but got: {input.shape[1]}.")
+        use_input_stats = self.training or not self.track_running_stats
+        # torch neither counts batches here nor averages cumulatively: momentum=None means 0
+        momentum = 0.0 if self.momentum is None else self.momentum
+        out = F.instance_norm(input, self.running_mean, self.running_var, self.weight, self.bias,
+                              use_input_stats, momentum, self.eps)
+        return out.squeeze(0) if unbatched else out
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+                f"affine={self.affine}, bias={self.bias is not None}, "
+                f"track_running_stats={self.track_running_stats}")
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """For (N, C, L) or unbatched (C, L) input."""
+
+    _spatial = 1
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """For (N, C, H, W) or unbatched (C, H, W) input."""
+
+    _spatial = 2
+
+
+class InstanceNorm3d(_InstanceNorm):
+    """For (N, C, D, H, W) or unbatched (C, D, H, W) input."""
+
+    _spatial = 3
+
+
+class LocalResponseNorm(Module):
+    """Normalize each channel by the activity of `size` neighbouring channels (AlexNet)."""
+
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> None:
+        super().__init__()
+        self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self) -> str:
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"

@@ -1,7 +1,10 @@
 """ember.nn.utils: helpers around parameters and their gradients; `rnn` for packed
 sequences (torch.nn.utils.rnn)."""
 
+from typing import Any
+
 from .clip_grad import (
+    clip_grad_norm,
     clip_grad_norm_,
     clip_grad_value_,
     clip_grads_with_norm_,
@@ -10,12 +13,23 @@ from .clip_grad import (
 from .convert_parameters import parameters_to_vector, vector_to_parameters
 from . import rnn
 
+
+def skip_init(module_cls: type, *args: Any, **kwargs: Any) -> Any:
+    """Build a module whose parameters are left uninitialised (torch's skip_init): for
+    modules whose weights are about to be overwritten, e.g. by load_state_dict."""
+    if "device" not in module_cls.__init__.__code__.co_varnames:
+        raise RuntimeError("Module must support a 'device' arg to skip initialization")
+    # Ember has no meta device: construct normally (the default initialisation is cheap)
+    return module_cls(*args, **kwargs)
+
 __all__ = [
+    "clip_grad_norm",
     "clip_grad_norm_",
     "clip_grad_value_",
     "clip_grads_with_norm_",
     "get_total_norm",
     "parameters_to_vector",
     "rnn",
+    "skip_init",
     "vector_to_parameters",
 ]

@@ -123,3 +123,13 @@ def clip_grad_value_(parameters: TensorOrTensors, clip_value: float,
         grad._bump_version()
         if _doctor.watched_grads:
             _doctor.grads_rescaled([grad])
+
+
+def clip_grad_norm(parameters: TensorOrTensors, max_norm: float, norm_type: float = 2.0,
+                   error_if_nonfinite: bool = False, foreach: bool | None = None) -> Tensor:
+    """Deprecated in torch in favour of clip_grad_norm_ (same behaviour)."""
+    import warnings  # noqa: PLC0415
+
+    warnings.warn("`torch.nn.utils.clip_grad_norm` is now deprecated in favor of "
+                  "`torch.nn.utils.clip_grad_norm_`.", FutureWarning, stacklevel=2)
+    return clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite, foreach)

@@ -53,7 +53,7 @@ def default_collate(batch: list) -> Any:
     if isinstance(elem, int):  # bools included: tensor() infers bool for them
         return tensor(batch)
     if isinstance(elem, (str, bytes)):
-        return batch
+        return batch  # as given: a list, or a tuple when it is a field of tuple samples
     if isinstance(elem, collections.abc.Mapping):
         fields = {key: default_collate([d[key] for d in batch]) for key in elem}
         try:
@@ -65,12 +65,12 @@ def default_collate(batch: list) -> Any:
         except TypeError:
             return fields
     if isinstance(elem, tuple) and hasattr(elem, "_fields"):  # namedtuple
-        return type(elem)(*(default_collate(list(field)) for field in zip(*batch, strict=True)))
+        return type(elem)(*(default_collate(field) for field in zip(*batch, strict=True)))
     if isinstance(elem, collections.abc.Sequence):
         size = len(elem)
         if any(len(sample) != size for sample in batch):
             raise RuntimeError("each element in list of batch should be of equal size")
-        fields = [default_collate(list(field)) for field in zip(*batch, strict=True)]
+        fields = [default_collate(field) for field in zip(*batch, strict=True)]
         if isinstance(elem, tuple):
             return fields  # torch returns a list for tuples (backwards compatibility)
         try:

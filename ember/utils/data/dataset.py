@@ -39,12 +39,17 @@ class IterableDataset(Dataset):
         return ChainDataset([self, other])
 
 
+class DatasetArgumentError(ValueError, AssertionError):
+    """Bad constructor arguments; torch raises AssertionError here, so this is one too (and a
+    ValueError, which is what it means)."""
+
+
 class TensorDataset(Dataset):
     """Samples are the rows of tensors that share their first dimension: `(x[i], y[i])`."""
 
     def __init__(self, *tensors: Tensor) -> None:
         if not all(tensors[0].size(0) == t.size(0) for t in tensors):
-            raise ValueError("Size mismatch between tensors")
+            raise DatasetArgumentError("Size mismatch between tensors")
         self.tensors = tensors
 
     def __getitem__(self, index: Any) -> tuple:
@@ -60,10 +65,10 @@ class ConcatDataset(Dataset):
     def __init__(self, datasets: Iterable[Dataset]) -> None:
         self.datasets = list(datasets)
         if not self.datasets:
-            raise ValueError("datasets should not be an empty iterable")
+            raise DatasetArgumentError("datasets should not be an empty iterable")
         for d in self.datasets:
             if isinstance(d, IterableDataset):
-                raise ValueError("ConcatDataset does not support IterableDataset")
+                raise DatasetArgumentError("ConcatDataset does not support IterableDataset")
         self.cumulative_sizes = list(itertools.accumulate(len(d) for d in self.datasets))
 
     def __len__(self) -> int:

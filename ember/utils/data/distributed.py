@@ -1,0 +1,5 @@
+"""`torch.utils.data.distributed`'s import path for DistributedSampler."""
+
+from .sampler import DistributedSampler
+
+__all__ = ["DistributedSampler"]
