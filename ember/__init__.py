@@ -308,6 +308,80 @@ from .random import (  # noqa: E402
     seed,
     set_rng_state,
 )
+from .ops.decomp import (  # noqa: E402
+    cholesky,
+    det,
+    logdet,
+    matrix_power,
+    pinv as pinverse,
+    slogdet,
+    torch_svd as svd,
+)
+from .ops.decomp import inv as inverse  # noqa: E402
+from .ops.layout import (  # noqa: E402
+    addr,
+    atleast_3d,
+    block_diag,
+    diag_embed,
+    kron,
+    masked_scatter,
+    put,
+    rot90,
+    select,
+)
+from .ops.pointwise import (  # noqa: E402
+    angle,
+    cartesian_prod,
+    conj,
+    conj_physical,
+    copysign,
+    cross,
+    deg2rad,
+    diff,
+    digamma,
+    frexp,
+    gcd,
+    heaviside,
+    hypot,
+    isreal,
+    lcm,
+    ldexp,
+    lgamma,
+    logaddexp,
+    logaddexp2,
+    mvlgamma,
+    nextafter,
+    polygamma,
+    positive,
+    rad2deg,
+    real,
+    resolve_conj,
+    resolve_neg,
+    sinc,
+    trapezoid,
+    trapz,
+    xlogy,
+)
+from .ops.stats import (  # noqa: E402
+    aminmax,
+    bincount,
+    bucketize,
+    corrcoef,
+    cov,
+    cummax,
+    cummin,
+    dist,
+    histc,
+    logcumsumexp,
+    mode,
+    nanmedian,
+    nanquantile,
+    quantile,
+    renorm,
+    searchsorted,
+)
+from .autograd.grad_mode import is_inference_mode_enabled  # noqa: E402
+from .autograd.anomaly_mode import is_anomaly_enabled, set_detect_anomaly  # noqa: E402
 from . import linalg, special  # noqa: E402
 from .serialization import load, save  # noqa: E402
 from . import datasets  # noqa: E402

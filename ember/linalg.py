@@ -1,10 +1,30 @@
-"""ember.linalg: vector and matrix norms, and matrix products under their linalg names."""
+"""ember.linalg: norms, matrix functions and decompositions under torch.linalg's names."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from .ops.decomp import (  # noqa: F401 (torch.linalg's names)
+    cholesky,
+    det,
+    eigh,
+    eigvalsh,
+    inv,
+    lstsq,
+    matrix_norm,
+    matrix_power,
+    matrix_rank,
+    multi_dot,
+    pinv,
+    qr,
+    slogdet,
+    solve,
+    svd,
+    svdvals,
+    vecdot,
+)
 from .ops.linalg import matmul, tensordot  # noqa: F401 (torch.linalg re-exports these)
+from .ops.pointwise import cross as _cross
 from .ops.reduce import norm as _norm
 from .tensor import Tensor
 
@@ -15,19 +35,38 @@ def vector_norm(x: Tensor, ord: Any = 2, dim: Any = None, keepdim: bool = False,
     return _norm(x, ord, dim, keepdim, dtype)
 
 
-def matrix_norm(A: Tensor, ord: Any = "fro", dim: tuple = (-2, -1), keepdim: bool = False, *,
-                dtype: Any = None) -> Tensor:
-    """The Frobenius norm of the matrices in the last two dims ('fro' only)."""
-    if ord != "fro":
-        raise ValueError(f"linalg.matrix_norm: Ember computes ord='fro' only (got {ord!r})")
-    return _norm(A, 2, dim, keepdim, dtype)
-
-
 def norm(A: Tensor, ord: Any = None, dim: Any = None, keepdim: bool = False, *,
          dtype: Any = None) -> Tensor:
-    """Vector norm of the flattened input (ord=None), a given vector ord, or 'fro'."""
-    if ord is None or ord == "fro":
+    """A vector norm, or a matrix norm when `dim` names two dims (or A is 2-D and ord is set)."""
+    if ord is None:
         return _norm(A, 2, dim, keepdim, dtype)
-    if isinstance(dim, (tuple, list)) and len(dim) == 2:
-        raise ValueError("linalg.norm: matrix norms other than 'fro' are not supported")
+    matrix = (isinstance(dim, (tuple, list)) and len(dim) == 2) or (dim is None and A.dim() == 2)
+    if isinstance(ord, str) or matrix:
+        if dim is None and A.dim() != 2:
+            raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must "
+                               f"be 1D or 2D. Got {A.dim()}D.")
+        return matrix_norm(A, ord, tuple(dim) if dim is not None else (-2, -1), keepdim,
+                           dtype=dtype)
     return _norm(A, ord, dim, keepdim, dtype)
+
+
+def cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:
+    return _cross(input, other, dim)
+
+
+def inv_ex(A: Tensor, *, check_errors: bool = False) -> tuple:
+    from .creation import zeros  # noqa: PLC0415
+
+    return inv(A), zeros(A.shape[:-2], dtype=_int32())
+
+
+def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False) -> tuple:
+    from .creation import zeros  # noqa: PLC0415
+
+    return cholesky(A, upper=upper), zeros(A.shape[:-2], dtype=_int32())
+
+
+def _int32() -> Any:
+    from . import dtypes  # noqa: PLC0415
+
+    return dtypes.int32

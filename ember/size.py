@@ -9,7 +9,7 @@ class Size(tuple):
     """A tensor's shape: a tuple of ints with torch's repr and `numel()`."""
 
     def __new__(cls, sizes: Any = ()) -> Size:
-        return super().__new__(cls, (int(s) for s in sizes))
+        return super().__new__(cls, (_as_int(s) for s in sizes))
 
     def numel(self) -> int:
         n = 1
@@ -29,3 +29,10 @@ class Size(tuple):
 
     def __radd__(self, other: Any) -> Size:
         return Size(tuple(other) + tuple(self))
+
+
+def _as_int(s: Any) -> int:
+    if isinstance(s, float) or not hasattr(s, "__index__"):
+        raise TypeError(f"ember.Size() takes an iterable of 'int' (item is "
+                        f"'{type(s).__name__}')")
+    return int(s)

@@ -2,7 +2,85 @@
 
 from __future__ import annotations
 
+import math
+
+from .ops.pointwise import digamma, polygamma, sinc, xlog1py, xlogy  # noqa: F401
+from .ops.pointwise import lgamma as gammaln  # noqa: F401
+from .ops.pointwise import mvlgamma as multigammaln  # noqa: F401
 from .ops.reduce import logsumexp  # noqa: F401
 from .ops.softmax import log_softmax, softmax  # noqa: F401
-from .ops.unary import erf, erfc, erfinv, exp2, expm1, log1p, logit  # noqa: F401
+from .ops.unary import erf, erfc, erfinv, exp2, expm1, log1p, logit, round  # noqa: F401
 from .ops.unary import sigmoid as expit  # noqa: F401
+from .tensor import Tensor
+
+psi = digamma
+_SQRT_HALF = math.sqrt(0.5)
+
+
+def ndtr(input: Tensor) -> Tensor:
+    """The standard normal CDF, (1 + erf(x / sqrt 2)) / 2."""
+    return (1 + erf(_as_float(input) * _SQRT_HALF)) * 0.5
+
+
+def ndtri(input: Tensor) -> Tensor:
+    """The inverse of the standard normal CDF."""
+    return erfinv(2 * _as_float(input) - 1) * math.sqrt(2.0)
+
+
+def log_ndtr(input: Tensor) -> Tensor:
+    """log of the standard normal CDF, accurate in the far left tail through erfc."""
+    x = _as_float(input)
+    return (erfc(-x * _SQRT_HALF) * 0.5).log()
+
+
+def erfcx(input: Tensor) -> Tensor:
+    """exp(x^2) erfc(x)."""
+    x = _as_float(input)
+    return (x * x).exp() * erfc(x)
+
+
+def entr(input: Tensor) -> Tensor:
+    """-x ln x for x > 0, 0 at 0, -inf for x < 0."""
+    x = _as_float(input)
+    out = -xlogy(x, x)
+    return out.masked_fill(x.detach() < 0, -math.inf)
+
+
+def i0(input: Tensor) -> Tensor:
+    """The modified Bessel function of the first kind, order 0 (power series)."""
+    x = _as_float(input)
+    term = x.new_ones(x.shape) if isinstance(x, Tensor) else 1.0
+    total = term
+    q = (x * x) / 4
+    for k in range(1, 40):
+        term = term * q / (k * k)
+        total = total + term
+    return total
+
+
+def i0e(input: Tensor) -> Tensor:
+    x = _as_float(input)
+    return i0(x) * (-x.abs()).exp()
+
+
+def i1(input: Tensor) -> Tensor:
+    """The modified Bessel function of the first kind, order 1 (power series)."""
+    x = _as_float(input)
+    term = x / 2
+    total = term
+    q = (x * x) / 4
+    for k in range(1, 40):
+        term = term * q / (k * (k + 1))
+        total = total + term
+    return total
+
+
+def i1e(input: Tensor) -> Tensor:
+    x = _as_float(input)
+    return i1(x) * (-x.abs()).exp()
+
+
+def _as_float(x: Tensor) -> Tensor:
+    from . import dtypes  # noqa: PLC0415
+
+    return x if x.dtype.is_floating_point else x.to(dtypes.get_default_dtype())

@@ -9,6 +9,7 @@ this file holds the tensor's state, its autograd controls and its conversions.
 from __future__ import annotations
 
 import copy as _copy
+import weakref as _weakref_module
 from typing import Any, Callable
 
 from . import backend
@@ -317,6 +318,22 @@ class Tensor(TensorMethods):
         hooks.append(hook)
         return _node._RemovableHandle(hooks, hook)
 
+    def register_post_accumulate_grad_hook(self, hook: Callable[[Tensor], None]) -> Any:
+        """Call `hook(tensor)` after backward has accumulated into this leaf's `.grad`."""
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf "
+                               "tensors")
+        table = _node.post_accumulate_hooks
+        key = id(self)
+        entry = table.get(key)
+        if entry is None or entry[0]() is not self:
+            entry = table[key] = (_weakref_with_cleanup(self, table, key), [])
+        hooks = entry[1]
+        hooks.append(hook)
+        return _node._RemovableHandle(hooks, hook)
+
     def backward(
         self,
         gradient: Any = None,
@@ -476,3 +493,13 @@ _engine.Tensor = Tensor
 _function.Tensor = Tensor
 _finite_differences.Tensor = Tensor
 tensor_methods.bind_ops()
+
+
+def _weakref_with_cleanup(t: Tensor, table: dict, key: int) -> Any:
+    """A weak reference that removes the tensor's entry from `table` when the tensor dies."""
+    def drop(ref: Any) -> None:
+        entry = table.get(key)
+        if entry is not None and entry[0] is ref:
+            del table[key]
+
+    return _weakref_module.ref(t, drop)

@@ -112,6 +112,9 @@ class TensorMethods:
         return unary.abs(self)
 
     def __invert__(self) -> Any:
+        if self._data.dtype.kind == "f":  # type: ignore[attr-defined]
+            raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type "
+                            "tensors")
         return compare.bitwise_not(self)
 
     def __and__(self, other: Any) -> Any:
@@ -1041,6 +1044,213 @@ class TensorMethods:
                     generator: Any = None) -> Any:
         return random.multinomial(self, num_samples, replacement, generator=generator)
 
+    # ------------------------------------------------------------------ more math (ops.pointwise,
+    # ops.stats, ops.layout, ops.decomp)
+    def hypot(self, other: Any) -> Any:
+        return _more("pointwise").hypot(self, other)
+
+    def logaddexp(self, other: Any) -> Any:
+        return _more("pointwise").logaddexp(self, other)
+
+    def logaddexp2(self, other: Any) -> Any:
+        return _more("pointwise").logaddexp2(self, other)
+
+    def xlogy(self, other: Any) -> Any:
+        return _more("pointwise").xlogy(self, other)
+
+    def copysign(self, other: Any) -> Any:
+        return _more("pointwise").copysign(self, other)
+
+    def lgamma(self) -> Any:
+        return _more("pointwise").lgamma(self)
+
+    def digamma(self) -> Any:
+        return _more("pointwise").digamma(self)
+
+    def polygamma(self, n: int) -> Any:
+        return _more("pointwise").polygamma(n, self)
+
+    def mvlgamma(self, p: int) -> Any:
+        return _more("pointwise").mvlgamma(self, p)
+
+    def sinc(self) -> Any:
+        return _more("pointwise").sinc(self)
+
+    def deg2rad(self) -> Any:
+        return _more("pointwise").deg2rad(self)
+
+    def rad2deg(self) -> Any:
+        return _more("pointwise").rad2deg(self)
+
+    def positive(self) -> Any:
+        return _more("pointwise").positive(self)
+
+    def heaviside(self, values: Any) -> Any:
+        return _more("pointwise").heaviside(self, values)
+
+    def gcd(self, other: Any) -> Any:
+        return _more("pointwise").gcd(self, other)
+
+    def lcm(self, other: Any) -> Any:
+        return _more("pointwise").lcm(self, other)
+
+    def isreal(self) -> Any:
+        return _more("pointwise").isreal(self)
+
+    def conj(self) -> Any:
+        return self
+
+    conj_physical = resolve_conj = resolve_neg = conj
+
+    @property
+    def real(self) -> Any:
+        return self
+
+    def angle(self) -> Any:
+        return _more("pointwise").angle(self)
+
+    def diff(self, n: int = 1, dim: int = -1, prepend: Any = None, append: Any = None) -> Any:
+        return _more("pointwise").diff(self, n, dim, prepend, append)
+
+    def cross(self, other: Any, dim: int | None = None) -> Any:
+        return _more("pointwise").cross(self, other, dim)
+
+    def ldexp(self, other: Any) -> Any:
+        return _more("pointwise").ldexp(self, other)
+
+    def frexp(self) -> Any:
+        return _more("pointwise").frexp(self)
+
+    def cummax(self, dim: int) -> Any:
+        return _more("stats").cummax(self, dim)
+
+    def cummin(self, dim: int) -> Any:
+        return _more("stats").cummin(self, dim)
+
+    def logcumsumexp(self, dim: int) -> Any:
+        return _more("stats").logcumsumexp(self, dim)
+
+    def quantile(self, q: Any, dim: int | None = None, keepdim: bool = False, *,
+                 interpolation: str = "linear") -> Any:
+        return _more("stats").quantile(self, q, dim, keepdim, interpolation=interpolation)
+
+    def nanquantile(self, q: Any, dim: int | None = None, keepdim: bool = False, *,
+                    interpolation: str = "linear") -> Any:
+        return _more("stats").nanquantile(self, q, dim, keepdim, interpolation=interpolation)
+
+    def mode(self, dim: int = -1, keepdim: bool = False) -> Any:
+        return _more("stats").mode(self, dim, keepdim)
+
+    def nanmedian(self, dim: int | None = None, keepdim: bool = False) -> Any:
+        return _more("stats").nanmedian(self, dim, keepdim)
+
+    def aminmax(self, *, dim: int | None = None, keepdim: bool = False) -> Any:
+        return _more("stats").aminmax(self, dim=dim, keepdim=keepdim)
+
+    def dist(self, other: Any, p: float = 2) -> Any:
+        return _more("stats").dist(self, other, p)
+
+    def renorm(self, p: float, dim: int, maxnorm: float) -> Any:
+        return _more("stats").renorm(self, p, dim, maxnorm)
+
+    def bincount(self, weights: Any = None, minlength: int = 0) -> Any:
+        return _more("stats").bincount(self, weights, minlength)
+
+    def histc(self, bins: int = 100, min: float = 0, max: float = 0) -> Any:  # noqa: A002
+        return _more("stats").histc(self, bins, min, max)
+
+    def msort(self) -> Any:
+        return self.sort(0).values
+
+    def select(self, dim: int, index: int) -> Any:
+        return _more("layout").select(self, dim, index)
+
+    def diag_embed(self, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Any:
+        return _more("layout").diag_embed(self, offset, dim1, dim2)
+
+    def rot90(self, k: int = 1, dims: Any = (0, 1)) -> Any:
+        return _more("layout").rot90(self, k, dims)
+
+    def kron(self, other: Any) -> Any:
+        return _more("layout").kron(self, other)
+
+    def addr(self, vec1: Any, vec2: Any, *, beta: Any = 1, alpha: Any = 1) -> Any:
+        return _more("layout").addr(self, vec1, vec2, beta=beta, alpha=alpha)
+
+    def masked_scatter(self, mask: Any, source: Any) -> Any:
+        return _more("layout").masked_scatter(self, mask, source)
+
+    def masked_scatter_(self, mask: Any, source: Any) -> Any:
+        return self._inplace(lambda s: _more("layout").masked_scatter(s, mask, source), False,
+                             source)
+
+    def put(self, index: Any, source: Any, accumulate: bool = False) -> Any:
+        return _more("layout").put(self, index, source, accumulate)
+
+    def put_(self, index: Any, source: Any, accumulate: bool = False) -> Any:
+        return self._inplace(lambda s: _more("layout").put(s, index, source, accumulate), False,
+                             source)
+
+    def inverse(self) -> Any:
+        return _more("decomp").inv(self)
+
+    def det(self) -> Any:
+        return _more("decomp").det(self)
+
+    def slogdet(self) -> Any:
+        return _more("decomp").slogdet(self)
+
+    def logdet(self) -> Any:
+        return _more("decomp").logdet(self)
+
+    def cholesky(self, upper: bool = False) -> Any:
+        return _more("decomp").cholesky(self, upper=upper)
+
+    def qr(self, some: bool = True) -> Any:
+        return _more("decomp").qr(self, "reduced" if some else "complete")
+
+    def svd(self, some: bool = True, compute_uv: bool = True) -> Any:
+        return _more("decomp").torch_svd(self, some, compute_uv)
+
+    def pinverse(self, rcond: float = 1e-15) -> Any:
+        return _more("decomp").pinv(self, rtol=rcond)
+
+    def matrix_power(self, n: int) -> Any:
+        return _more("decomp").matrix_power(self, n)
+
+    def get_device(self) -> int:
+        return -1 if self.device.type == "cpu" else (self.device.index or 0)
+
+    def apply_(self, callable: Any) -> Any:  # noqa: A002
+        """Apply a Python function to every element, in place (CPU tensors, no autograd)."""
+        flat = self.reshape(-1).tolist()
+        values = creation.tensor([callable(v) for v in flat], dtype=self.dtype)
+        with _no_grad():
+            return self.copy_(values.reshape(self.shape))
+
+    # in-place view changes: the tensor becomes the view
+    def _become(self, view: Any) -> Any:
+        if self.grad_fn is None and self._requires_grad:  # type: ignore[attr-defined]
+            inplace._check_leaf(self)
+        self._data = view._data  # type: ignore[attr-defined]
+        if view._requires_grad:
+            self.grad_fn, self._output_nr = view.grad_fn, view._output_nr  # type: ignore
+        return self
+
+    def squeeze_(self, dim: Any = None) -> Any:
+        return self._become(movement.squeeze(self, dim))
+
+    def unsqueeze_(self, dim: int) -> Any:
+        return self._become(movement.unsqueeze(self, dim))
+
+    def t_(self) -> Any:
+        return self._become(movement.t(self))
+
+    def transpose_(self, dim0: int, dim1: int) -> Any:
+        return self._become(movement.transpose(self, dim0, dim1))
+
+    swapaxes_ = swapdims_ = transpose_
+
 
 _TYPE_NAMES = {
     "float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
@@ -1060,3 +1270,81 @@ def _dtype_from_type_name(name: str) -> Any:
         if tname == short:
             return getattr(dtypes, dname if dname != "bool" else "bool_")
     raise ValueError(f"invalid type: '{name}'")
+
+
+_MORE: dict = {}
+
+
+def _more(name: str) -> Any:
+    """The op modules added after the core ones (imported on first use)."""
+    mod = _MORE.get(name)
+    if mod is None:
+        import importlib  # noqa: PLC0415
+
+        mod = _MORE[name] = importlib.import_module(f"ember.ops.{name}")
+    return mod
+
+
+def _no_grad() -> Any:
+    from .autograd.grad_mode import no_grad  # noqa: PLC0415
+
+    return no_grad()
+
+
+# In-place forms `x.op_(...)` of elementwise ops: computed out of place, written back.
+_INPLACE_UNARY = {
+    "exp2": "unary", "expm1": "unary", "log2": "unary", "log10": "unary", "log1p": "unary",
+    "rsqrt": "unary", "reciprocal": "unary", "square": "unary", "tan": "unary", "asin": "unary",
+    "acos": "unary", "atan": "unary", "sinh": "unary", "cosh": "unary", "asinh": "unary",
+    "acosh": "unary", "atanh": "unary", "erf": "unary", "erfc": "unary", "erfinv": "unary",
+    "frac": "unary", "logit": "unary", "logical_not": "compare", "bitwise_not": "compare",
+    "lgamma": "pointwise", "digamma": "pointwise", "sinc": "pointwise", "deg2rad": "pointwise",
+    "rad2deg": "pointwise",
+}
+_INPLACE_BINARY = {
+    "atan2": "arith", "fmod": "arith", "remainder": "arith", "floor_divide": "arith",
+    "float_power": "arith", "hypot": "pointwise", "xlogy": "pointwise",
+    "copysign": "pointwise", "logical_and": "compare", "logical_or": "compare",
+    "logical_xor": "compare", "bitwise_and": "compare", "bitwise_or": "compare",
+    "bitwise_xor": "compare", "bitwise_left_shift": "compare", "bitwise_right_shift": "compare",
+    "eq": "compare", "ne": "compare", "lt": "compare", "le": "compare", "gt": "compare",
+    "ge": "compare", "gcd": "pointwise", "lcm": "pointwise", "heaviside": "pointwise",
+}
+
+
+def _module(kind: str) -> Any:
+    return globals()[kind] if kind in ("unary", "compare", "arith") else _more(kind)
+
+
+def _make_inplace_unary(name: str, kind: str) -> Any:
+    def method(self: Any, *args: Any) -> Any:
+        fn = getattr(_module(kind), name)
+        return self._inplace(lambda s: fn(s, *args), True)
+
+    method.__name__ = method.__qualname__ = name + "_"
+    return method
+
+
+def _make_inplace_binary(name: str, kind: str) -> Any:
+    def method(self: Any, other: Any) -> Any:
+        fn = getattr(_module(kind), name)
+        if kind == "compare":  # the bool result is written back in self's dtype
+            return self._inplace(lambda s: fn(s, other).to(s.dtype), True, other)
+        return self._inplace(lambda s: fn(s, other), True, other)
+
+    method.__name__ = method.__qualname__ = name + "_"
+    return method
+
+
+for _name, _kind in _INPLACE_UNARY.items():
+    setattr(TensorMethods, _name + "_", _make_inplace_unary(_name, _kind))
+for _name, _kind in _INPLACE_BINARY.items():
+    setattr(TensorMethods, _name + "_", _make_inplace_binary(_name, _kind))
+for _alias, _target in (("arcsin_", "asin_"), ("arccos_", "acos_"), ("arctan_", "atan_"),
+                        ("arcsinh_", "asinh_"), ("arccosh_", "acosh_"), ("arctanh_", "atanh_"),
+                        ("arctan2_", "atan2_"), ("negative_", "neg_"), ("absolute_", "abs_"),
+                        ("fix_", "trunc_"), ("sgn_", "sign_"), ("greater_", "gt_"),
+                        ("greater_equal_", "ge_"), ("less_", "lt_"), ("less_equal_", "le_"),
+                        ("not_equal_", "ne_"), ("multiply_", "mul_"), ("subtract_", "sub_"),
+                        ("divide_", "div_")):
+    setattr(TensorMethods, _alias, getattr(TensorMethods, _target))

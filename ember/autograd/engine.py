@@ -16,7 +16,7 @@ from .. import backend
 from ..doctor.flags import flags as _doctor
 from . import node as node_module
 from .grad_mode import state as grad_state
-from .node import Node, anomaly_state, tensor_hooks
+from .node import Node, anomaly_state, post_accumulate_hooks, tensor_hooks
 
 Tensor: Any = None  # set by ember.tensor
 
@@ -297,12 +297,16 @@ def _execute(
                 captured[i] = g
             elif accumulate and targets is None:
                 _accumulate(leaf, g, create_graph, handed_out)
+                if post_accumulate_hooks:
+                    _run_post_accumulate_hooks(leaf)
         if accumulate and targets is not None:  # backward(inputs=...): fill only those
             for t, g in zip(targets, captured):
                 if g is None:
                     continue
                 if t.grad_fn is None:
                     _accumulate(t, g, create_graph, handed_out)
+                    if post_accumulate_hooks:
+                        _run_post_accumulate_hooks(t)
                 else:
                     t.grad = _wrap(g)
     finally:
@@ -373,6 +377,16 @@ def _run_tensor_hooks(fn: Node, grads: tuple, create_graph: bool) -> tuple:
             if new is not None:
                 grads[nr] = _unwrap(_check_hook_result(hook, grads[nr], new), create_graph)
     return tuple(grads)
+
+
+def _run_post_accumulate_hooks(leaf: Any) -> None:
+    """Tensor.register_post_accumulate_grad_hook: hook(leaf) once .grad holds the new sum."""
+    entry = post_accumulate_hooks.get(id(leaf))
+    if entry is None or entry[0]() is not leaf:
+        return
+    for hook in list(entry[1]):
+        if hook(leaf) is not None:
+            raise RuntimeError("Tensor post accumulate grad hooks should return None.")
 
 
 def _run_leaf_hooks(leaf: Any, g: Any, create_graph: bool) -> Any:

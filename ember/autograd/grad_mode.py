@@ -20,6 +20,7 @@ class _GradState(threading.local):
     def __init__(self) -> None:
         self.enabled = True  # record ops for backward
         self.create_graph = False  # inside a backward that records its own graph
+        self.inference = 0  # depth of active inference_mode(True) regions
 
 
 state = _GradState()
@@ -27,6 +28,10 @@ state = _GradState()
 
 def is_grad_enabled() -> bool:
     return state.enabled
+
+
+def is_inference_mode_enabled() -> bool:
+    return state.inference > 0
 
 
 class _GradModeContext:
@@ -115,6 +120,16 @@ class inference_mode(_GradModeContext):
         super().__init__()
         self.mode = not mode
         self._arg = mode
+
+    def __enter__(self) -> None:
+        super().__enter__()
+        self.prev_inference = getattr(self, "prev_inference", [])
+        self.prev_inference.append(state.inference)
+        state.inference = state.inference + 1 if self._arg else 0
+
+    def __exit__(self, *exc: Any) -> None:
+        state.inference = self.prev_inference.pop()
+        super().__exit__(*exc)
 
     def _clone_args(self) -> tuple:
         return (self._arg,)

@@ -45,6 +45,8 @@ FREED = _Freed()
 
 # Registries kept outside the node objects so that plain nodes stay small.
 tensor_hooks: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # node -> {nr: [hooks]}
+# id(leaf) -> (weakref to leaf, [hooks]); keyed by id because Tensor's == is elementwise
+post_accumulate_hooks: dict = {}
 
 
 class Node:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import numpy
+from .. import backend
 
 
 def get_cpu_capability() -> str:
     """'AVX512', 'AVX2' or 'DEFAULT', as numpy found this CPU (torch's names)."""
     try:
-        features = numpy._core._multiarray_umath.__cpu_features__
+        features = backend.module_for(backend.CPU)._core._multiarray_umath.__cpu_features__
     except AttributeError:
         return "DEFAULT"
     if features.get("AVX512F") and features.get("AVX512BW"):

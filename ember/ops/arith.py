@@ -217,7 +217,7 @@ class Pow(BinaryOp):
                 (isinstance(b, bool) or getattr(b, "dtype", None) is _BOOL):
             if isinstance(b, bool) and not isinstance(a, bool):  # torch: x ** True is x
                 return a.copy() if b else backend.module_of(a).ones_like(a)
-            raise RuntimeError("\"pow\" not implemented for 'Bool'")
+            raise NotImplementedError("\"pow\" not implemented for 'Bool'")
         try:
             out = a**b
         except ValueError as exc:  # numpy: integers to negative integer powers
@@ -346,6 +346,7 @@ def _xp(a: Any, b: Any) -> Any:
 def add(input: Any, other: Any, *, alpha: Any = 1, out: Tensor | None = None) -> Tensor:
     """input + alpha * other"""
     if alpha != 1:
+        _check_alpha("add", input, other, alpha)
         other = mul(other, alpha)
     return _maybe_out(Add.apply(input, other), out)
 
@@ -354,11 +355,21 @@ def sub(input: Any, other: Any, *, alpha: Any = 1, out: Tensor | None = None) ->
     """input - alpha * other"""
     _check_not_bool("sub", input, other)
     if alpha != 1:
+        _check_alpha("sub", input, other, alpha)
         other = mul(other, alpha)
     return _maybe_out(Sub.apply(input, other), out)
 
 
 subtract = sub
+
+
+def _check_alpha(op: str, input: Any, other: Any, alpha: Any) -> None:
+    """torch refuses a float alpha when both operands are integral (it would change the dtype)."""
+    if isinstance(alpha, float) and all(
+            isinstance(v, (int, bool)) or (isinstance(v, Tensor) and v._data.dtype.kind in "iub")
+            for v in (input, other)):
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating "
+                           "point number.")
 
 
 def rsub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
@@ -393,7 +404,7 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None,
             input = _to_default_float(input)
         return _maybe_out(Div.apply(input, other), out)
     if rounding_mode not in ("trunc", "floor"):
-        raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' "
+        raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' "
                          f"but found '{rounding_mode}'")
     if not _is_float(input) and not _is_float(other):
         fn = "floor_divide" if rounding_mode == "floor" else "trunc_divide"
@@ -415,7 +426,7 @@ def _int_division(a: Any, b: Any, fn: str) -> Tensor:
     ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
     target = dtypes.result_type(a, b).np  # computed in it, as torch does (no wider numpy type)
     if target is _BOOL:
-        raise RuntimeError(f"\"{fn}\" not implemented for 'Bool'")
+        raise NotImplementedError(f"\"{fn}\" not implemented for 'Bool'")
     x = a._data.astype(target, copy=False) if ta else dtypes.wrap_int_scalar(a, target)
     y = b._data.astype(target, copy=False) if tb else dtypes.wrap_int_scalar(b, target)
     xp = backend.module_of(x if ta else y)

@@ -85,7 +85,7 @@ def _check_integral(op: str, *values: Any) -> None:
         data = v._data if isinstance(v, Tensor) else v
         kind = data.dtype.kind if hasattr(data, "dtype") else ("f" if isinstance(v, float) else "i")
         if kind == "f":
-            raise RuntimeError(f"\"{op}_cpu\" not implemented for 'Float': bitwise ops need "
+            raise NotImplementedError(f"\"{op}_cpu\" not implemented for 'Float': bitwise ops need "
                                "integer or bool tensors")
 
 

@@ -26,6 +26,8 @@ _new = object.__new__
 
 def convert_key(key: Any, x: Any) -> tuple:
     """Turn a torch-style index into a numpy one; returns (key, uses_advanced_indexing)."""
+    if isinstance(key, list) and _list_is_tuple(key):
+        key = tuple(key)
     items = key if isinstance(key, tuple) else (key,)
     xp = backend.module_of(x)
     out = []
@@ -65,6 +67,14 @@ def convert_key(key: Any, x: Any) -> tuple:
     if advanced and any(type(item) is int or item is Ellipsis for item in out):
         return _torch_advanced_layout(tuple(out), x.shape, xp), advanced
     return tuple(out), advanced
+
+
+def _list_is_tuple(key: list) -> bool:
+    """torch (like numpy before 1.23) reads a short list holding sequences, tensors, slices,
+    None or ... as a tuple of indices: x[[[0, 1], [1, 0]]] is x[[0, 1], [1, 0]]."""
+    return len(key) < 32 and any(
+        isinstance(k, (list, tuple, slice, Tensor)) or k is None or k is Ellipsis
+        or backend.is_array(k) for k in key)
 
 
 def _torch_advanced_layout(key: tuple, shape: tuple, xp: Any) -> tuple:
@@ -342,6 +352,9 @@ class ScatterReduce(Op):
         out = x.copy()
         if not include_self:
             fill = {"sum": 0, "mean": 0, "prod": 1, "amax": -xp.inf, "amin": xp.inf}[reduce]
+            if x.dtype.kind in "iub" and reduce in ("amax", "amin"):
+                info = xp.iinfo(x.dtype) if x.dtype.kind != "b" else None
+                fill = (info.min if reduce == "amax" else info.max) if info else reduce == "amin"
             out[touched] = fill
         if reduce in ("sum", "mean"):
             _add_at(xp, out, self.key, values)
@@ -356,7 +369,9 @@ class ScatterReduce(Op):
                                f"amax, amin, got {reduce!r}")
         if reduce == "mean":
             total = counts + (1 if include_self else 0)
-            out = xp.where(touched, out / xp.where(total == 0, 1, total), out)
+            divide = xp.floor_divide if x.dtype.kind in "iu" else xp.true_divide
+            out = xp.where(touched, divide(out, xp.where(total == 0, 1, total)), out)
+            out = out.astype(x.dtype, copy=False)
             self.total = total
         self.save_for_backward(x, src, out)
         self.touched = touched
@@ -593,6 +608,9 @@ def where(condition: Tensor, input: Any = None, other: Any = None) -> Any:
         condition = to_tensor(condition)
     cond = condition._data
     if cond.dtype.kind != "b":
+        if cond.dtype != "uint8":
+            raise RuntimeError("where expected condition to be a boolean tensor, but got a "
+                               f"tensor with dtype {condition.dtype.name.capitalize()}")
         cond = cond.astype(bool)
     a, b = input, other
     target = dtypes.result_type(a, b)

@@ -161,6 +161,21 @@ class AMin(AMax):
     largest = False
 
 
+class MedianAll(AMax):
+    """median() of all elements: the lower median; like amax, ties share the gradient."""
+
+    def forward(self, x: Any, axes: tuple, keepdim: bool) -> Any:
+        self.setup(x, axes, keepdim)
+        xp = backend.module_of(x)
+        flat = x.reshape(-1)
+        y = xp.sort(flat)[(flat.shape[0] - 1) // 2]
+        if x.dtype.kind == "f" and xp.isnan(flat).any():
+            y = xp.asarray(xp.nan, dtype=x.dtype)
+        y = xp.asarray(y, dtype=x.dtype)
+        self.save_for_backward(x, y)
+        return y
+
+
 class LogSumExp(_Reduction):
     def forward(self, x: Any, axes: tuple, keepdim: bool) -> Any:
         # log sum exp(x) = m + log sum exp(x - m) with m = max(x): no overflow
@@ -318,6 +333,8 @@ def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *,  # noqa: A001
 def nansum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
     from .indexing import where  # noqa: PLC0415
 
+    if input._data.dtype.kind != "f":  # integers have no NaN
+        return sum(input, dim, keepdim, dtype=dtype)
     return sum(where(input.isnan(), 0.0, input), dim, keepdim, dtype=dtype)
 
 
@@ -501,6 +518,10 @@ def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False,
         raise RuntimeError(f"norm(): input dtype should be floating point, got {input.dtype}")
     if p == "fro" or p is None:
         p = 2.0
+    if p == "nuc":
+        from .decomp import matrix_norm  # noqa: PLC0415
+
+        return matrix_norm(input, "nuc", (-2, -1) if dim is None else tuple(dim), keepdim)
     if isinstance(p, str):
         raise ValueError(f"norm: p={p!r} is not supported; Ember computes vector norms "
                          "(p a number, inf, -inf or 'fro')")
@@ -537,11 +558,7 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
         n = flat._data.shape[0]
         if n == 0:
             return Tensor._make(xp.asarray(xp.nan, dtype=data.dtype))
-        order = xp.argsort(flat._data, kind="stable")
-        from .indexing import gather  # noqa: PLC0415
-
-        idx = Tensor._make(order[(n - 1) // 2: (n - 1) // 2 + 1].astype("int64"))
-        return gather(flat, 0, idx).reshape(())
+        return MedianAll.apply(input, tuple(range(data.ndim)), False)
     d = wrap_dim(dim, data.ndim, "median")
     n = data.shape[d] if data.ndim else 1
     source = data if data.ndim else data.reshape(1)

@@ -400,10 +400,15 @@ def tile(input: Tensor, dims: Sequence[int]) -> Tensor:
     return Repeat.apply(input, dims)
 
 
-def repeat_interleave(input: Tensor, repeats: Any, dim: int | None = None) -> Tensor:
-    """Repeat each element `repeats` times (a number, or one count per element)."""
+def repeat_interleave(input: Tensor, repeats: Any = None, dim: int | None = None, *,
+                      output_size: int | None = None) -> Tensor:
+    """Repeat each element `repeats` times (a number, or one count per element).
+    repeat_interleave(counts) alone gives each index i repeated counts[i] times."""
     from .indexing import index_select  # noqa: PLC0415
 
+    if repeats is None:
+        xp = backend.module_of(input._data)
+        return Tensor._make(xp.repeat(xp.arange(input._data.shape[0]), input._data))
     if dim is None:
         input = flatten(input)
         dim = 0

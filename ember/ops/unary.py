@@ -334,9 +334,11 @@ class Logit(UnaryOp):
         # d/dx log(x / (1 - x)) = 1 / (x (1 - x)); values clipped to [eps, 1-eps] get 0
         (x,) = self.saved_tensors
         g = grad / (x * (1 - x))
+        xp = array_namespace(grad)
         if self.eps is not None:
-            xp = array_namespace(grad)
             g = xp.where((x < self.eps) | (x > 1 - self.eps), 0.0, g)
+        else:  # outside [0, 1] logit is undefined: torch's gradient is NaN there
+            g = xp.where((x < 0) | (x > 1), math.nan, g)
         return g
 
 

@@ -1,0 +1,423 @@
+"""Matrix functions and decompositions: inv, det, slogdet, solve, cholesky, qr, eigh, svd,
+pinv, lstsq, matrix_power, matrix norms.
+
+Each is an `autograd.Function`: forward calls the backend's LAPACK routine on the arrays,
+backward is the standard matrix-calculus formula written with Ember's differentiable ops, so
+gradients of gradients work too. All work on batches of matrices in the last two dims.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from .. import backend, dtypes, return_types
+from ..autograd.function import Function
+from ..tensor import Tensor
+from ._util import shape_str
+
+
+def _mT(x: Tensor) -> Tensor:  # noqa: N802
+    return x.transpose(-2, -1)
+
+
+def _wrap(array: Any) -> Tensor:
+    return Tensor._make(backend.as_array(array))
+
+
+def _square(op: str, A: Tensor) -> None:
+    if not isinstance(A, Tensor):
+        raise TypeError(f"{op}: expected a Tensor, got {type(A).__name__}")
+    if A.dim() < 2:
+        raise RuntimeError(f"{op}: The input tensor A must have at least 2 dimensions.")
+    if A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(f"{op}: A must be batches of square matrices, but they are "
+                           f"{A.shape[-2]} by {A.shape[-1]} matrices")
+    if A._data.dtype.kind != "f":
+        raise RuntimeError(f"{op}: Expected a floating point tensor as input. Got {A.dtype}")
+
+
+def _lapack(op: str, fn: Any, *args: Any) -> Any:
+    try:
+        return fn(*args)
+    except backend.numpy.linalg.LinAlgError as exc:
+        raise RuntimeError(f"{op}: {exc}: the input matrix is singular or not positive "
+                           "definite") from None
+
+
+def _eye_like(x: Tensor, n: int) -> Tensor:
+    xp = backend.module_of(x._data)
+    return _wrap(xp.eye(n, dtype=x._data.dtype))
+
+
+# --------------------------------------------------------------------- inverse, det, solve
+class _Inv(Function):
+    @staticmethod
+    def forward(ctx: Any, A: Tensor) -> Tensor:
+        xp = backend.module_of(A._data)
+        Y = _wrap(_lapack("linalg.inv", xp.linalg.inv, A._data))
+        ctx.save_for_backward(Y)
+        return Y
+
+    @staticmethod
+    def backward(ctx: Any, g: Tensor) -> Tensor:
+        (Y,) = ctx.saved_tensors  # d(A^-1) = -A^-1 dA A^-1
+        return -(_mT(Y) @ g @ _mT(Y))
+
+
+def inv(A: Tensor) -> Tensor:
+    """The inverse of each square matrix."""
+    _square("linalg.inv", A)
+    return _Inv.apply(A)
+
+
+class _Det(Function):
+    @staticmethod
+    def forward(ctx: Any, A: Tensor) -> Tensor:
+        xp = backend.module_of(A._data)
+        d = _wrap(xp.asarray(xp.linalg.det(A._data)))
+        ctx.save_for_backward(A, d)
+        return d
+
+    @staticmethod
+    def backward(ctx: Any, g: Tensor) -> Tensor:
+        A, d = ctx.saved_tensors  # d det(A) / dA = det(A) A^-T (the cofactor matrix)
+        return (g * d)[..., None, None] * _mT(inv(A))
+
+
+def det(A: Tensor) -> Tensor:
+    _square("linalg.det", A)
+    return _Det.apply(A)
+
+
+class _Slogdet(Function):
+    @staticmethod
+    def forward(ctx: Any, A: Tensor) -> tuple:
+        xp = backend.module_of(A._data)
+        sign, logabs = xp.linalg.slogdet(A._data)
+        ctx.save_for_backward(A)
+        return _wrap(xp.asarray(sign)), _wrap(xp.asarray(logabs))
+
+    @staticmethod
+    def backward(ctx: Any, g_sign: Any, g_log: Tensor) -> Tensor:
+        (A,) = ctx.saved_tensors  # d log|det A| / dA = A^-T (the sign is piecewise constant)
+        if g_log is None:
+            return A * 0
+        return g_log[..., None, None] * _mT(inv(A))
+
+
+def slogdet(A: Tensor) -> Any:
+    """(sign, log|det|) of each square matrix."""
+    _square("linalg.slogdet", A)
+    return return_types.slogdet(*_Slogdet.apply(A))
+
+
+def logdet(A: Tensor) -> Tensor:
+    sign, logabs = slogdet(A)
+    return logabs.masked_fill(sign < 0, math.nan).masked_fill(sign == 0, -math.inf)
+
+
+class _Solve(Function):
+    @staticmethod
+    def forward(ctx: Any, A: Tensor, B: Tensor) -> Tensor:
+        xp = backend.module_of(A._data)
+        X = _wrap(_lapack("linalg.solve", xp.linalg.solve, A._data, B._data))
+        ctx.save_for_backward(A, X)
+        return X
+
+    @staticmethod
+    def backward(ctx: Any, g: Tensor) -> tuple:
+        A, X = ctx.saved_tensors  # X = A^-1 B: gB = A^-T g, gA = -gB X^T
+        gB = _Solve.apply(_mT(A), g)
+        return -(gB @ _mT(X)), gB
+
+
+def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
+    """X with A X = B (or X A = B when left=False); B may be a vector or a batch of them."""
+    _square("linalg.solve", A)
+    if not left:
+        return _mT(solve(_mT(A), _mT(B)))
+    vector = B.dim() == 1 or (B.dim() == A.dim() - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
+    rhs = B.unsqueeze(-1) if vector else B
+    if rhs.shape[-2] != A.shape[-1]:
+        raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation "
+                           f"AX = B ({shape_str(A.shape)} and {shape_str(B.shape)})")
+    batch = _broadcast_batch(A.shape[:-2], rhs.shape[:-2])
+    A_b = A.expand(*batch, *A.shape[-2:])
+    rhs = rhs.expand(*batch, *rhs.shape[-2:])
+    target = dtypes.promote_types(A.dtype, B.dtype)
+    X = _Solve.apply(A_b.to(target), rhs.to(target))
+    return X.squeeze(-1) if vector else X
+
+
+def _broadcast_batch(a: Any, b: Any) -> tuple:
+    from ._util import broadcast_shapes  # noqa: PLC0415
+
+    return broadcast_shapes(tuple(a), tuple(b))
+
+
+# --------------------------------------------------------------------- cholesky, qr
+class _Cholesky(Function):
+    @staticmethod
+    def forward(ctx: Any, A: Tensor) -> Tensor:
+        xp = backend.module_of(A._data)
+        L = _wrap(_lapack("linalg.cholesky", xp.linalg.cholesky, A._data))
+        ctx.save_for_backward(L)
+        return L
+
+    @staticmethod
+    def backward(ctx: Any, gL: Tensor) -> Tensor:
+        (L,) = ctx.saved_tensors
+        # gA = L^-T Phi(L^T gL) L^-1, Phi: the lower triangle, symmetrised with half diagonal
+        P = (_mT(L) @ gL).tril()
+        S = 0.5 * (P + _mT(P.tril(-1)))
+        Linv = inv(L)
+        return _mT(Linv) @ S @ Linv
+
+
+def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
+    """The lower Cholesky factor L with A = L L^T (U = L^T when upper=True)."""
+    _square("linalg.cholesky", A)
+    L = _Cholesky.apply(A)
+    return _mT(L) if upper else L
+
+
+class _QR(Function):
+    @staticmethod
+    def forward(ctx: Any, A: Tensor, mode: str) -> tuple:
+        xp = backend.module_of(A._data)
+        Q, R = xp.linalg.qr(A._data, mode="complete" if mode == "complete" else "reduced")
+        Q, R = _wrap(Q), _wrap(R)
+        ctx.save_for_backward(Q, R)
+        return Q, R
+
+    @staticmethod
+    def backward(ctx: Any, gQ: Tensor, gR: Tensor) -> tuple:
+        Q, R = ctx.saved_tensors
+        m, n = Q.shape[-2], R.shape[-1]
+        if m < n:
+            raise NotImplementedError("linalg.qr: the derivative is implemented for inputs "
+                                      "with at least as many rows as columns only")
+        # A = QR (m >= n): M = R gR^T - gQ^T Q ; gA = (gQ + Q copyltu(M)) R^-T
+        M = R @ _mT(gR) - _mT(gQ) @ Q
+        copyltu = M.tril() + _mT(M.tril(-1))
+        return (gQ + Q @ copyltu) @ _mT(inv(R)), None
+
+
+def qr(A: Tensor, mode: str = "reduced") -> Any:
+    """A = QR with orthonormal Q and upper-triangular R."""
+    if mode not in ("reduced", "complete", "r"):
+        raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of "
+                           "'reduced' (default), 'r', or 'complete'")
+    Q, R = _QR.apply(A, mode)
+    if mode == "r":
+        return return_types.qr(Tensor._make(backend.module_of(A._data).zeros(0, A._data.dtype)),
+                               R)
+    return return_types.qr(Q, R)
+
+
+# --------------------------------------------------------------------- eigh, svd
+class _Eigh(Function):
+    @staticmethod
+    def forward(ctx: Any, A: Tensor, uplo: str) -> tuple:
+        xp = backend.module_of(A._data)
+        w, V = xp.linalg.eigh(A._data, UPLO=uplo)
+        w, V = _wrap(w), _wrap(V)
+        ctx.save_for_backward(w, V)
+        return w, V
+
+    @staticmethod
+    def backward(ctx: Any, gw: Any, gV: Any) -> tuple:
+        w, V = ctx.saved_tensors
+        # gA = V (diag(gw) + skew(V^T gV) / E) V^T, E_ij = w_j - w_i off the diagonal;
+        # the skew-symmetric part keeps gA symmetric, as torch returns it
+        inner = 0
+        if gV is not None:
+            E = w.unsqueeze(-2) - w.unsqueeze(-1)
+            eye = _eye_like(w, w.shape[-1]).bool()
+            E = E.masked_fill(eye, 1.0)
+            VtgV = _mT(V) @ gV
+            inner = (0.5 * (VtgV - _mT(VtgV)) / E).masked_fill(eye, 0.0)
+        if gw is not None:
+            inner = inner + _diag_embed(gw)
+        return V @ inner @ _mT(V), None
+
+
+def _diag_embed(v: Tensor) -> Tensor:
+    n = v.shape[-1]
+    return v.unsqueeze(-1) * _eye_like(v, n)
+
+
+def eigh(A: Tensor, UPLO: str = "L") -> Any:  # noqa: N803 (torch's name)
+    """Eigenvalues (ascending) and eigenvectors of symmetric matrices."""
+    _square("linalg.eigh", A)
+    return return_types.eigh(*_Eigh.apply(A, UPLO))
+
+
+def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:  # noqa: N803
+    return eigh(A, UPLO).eigenvalues
+
+
+class _SVD(Function):
+    @staticmethod
+    def forward(ctx: Any, A: Tensor) -> tuple:
+        xp = backend.module_of(A._data)
+        U, S, Vh = _lapack("linalg.svd", xp.linalg.svd, A._data, False)
+        U, S, Vh = _wrap(U), _wrap(S), _wrap(Vh)
+        ctx.save_for_backward(U, S, Vh)
+        return U, S, Vh
+
+    @staticmethod
+    def backward(ctx: Any, gU: Any, gS: Any, gVh: Any) -> tuple:
+        U, S, Vh = ctx.saved_tensors
+        m, n, k = U.shape[-2], Vh.shape[-1], S.shape[-1]
+        V = _mT(Vh)
+        if gU is None and gVh is None:
+            return (U * gS.unsqueeze(-2)) @ Vh
+        eye = _eye_like(S, k).bool()
+        gV = _mT(gVh) if gVh is not None else None
+        S2 = S * S
+        E = (S2.unsqueeze(-2) - S2.unsqueeze(-1)).masked_fill(eye, 1.0)
+        inner = 0
+        if gU is not None:
+            UhgU = _mT(U) @ gU
+            inner = inner + (UhgU - _mT(UhgU)) * S.unsqueeze(-2) / E
+        if gV is not None:
+            VhgV = _mT(V) @ gV
+            inner = inner + S.unsqueeze(-1) * (VhgV - _mT(VhgV)) / E
+        inner = inner.masked_fill(eye, 0.0)
+        if gS is not None:
+            inner = inner + _diag_embed(gS)
+        if m > k and gU is not None:
+            gA = U @ inner
+            gUSinv = gU / S.unsqueeze(-2)
+            gA = (gA + gUSinv - U @ (_mT(U) @ gUSinv)) @ Vh
+        elif n > k and gV is not None:
+            gA = inner @ Vh
+            SinvgVh = _mT(gV) / S.unsqueeze(-1)
+            gA = U @ (gA + SinvgVh - (SinvgVh @ V) @ Vh)
+        else:
+            gA = U @ inner @ Vh
+        return gA
+
+
+def svd(A: Tensor, full_matrices: bool = True, *, driver: Any = None) -> Any:
+    """A = U diag(S) Vh; gradients are defined for the reduced form (full_matrices=False)."""
+    if A.dim() < 2:
+        raise RuntimeError("linalg.svd: The input tensor A must have at least 2 dimensions.")
+    if full_matrices and A.shape[-1] != A.shape[-2]:
+        xp = backend.module_of(A._data)
+        U, S, Vh = xp.linalg.svd(A._data, True)
+        if A.requires_grad:
+            raise NotImplementedError("linalg.svd: full_matrices=True is not differentiable "
+                                      "for non-square inputs; use full_matrices=False")
+        return return_types.svd(_wrap(U), _wrap(S), _wrap(Vh))
+    return return_types.svd(*_SVD.apply(A))
+
+
+def svdvals(A: Tensor, *, driver: Any = None) -> Tensor:
+    return svd(A, full_matrices=False).S
+
+
+def torch_svd(input: Tensor, some: bool = True, compute_uv: bool = True) -> Any:
+    """torch.svd: returns V (not V^T)."""
+    U, S, Vh = svd(input, full_matrices=not some)
+    if not compute_uv:
+        return return_types.svd(U.detach() * 0, S, _mT(Vh).detach() * 0)
+    return return_types.svd(U, S, _mT(Vh))
+
+
+def pinv(A: Tensor, *, atol: Any = None, rtol: Any = None, hermitian: bool = False) -> Tensor:
+    """The Moore-Penrose pseudo-inverse, dropping singular values below the tolerance."""
+    U, S, Vh = svd(A, full_matrices=False)
+    smax = S.detach().amax(-1, keepdim=True) if S.shape[-1] else S.detach()
+    eps = dtypes.finfo(A.dtype).eps
+    if rtol is None:
+        rtol = max(A.shape[-2:]) * eps if atol is None or atol == 0 else 0.0
+    cutoff = smax * rtol
+    if atol is not None:
+        cutoff = cutoff.clamp(min=atol)
+    keep = S.detach() > cutoff
+    S_inv = (1.0 / S.masked_fill(~keep, 1.0)).masked_fill(~keep, 0.0)
+    return _mT(Vh) @ (S_inv.unsqueeze(-1) * _mT(U))
+
+
+def matrix_rank(A: Tensor, *, atol: Any = None, rtol: Any = None,
+                hermitian: bool = False) -> Tensor:
+    S = svdvals(A.detach())
+    eps = dtypes.finfo(A.dtype).eps
+    if rtol is None:
+        rtol = max(A.shape[-2:]) * eps if atol is None or atol == 0 else 0.0
+    cutoff = S.amax(-1, keepdim=True) * rtol if S.shape[-1] else S
+    if atol is not None:
+        cutoff = cutoff.clamp(min=atol)
+    return (S > cutoff).sum(-1)
+
+
+def lstsq(A: Tensor, B: Tensor, rcond: Any = None, *, driver: Any = None) -> Any:
+    """Least-squares solution of A X = B (through the pseudo-inverse, so it is differentiable)."""
+    vector = B.dim() == A.dim() - 1
+    rhs = B.unsqueeze(-1) if vector else B
+    X = pinv(A, rtol=rcond) @ rhs
+    X = X.squeeze(-1) if vector else X
+    empty = Tensor._make(backend.module_of(A._data).zeros(0, A._data.dtype))
+    return return_types.lstsq(X, empty, matrix_rank(A), empty)
+
+
+def matrix_power(A: Tensor, n: int) -> Tensor:
+    """A^n by repeated squaring (n < 0 uses the inverse)."""
+    _square("linalg.matrix_power", A) if A._data.dtype.kind == "f" or n < 0 else None
+    if n == 0:
+        return _eye_like(A, A.shape[-1]).to(A.dtype).expand(A.shape).clone()
+    if n < 0:
+        A, n = inv(A), -n
+    result, base = None, A
+    while n:
+        if n & 1:
+            result = base if result is None else result @ base
+        n >>= 1
+        if n:
+            base = base @ base
+    return result
+
+
+def multi_dot(tensors: Any) -> Tensor:
+    """The product of a chain of matrices (the first may be a row, the last a column vector)."""
+    tensors = list(tensors)
+    if len(tensors) < 2:
+        raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {len(tensors)}")
+    out = tensors[0]
+    for t in tensors[1:]:
+        out = out @ t
+    return out
+
+
+def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
+    return (x * y).sum(dim)
+
+
+def matrix_norm(A: Tensor, ord: Any = "fro", dim: tuple = (-2, -1), keepdim: bool = False, *,
+                dtype: Any = None) -> Tensor:
+    """Matrix norms: 'fro', 'nuc', 2/-2 (extreme singular values), 1/-1 (column sums),
+    inf/-inf (row sums)."""
+    if dtype is not None:
+        A = A.to(dtype)
+    if A.dim() < 2:
+        raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 "
+                           "dimensions.")
+    d0, d1 = (d % A.dim() for d in dim)
+    if ord == "fro":
+        return A.norm(2, dim=(d0, d1), keepdim=keepdim)
+    if ord in ("nuc", 2, -2):
+        moved = A.movedim((d0, d1), (-2, -1))
+        S = svdvals(moved)
+        out = S.sum(-1) if ord == "nuc" else (S.amax(-1) if ord == 2 else S.amin(-1))
+        if keepdim:
+            out = out.unsqueeze(min(d0, d1)).unsqueeze(max(d0, d1))
+        return out
+    if ord in (1, -1, math.inf, -math.inf):
+        sum_dim, red_dim = (d0, d1) if ord in (1, -1) else (d1, d0)
+        sums = A.abs().sum(sum_dim, keepdim=True)
+        out = sums.amax(red_dim, keepdim=True) if ord > 0 else sums.amin(red_dim, keepdim=True)
+        return out if keepdim else out.squeeze((d0, d1))
+    raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")

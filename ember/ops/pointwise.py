@@ -1,0 +1,396 @@
+"""More elementwise functions: hypot, logaddexp, xlogy, copysign, lgamma/digamma, sinc, diff,
+cross, heaviside, gcd/lcm and the real-tensor forms of torch's complex helpers.
+
+Most are written with Ember's differentiable ops, so their gradients (and gradients of
+gradients) come from the ops they are built from; lgamma and digamma are ops of their own.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from .. import backend, dtypes
+from ..tensor import Tensor
+from ._util import to_tensor, wrap_dim
+from .unary import UnaryOp
+
+_LN2 = math.log(2.0)
+
+
+def _float(x: Any, like: Any = None) -> Tensor:
+    """x as a floating tensor (ints and bools become the default float dtype, as in torch)."""
+    t = to_tensor(x, like if isinstance(like, Tensor) else None)
+    if t._data.dtype.kind != "f":
+        t = t.to(dtypes.get_default_dtype())
+    return t
+
+
+def _pair(a: Any, b: Any) -> tuple:
+    """Two operands as float tensors of their promoted dtype."""
+    target = dtypes.result_type(a, b)
+    if not target.is_floating_point:
+        target = dtypes.get_default_dtype()
+    ta = to_tensor(a, b if isinstance(b, Tensor) else None).to(target)
+    tb = to_tensor(b, ta).to(target)
+    return ta, tb
+
+
+def hypot(input: Tensor, other: Tensor) -> Tensor:
+    """sqrt(input^2 + other^2)."""
+    a, b = _pair(input, other)
+    return (a * a + b * b).sqrt()
+
+
+def logaddexp(input: Tensor, other: Tensor) -> Tensor:
+    """log(e^a + e^b), computed around max(a, b) so large inputs do not overflow."""
+    a, b = _pair(input, other)
+    m = a.detach().maximum(b.detach())
+    m = m.masked_fill(m.isinf(), 0.0)
+    return m + ((a - m).exp() + (b - m).exp()).log()
+
+
+def logaddexp2(input: Tensor, other: Tensor) -> Tensor:
+    """log2(2^a + 2^b)."""
+    a, b = _pair(input, other)
+    m = a.detach().maximum(b.detach())
+    m = m.masked_fill(m.isinf(), 0.0)
+    return m + ((a - m).exp2() + (b - m).exp2()).log2()
+
+
+def xlogy(input: Any, other: Any) -> Tensor:
+    """x * log(y), defined as 0 where x == 0 (unless y is NaN)."""
+    x, y = _pair(input, other)
+    both_zero = (x.detach() == 0) & (y.detach() == 0)  # 0 log 0 = 0
+    out = x * y.masked_fill(both_zero, 1.0).log()  # d/dx = log y, also where x == 0
+    return out.masked_fill((x.detach() == 0) & (y.detach() == math.inf), 0.0)
+
+
+def xlog1py(input: Any, other: Any) -> Tensor:
+    """x * log1p(y), defined as 0 where x == 0 (unless y is NaN)."""
+    x, y = _pair(input, other)
+    both_zero = (x.detach() == 0) & (y.detach() == -1)
+    out = x * y.masked_fill(both_zero, 0.0).log1p()
+    return out.masked_fill((x.detach() == 0) & (y.detach() == math.inf), 0.0)
+
+
+def copysign(input: Tensor, other: Any) -> Tensor:
+    """|input| with the sign of other (the sign bit, so -0.0 counts as negative)."""
+    a, b = _pair(input, other)
+    from .indexing import where  # noqa: PLC0415
+
+    return where(b.detach().signbit(), -a.abs(), a.abs())
+
+
+def deg2rad(input: Tensor) -> Tensor:
+    return _float(input) * (math.pi / 180.0)
+
+
+def rad2deg(input: Tensor) -> Tensor:
+    return _float(input) * (180.0 / math.pi)
+
+
+def positive(input: Tensor) -> Tensor:
+    """+input (torch returns the tensor itself; bool tensors are refused)."""
+    if input.dtype is dtypes.bool_:
+        raise TypeError("The `+` operator, on a bool tensor is not supported.")
+    return input
+
+
+def sinc(input: Tensor) -> Tensor:
+    """sin(pi x) / (pi x), with sinc(0) = 1 (and gradient 0 there)."""
+    x = _float(input)
+    zero = x.detach() == 0
+    px = x.masked_fill(zero, 1.0) * math.pi
+    return (px.sin() / px).masked_fill(zero, 1.0)
+
+
+def heaviside(input: Tensor, values: Any) -> Tensor:
+    """0 where input < 0, 1 where input > 0, `values` where input == 0 (not differentiable)."""
+    from .indexing import where  # noqa: PLC0415
+
+    values = to_tensor(values, input)
+    if values.dtype != input.dtype:
+        raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes")
+    step = (input.detach() > 0).to(input.dtype)
+    return where(input.detach() == 0, values.detach(), step)
+
+
+def _integer_binary(name: str, input: Tensor, other: Tensor) -> Tensor:
+    a, b = to_tensor(input), to_tensor(other, input)
+    for t in (a, b):
+        if t._data.dtype.kind not in "iu":
+            raise NotImplementedError(f"\"{name}_cpu\" not implemented for "
+                                      f"'{t.dtype.name.capitalize()}'")
+    target = dtypes.result_type(a, b).np
+    xp = backend.module_of(a._data)
+    out = getattr(xp, name)(a._data.astype(target, copy=False), b._data.astype(target, copy=False))
+    return Tensor._make(backend.as_array(out).astype(target, copy=False))
+
+
+def gcd(input: Tensor, other: Tensor) -> Tensor:
+    return _integer_binary("gcd", input, other)
+
+
+def lcm(input: Tensor, other: Tensor) -> Tensor:
+    return _integer_binary("lcm", input, other)
+
+
+# --------------------------------------------------------------------- real-tensor complex helpers
+def isreal(input: Tensor) -> Tensor:
+    """Every element of a real tensor is real."""
+    xp = backend.module_of(input._data)
+    return Tensor._make(backend.as_array(xp.ones(input._data.shape, dtype=bool)))
+
+
+def conj(input: Tensor) -> Tensor:
+    """The complex conjugate; a real tensor is its own conjugate."""
+    return input
+
+
+def real(input: Tensor) -> Tensor:
+    return input
+
+
+conj_physical = resolve_conj = resolve_neg = conj
+
+
+def angle(input: Tensor) -> Tensor:
+    """The argument of each element: pi for negative reals, 0 otherwise (NaN stays NaN)."""
+    x = _float(input)
+    from .indexing import where  # noqa: PLC0415
+
+    out = where(x.detach() < 0, math.pi, 0.0).to(x.dtype)
+    return out.masked_fill(x.detach().isnan(), math.nan)
+
+
+# --------------------------------------------------------------------- lgamma, digamma
+def _digamma_array(x: Any) -> Any:
+    """psi(x) by the recurrence psi(x) = psi(x + 1) - 1/x up to x >= 6, then the asymptotic
+    series; x < 0 uses the reflection psi(1 - x) - pi / tan(pi x)."""
+    xp = backend.module_of(x)
+    sp = backend.special_module(xp)
+    if sp is not None:
+        return sp.digamma(x).astype(x.dtype, copy=False)
+    x64 = x.astype("float64")
+    neg = x64 < 0
+    z = xp.where(neg, 1.0 - x64, x64)
+    acc = xp.zeros_like(z)
+    for _ in range(6):
+        small = z < 6
+        acc = acc - xp.where(small, 1.0 / xp.where(small, z, 1.0), 0.0)
+        z = xp.where(small, z + 1.0, z)
+    inv2 = 1.0 / (z * z)
+    series = xp.log(z) - 0.5 / z - inv2 * (1 / 12 - inv2 * (1 / 120 - inv2 * (
+        1 / 252 - inv2 * (1 / 240 - inv2 / 132))))
+    out = acc + series
+    with backend.numpy.errstate(divide="ignore", invalid="ignore"):
+        out = xp.where(neg, out - math.pi / xp.tan(math.pi * x64), out)
+        out = xp.where((x64 <= 0) & (x64 == xp.floor(x64)), xp.nan, out)
+    return out.astype(x.dtype)
+
+
+def _polygamma_array(n: int, x: Any) -> Any:
+    """psi^(n)(x) for n >= 1 by recurrence to x >= 10 and the asymptotic series."""
+    xp = backend.module_of(x)
+    sp = backend.special_module(xp)
+    if sp is not None:
+        return sp.polygamma(n, x).astype(x.dtype, copy=False)
+    x64 = x.astype("float64")
+    sign = -1.0 if n % 2 == 0 else 1.0
+    fact = math.factorial(n)
+    acc = xp.zeros_like(x64)
+    z = x64.copy()
+    for _ in range(10):
+        small = z < 10
+        acc = acc + xp.where(small, sign * fact / xp.where(small, z, 1.0) ** (n + 1), 0.0)
+        z = xp.where(small, z + 1.0, z)
+    # psi^(n)(z) ~ (-1)^(n+1) [ (n-1)!/z^n + n!/(2 z^(n+1)) + sum B2k (2k+n-1)!/((2k)! z^(2k+n)) ]
+    bern = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66)
+    series = math.factorial(n - 1) / z ** n + fact / (2 * z ** (n + 1))
+    for k, b in enumerate(bern, start=1):
+        coef = b * math.factorial(2 * k + n - 1) / math.factorial(2 * k)
+        series = series + coef / z ** (2 * k + n)
+    return (acc + sign * series).astype(x.dtype)
+
+
+def _lgamma_array(x: Any) -> Any:
+    xp = backend.module_of(x)
+    sp = backend.special_module(xp)
+    if sp is not None:
+        return sp.gammaln(x).astype(x.dtype, copy=False)
+    host = backend.to_numpy(x).astype("float64")
+    out = backend.numpy.frompyfunc(_safe_lgamma, 1, 1)(host).astype("float64")
+    return backend.to_device(out, backend.device_of(x)).astype(x.dtype)
+
+
+def _safe_lgamma(v: float) -> float:
+    try:
+        return math.lgamma(v)
+    except (ValueError, OverflowError):
+        return math.inf if v == v else math.nan
+
+
+class Lgamma(UnaryOp):
+    def forward(self, x: Any) -> Any:
+        self.save_for_backward(x)
+        return _lgamma_array(x)
+
+    def backward(self, grad: Any) -> Any:
+        (x,) = self.saved_tensors  # d/dx ln|Gamma(x)| = digamma(x)
+        if isinstance(x, Tensor):
+            return grad * digamma(x)
+        return grad * _digamma_array(x)
+
+
+class Digamma(UnaryOp):
+    def forward(self, x: Any) -> Any:
+        self.save_for_backward(x)
+        return _digamma_array(x)
+
+    def backward(self, grad: Any) -> Any:
+        (x,) = self.saved_tensors  # d/dx digamma = trigamma
+        if isinstance(x, Tensor):
+            return grad * polygamma(1, x)
+        return grad * _polygamma_array(1, x)
+
+
+class Polygamma(UnaryOp):
+    def forward(self, x: Any, n: int) -> Any:
+        self.save_for_backward(x)
+        self.n = n
+        return _polygamma_array(n, x)
+
+    def backward(self, grad: Any) -> Any:
+        (x,) = self.saved_tensors
+        if isinstance(x, Tensor):
+            return grad * polygamma(self.n + 1, x)
+        return grad * _polygamma_array(self.n + 1, x)
+
+
+def lgamma(input: Tensor) -> Tensor:
+    """ln |Gamma(x)|."""
+    return Lgamma.apply(input)
+
+
+def digamma(input: Tensor) -> Tensor:
+    """d/dx ln Gamma(x)."""
+    return Digamma.apply(input)
+
+
+def polygamma(n: int, input: Tensor) -> Tensor:
+    """The n-th derivative of digamma."""
+    if n == 0:
+        return digamma(input)
+    if n < 0:
+        raise RuntimeError("polygamma(n, x) does not support negative n.")
+    return Polygamma.apply(input, int(n))
+
+
+def mvlgamma(input: Tensor, p: int) -> Tensor:
+    """Multivariate log-gamma: p(p-1)/4 ln(pi) + sum_j lgamma(x - j/2)."""
+    x = _float(input)
+    out = x.new_full((), p * (p - 1) / 4 * math.log(math.pi))
+    for j in range(p):
+        out = out + lgamma(x - j / 2)
+    return out
+
+
+# --------------------------------------------------------------------- differences and products
+def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Any = None,
+         append: Any = None) -> Tensor:
+    """n-th forward difference along dim, after joining prepend/append to the input."""
+    from .join import cat, narrow  # noqa: PLC0415
+
+    if input.dim() == 0:
+        raise RuntimeError("diff expects input to be at least one-dimensional")
+    d = wrap_dim(dim, input.dim(), "diff")
+    parts = [p for p in (prepend, input, append) if p is not None]
+    x = cat([to_tensor(p, input) for p in parts], d) if len(parts) > 1 else input
+    for _ in range(n):
+        length = x.shape[d]
+        if length == 0:
+            break
+        if x.dtype is dtypes.bool_:
+            x = narrow(x, d, 1, length - 1) ^ narrow(x, d, 0, length - 1)
+        else:
+            x = narrow(x, d, 1, length - 1) - narrow(x, d, 0, length - 1)
+    return x
+
+
+def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
+    """3-vector cross product along dim (the first dim of size 3 when dim is None)."""
+    from .join import narrow  # noqa: PLC0415
+    from .shape import broadcast_tensors  # noqa: PLC0415
+
+    a, b = broadcast_tensors(input, other)
+    if dim is None:
+        dim = next((i for i, s in enumerate(a.shape) if s == 3), None)
+        if dim is None:
+            raise RuntimeError("no dimension of size 3 in input")
+    d = wrap_dim(dim, a.dim(), "cross")
+    if a.shape[d] != 3:
+        raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got "
+                           f"{a.shape[d]} and {b.shape[d]}")
+    from .join import cat  # noqa: PLC0415
+
+    a0, a1, a2 = (narrow(a, d, i, 1) for i in range(3))
+    b0, b1, b2 = (narrow(b, d, i, 1) for i in range(3))
+    return cat([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], d)
+
+
+def cartesian_prod(*tensors: Tensor) -> Tensor:
+    """All combinations of the 1-D inputs' elements, one per row."""
+    from ..creation import meshgrid  # noqa: PLC0415
+    from .join import stack  # noqa: PLC0415
+
+    if len(tensors) == 1:
+        return tensors[0]
+    grids = meshgrid(*tensors, indexing="ij")
+    return stack([g.reshape(-1) for g in grids], 1)
+
+
+def trapezoid(y: Tensor, x: Any = None, *, dx: float | None = None, dim: int = -1) -> Tensor:
+    """Integral of y along dim by the trapezoid rule (spacing dx, or sample points x)."""
+    from .join import narrow  # noqa: PLC0415
+
+    d = wrap_dim(dim, y.dim(), "trapezoid")
+    n = y.shape[d]
+    if n == 0:
+        return y.sum(d)
+    mid = (narrow(y, d, 1, n - 1) + narrow(y, d, 0, n - 1)) / 2
+    if x is None:
+        return mid.sum(d) * (1.0 if dx is None else dx)
+    if not isinstance(x, Tensor):
+        return mid.sum(d) * x
+    spacing = diff(x, dim=-1 if x.dim() == 1 else d)
+    if x.dim() == 1:
+        shape = [1] * y.dim()
+        shape[d] = n - 1
+        spacing = spacing.reshape(shape)
+    return (mid * spacing).sum(d)
+
+
+trapz = trapezoid
+
+
+def frexp(input: Tensor) -> Any:
+    """(mantissa, exponent) with input = mantissa * 2^exponent."""
+    from .. import return_types  # noqa: PLC0415
+
+    xp = backend.module_of(input._data)
+    m, e = xp.frexp(input._data)
+    return return_types.frexp(Tensor._make(backend.as_array(m)),
+                              Tensor._make(backend.as_array(e.astype("int32"))))
+
+
+def ldexp(input: Tensor, other: Tensor) -> Tensor:
+    """input * 2^other."""
+    return _float(input) * (2.0 ** _float(other, input))
+
+
+def nextafter(input: Tensor, other: Tensor) -> Tensor:
+    xp = backend.module_of(input._data)
+    other = to_tensor(other, input)
+    return Tensor._make(backend.as_array(xp.nextafter(input._data, other._data)))
+

@@ -1,0 +1,322 @@
+"""Running and order statistics: cummax/cummin, logcumsumexp, quantile, mode, aminmax, dist,
+and the counting helpers bincount, histc, searchsorted/bucketize, cov/corrcoef.
+
+Where an op picks elements (cummax, mode, quantile) the indices are found on arrays and the
+values are gathered, so gradients flow to exactly the chosen positions through `gather`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from .. import backend, dtypes, return_types
+from ..tensor import Tensor
+from ._util import to_tensor, wrap_dim
+from .indexing import gather
+
+
+def _long(array: Any) -> Tensor:
+    return Tensor._make(backend.as_array(array).astype("int64", copy=False))
+
+
+def _cumulative_extreme(input: Tensor, dim: int, largest: bool) -> Any:
+    name = "cummax" if largest else "cummin"
+    kind = return_types.cummax if largest else return_types.cummin
+    data = input._data
+    if data.ndim == 0:
+        return kind(input.clone(), _long(backend.module_of(data).zeros((), "int64")))
+    d = wrap_dim(dim, data.ndim, name)
+    xp = backend.module_of(data)
+    if data.shape[d] == 0:
+        return kind(input.clone(), _long(xp.zeros(data.shape, "int64")))
+    acc = xp.fmax if largest else xp.fmin
+    running = (xp.maximum if largest else xp.minimum).accumulate(data, axis=d)  # NaN sticks
+    best = acc.accumulate(data, axis=d)
+    positions = xp.arange(data.shape[d]).reshape([-1 if i == d else 1 for i in range(data.ndim)])
+    hit = data == best  # a new extreme, or a tie with it: torch takes the latest index
+    if data.dtype.kind == "f":
+        nan = xp.isnan(data)
+        first_nan = xp.maximum.accumulate(xp.where(nan, positions, -1), axis=d)
+        hit = hit & ~xp.isnan(running)
+    else:
+        first_nan = None
+    index = xp.maximum.accumulate(xp.where(hit, positions, 0), axis=d)
+    if first_nan is not None:  # after a NaN the index stays on the (latest) NaN
+        index = xp.where(xp.isnan(running), first_nan, index)
+    idx = _long(index)
+    return kind(gather(input, d, idx), idx)
+
+
+def cummax(input: Tensor, dim: int) -> Any:
+    """Running maximum along dim, with the index each value came from."""
+    return _cumulative_extreme(input, dim, True)
+
+
+def cummin(input: Tensor, dim: int) -> Any:
+    return _cumulative_extreme(input, dim, False)
+
+
+def logcumsumexp(input: Tensor, dim: int) -> Tensor:
+    """log(cumsum(exp(x))) along dim, shifted by the max so large values do not overflow."""
+    x = input if input._data.dtype.kind == "f" else input.to(dtypes.get_default_dtype())
+    if x.dim() == 0:
+        return x.clone()
+    d = wrap_dim(dim, x.dim(), "logcumsumexp")
+    if x.shape[d] == 0:
+        return x.clone()
+    m = x.detach().amax(d, keepdim=True)
+    m = m.masked_fill(m.isinf(), 0.0)
+    return (x - m).exp().cumsum(d).log() + m
+
+
+def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False) -> Any:
+    """(min, max) over all elements or along dim."""
+    if dim is None:
+        if input.numel() == 0:
+            raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the "
+                               "operation has no identity.")
+        lo, hi = input.amin(), input.amax()
+        if keepdim:
+            shape = (1,) * input.dim()
+            lo, hi = lo.reshape(shape), hi.reshape(shape)
+        return return_types.aminmax(lo, hi)
+    return return_types.aminmax(input.amin(dim, keepdim), input.amax(dim, keepdim))
+
+
+def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> Any:
+    """The most frequent value along dim (the smallest among equally frequent ones) and the
+    index of its last occurrence, as torch returns."""
+    data = input._data
+    xp = backend.module_of(data)
+    if data.ndim == 0:
+        return return_types.mode(input.clone(), _long(xp.zeros((), "int64")))
+    d = wrap_dim(dim, data.ndim, "mode")
+    moved = xp.moveaxis(data, d, -1)
+    rows = moved.reshape(-1, moved.shape[-1])
+    n = rows.shape[-1]
+    if n == 0:
+        raise IndexError(f"mode(): Expected reduction dim {d} to have non-zero size.")
+    order = xp.argsort(rows, axis=-1, kind="stable")
+    srt = xp.take_along_axis(rows, order, axis=-1)
+    # run lengths of equal sorted values: count at each run's last element
+    new_run = xp.concatenate([xp.ones((rows.shape[0], 1), bool), srt[:, 1:] != srt[:, :-1]], 1)
+    run_id = xp.cumsum(new_run, axis=1) - 1
+    counts = xp.zeros(rows.shape, "int64")
+    xp.add.at(counts, (xp.arange(rows.shape[0])[:, None], run_id), 1)
+    run_count = xp.take_along_axis(counts, run_id, axis=1)
+    best = xp.argmax(run_count, axis=1)  # first (smallest) value with the top count
+    best_run = run_id[xp.arange(rows.shape[0]), best]
+    last_in_run = xp.where(run_id == best_run[:, None], order, -1).max(axis=1)
+    index = last_in_run.reshape(moved.shape[:-1])
+    idx = _long(xp.expand_dims(index, d))
+    values = gather(input, d, idx)
+    if not keepdim:
+        values, idx = values.squeeze(d), idx.squeeze(d)
+    return return_types.mode(values, idx)
+
+
+def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
+    """median ignoring NaN: NaN sorts last, so the lower median of the non-NaN values."""
+    data = input._data
+    xp = backend.module_of(data)
+    if dim is None:
+        flat = input.reshape(-1)
+        valid = int((~xp.isnan(flat._data)).sum()) if data.dtype.kind == "f" else flat.numel()
+        if valid == 0:
+            return Tensor._make(xp.asarray(xp.nan, dtype=data.dtype))
+        order = xp.argsort(flat._data, kind="stable")
+        return gather(flat, 0, _long(order[(valid - 1) // 2:(valid - 1) // 2 + 1])).reshape(())
+    d = wrap_dim(dim, data.ndim, "nanmedian") if data.ndim else 0
+    source = input if data.ndim else input.reshape(1)
+    arr = source._data
+    order = xp.argsort(arr, axis=d, kind="stable")
+    valid = (~xp.isnan(arr)).sum(axis=d, keepdims=True) if arr.dtype.kind == "f" else \
+        xp.full([1 if i == d else s for i, s in enumerate(arr.shape)], arr.shape[d])
+    pick = xp.maximum(valid - 1, 0) // 2
+    idx = _long(xp.take_along_axis(order, pick, axis=d))
+    values = gather(source, d, idx)
+    if not keepdim or data.ndim == 0:
+        values, idx = values.squeeze(d), idx.squeeze(d)
+    return return_types.median(values, idx)
+
+
+_INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
+
+
+def quantile(input: Tensor, q: Any, dim: int | None = None, keepdim: bool = False, *,
+             interpolation: str = "linear", _ignore_nan: bool = False) -> Tensor:
+    """The q-th quantiles along dim (of all elements when dim is None), as torch computes them:
+    sort, then interpolate between the two neighbouring order statistics."""
+    name = "nanquantile" if _ignore_nan else "quantile"
+    if input._data.dtype.kind != "f":
+        raise RuntimeError(f"{name}() input tensor must be either float or double dtype")
+    if interpolation not in _INTERPOLATIONS:
+        raise ValueError(f"{name}() interpolation must be one of linear, lower, higher, "
+                         f"midpoint or nearest. Got {interpolation}")
+    xp = backend.module_of(input._data)
+    scalar_q = not isinstance(q, Tensor)
+    qs = xp.asarray([q] if scalar_q else q._data, dtype="float64").reshape(-1)
+    if not isinstance(q, Tensor) or q.dim() <= 1:
+        pass
+    else:
+        raise RuntimeError(f"{name}() q must be a scalar or 1D tensor")
+    if ((qs < 0) | (qs > 1)).any():
+        raise RuntimeError(f"{name}() q values must be in the range [0, 1]")
+    x = input.reshape(-1) if dim is None else input
+    d = 0 if dim is None else wrap_dim(dim, input.dim(), name)
+    if x.dim() == 0:
+        x = x.reshape(1)
+    srt = x.sort(d).values  # NaN sorts last
+    n = x.shape[d]
+    if n == 0:
+        raise RuntimeError(f"{name}() input tensor must be non-empty")
+    nan_rows = xp.isnan(srt._data).any(axis=d, keepdims=True)
+    if _ignore_nan:
+        count = (~xp.isnan(srt._data)).sum(axis=d, keepdims=True).astype("float64")
+    else:
+        count = xp.full(nan_rows.shape, float(n))
+    outs = []
+    for qv in qs.tolist():
+        rank = qv * (count - 1)
+        lo = xp.floor(rank)
+        hi = xp.ceil(rank)
+        if interpolation == "lower":
+            hi = lo
+        elif interpolation == "higher":
+            lo = hi
+        elif interpolation == "nearest":
+            lo = hi = xp.round(rank)  # half to even, as torch
+        lo_i = _long(xp.clip(lo, 0, n - 1))
+        hi_i = _long(xp.clip(hi, 0, n - 1))
+        a, b = gather(srt, d, lo_i), gather(srt, d, hi_i)
+        if interpolation == "midpoint":
+            w = xp.where(hi > lo, 0.5, 0.0)
+        else:
+            w = rank - lo
+        weight = Tensor._make(backend.as_array(w).astype(input._data.dtype))
+        val = a + weight * (b - a)
+        invalid = count == 0 if _ignore_nan else nan_rows
+        val = val.masked_fill(Tensor._make(backend.as_array(invalid)), math.nan)
+        outs.append(val if keepdim else val.squeeze(d))
+    if dim is None and keepdim:
+        outs = [o.reshape((1,) * input.dim()) for o in outs]
+    if scalar_q:
+        return outs[0]
+    from .join import stack  # noqa: PLC0415
+
+    return stack(outs, 0)
+
+
+def nanquantile(input: Tensor, q: Any, dim: int | None = None, keepdim: bool = False, *,
+                interpolation: str = "linear") -> Tensor:
+    return quantile(input, q, dim, keepdim, interpolation=interpolation, _ignore_nan=True)
+
+
+def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
+    """The p-norm of input - other."""
+    return (input - other).norm(p)
+
+
+def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
+    """Rescale each slice along dim whose p-norm exceeds maxnorm down to maxnorm."""
+    d = wrap_dim(dim, input.dim(), "renorm")
+    others = tuple(i for i in range(input.dim()) if i != d)
+    norms = input.norm(p, dim=others, keepdim=True)
+    scale = (maxnorm / (norms + 1e-7)).clamp(max=1.0)
+    return input * scale.detach()
+
+
+def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Tensor:
+    """Count of each value in a 1-D non-negative integer tensor (or the sum of its weights)."""
+    data = input._data
+    if data.ndim != 1 or data.dtype.kind not in "iu":
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if data.size and int(data.min()) < 0:
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    xp = backend.module_of(data)
+    if weights is None:
+        return _long(xp.bincount(data, minlength=minlength))
+    w = weights._data
+    out = xp.bincount(data, weights=w.astype("float64"), minlength=minlength)
+    dtype = w.dtype if w.dtype.kind == "f" else "float64"
+    if w.dtype == "float32":
+        dtype = "float32"
+    return Tensor._make(backend.as_array(out).astype(dtype))
+
+
+def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:  # noqa: A002
+    """Histogram with `bins` equal bins over [min, max] (the data's range when both are 0)."""
+    data = input._data
+    xp = backend.module_of(data)
+    lo, hi = float(min), float(max)
+    if lo == hi and data.size:
+        lo, hi = float(data.min()), float(data.max())
+    if lo == hi:
+        lo, hi = lo - 1, hi + 1
+    counts, _ = xp.histogram(data.reshape(-1), bins=bins, range=(lo, hi))
+    return Tensor._make(backend.as_array(counts).astype(data.dtype))
+
+
+def searchsorted(sorted_sequence: Tensor, input: Any, *, out_int32: bool = False,
+                 right: bool = False, side: str | None = None, sorter: Any = None) -> Tensor:
+    """Indices where input's values would be inserted into the sorted innermost dim."""
+    seq = sorted_sequence._data
+    xp = backend.module_of(seq)
+    vals = to_tensor(input, sorted_sequence)._data
+    use_right = right or side == "right"
+    if sorter is not None:
+        seq = xp.take_along_axis(seq, sorter._data, axis=-1)
+    kind = "right" if use_right else "left"
+    if seq.ndim == 1:
+        out = xp.searchsorted(seq, vals, side=kind)
+    else:
+        flat_seq = seq.reshape(-1, seq.shape[-1])
+        flat_vals = vals.reshape(-1, vals.shape[-1])
+        out = xp.stack([xp.searchsorted(s, v, side=kind) for s, v in zip(flat_seq, flat_vals,
+                                                                             strict=True)])
+        out = out.reshape(vals.shape)
+    return Tensor._make(backend.as_array(xp.asarray(out)).astype("int32" if out_int32 else "int64"))
+
+
+def bucketize(input: Any, boundaries: Tensor, *, out_int32: bool = False,
+              right: bool = False) -> Tensor:
+    """The bucket index of each value, for 1-D sorted boundaries."""
+    return searchsorted(boundaries, input, out_int32=out_int32, right=right)
+
+
+def cov(input: Tensor, *, correction: int = 1, fweights: Any = None,
+        aweights: Any = None) -> Tensor:
+    """Covariance of the variables in the rows of input (observations in the columns)."""
+    x = input if input.dim() == 2 else input.reshape(1, -1)
+    if x._data.dtype.kind != "f":
+        x = x.to(dtypes.get_default_dtype())
+    n = x.shape[1]
+    w = None
+    if fweights is not None:
+        w = fweights.to(x.dtype)
+    if aweights is not None:
+        w = aweights.to(x.dtype) if w is None else w * aweights.to(x.dtype)
+    if w is None:
+        mean = x.mean(1, keepdim=True)
+        centred = x - mean
+        out = centred @ centred.t() / max(n - correction, 0)
+    else:
+        wsum = w.sum()
+        mean = (x * w).sum(1, keepdim=True) / wsum
+        centred = x - mean
+        if aweights is None:
+            norm = wsum - correction
+        else:
+            norm = wsum - correction * (w * aweights.to(x.dtype)).sum() / wsum
+        out = (centred * w) @ centred.t() / norm.clamp(min=0)
+    return out.reshape(()) if input.dim() < 2 else out
+
+
+def corrcoef(input: Tensor) -> Tensor:
+    """Pearson correlation coefficients of the rows of input."""
+    c = cov(input)
+    if c.dim() == 0:
+        return c / c
+    d = c.diagonal().sqrt()
+    return (c / d[:, None] / d[None, :]).clamp(-1, 1)
