@@ -6,6 +6,7 @@ from typing import Any
 
 from .ops.decomp import (  # noqa: F401 (torch.linalg's names)
     cholesky,
+    cond,
     det,
     eigh,
     eigvalsh,

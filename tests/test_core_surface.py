@@ -44,6 +44,7 @@ LINALG = {
     "solve_vector": (lambda m, a, b: m.linalg.solve(a, b), [fixed(A), fixed(TALL[0])]),
     "cholesky": (lambda m, a: m.linalg.cholesky(a), [fixed(SPD)]),
     "qr": (lambda m, a: m.linalg.qr(a), [fixed(TALL)]),
+    "qr_wide": (lambda m, a: m.linalg.qr(a), [fixed(WIDE)]),
     "eigvalsh": (lambda m, a: m.linalg.eigvalsh(a), [fixed(SPD)]),
     # eigenvectors are defined up to sign: compare sign-free functions of them
     "eigh_vectors": (lambda m, a: (lambda w, v: v @ m.diag(w * w) @ v.mT)(*m.linalg.eigh(a)),
@@ -55,6 +56,8 @@ LINALG = {
     "pinv": (lambda m, a: m.linalg.pinv(a), [fixed(TALL)]),
     "lstsq": (lambda m, a, b: m.linalg.lstsq(a, b).solution, [fixed(TALL), fixed(WIDE.T)]),
     "matrix_power_neg": (lambda m, a: m.linalg.matrix_power(a, -2), [fixed(A)]),
+    "matrix_power_zero": (lambda m, a: m.linalg.matrix_power(a, 0) * a, [fixed(A)]),
+    "cond": (lambda m, a: m.linalg.cond(a), [fixed(A)]),
     "matrix_norm_nuc": (lambda m, a: m.linalg.matrix_norm(a, "nuc"), [fixed(TALL)]),
     "matrix_norm_2": (lambda m, a: m.linalg.matrix_norm(a, 2), [fixed(TALL)]),
     "matrix_norm_inf": (lambda m, a: m.linalg.matrix_norm(a, math.inf), [fixed(TALL)]),

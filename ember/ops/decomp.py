@@ -15,6 +15,7 @@ from .. import backend, dtypes, return_types
 from ..autograd.function import Function
 from ..tensor import Tensor
 from ._util import shape_str
+from .join import cat
 
 
 def _mT(x: Tensor) -> Tensor:  # noqa: N802
@@ -209,6 +210,11 @@ def qr(A: Tensor, mode: str = "reduced") -> Any:
     if mode not in ("reduced", "complete", "r"):
         raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of "
                            "'reduced' (default), 'r', or 'complete'")
+    m, n = A.shape[-2:]
+    if m < n and mode != "r":
+        # wide A = Q [R1 | R2]: QR of the square left block (differentiable), then R2 = Q^T A2
+        Q, R1 = _QR.apply(A[..., :m], "reduced")
+        return return_types.qr(Q, cat([R1, _mT(Q) @ A[..., m:]], dim=-1))
     Q, R = _QR.apply(A, mode)
     if mode == "r":
         return return_types.qr(Tensor._make(backend.module_of(A._data).zeros(0, A._data.dtype)),
@@ -367,8 +373,9 @@ def lstsq(A: Tensor, B: Tensor, rcond: Any = None, *, driver: Any = None) -> Any
 def matrix_power(A: Tensor, n: int) -> Tensor:
     """A^n by repeated squaring (n < 0 uses the inverse)."""
     _square("linalg.matrix_power", A) if A._data.dtype.kind == "f" or n < 0 else None
-    if n == 0:
-        return _eye_like(A, A.shape[-1]).to(A.dtype).expand(A.shape).clone()
+    if n == 0:  # the identity, connected to A with a zero gradient as in torch
+        eye = _eye_like(A, A.shape[-1]).to(A.dtype)
+        return A * 0 + eye if A.requires_grad else eye.expand(A.shape).clone()
     if n < 0:
         A, n = inv(A), -n
     result, base = None, A
@@ -421,3 +428,13 @@ def matrix_norm(A: Tensor, ord: Any = "fro", dim: tuple = (-2, -1), keepdim: boo
         out = sums.amax(red_dim, keepdim=True) if ord > 0 else sums.amin(red_dim, keepdim=True)
         return out if keepdim else out.squeeze((d0, d1))
     raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
+
+
+def cond(A: Tensor, p: Any = None) -> Tensor:
+    """Condition number: s_max / s_min for p = None or 2 (s_min / s_max for -2), otherwise
+    norm(A, p) * norm(A^-1, p)."""
+    if p in (None, 2, -2):
+        s = svdvals(A)
+        ratio = s.amax(-1) / s.amin(-1)
+        return ratio if p != -2 else 1 / ratio
+    return matrix_norm(A, p) * matrix_norm(inv(A), p)
