@@ -184,3 +184,46 @@ def test_checkpoint_replays_dropout_and_reaches_parameters_without_input_grad():
     out.sum().backward()
     for p, g in zip(net.parameters(), plain):
         np.testing.assert_allclose(p.grad.numpy(), g, rtol=1e-6)
+
+
+def _autocast_run(m):
+    m.manual_seed(0)
+    lin = m.nn.Linear(4, 3)
+    conv = m.nn.Conv2d(2, 3, 3)
+    rng = np.random.default_rng(0)
+    x = m.tensor(rng.standard_normal((2, 4)).astype(np.float32))
+    img = m.tensor(rng.standard_normal((1, 2, 5, 5)).astype(np.float32))
+    q = m.tensor(rng.standard_normal((1, 2, 4, 8)).astype(np.float32))
+    with m.autocast("cpu", dtype=m.float16):
+        outs = [lin(x), x @ x.T, conv(img), m.bmm(q[0], q[0].mT),
+                m.nn.functional.scaled_dot_product_attention(q, q, q)]
+    loss = sum(o.float().square().sum() for o in outs)
+    loss.backward()
+    return outs, lin, conv
+
+
+def test_autocast_runs_products_in_float16_like_torch():
+    e_outs, e_lin, e_conv = _autocast_run(ember)
+    t_outs, t_lin, t_conv = _autocast_run(torch)
+    e_lin.load_state_dict({k: ember.tensor(v.detach().numpy()) for k, v in t_lin.state_dict().items()})
+    for a, b in zip(e_outs, t_outs):
+        assert str(a.dtype).split(".")[-1] == str(b.dtype).split(".")[-1] == "float16"
+    assert e_lin.weight.grad.dtype == ember.float32  # parameters and their gradients stay float32
+    with ember.autocast("cpu", dtype=ember.float16):
+        assert ember.amp.is_autocast_enabled("cpu")
+    assert not ember.amp.is_autocast_enabled("cpu")
+
+
+def test_autocast_linear_values_and_gradients_match_torch():
+    rng = np.random.default_rng(1)
+    w0, x0 = rng.standard_normal((3, 4)), rng.standard_normal((5, 4))
+    grads = {}
+    for m in (ember, torch):
+        w = m.tensor(w0.astype(np.float32), requires_grad=True)
+        x = m.tensor(x0.astype(np.float32), requires_grad=True)
+        with m.autocast("cpu", dtype=m.float16):
+            y = m.nn.functional.linear(x, w)
+        (y.float() * m.arange(15.0).reshape(5, 3)).sum().backward()
+        grads[m.__name__] = (y.detach().float().numpy(), w.grad.numpy(), x.grad.numpy())
+    for a, b in zip(grads["ember"], grads["torch"]):
+        np.testing.assert_allclose(a, b, rtol=2e-3, atol=2e-2)

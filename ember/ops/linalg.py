@@ -10,6 +10,7 @@ import string
 from typing import Any
 
 from .. import backend
+from ..amp.autocast_mode import cast_inputs
 from ..autograd.node import Op, array_namespace
 from ..tensor import Tensor
 from ._util import shape_str, sum_to_shape
@@ -61,6 +62,7 @@ def _check_tensors(op: str, a: Any, b: Any) -> None:
 def matmul(input: Tensor, other: Tensor) -> Tensor:
     """Matrix product with numpy/torch rules for 1-D operands and broadcast batch dims."""
     _check_tensors("matmul", input, other)
+    input, other = cast_inputs(input, other)
     a, b = input._data, other._data
     if a.ndim == 0 or b.ndim == 0:
         raise RuntimeError(f"matmul: both arguments to matmul need to be at least 1D, but they "
@@ -97,6 +99,7 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:
 
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     _check_tensors("bmm", input, mat2)
+    input, mat2 = cast_inputs(input, mat2)
     a, b = input._data, mat2._data
     if a.ndim != 3 or b.ndim != 3:
         raise RuntimeError(f"bmm: batch1 must be a 3D tensor and batch2 must be a 3D tensor "

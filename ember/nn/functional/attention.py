@@ -23,6 +23,7 @@ import math
 from typing import Any
 
 from ... import dtypes
+from ...amp.autocast_mode import cast_inputs
 from ...autograd.node import Op, composite_backward
 from ...backend import device_of, module_of
 from ...ops._util import broadcast_shapes, shape_str, sum_last, sum_to_shape
@@ -216,6 +217,7 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
     >>> F.scaled_dot_product_attention(q, k, v, is_causal=True).shape
     ember.Size([2, 4, 16, 32])
     """
+    query, key, value = cast_inputs(query, key, value)
     if query.ndim < 2 or key.ndim < 2 or value.ndim < 2:
         raise RuntimeError(f"scaled_dot_product_attention: query, key and value need at least 2 "
                            f"dims (..., L, E), got ({shape_str(query.shape)}), "

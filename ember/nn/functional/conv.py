@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from ...amp.autocast_mode import cast_inputs
 from ...autograd.node import Op, composite_backward
 from ...backend import module_of
 from ...ops._util import shape_str
@@ -352,6 +353,7 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
            padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
     """2-D convolution (cross-correlation) of (N, C, H, W) input with (O, C/groups, KH, KW)
     weights; padding may be an int, a pair, 'valid' or 'same'."""
+    input, weight, bias = cast_inputs(input, weight, bias)
     unbatched = input.ndim == 3
     if unbatched:
         input = input.unsqueeze(0)
@@ -372,6 +374,7 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
 def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
            padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
     """1-D convolution of (N, C, L) input with (O, C/groups, K) weights (a conv2d with H = 1)."""
+    input, weight, bias = cast_inputs(input, weight, bias)
     unbatched = input.ndim == 2
     if unbatched:
         input = input.unsqueeze(0)
@@ -393,6 +396,7 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
                      dilation: Any = 1) -> Tensor:
     """Transposed convolution (the gradient of conv2d w.r.t. its input); weight is
     (C_in, C_out/groups, KH, KW). Output: (H - 1) S - 2P + D (K - 1) + output_padding + 1."""
+    input, weight, bias = cast_inputs(input, weight, bias)
     unbatched = input.ndim == 3
     if unbatched:
         input = input.unsqueeze(0)
@@ -408,6 +412,7 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
 def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
                      padding: Any = 0, output_padding: Any = 0, groups: int = 1,
                      dilation: Any = 1) -> Tensor:
+    input, weight, bias = cast_inputs(input, weight, bias)
     unbatched = input.ndim == 2
     if unbatched:
         input = input.unsqueeze(0)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...amp.autocast_mode import cast_inputs
 from ...autograd.node import Op, composite_backward
 from ...backend import module_of
 from ...ops._util import shape_str
@@ -136,6 +137,7 @@ def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
         >>> F.conv3d(ember.randn(2, 4, 8, 9, 10), ember.randn(6, 4, 3, 3, 3), padding=1).shape
         ember.Size([2, 6, 8, 9, 10])
     """
+    input, weight, bias = cast_inputs(input, weight, bias)
     unbatched = input.ndim == 4
     if unbatched:
         input = input.unsqueeze(0)
@@ -157,6 +159,7 @@ def conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     """Transposed 3-D convolution (the gradient of conv3d w.r.t. its input); weight is
     (C_in, C_out/groups, KD, KH, KW). Output: (In - 1) S - 2P + D (K - 1) + output_padding + 1
     per spatial dim."""
+    input, weight, bias = cast_inputs(input, weight, bias)
     unbatched = input.ndim == 4
     if unbatched:
         input = input.unsqueeze(0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...amp.autocast_mode import cast_inputs
 from ...autograd.node import Op, array_namespace
 from ...backend import module_of
 from ...ops._util import shape_str, sum_first
@@ -47,6 +48,7 @@ class Linear(Op):
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y = input @ weight.T + bias, for input (*, in_features) and weight (out, in)."""
+    input, weight, bias = cast_inputs(input, weight, bias)
     if weight.ndim == 1 and input.ndim >= 1 and bias is None:
         # a single output unit: torch drops the out_features dimension (and takes no bias)
         return linear(input, weight.unsqueeze(0)).squeeze(-1)
