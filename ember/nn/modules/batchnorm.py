@@ -23,8 +23,9 @@ class ChannelMismatchError(LayerInputError, ValueError):
     and Ember's earlier ValueError is kept as a base for code that catches it."""
 
 
-class _BatchNorm(Module):
-    _expected_dims: tuple = ()
+class _NormBase(Module):
+    """What BatchNorm and InstanceNorm share (torch's _NormBase): the affine parameters, the
+    running statistics and their resets."""
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True, device: Any = None,
@@ -67,6 +68,10 @@ class _BatchNorm(Module):
             init.ones_(self.weight)
             if self.bias is not None:
                 init.zeros_(self.bias)
+
+
+class _BatchNorm(_NormBase):
+    _expected_dims: tuple = ()
 
     def _check_input_dim(self, input: Tensor) -> None:
         if input.ndim not in self._expected_dims:

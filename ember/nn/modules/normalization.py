@@ -9,6 +9,7 @@ from ...tensor import Tensor
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
+from .batchnorm import _NormBase
 from .module import Module
 
 
@@ -116,7 +117,7 @@ class RMSNorm(Module):
                 f"elementwise_affine={self.elementwise_affine}")
 
 
-class _InstanceNorm(Module):
+class _InstanceNorm(_NormBase):
     """Per-sample, per-channel normalization over the spatial dims; unlike BatchNorm the
     defaults are affine=False and track_running_stats=False (torch's)."""
 
@@ -125,43 +126,8 @@ class _InstanceNorm(Module):
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = False, track_running_stats: bool = False, device: Any = None,
                  dtype: Any = None, *, bias: bool = True) -> None:
-        super().__init__()
-        self.num_features, self.eps, self.momentum = num_features, eps, momentum
-        self.affine, self.track_running_stats = affine, track_running_stats
-        kw = dict(device=device, dtype=dtype)
-        if affine:
-            self.weight = Parameter(creation.ones(num_features, **kw))
-            if bias:
-                self.bias = Parameter(creation.zeros(num_features, **kw))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-        if track_running_stats:
-            from ... import dtypes  # noqa: PLC0415
-
-            self.register_buffer("running_mean", creation.zeros(num_features, **kw))
-            self.register_buffer("running_var", creation.ones(num_features, **kw))
-            self.register_buffer("num_batches_tracked",
-                                 creation.tensor(0, dtype=dtypes.int64, device=device))
-        else:
-            self.register_buffer("running_mean", None)
-            self.register_buffer("running_var", None)
-            self.register_buffer("num_batches_tracked", None)
-
-    def reset_running_stats(self) -> None:
-        if self.track_running_stats:
-            self.running_mean.zero_()
-            self.running_var.fill_(1)
-            self.num_batches_tracked.zero_()
-
-    def reset_parameters(self) -> None:
-        self.reset_running_stats()
-        if self.affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device,
+                         dtype, bias=bias)
 
     def forward(self, input: Tensor) -> Tensor:
         name = type(self).__name__
