@@ -53,6 +53,16 @@ def _grads_or_zeros(outputs: tuple, inputs: tuple, grad_outputs: tuple, create_g
     return tuple(result)
 
 
+def _vector_for_inputs(v: Any, xs: tuple, fn_name: str) -> tuple:
+    """The vector multiplying the inputs' side; None only for a single one-element input."""
+    if v is None:
+        if len(xs) != 1 or xs[0].numel() != 1:
+            raise RuntimeError("The vector v can only be None if the input to the user-provided "
+                               "function is a single Tensor with a single element.")
+        return (xs[0].detach().new_ones(xs[0].shape),)
+    return _as_tuple(v, "v", fn_name)[1]
+
+
 def _call(func: Callable, inputs: tuple, fn_name: str) -> tuple[bool, tuple]:
     with enable_grad():
         out = func(*inputs)
@@ -85,13 +95,7 @@ def jvp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
         strict: bool = False) -> tuple:
     """(func(inputs), J v) by differentiating the vjp, which is linear in its vector."""
     in_tuple, xs = _as_tuple(inputs, "inputs", "jvp")
-    if v is None:
-        if len(xs) != 1 or xs[0].numel() != 1:
-            raise RuntimeError("The vector v can only be None if the input to the user-provided "
-                               "function is a single Tensor with a single element.")
-        vs = (xs[0].detach().new_ones(xs[0].shape),)
-    else:
-        vs = _as_tuple(v, "v", "jvp")[1]
+    vs = _vector_for_inputs(v, xs, "jvp")
     xs = _prepare_inputs(xs, create_graph)
     out_tuple, outs = _call(func, xs, "jvp")
     with enable_grad():
@@ -169,13 +173,7 @@ def hvp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
 def _hessian_product(func: Callable, inputs: Any, v: Any, create_graph: bool, strict: bool,
                      fn_name: str) -> tuple:
     in_tuple, xs = _as_tuple(inputs, "inputs", fn_name)
-    if v is None:
-        if len(xs) != 1 or xs[0].numel() != 1:
-            raise RuntimeError("The vector v can only be None if the input to the user-provided "
-                               "function is a single Tensor with a single element.")
-        vs = (xs[0].detach().new_ones(xs[0].shape),)
-    else:
-        vs = _as_tuple(v, "v", fn_name)[1]
+    vs = _vector_for_inputs(v, xs, fn_name)
     xs = _prepare_inputs(xs, create_graph)
     out_tuple, outs = _call(func, xs, fn_name)
     if out_tuple or outs[0].numel() != 1:
