@@ -13,7 +13,7 @@ from . import backend as _backend
 _backend.tune_malloc()
 
 from . import dtypes as _dtypes  # noqa: E402
-from .backend import device  # noqa: E402
+from .backend import device, get_default_device, set_default_device  # noqa: E402
 from .dtypes import (  # noqa: E402
     bool_ as bool,
     dtype,

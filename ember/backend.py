@@ -7,6 +7,7 @@ cupy itself, so moving a tensor between devices is a single switch (DeZero's
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import os
@@ -89,14 +90,46 @@ class device:
     def __hash__(self) -> int:
         return hash((self.type, self.index))
 
+    def __enter__(self) -> device:  # `with ember.device("cuda"):` makes it the default device
+        return _enter_device(self)
+
+    def __exit__(self, *exc: Any) -> None:
+        _exit_device()
+
 
 CPU = device("cpu")
+_default_device = CPU
+_outer_defaults: list[device] = []  # the defaults that `with ember.device(...)` blocks replaced
+
+
+def set_default_device(dev: Any) -> None:
+    """Where factory functions (tensor, zeros, randn, layers' parameters...) put new tensors."""
+    global _default_device
+    _default_device = CPU if dev is None else as_device(dev)
+
+
+def get_default_device() -> device:
+    return _default_device
+
+
+default_device = get_default_device
+
+
+def _enter_device(dev: device) -> device:
+    _outer_defaults.append(_default_device)
+    set_default_device(dev)
+    return dev
+
+
+def _exit_device() -> None:
+    set_default_device(_outer_defaults.pop())
 
 
 def as_device(dev: Any) -> device:
-    """Accept what torch accepts for `device=`: None (CPU), a string, an int (a GPU), a device."""
+    """Accept what torch accepts for `device=`: None (the default device, the CPU unless
+    set_default_device changed it), a string, an int (a GPU), a device."""
     if dev is None:
-        return CPU
+        return _default_device
     if isinstance(dev, device):
         return dev
     if isinstance(dev, int):
@@ -164,6 +197,26 @@ def to_numpy(array: Any) -> numpy.ndarray:
     return numpy.asarray(array)
 
 
+def align_devices(op: str, arrays: list) -> list | None:
+    """After a forward failed: were its arrays on different devices?
+
+    Returns None when they were not (the error was something else). A 0-d CPU array next to GPU
+    arrays is copied over (torch lets CPU scalars meet CUDA tensors); any other mix raises
+    torch's error. Called only on the error path, so the hot path pays nothing for the check.
+    """
+    devices = {device_of(a) for a in arrays if is_array(a)}
+    if len(devices) < 2:
+        return None
+    gpus = sorted((d for d in devices if d.type == "cuda"), key=str)
+    target = gpus[0]
+    if len(gpus) == 1 and all(a.ndim == 0 for a in arrays
+                              if is_array(a) and device_of(a) != target):
+        return [to_device(a, target) if is_array(a) else a for a in arrays]
+    first, second = sorted(devices, key=lambda d: (d.type != "cuda", str(d)))[:2]
+    raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two "
+                       f"devices, {first} and {second}! ({op})") from None
+
+
 def from_dlpack(obj: Any, dev: device | None = None) -> Any:
     """Import a DLPack-capable object (torch, cupy, numpy, jax...) as a backend array."""
     dlpack_device = getattr(obj, "__dlpack_device__", None)
@@ -188,17 +241,58 @@ def reshape_view(array: Any, shape: tuple) -> Any:
         ) from None
 
 
+def is_writeable(array: Any) -> bool:
+    """numpy's WRITEABLE flag (read-only views of broadcasts and diagonals); cupy arrays always are."""
+    return getattr(array.flags, "writeable", True)
+
+
+def errstate(xp: Any, **kwargs: Any) -> Any:
+    """numpy's errstate (silences warnings for inf/nan results); cupy never warns: a no-op there."""
+    return xp.errstate(**kwargs) if hasattr(xp, "errstate") else contextlib.nullcontext()
+
+
+def accumulate(name: str, data: Any, axis: int) -> Any:
+    """Running `name` (maximum, minimum, fmax, fmin) along axis: numpy's ufunc.accumulate.
+
+    cupy lacks accumulate for these; there a Hillis-Steele scan (log2(n) whole-array steps,
+    each combining every element with the one `step` places before it) does the same work.
+    """
+    xp = module_of(data)
+    ufunc = getattr(xp, name)
+    if xp is numpy:
+        return ufunc.accumulate(data, axis=axis)
+    out = xp.moveaxis(data, axis, 0).copy()
+    step = 1
+    while step < out.shape[0]:
+        out[step:] = ufunc(out[step:], out[:-step])  # the right side is built before the write
+        step *= 2
+    return xp.moveaxis(out, 0, axis)
+
+
 def ufunc_at(name: str, out: Any, key: Any, values: Any) -> None:
     """Unbuffered out[key] op= values, where repeated indices each count (numpy's ufunc.at)."""
     xp = module_of(out)
-    ufunc = getattr(xp, name)
-    if hasattr(ufunc, "at"):
-        ufunc.at(out, key, values)
-        return
-    import cupyx  # noqa: PLC0415 (older cupy: scatter_* functions instead of ufunc.at)
+    at = getattr(getattr(xp, name), "at", None)
+    if xp is not numpy and name in ("maximum", "minimum") and out.dtype == numpy.float64:
+        at = None  # cupy 14's maximum.at/minimum.at gave wrong float64 results on an H100
+    if at is not None:
+        try:
+            at(out, key, values)
+            return
+        except NotImplementedError:  # cupy 14 lists multiply.at but has no kernel for it
+            pass
+    if name == "add" and at is None:  # older cupy: scatter_add instead of add.at
+        import cupyx  # noqa: PLC0415
 
-    {"add": cupyx.scatter_add, "maximum": cupyx.scatter_max,
-     "minimum": cupyx.scatter_min}[name](out, key, values)
+        cupyx.scatter_add(out, key, values)
+        return
+    # cupy has no multiply.at (scatter with reduce='multiply'/'prod'), nor a trustworthy float64
+    # maximum.at: done on the host (rare ops)
+    host = out.get()
+    host_key = tuple(k.get() if is_array(k) and k.__class__ is not ndarray else k for k in key)
+    host_values = values.get() if is_array(values) and values.__class__ is not ndarray else values
+    getattr(numpy, name).at(host, host_key, host_values)
+    out[...] = xp.asarray(host)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -18,7 +18,9 @@ from .tensor import Tensor
 
 
 def _finish(data: Any, device: Any, requires_grad: bool) -> Tensor:
-    if device is not None:
+    """`data` as a tensor on `device`; None means the default device (set_default_device), and
+    with the default on the CPU a GPU array stays where it is, as torch.tensor(cuda_tensor)."""
+    if device is not None or backend.default_device().type != "cpu":
         dev = backend.as_device(device)
         if dev != backend.device_of(data):
             data = backend.to_device(data, dev)
@@ -227,7 +229,7 @@ def _like_filled(input: Tensor, fill: Any, dtype: Any, device: Any, requires_gra
         data = xp.empty_like(input._data, dtype=np_dtype)
     else:
         data = xp.full_like(input._data, fill, dtype=np_dtype)
-    return _finish(data, None, requires_grad)
+    return _finish(data, input.device, requires_grad)
 
 
 def zeros_like(input: Tensor, *, dtype: Any = None, device: Any = None,
@@ -293,7 +295,7 @@ def range_(start: Any = 0, end: Any = None, step: Any = 1, *, dtype: Any = None,
     d = _factory_dtype(dtype)
     xp = backend.module_for(backend.as_device(device))
     data = (start + xp.arange(n, dtype="float64") * step).astype(d.np)
-    return _finish(data, None, requires_grad)
+    return _finish(data, backend.device_of(data), requires_grad)
 
 
 def linspace(start: Any, end: Any, steps: int, *, dtype: Any = None, device: Any = None,

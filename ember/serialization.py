@@ -112,6 +112,16 @@ def _contiguous(array: numpy.ndarray) -> numpy.ndarray:
     return array if array.flags.c_contiguous else array.copy(order="C")
 
 
+def _saved_device(name: str) -> backend.device:
+    dev = backend.device(name)
+    if dev.type == "cuda" and not backend.cuda_available():
+        raise RuntimeError(
+            "Attempting to deserialize object on a CUDA device but ember.cuda.is_available() is "
+            "False. If you are running on a CPU-only machine, please use ember.load with "
+            "map_location=ember.device('cpu') to map your storages to the CPU.")
+    return dev
+
+
 def _decode(node: Any, tensors: dict, device: Any) -> Any:
     if isinstance(node, list):
         return [_decode(v, tensors, device) for v in node]
@@ -120,10 +130,16 @@ def _decode(node: Any, tensors: dict, device: Any) -> Any:
     if "__tensor__" in node:
         data = tensors[node["__tensor__"]]
         target = device
-        if isinstance(device, dict):  # map_location={'cuda:0': 'cpu'}: by the saved device
+        if callable(device) and not isinstance(device, backend.device):
+            # torch's map_location(storage, location): the storage arrives on the CPU
+            mapped = device(Tensor._make(backend.to_numpy(data)), node.get("device", "cpu"))
+            data, target = (mapped._data if isinstance(mapped, Tensor) else mapped), None
+        elif isinstance(device, dict):  # map_location={'cuda:0': 'cpu'}: by the saved device
             saved = node.get("device", "cpu")
             target = device.get(saved)
             target = backend.as_device(target) if target is not None else None
+        elif target is None and "device" in node:  # no map_location: back where it was saved
+            target = _saved_device(node["device"])
         if target is not None:
             data = backend.to_device(data, target)
         t = Tensor._make(data)
@@ -287,6 +303,7 @@ def load(f: str | os.PathLike | BinaryIO, map_location: Any = None, pickle_modul
          *, weights_only: bool = True, mmap: bool | None = None, **kwargs: Any) -> Any:
     """Load what `save` wrote (or any safetensors file, as a dict of tensors).
 
+    Without `map_location` every tensor goes back to the device it was saved from (as torch);
     `map_location` moves every tensor to a device ('cpu', 'cuda', ...), or maps saved devices
     to devices ({'cuda:0': 'cpu'}).
     """
@@ -295,7 +312,7 @@ def load(f: str | os.PathLike | BinaryIO, map_location: Any = None, pickle_modul
     elif map_location is not None and not callable(map_location):
         device = backend.as_device(map_location)
     else:
-        device = None
+        device = map_location  # None or torch's map_location(storage, location) function
     if isinstance(f, (str, os.PathLike)):
         if not os.path.exists(f):
             raise FileNotFoundError(f"ember.load: no such checkpoint file: '{os.fspath(f)}'")

@@ -389,7 +389,7 @@ class Tensor(TensorMethods):
                 "Can't export tensors that require gradient, use tensor.detach()"
             )
         data = self._data
-        if not data.flags.writeable or any(s < 0 for s in data.strides):
+        if not backend.is_writeable(data) or any(s < 0 for s in data.strides):
             data = data.copy()
         if stream is None:
             return data.__dlpack__(**kwargs)

@@ -10,6 +10,8 @@ input's `.grad` is compared.
 
 from __future__ import annotations
 
+import os
+
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
@@ -17,6 +19,12 @@ import numpy as np
 import torch
 
 import ember
+
+# EMBER_TEST_DEVICE=cuda runs every comparison with Ember's tensors on the GPU (torch stays on
+# the CPU as the oracle), so the op table checks the CuPy path too.
+DEVICE = os.environ.get("EMBER_TEST_DEVICE", "cpu")
+if DEVICE != "cpu":  # tensors a test makes itself (masks, constants) go there too
+    ember.set_default_device(DEVICE)
 
 TOLERANCES = {  # (rtol, atol) per dtype
     "float16": (1e-2, 1e-2),
@@ -64,7 +72,7 @@ def make_arrays(specs: Sequence[Any], dtype: str, seed: int = 0) -> list[np.ndar
 def _leaves(arrays: list, specs: list, lib: Any) -> list:
     out = []
     for arr, spec in zip(arrays, specs):
-        t = lib.tensor(arr.copy())
+        t = lib.tensor(arr.copy()) if lib is torch else lib.tensor(arr.copy(), device=DEVICE)
         if spec.grad and arr.dtype.kind == "f":
             t.requires_grad_(True)
         out.append(t)
@@ -84,7 +92,7 @@ def to_numpy(t: Any) -> Any:
     if isinstance(t, torch.Tensor):
         return t.detach().numpy()
     if isinstance(t, ember.Tensor):
-        return t.detach().numpy()
+        return t.detach().cpu().numpy()
     return t
 
 
@@ -140,12 +148,12 @@ def compare(
     if not t_diff:
         return
     torch.autograd.backward(t_diff, [torch.tensor(g) for g in grads])
-    ember.autograd.backward(e_diff, [ember.tensor(g) for g in grads])
+    ember.autograd.backward(e_diff, [ember.tensor(g, device=DEVICE) for g in grads])
     for i, (e, t) in enumerate(zip(e_in, t_in)):
         if not t.requires_grad:
             continue
         if t.grad is None:
-            assert e.grad is None or not np.any(e.grad.numpy()), \
+            assert e.grad is None or not np.any(to_numpy(e.grad)), \
                 f"input {i}: Ember has a gradient where torch has none"
             continue
         assert e.grad is not None, f"input {i}: no gradient (torch has one)"

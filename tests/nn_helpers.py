@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 import ember
-from conformance import TOLERANCES, _flatten_outputs, _leaves, as_input, assert_close, make_arrays
+from conformance import DEVICE, TOLERANCES, _flatten_outputs, _leaves, as_input, assert_close, make_arrays
 
 
 def build_pair(make: Callable, dtype: str = "float32") -> tuple:
@@ -27,7 +27,7 @@ def build_pair(make: Callable, dtype: str = "float32") -> tuple:
         e_mod = e_mod.double()
     result = e_mod.load_state_dict(t_mod.state_dict())
     assert not result.missing_keys and not result.unexpected_keys
-    return t_mod, e_mod
+    return t_mod, e_mod.to(DEVICE)
 
 
 def compare_module(make: Callable, specs: Sequence[Any], dtype: str = "float32",
@@ -57,7 +57,7 @@ def compare_module(make: Callable, specs: Sequence[Any], dtype: str = "float32",
         if t_diff:
             grads = [rng.uniform(-1, 1, size=tuple(o.shape)).astype(dtype) for o in t_diff]
             torch.autograd.backward(t_diff, [torch.tensor(g) for g in grads])
-            ember.autograd.backward(e_diff, [ember.tensor(g) for g in grads])
+            ember.autograd.backward(e_diff, [ember.tensor(g, device=DEVICE) for g in grads])
             for i, (e, t) in enumerate(zip(e_in, t_in)):
                 if t.requires_grad:
                     assert_close(e.grad, t.grad, rtol, atol, f"step {step}: input {i} grad")

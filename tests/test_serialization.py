@@ -77,6 +77,30 @@ def test_file_objects_and_map_location() -> None:
     np.testing.assert_array_equal(back["w"].numpy(), np.arange(6).reshape(2, 3))
 
 
+def test_callable_map_location_gets_each_tensor_on_the_cpu() -> None:
+    buffer = io.BytesIO()
+    ember.save({"w": ember.arange(3.0)}, buffer)
+    seen = []
+
+    def mapper(storage, location):
+        seen.append((storage.device.type, location))
+        return storage * 2
+
+    buffer.seek(0)
+    back = ember.load(buffer, map_location=mapper)
+    assert seen == [("cpu", "cpu")]
+    np.testing.assert_array_equal(back["w"].numpy(), [0.0, 2.0, 4.0])
+
+
+@pytest.mark.skipif(ember.cuda.is_available(), reason="checks the CPU-only error")
+def test_gpu_checkpoint_without_a_gpu_says_to_use_map_location(monkeypatch) -> None:
+    from ember import serialization
+
+    with pytest.raises(RuntimeError, match="map_location"):
+        serialization._saved_device("cuda:0")
+    assert serialization._saved_device("cpu") == ember.device("cpu")
+
+
 def test_saving_objects_with_code_is_refused(tmp_path) -> None:
     with pytest.raises(TypeError, match="save its state_dict"):
         ember.save(ember.nn.Linear(2, 2), tmp_path / "x")

@@ -376,3 +376,21 @@ def test_legacy_constructor():
     e, t = both(lambda m: m.Tensor(m.Size([4, 1])))
     assert tuple(e.shape) == tuple(t.shape) == (4, 1)
     assert isinstance(ember.Tensor(2), ember.Tensor) and tuple(ember.Tensor(2).shape) == (2,)
+
+
+def test_default_device_setting_and_context_follow_torch() -> None:
+    import torch
+
+    assert ember.get_default_device() == ember.device("cpu")
+    assert str(ember.get_default_device()) == str(torch.get_default_device())
+    with ember.device("cpu") as dev:
+        assert dev == ember.device("cpu")
+        assert ember.zeros(2).device.type == "cpu"
+        assert ember.get_default_device() == ember.device("cpu")
+    ember.set_default_device("cpu")
+    try:
+        assert ember.nn.Linear(2, 3).weight.device.type == "cpu"
+        assert ember.tensor([1.0]).device.type == "cpu"
+    finally:
+        ember.set_default_device(None)
+    assert ember.get_default_device() == ember.device("cpu")

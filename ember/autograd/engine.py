@@ -341,7 +341,7 @@ def _accumulate(leaf: Any, g: Any, create_graph: bool, handed_out: set) -> None:
         g = backend.as_array(g)  # numpy returns scalars for 0-d results
     existing = leaf.grad
     if existing is None:
-        if g.base is not None or id(g) in handed_out or not g.flags.writeable:
+        if g.base is not None or id(g) in handed_out or not backend.is_writeable(g):
             g = g.copy()
         handed_out.add(id(g))
         leaf.grad = Tensor._make(g)
@@ -350,7 +350,7 @@ def _accumulate(leaf: Any, g: Any, create_graph: bool, handed_out: set) -> None:
     if watched and id(existing) in watched:  # the doctor: was this grad already stepped on?
         _doctor.stale_accumulate(existing)
     data = existing._data
-    if data.shape == g.shape and data.flags.writeable and existing.grad_fn is None:
+    if data.shape == g.shape and backend.is_writeable(data) and existing.grad_fn is None:
         data += g  # in place, as torch does when grad mode is off
         existing._bump_version()
     else:

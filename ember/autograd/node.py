@@ -228,7 +228,14 @@ class Op(Node):
             else:
                 arrays.append(a)
         node = _new(cls)
-        out = node.forward(*arrays, **kwargs)
+        try:
+            out = node.forward(*arrays, **kwargs)
+        except (TypeError, ValueError):
+            moved = backend.align_devices(cls.__name__.lower(), arrays)
+            if moved is None:
+                raise
+            arrays = moved
+            out = node.forward(*arrays, **kwargs)
         if out.__class__ is not ndarray:
             out = as_output(node, out)
         result = Tensor._make(out)

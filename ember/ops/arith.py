@@ -72,8 +72,14 @@ class BinaryOp(Op):
         node = _new(cls)
         try:
             out = node.forward(x, y)
-        except ValueError as exc:
-            raise _forward_error(cls, x, y, exc) from None
+        except (TypeError, ValueError) as exc:
+            moved = backend.align_devices(cls.__name__.lower(), [x, y])
+            if moved is None:
+                if isinstance(exc, TypeError):
+                    raise
+                raise _forward_error(cls, x, y, exc) from None
+            x, y = moved
+            out = node.forward(x, y)
         if out.__class__ is not _ndarray:
             out = as_output(node, out)
         result = Tensor._make(out)

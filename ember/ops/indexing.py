@@ -45,11 +45,13 @@ def convert_key(key: Any, x: Any) -> tuple:
             if item.ndim == 0 and item.dtype.kind in "iu":  # torch selects, as with an int
                 out.append(int(item))
                 continue
+            item = _on_device_of(x, item)
             advanced = True
         elif isinstance(item, (list, tuple)):
             item = _list_index(xp, item)
             advanced = True
         elif backend.is_array(item):
+            item = _on_device_of(x, item)
             advanced = True
         elif isinstance(item, slice):
             if item.step is not None and int(item.step) <= 0:
@@ -67,6 +69,16 @@ def convert_key(key: Any, x: Any) -> tuple:
     if advanced and any(type(item) is int or item is Ellipsis for item in out):
         return _torch_advanced_layout(tuple(out), x.shape, xp), advanced
     return tuple(out), advanced
+
+
+def _on_device_of(x: Any, index: Any) -> Any:
+    """A CPU index array may index a GPU tensor (torch copies it over); not the other way."""
+    if backend.module_of(index) is backend.module_of(x):
+        return index
+    if backend.device_of(x).type == "cpu":
+        raise RuntimeError("indices should be either on cpu or on the same device as the indexed "
+                           f"tensor (cpu), got indices on {backend.device_of(index)}")
+    return backend.to_device(index, backend.device_of(x))
 
 
 def _list_is_tuple(key: list) -> bool:
@@ -320,7 +332,7 @@ class Scatter(Op):
         elif reduce == "add":
             _add_at(backend.module_of(x), out, self.key, values)
         elif reduce == "multiply":
-            backend.module_of(x).multiply.at(out, self.key, values)
+            backend.ufunc_at("multiply", out, self.key, values)
         return out
 
     def backward(self, grad: Any) -> tuple:

@@ -67,7 +67,7 @@ def _check_writable(t: Tensor, result: Tensor) -> None:
             f"result type {result.dtype.name.capitalize()} can't be cast to the desired output "
             f"type {t.dtype.name.capitalize()}"
         )
-    if not t._data.flags.writeable:
+    if not backend.is_writeable(t._data):
         raise RuntimeError(
             "unsupported operation: more than one element of the written-to tensor refers to a "
             "single memory location. Please clone() the tensor before performing the operation."
@@ -148,7 +148,7 @@ def setitem(t: Tensor, key: Any, value: Any) -> None:
         data = value._data if isinstance(value, Tensor) else value
         if backend.is_array(data) and backend.module_of(data) is not backend.module_of(t._data):
             data = backend.to_device(data, t.device)
-        if not t._data.flags.writeable:
+        if not backend.is_writeable(t._data):
             _check_writable(t, t)
         write_at(t._data, np_key, data, False)
         t._bump_version()

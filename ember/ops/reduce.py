@@ -100,7 +100,7 @@ class Var(_Reduction):
         xp = backend.module_of(x)
         dev = x - xp.mean(x, axis=axes, keepdims=True)
         denom = builtins.max(self.count() - correction, 0)
-        with _quiet(xp):
+        with backend.errstate(xp, divide="ignore", invalid="ignore"):
             return xp.sum(dev * dev, axis=axes, keepdims=keepdim) / denom
 
     def backward(self, grad: Any) -> Any:
@@ -118,7 +118,7 @@ class Std(_Reduction):
         xp = backend.module_of(x)
         dev = x - xp.mean(x, axis=axes, keepdims=True)
         denom = builtins.max(self.count() - correction, 0)
-        with _quiet(xp):
+        with backend.errstate(xp, divide="ignore", invalid="ignore"):
             y = xp.sqrt(xp.sum(dev * dev, axis=axes, keepdims=keepdim) / denom)
         self.save_for_backward(x, y)
         return y
@@ -287,22 +287,6 @@ class Norm(_Reduction):
         scale = xp.where(yk == 0, 0.0, 1 / xp.where(yk == 0, 1.0, yk) ** (p - 1))
         safe = xp.where(ax == 0, 1.0, ax)
         return xp.where(ax == 0, 0.0, g * xp.sign(x) * safe ** (p - 1) * scale)
-
-
-class _quiet:
-    """Silence numpy's divide warnings where torch silently returns inf/nan."""
-
-    def __init__(self, xp: Any) -> None:
-        self.state = xp.errstate(divide="ignore", invalid="ignore") if hasattr(
-            xp, "errstate") else None
-
-    def __enter__(self) -> None:
-        if self.state is not None:
-            self.state.__enter__()
-
-    def __exit__(self, *exc: Any) -> None:
-        if self.state is not None:
-            self.state.__exit__(*exc)
 
 
 # ---------------------------------------------------------------------------------------------

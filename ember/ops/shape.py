@@ -95,7 +95,7 @@ class Diagonal(ViewOp):
     def forward(self, x: Any, offset: int, dim1: int, dim2: int) -> Any:
         self.in_shape, self.offset, self.dims = x.shape, offset, (dim1, dim2)
         out = backend.module_of(x).diagonal(x, offset, dim1, dim2)
-        if x.flags.writeable:
+        if backend.is_writeable(x) and not backend.is_writeable(out):
             out.flags.writeable = True  # numpy marks diagonals read-only; the memory is x's
         return out
 

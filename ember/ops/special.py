@@ -148,7 +148,7 @@ def _erfc_fallback(xp: Any, x: Any) -> Any:
 
 def _erfinv_fallback(xp: Any, y: Any) -> Any:
     """Winitzki's closed-form guess, then Newton steps on erf(x) - y (quadratic convergence)."""
-    with xp.errstate(divide="ignore", invalid="ignore"):
+    with backend.errstate(xp, divide="ignore", invalid="ignore"):
         return _erfinv_newton(xp, y.astype("float64")).astype(y.dtype)
 
 

@@ -30,18 +30,17 @@ def _cumulative_extreme(input: Tensor, dim: int, largest: bool) -> Any:
     xp = backend.module_of(data)
     if data.shape[d] == 0:
         return kind(input.clone(), _long(xp.zeros(data.shape, "int64")))
-    acc = xp.fmax if largest else xp.fmin
-    running = (xp.maximum if largest else xp.minimum).accumulate(data, axis=d)  # NaN sticks
-    best = acc.accumulate(data, axis=d)
+    running = backend.accumulate("maximum" if largest else "minimum", data, d)  # NaN sticks
+    best = backend.accumulate("fmax" if largest else "fmin", data, d)
     positions = xp.arange(data.shape[d]).reshape([-1 if i == d else 1 for i in range(data.ndim)])
     hit = data == best  # a new extreme, or a tie with it: torch takes the latest index
     if data.dtype.kind == "f":
         nan = xp.isnan(data)
-        first_nan = xp.maximum.accumulate(xp.where(nan, positions, -1), axis=d)
+        first_nan = backend.accumulate("maximum", xp.where(nan, positions, -1), d)
         hit = hit & ~xp.isnan(running)
     else:
         first_nan = None
-    index = xp.maximum.accumulate(xp.where(hit, positions, 0), axis=d)
+    index = backend.accumulate("maximum", xp.where(hit, positions, 0), d)
     if first_nan is not None:  # after a NaN the index stays on the (latest) NaN
         index = xp.where(xp.isnan(running), first_nan, index)
     idx = _long(index)

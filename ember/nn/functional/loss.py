@@ -12,6 +12,7 @@ from typing import Any
 
 from ... import dtypes
 from ...autograd.node import Op, array_namespace
+from ... import backend
 from ...backend import module_of
 from ...doctor.flags import flags as _doctor
 from ...ops._util import astype, shape_str
@@ -230,7 +231,7 @@ class BinaryCrossEntropy(Op):
     def forward(self, x: Any, t: Any) -> Any:
         xp = module_of(x)
         self.save_for_backward(x, t)
-        with xp.errstate(divide="ignore", invalid="ignore"):
+        with backend.errstate(xp, divide="ignore", invalid="ignore"):
             log_x = xp.maximum(xp.log(x), -100)
             log_1mx = xp.maximum(xp.log1p(-x), -100)
         return -(t * log_x + (1 - t) * log_1mx)

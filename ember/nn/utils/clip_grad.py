@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import math
 import types
 import warnings
@@ -79,7 +78,7 @@ def clip_grads_with_norm_(parameters: TensorOrTensors, max_norm: float, total_no
     xp = backend.module_of(total)
     coef = xp.minimum(float(max_norm) / (total + 1e-6), 1.0)  # a 0-d array of the norm's dtype
     # a nan or inf norm spreads into the gradients, as in torch, without numpy's warnings
-    quiet = xp.errstate(invalid="ignore") if hasattr(xp, "errstate") else contextlib.nullcontext()
+    quiet = backend.errstate(xp, invalid="ignore")
     with quiet:
         for grad in grads:
             grad._data *= backend.to_device(coef, grad.device)
