@@ -223,7 +223,12 @@ def from_dlpack(obj: Any, dev: device | None = None) -> Any:
     on_gpu = dlpack_device is not None and dlpack_device()[0] in (2, 3, 13)  # CUDA, CUDA host, ROCm
     if on_gpu:
         return module_for(device("cuda")).from_dlpack(obj)
-    return numpy.from_dlpack(obj)
+    try:
+        return numpy.from_dlpack(obj)
+    except BufferError:  # a bare capsule says where it lives only when opened: a GPU one
+        if dlpack_device is not None or not cuda_available():
+            raise
+        return module_for(device("cuda")).from_dlpack(obj)
 
 
 def reshape_view(array: Any, shape: tuple) -> Any:
@@ -249,6 +254,15 @@ def is_writeable(array: Any) -> bool:
 def errstate(xp: Any, **kwargs: Any) -> Any:
     """numpy's errstate (silences warnings for inf/nan results); cupy never warns: a no-op there."""
     return xp.errstate(**kwargs) if hasattr(xp, "errstate") else contextlib.nullcontext()
+
+
+def linalg_errors(xp: Any) -> Any:
+    """Make a singular matrix raise LinAlgError: numpy does; cupy returns inf/nan unless told."""
+    if xp is numpy:
+        return contextlib.nullcontext()
+    import cupyx  # noqa: PLC0415
+
+    return cupyx.errstate(linalg="raise")
 
 
 def accumulate(name: str, data: Any, axis: int) -> Any:

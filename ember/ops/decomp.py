@@ -40,7 +40,8 @@ def _square(op: str, A: Tensor) -> None:
 
 def _lapack(op: str, fn: Any, *args: Any) -> Any:
     try:
-        return fn(*args)
+        with backend.linalg_errors(backend.module_of(args[0])):
+            return fn(*args)
     except backend.numpy.linalg.LinAlgError as exc:
         raise RuntimeError(f"{op}: {exc}: the input matrix is singular or not positive "
                            "definite") from None

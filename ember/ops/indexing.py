@@ -66,9 +66,36 @@ def convert_key(key: Any, x: Any) -> tuple:
                 f"are valid indices (got {type(item).__name__})"
             )
         out.append(item)
+    if advanced and xp is not backend.numpy:
+        _check_gpu_bounds(out, x.shape)
     if advanced and any(type(item) is int or item is Ellipsis for item in out):
         return _torch_advanced_layout(tuple(out), x.shape, xp), advanced
     return tuple(out), advanced
+
+
+def _check_gpu_bounds(key: list, shape: tuple) -> None:
+    """cupy wraps out-of-range index arrays around instead of raising: check them here (one
+    device sync per indexing op, as torch's device-side assert costs on CUDA)."""
+    used = sum(0 if k is None or k is Ellipsis else
+               k.ndim if backend.is_array(k) and k.dtype.kind == "b" else 1 for k in key)
+    dim = 0
+    for k in key:
+        if k is None:
+            continue
+        if k is Ellipsis:
+            dim += len(shape) - used
+            continue
+        if backend.is_array(k) and k.dtype.kind == "b":
+            dim += k.ndim
+            continue
+        if backend.is_array(k) and k.size and dim < len(shape):
+            size = shape[dim]
+            low, high = int(k.min()), int(k.max())
+            if low < -size or high >= size:
+                bad = high if high >= size else low
+                raise IndexError(f"index {bad} is out of bounds for dimension {dim} with size "
+                                 f"{size}")
+        dim += 1
 
 
 def _on_device_of(x: Any, index: Any) -> Any:
@@ -235,7 +262,7 @@ class GetItem(ViewOp):
         self.in_shape, self.key, self.advanced = x.shape, key, advanced
         try:
             return x[key]
-        except IndexError as exc:
+        except (IndexError, ValueError) as exc:  # cupy: ValueError for unbroadcastable keys
             raise index_error(x.shape, key, exc) from None
 
     def backward(self, grad: Any) -> Any:

@@ -110,8 +110,9 @@ def _make_inputs(model: Any, input_size: Any, input_data: Any, batch_size: int,
     args = []
     for size, dtype in zip(sizes, map(to_dtype, dtypes), strict=True):
         shape = (batch_size, *size)
-        x = (rand(*shape, generator=generator, dtype=dtype) if dtype.is_floating_point
-             else zeros(shape, dtype=dtype))  # index 0 is valid for any embedding
+        x = (rand(*shape, generator=generator, dtype=dtype, device="cpu")
+             if dtype.is_floating_point  # index 0 (zeros) is valid for any embedding
+             else zeros(shape, dtype=dtype, device="cpu"))
         args.append(x if str(device) == "cpu" else x.to(device))
     return args, {}
 
