@@ -318,6 +318,7 @@ from .ops.decomp import (  # noqa: E402
     torch_svd as svd,
 )
 from .ops.decomp import inv as inverse  # noqa: E402
+from .ops.matfun import _weight_norm, geqrf, matrix_exp, norm_except_dim  # noqa: E402,F401
 from .ops.layout import (  # noqa: E402
     addr,
     atleast_3d,

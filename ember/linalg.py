@@ -25,6 +25,7 @@ from .ops.decomp import (  # noqa: F401 (torch.linalg's names)
     vecdot,
 )
 from .ops.linalg import matmul, tensordot  # noqa: F401 (torch.linalg re-exports these)
+from .ops.matfun import householder_product, matrix_exp  # noqa: F401
 from .ops.pointwise import cross as _cross
 from .ops.reduce import norm as _norm
 from .tensor import Tensor

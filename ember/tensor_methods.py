@@ -1218,6 +1218,9 @@ class TensorMethods:
     def matrix_power(self, n: int) -> Any:
         return _more("decomp").matrix_power(self, n)
 
+    def matrix_exp(self) -> Any:
+        return _more("matfun").matrix_exp(self)
+
     def get_device(self) -> int:
         return -1 if self.device.type == "cpu" else (self.device.index or 0)
 

@@ -1,0 +1,79 @@
+"""Matrix functions built from differentiable ops: matrix_exp, householder_product, geqrf, and
+the weight-norm helpers (norm_except_dim, _weight_norm). Their gradients come from the ops
+they are made of, so they need no backward of their own."""
+
+from __future__ import annotations
+
+import math
+
+from .. import backend
+from ..tensor import Tensor
+
+
+def norm_except_dim(v: Tensor, pow: float = 2, dim: int = 0) -> Tensor:
+    """torch.norm_except_dim(v, pow, dim): the pow-norm over every dim but `dim`, kept
+    broadcastable against v; dim=-1 means the norm of the whole tensor (a scalar)."""
+    if dim == -1:
+        return v.norm(pow)
+    dim = dim % v.ndim
+    others = [d for d in range(v.ndim) if d != dim]
+    return v.norm(pow, dim=others, keepdim=True) if others else v.abs()
+
+
+def _weight_norm(v: Tensor, g: Tensor, dim: int) -> Tensor:
+    """torch._weight_norm: v * g / ||v|| (norm over all dims but `dim`)."""
+    return v * (g / norm_except_dim(v, 2, dim))
+
+
+def _eye_like(n: int, k: int, like: Tensor) -> Tensor:
+    from ..creation import eye  # noqa: PLC0415
+
+    return eye(n, k, dtype=like.dtype, device=like.device)
+
+
+def matrix_exp(A: Tensor) -> Tensor:
+    """exp(A) of a (batch of) square matrices by scaling and squaring: Taylor series of
+    A / 2^s (norm <= 1/2, degree 18 keeps the error below float64 eps), squared s times.
+    Built from differentiable ops, so the gradient follows."""
+    xp = backend.module_of(A._data)
+    norm = float(xp.abs(A._data).sum(axis=-2).max()) if A.numel() else 0.0  # 1-norm bound
+    s = max(0, int(math.ceil(math.log2(norm))) + 1) if norm > 0 else 0
+    B = A / (2.0 ** s)
+    eye = _eye_like(A.shape[-1], A.shape[-1], A)
+    E = eye
+    for j in range(18, 0, -1):  # Horner: I + B/1 (I + B/2 (I + ... (I + B/18)))
+        E = eye + (B @ E) / j
+    for _ in range(s):
+        E = E @ E
+    return E
+
+
+def householder_product(A: Tensor, tau: Tensor) -> Tensor:
+    """torch.linalg.householder_product: the first k columns of H_1 ... H_k, where
+    H_i = I - tau_i v_i v_i^H and v_i is column i of A below the diagonal with a unit on it."""
+    n, k = A.shape[-2], A.shape[-1]
+    V = A.tril(-1) + _eye_like(n, k, A)  # (*, n, k) the reflectors
+    Q = _eye_like(n, k, A).expand(*A.shape[:-2], n, k)
+    for i in range(k - 1, -1, -1):  # apply H_k first, H_1 last
+        v = V[..., :, i:i + 1]  # (*, n, 1)
+        t = tau[..., i:i + 1].unsqueeze(-1)  # (*, 1, 1)
+        Q = Q - (t * v) @ (v.mH @ Q)
+    return Q
+
+
+def geqrf(A: Tensor) -> tuple[Tensor, Tensor]:
+    """torch.geqrf (no gradient): LAPACK's compact QR, reflectors below the diagonal, R on and
+    above it, plus the reflectors' scales tau."""
+    xp = backend.module_of(A._data)
+    data = A._data
+    flat = data.reshape(-1, *data.shape[-2:])
+    outs, taus = [], []
+    for m in flat:
+        h, tau = xp.linalg.qr(m, mode="raw")  # h is LAPACK's output, transposed
+        outs.append(h.T)
+        taus.append(tau)
+    k = min(data.shape[-2:])
+    out = xp.stack(outs).reshape(data.shape) if outs else data.copy()
+    tau = xp.stack(taus).reshape(*data.shape[:-2], k) if taus else \
+        xp.zeros((*data.shape[:-2], k), dtype=data.dtype)
+    return Tensor._make(xp.ascontiguousarray(out)), Tensor._make(tau)
