@@ -25,6 +25,7 @@ from .simple_cnn import SimpleCNN, simple_cnn
 from .vit import (
     VisionTransformer, vit_b_16, vit_b_32, vit_h_14, vit_l_16, vit_l_32, vit_tiny,
 )
+from ._registry import get_model, get_model_builder, list_models
 from .vgg import VGG, vgg11, vgg11_bn, vgg13, vgg13_bn, vgg16, vgg16_bn, vgg19, vgg19_bn
 
 __all__ = [
@@ -36,4 +37,5 @@ __all__ = [
     "resnet101", "resnet152", "resnext50_32x4d", "stochastic_depth", "vgg11", "vgg11_bn", "vgg13",
     "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn", "vit_b_16", "vit_b_32", "vit_h_14", "vit_l_16", "vit_l_32",
     "vit_tiny", "wide_resnet50_2",
+    "get_model", "get_model_builder", "list_models",
 ]

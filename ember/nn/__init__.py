@@ -9,4 +9,6 @@ from .modules import *  # noqa: F403 (the layer classes, as torch.nn exports the
 from .modules import __all__ as _modules_all
 from .parameter import Buffer, Parameter
 
+from . import attention  # noqa: E402 (torch.nn.attention: sdpa_kernel, SDPBackend)
+
 __all__ = ["Buffer", "Parameter", "functional", "init", "utils", *_modules_all]

@@ -50,3 +50,7 @@ class Buffer(Tensor):
             data = empty(0)
         Tensor._init_slots(self, data._data, False, None)
         self.persistent = persistent
+
+
+# torch.nn.parameter's lazy placeholders live with the lazy layers
+from .modules.lazy import UninitializedBuffer, UninitializedParameter, is_lazy  # noqa: E402,F401

@@ -1,4 +1,4 @@
-"""nn.functional.pad: constant (also negative, i.e. cropping), reflect, replicate, circular."""
+"""nn.functional.pad: constant, reflect, replicate, circular; negative pads crop (any mode)."""
 
 from __future__ import annotations
 
@@ -88,11 +88,11 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: Any = 
                                   "reflect, replicate or circular)")
     if value not in (None, 0):
         raise RuntimeError(f"Padding mode \"{mode}\" doesn't take in value argument.")
+    if mode == "circular" and any(min(a, b) < 0 for a, b in pairs):
+        # torch crops first, then wraps around what is left
+        return _circular_with_crop(input, pairs)
     for d, (a, b) in enumerate(pairs):
         n = input._data.shape[d]
-        if min(a, b) < 0:
-            raise RuntimeError(f"pad: negative padding is only supported in constant mode "
-                               f"(got {(a, b)} at dimension {d})")
         if mode == "reflect" and (a >= n or b >= n) and (a or b):
             raise RuntimeError(
                 f"pad: Padding size should be less than the corresponding input dimension, but "
@@ -103,4 +103,34 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: Any = 
                 f"at dimension {d} of input {list(input.shape)}")
         if mode == "replicate" and n == 0 and (a or b):
             raise RuntimeError(f"pad: cannot replicate-pad an empty dimension {d}")
+        if n + a + b < 0:
+            raise RuntimeError(f"pad: {mode} padding ({a}, {b}) at dimension {d} of input "
+                               f"{list(input.shape)} gives a negative size {n + a + b}")
+    # negative padding crops; as in torch, some padded dim must keep at least one element
+    padded = pairs[nd - len(pad) // 2:]
+    sizes = [n + a + b for n, (a, b) in zip(input._data.shape[nd - len(padded):], padded)]
+    if padded and all(s < 1 for s in sizes):
+        raise RuntimeError(f"pad: input {list(input.shape)} is too small for {mode} padding "
+                           f"{pad}: calculated output sizes {sizes}")
     return IndexPad.apply(input, pairs, mode)
+
+
+def _circular_with_crop(input: Tensor, pairs: tuple) -> Tensor:
+    """Circular padding with some negative pads: crop by those, then wrap the positive ones."""
+    crops = tuple((min(a, 0), min(b, 0)) for a, b in pairs)
+    for d, ((a, b), n) in enumerate(zip(pairs, input._data.shape)):
+        if n + a + b < 0:
+            raise RuntimeError(f"pad: Negative padding value is resulting in an empty dimension: "
+                               f"padding ({a}, {b}) at dimension {d} of input "
+                               f"{list(input.shape)}")
+    cropped = ConstantPad.apply(input, crops, 0)
+    wraps = tuple((max(a, 0), max(b, 0)) for a, b in pairs)
+    for d, ((a, b), n) in enumerate(zip(wraps, cropped._data.shape)):
+        if a > n or b > n:
+            raise RuntimeError(
+                f"pad: Padding value causes wrapping around more than once: padding "
+                f"{pairs[d]} at dimension {d} of input {list(input.shape)} leaves {n} "
+                f"element(s) to wrap around after cropping")
+    if all(a == 0 and b == 0 for a, b in wraps):
+        return cropped
+    return IndexPad.apply(cropped, wraps, "circular")

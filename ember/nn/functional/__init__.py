@@ -56,7 +56,14 @@ from .dropout import (
     feature_alpha_dropout,
 )
 from .fold import fold, unfold
+from .fractional_pool import (
+    fractional_max_pool2d,
+    fractional_max_pool2d_with_indices,
+    fractional_max_pool3d,
+    fractional_max_pool3d_with_indices,
+)
 from .linear import bilinear, linear
+from .masks import _canonical_mask, _none_or_dtype
 from .loss import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,

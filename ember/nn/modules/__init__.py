@@ -1,5 +1,7 @@
 """Layers, containers and losses (torch.nn.modules)."""
 
+from types import ModuleType as _ModuleType
+
 from .activation import (
     CELU, ELU, GELU, GLU, SELU, Hardshrink, Hardsigmoid, Hardswish, Hardtanh, LeakyReLU,
     LogSigmoid, LogSoftmax, Mish, PReLU, ReLU, ReLU6, RReLU, Sigmoid, SiLU, Softmax, Softmax2d,
@@ -11,6 +13,13 @@ from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, Conv
 from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .dropout import (
     AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d, FeatureAlphaDropout,
+)
+from .fractional_pool import FractionalMaxPool2d, FractionalMaxPool3d
+from .lazy import (
+    LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d, LazyConv1d, LazyConv2d, LazyConv3d,
+    LazyConvTranspose1d, LazyConvTranspose2d, LazyConvTranspose3d, LazyInstanceNorm1d,
+    LazyInstanceNorm2d, LazyInstanceNorm3d, LazyLinear, LazyModuleMixin, UninitializedBuffer,
+    UninitializedParameter,
 )
 from .linear import (
     Bilinear, CosineSimilarity, Flatten, Identity, Linear, PairwiseDistance, Unflatten,
@@ -45,4 +54,5 @@ from .vision import (
     UpsamplingNearest2d,
 )
 
-__all__ = [name for name in dir() if not name.startswith("_")]
+__all__ = [name for name, value in globals().items()  # the layers, not the submodules
+           if not name.startswith("_") and not isinstance(value, _ModuleType)]

@@ -291,3 +291,6 @@ class Softmax2d(Module):
             raise ValueError(f"Softmax2d: expected input with 3 or 4 dimensions, got "
                              f"{input.ndim}")
         return F.softmax(input, -3)
+
+
+from .attention import MultiheadAttention  # noqa: E402, F401 (torch.nn.modules.activation's name)

@@ -10,12 +10,8 @@ from ...tensor import Tensor
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
-from .linear import Linear
+from .linear import Linear, NonDynamicallyQuantizableLinear
 from .module import Module
-
-
-class NonDynamicallyQuantizableLinear(Linear):
-    """A Linear; torch's name for out_proj's class (it matters to torch's quantization only)."""
 
 
 class MultiheadAttention(Module):

@@ -140,3 +140,9 @@ class PairwiseDistance(Module):
 
     def forward(self, x1: Tensor, x2: Tensor) -> Tensor:
         return F.pairwise_distance(x1, x2, self.norm, self.eps, self.keepdim)
+
+
+
+class NonDynamicallyQuantizableLinear(Linear):
+    """A Linear; torch's name for MultiheadAttention.out_proj's class (it matters to torch's
+    quantization only)."""
