@@ -21,15 +21,16 @@ import math
 from typing import Any
 
 from ...backend import module_of, reshape_view
-from .conv_kernels import CHUNK_BYTES, _chunks
+from .conv_kernels import CHUNK_BYTES, GPU_CHUNK_BYTES, _chunks
 from .fold import add_windows, pad_spatial, windows
 
 
-def _plan(n: int, out: tuple, rows: int, itemsize: int) -> tuple:
+def _plan(n: int, out: tuple, rows: int, itemsize: int, xp: Any = None) -> tuple:
     """Chunks of the output positions as (images, output depth slices) pairs, and the largest
-    chunk's number of columns."""
+    chunk's number of columns (bigger chunks on a GPU: see conv_kernels._batch_chunk)."""
     plane = math.prod(out[1:])  # columns per output depth slice of one image
-    depth_step = max(1, CHUNK_BYTES // max(rows * plane * itemsize, 1))
+    budget = CHUNK_BYTES if xp is None or xp.__name__ == "numpy" else GPU_CHUNK_BYTES
+    depth_step = max(1, budget // max(rows * plane * itemsize, 1))
     if depth_step >= out[0]:  # whole images fit: a few of them per chunk
         step = max(1, min(n, depth_step // out[0]))
         return ([(slice(a, b), slice(None)) for a, b in _chunks(n, step)],
@@ -48,7 +49,7 @@ class _Columns:
         self.nd = len(kernel)
         self.rows = padded.shape[1] * math.prod(kernel)
         self.view = windows(padded, kernel, stride, dilation, out)  # (N, C, *K, *O)
-        self.chunks, widest = _plan(padded.shape[0], out, self.rows, padded.itemsize)
+        self.chunks, widest = _plan(padded.shape[0], out, self.rows, padded.itemsize, xp)
         self.flat = xp.empty(self.rows * widest, dtype=padded.dtype)
 
     def __call__(self, images: slice, depths: slice) -> Any:
@@ -113,7 +114,7 @@ def scatter_columns(grad_cn: Any, weight: Any, size: tuple, stride: tuple, dilat
     n, c = grad_cn.shape[1], cg * groups
     target = xp.zeros((c, n) + tuple(size), dtype=grad_cn.dtype)
     w_t = weight.reshape(groups, o // groups, -1).transpose(0, 2, 1)  # (G, C/G*KK, O/G)
-    chunks, _ = _plan(n, out, c * math.prod(kernel), grad_cn.itemsize)
+    chunks, _ = _plan(n, out, c * math.prod(kernel), grad_cn.itemsize, xp)
     nd = len(kernel)
     for images, depths in chunks:
         g = _chunk_of(grad_cn, images, depths, groups)
