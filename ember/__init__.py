@@ -318,7 +318,25 @@ from .ops.decomp import (  # noqa: E402
     torch_svd as svd,
 )
 from .ops.decomp import inv as inverse  # noqa: E402
+from .dtypes import layout, sparse_coo, strided  # noqa: E402,F401
 from .ops.matfun import _weight_norm, geqrf, matrix_exp, norm_except_dim  # noqa: E402,F401
+from .ops.composite import (  # noqa: E402,F401
+    addbmm,
+    cholesky_inverse,
+    cholesky_solve,
+    diagflat,
+    diagonal_scatter,
+    dsplit,
+    hsplit,
+    i0,
+    is_nonzero,
+    is_same_size,
+    narrow_copy,
+    select_scatter,
+    slice_scatter,
+    split_with_sizes,
+    vsplit,
+)
 from .ops.layout import (  # noqa: E402
     addr,
     atleast_3d,

@@ -20,6 +20,7 @@ from .ops.decomp import (  # noqa: F401 (torch.linalg's names)
     qr,
     slogdet,
     solve,
+    solve_triangular,
     svd,
     svdvals,
     vecdot,

@@ -1221,6 +1221,132 @@ class TensorMethods:
     def matrix_exp(self) -> Any:
         return _more("matfun").matrix_exp(self)
 
+    # ------------------------------------------------------------------ compositions
+    def addbmm(self, batch1: Any, batch2: Any, *, beta: Any = 1, alpha: Any = 1) -> Any:
+        return _more("composite").addbmm(self, batch1, batch2, beta=beta, alpha=alpha)
+
+    def addbmm_(self, batch1: Any, batch2: Any, *, beta: Any = 1, alpha: Any = 1) -> Any:
+        return self._inplace(lambda s: _more("composite").addbmm(s, batch1, batch2, beta=beta,
+                                                                 alpha=alpha), True)
+
+    def addmm_(self, mat1: Any, mat2: Any, *, beta: Any = 1, alpha: Any = 1) -> Any:
+        return self._inplace(lambda s: s.addmm(mat1, mat2, beta=beta, alpha=alpha), True)
+
+    def addmv(self, mat: Any, vec: Any, *, beta: Any = 1, alpha: Any = 1) -> Any:
+        return _more("linalg").addmv(self, mat, vec, beta=beta, alpha=alpha)
+
+    def addmv_(self, mat: Any, vec: Any, *, beta: Any = 1, alpha: Any = 1) -> Any:
+        return self._inplace(lambda s: s.addmv(mat, vec, beta=beta, alpha=alpha), True)
+
+    def addr_(self, vec1: Any, vec2: Any, *, beta: Any = 1, alpha: Any = 1) -> Any:
+        return self._inplace(lambda s: s.addr(vec1, vec2, beta=beta, alpha=alpha), True)
+
+    def baddbmm(self, batch1: Any, batch2: Any, *, beta: Any = 1, alpha: Any = 1) -> Any:
+        return _more("linalg").baddbmm(self, batch1, batch2, beta=beta, alpha=alpha)
+
+    def baddbmm_(self, batch1: Any, batch2: Any, *, beta: Any = 1, alpha: Any = 1) -> Any:
+        return self._inplace(lambda s: s.baddbmm(batch1, batch2, beta=beta, alpha=alpha), True)
+
+    def cumsum_(self, dim: int, *, dtype: Any = None) -> Any:
+        return self._inplace(lambda s: s.cumsum(dim, dtype=dtype), False)
+
+    def cumprod_(self, dim: int, *, dtype: Any = None) -> Any:
+        return self._inplace(lambda s: s.cumprod(dim, dtype=dtype), True)
+
+    def diagflat(self, offset: int = 0) -> Any:
+        return _more("composite").diagflat(self, offset)
+
+    def diagonal_scatter(self, src: Any, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Any:
+        return _more("composite").diagonal_scatter(self, src, offset, dim1, dim2)
+
+    def select_scatter(self, src: Any, dim: int, index: int) -> Any:
+        return _more("composite").select_scatter(self, src, dim, index)
+
+    def slice_scatter(self, src: Any, dim: int = 0, start: Any = None, end: Any = None,
+                      step: int = 1) -> Any:
+        return _more("composite").slice_scatter(self, src, dim, start, end, step)
+
+    def hsplit(self, indices_or_sections: Any) -> Any:
+        return _more("composite").hsplit(self, indices_or_sections)
+
+    def vsplit(self, indices_or_sections: Any) -> Any:
+        return _more("composite").vsplit(self, indices_or_sections)
+
+    def dsplit(self, indices_or_sections: Any) -> Any:
+        return _more("composite").dsplit(self, indices_or_sections)
+
+    def split_with_sizes(self, split_sizes: Any, dim: int = 0) -> Any:
+        return _more("composite").split_with_sizes(self, split_sizes, dim)
+
+    def sum_to_size(self, *size: Any) -> Any:
+        return _more("composite").sum_to_size(self, *size)
+
+    def narrow_copy(self, dim: int, start: int, length: int) -> Any:
+        return _more("composite").narrow_copy(self, dim, start, length)
+
+    def is_nonzero(self) -> bool:
+        return _more("composite").is_nonzero(self)
+
+    def is_same_size(self, other: Any) -> bool:
+        return _more("composite").is_same_size(self, other)
+
+    def cholesky_solve(self, input2: Any, upper: bool = False) -> Any:
+        return _more("composite").cholesky_solve(self, input2, upper)
+
+    def cholesky_inverse(self, upper: bool = False) -> Any:
+        return _more("composite").cholesky_inverse(self, upper)
+
+    def i0(self) -> Any:
+        return _more("composite").i0(self)
+
+    def fill_diagonal_(self, fill_value: Any, wrap: bool = False) -> Any:
+        """Write fill_value on the main diagonal (all dims equal, or a tall matrix with `wrap`
+        restarting the diagonal every n + 1 rows, as numpy.fill_diagonal)."""
+        if self.ndim < 2 or (self.ndim > 2 and len(set(self.shape)) != 1):
+            raise RuntimeError("all dimensions of input must be of equal length"
+                               if self.ndim > 2 else "dimensions must larger than 1")
+        from . import backend as _backend  # noqa: PLC0415
+
+        xp = _backend.module_of(self._data)
+        mask = xp.zeros(self.shape, dtype=bool)
+        if self.ndim == 2:
+            rows, cols = self.shape
+            flat = mask.reshape(-1)  # numpy.fill_diagonal's walk: every cols + 1 elements
+            flat[:rows * cols if wrap else min(rows, cols) * cols:cols + 1] = True
+            mask = flat.reshape(self.shape)
+        else:
+            idx = xp.arange(self.shape[0])
+            mask[(idx,) * self.ndim] = True
+        mask_t = type(self)._make(mask)
+
+        def fill(s: Any) -> Any:
+            return s.masked_fill(mask_t, fill_value)
+
+        return self._inplace(fill, False)
+
+    def is_inference(self) -> bool:
+        return False
+
+    def is_conj(self) -> bool:
+        return False
+
+    def is_neg(self) -> bool:
+        return False
+
+    @property
+    def is_sparse(self) -> bool:
+        return False
+
+    @property
+    def is_meta(self) -> bool:
+        return False
+
+    @property
+    def layout(self) -> Any:
+        from .dtypes import strided  # noqa: PLC0415
+
+        return strided
+
     def get_device(self) -> int:
         return -1 if self.device.type == "cpu" else (self.device.index or 0)
 

@@ -152,6 +152,23 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
     return X.squeeze(-1) if vector else X
 
 
+def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True,
+                     unitriangular: bool = False) -> Tensor:
+    """X with A X = B (X A = B if not left) reading only A's upper or lower triangle (and
+    taking its diagonal as ones if unitriangular). A solve of the masked matrix: the mask
+    makes the gradient of A triangular too."""
+    _square("linalg.solve_triangular", A)
+    if B.dim() < 2:
+        raise RuntimeError("linalg.solve_triangular: The input tensor B must have at least 2 "
+                           "dimensions.")
+    T = A.triu(1 if unitriangular else 0) if upper else A.tril(-1 if unitriangular else 0)
+    if unitriangular:
+        from ..creation import eye  # noqa: PLC0415
+
+        T = T + eye(A.shape[-1], dtype=A.dtype, device=A.device)
+    return solve(T, B, left=left)
+
+
 def _broadcast_batch(a: Any, b: Any) -> tuple:
     from ._util import broadcast_shapes  # noqa: PLC0415
 
