@@ -27,3 +27,4 @@ eigh = NamedTuple("eigh", [("eigenvalues", Any), ("eigenvectors", Any)])
 svd = NamedTuple("svd", [("U", Any), ("S", Any), ("Vh", Any)])
 lstsq = NamedTuple("lstsq", [("solution", Any), ("residuals", Any), ("rank", Any),
                              ("singular_values", Any)])
+histogram = NamedTuple("histogram", [("hist", Any), ("bin_edges", Any)])

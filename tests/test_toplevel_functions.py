@@ -1,0 +1,130 @@
+"""torch.* functions outside the tensor methods (ops/toplevel.py) and torch's top-level
+spellings of functional layers, against torch."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from conformance import Input, assert_close, compare, gradcheck
+
+import ember
+
+DIFFERENTIABLE = {
+    "cdist_p2": (lambda m, a, b: m.cdist(a, b), [(4, 3), (5, 3)]),
+    "cdist_p1_batched": (lambda m, a, b: m.cdist(a, b, p=1.0), [(2, 4, 3), (2, 5, 3)]),
+    "cdist_pinf": (lambda m, a, b: m.cdist(a, b, p=float("inf")), [(3, 2), (2, 2)]),
+    "cdist_p3": (lambda m, a, b: m.cdist(a, b, p=3.0), [(3, 2), (4, 2)]),
+    "pdist": (lambda m, a: m.pdist(a), [(5, 3)]),
+    "pdist_p1": (lambda m, a: m.nn.functional.pdist(a, p=1.0), [(4, 2)]),
+    "combinations": (lambda m, a: m.combinations(a, 2), [(4,)]),
+    "combinations_r3_repl": (lambda m, a: m.combinations(a, 3, with_replacement=True), [(3,)]),
+    "gradient": (lambda m, a: m.gradient(a), [(4, 5)]),
+    "gradient_spacing_dim": (lambda m, a: m.gradient(a, spacing=0.5, dim=1, edge_order=2),
+                             [(3, 5)]),
+    "gradient_coords": (lambda m, a: m.gradient(
+        a, spacing=(m.tensor([0.0, 0.5, 1.5, 3.0], dtype=a.dtype),), dim=0), [(4, 2)]),
+    "gradient_coords_order2": (lambda m, a: m.gradient(
+        a, spacing=(m.tensor([0.0, 0.5, 1.5, 3.0, 3.2], dtype=a.dtype),), edge_order=2),
+        [(5,)]),
+    "cumulative_trapezoid": (lambda m, a: m.cumulative_trapezoid(a), [(3, 5)]),
+    "cumulative_trapezoid_x": (lambda m, a, x: m.cumulative_trapezoid(a, x, dim=0),
+                               [(4, 2), Input((4,), grad=False)]),
+    "cumulative_trapezoid_dx": (lambda m, a: m.cumulative_trapezoid(a, dx=0.3), [(6,)]),
+    "chain_matmul": (lambda m, a, b, c: m.chain_matmul(a, b, c), [(2, 3), (3, 4), (4, 2)]),
+    "conv2d": (lambda m, x, w: m.conv2d(x, w, None, 1, 1), [(1, 2, 5, 5), (3, 2, 3, 3)]),
+    "max_pool2d": (lambda m, x: m.max_pool2d(x, 2), [(1, 2, 4, 4)]),
+    "layer_norm": (lambda m, x, w, b: m.layer_norm(x, (4,), w, b, 1e-5, True),
+                   [(3, 4), (4,), (4,)]),
+    "group_norm": (lambda m, x: m.group_norm(x, 2), [(2, 4, 3)]),
+    "batch_norm": (lambda m, x, w, b: m.batch_norm(x, w, b, None, None, True, 0.1, 1e-5,
+                                                   True), [(4, 3), (3,), (3,)]),
+    "embedding": (lambda m, w, i: m.embedding(w, i),
+                  [(5, 3), Input((4,), values=np.array([0, 2, 4, 2]), grad=False)]),
+    "cosine_similarity": (lambda m, a, b: m.cosine_similarity(a, b), [(3, 4), (3, 4)]),
+    "selu_celu": (lambda m, a: m.selu(a) + m.celu(a, 0.5), [(5,)]),
+    "bilinear": (lambda m, a, b, w: m.bilinear(a, b, w, None), [(2, 3), (2, 4), (5, 3, 4)]),
+}
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", sorted(DIFFERENTIABLE))
+def test_differentiable_functions_match_torch(name, dtype) -> None:
+    fn, specs = DIFFERENTIABLE[name]
+    tol = {"rtol": 1e-4, "atol": 1e-4} if dtype == "float32" else {}
+    compare(fn, specs, dtype=dtype, **tol)
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"N": 3, "increasing": True}, {"N": 0}])
+def test_vander_matches_torch(kwargs) -> None:
+    # torch's own vander backward fails (an in-place write in its formula): values only, and
+    # Ember's gradient through its float64 gradcheck
+    compare(lambda m, a: m.vander(a, **kwargs), [(4,)], dtype="float64", grad=False)
+    compare(lambda m, a: m.vander(a, **kwargs), [Input((4,), integer=True, low=-3, high=4,
+                                                        dtype="int64", grad=False)], grad=False)
+    gradcheck(lambda m, a: m.vander(a, **kwargs), [(4,)])
+
+
+def test_isin_unravel_index_and_predicates_match_torch() -> None:
+    for kwargs in ({}, {"invert": True}):
+        e = ember.isin(ember.tensor([[1, 2], [3, 4]]), ember.tensor([2, 4, 7]), **kwargs)
+        t = torch.isin(torch.tensor([[1, 2], [3, 4]]), torch.tensor([2, 4, 7]), **kwargs)
+        assert_close(e, t, 0, 0, "isin")
+    assert_close(ember.isin(ember.tensor([1, 5]), 5), torch.isin(torch.tensor([1, 5]), 5), 0, 0,
+                 "isin scalar")
+    for idx, shape in (([0, 5, 11, -1], (3, 4)), (7, (2, 2, 2)), ([[3, 4]], 6)):
+        e = ember.unravel_index(ember.tensor(idx), shape)
+        t = torch.unravel_index(torch.tensor(idx), shape)
+        assert len(e) == len(t)
+        for a, b in zip(e, t):
+            assert_close(a, b, 0, 0, "unravel_index")
+    for a, b in zip(ember.unravel_index(ember.tensor([12, -13, -1]), (3, 4)),
+                    torch.unravel_index(torch.tensor([12, -13, -1]), (3, 4))):
+        assert_close(a, b, 0, 0, "unravel_index out of range (torch wraps, no error)")
+    for lib in (torch, ember):
+        assert not lib.is_complex(lib.zeros(1))
+        assert lib.is_signed(lib.zeros(1)) and lib.is_signed(lib.zeros(1, dtype=lib.int8))
+        assert not lib.is_signed(lib.zeros(1, dtype=lib.uint8))
+        assert not lib.is_signed(lib.zeros(1, dtype=lib.bool))
+
+
+@pytest.mark.parametrize("name", ["hann_window", "hamming_window", "blackman_window",
+                                  "bartlett_window", "kaiser_window"])
+@pytest.mark.parametrize("length", [0, 1, 2, 7, 16])
+@pytest.mark.parametrize("periodic", [True, False])
+def test_windows_match_torch(name, length, periodic) -> None:
+    e = getattr(ember, name)(length, periodic, dtype=ember.float64)
+    t = getattr(torch, name)(length, periodic, dtype=torch.float64)
+    assert_close(e, t, 1e-10, 1e-12, name)
+    assert getattr(ember, name)(5).dtype == ember.float32
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"bins": 5}, {"bins": 4, "range": (-1.0, 1.0)},
+                                    {"bins": 3, "density": True}, {"bins": 4, "weight": True}])
+def test_histogram_matches_torch(kwargs) -> None:
+    x = np.random.default_rng(0).standard_normal(50).astype(np.float32)
+    w = np.random.default_rng(1).uniform(0, 1, 50).astype(np.float32)
+    e_kw, t_kw = dict(kwargs), dict(kwargs)
+    if kwargs.get("weight"):
+        e_kw["weight"], t_kw["weight"] = ember.tensor(w), torch.tensor(w)
+    e = ember.histogram(ember.tensor(x), **e_kw)
+    t = torch.histogram(torch.tensor(x), **t_kw)
+    assert_close(e.hist, t.hist, 1e-5, 1e-6, "hist")
+    assert_close(e.bin_edges, t.bin_edges, 1e-6, 1e-6, "bin_edges")
+
+
+@pytest.mark.parametrize("call", [
+    lambda m: m.cdist(m.zeros(3), m.zeros(2, 3)),
+    lambda m: m.cdist(m.zeros(2, 3), m.zeros(2, 4)),
+    lambda m: m.pdist(m.zeros(2, 3, 4)),
+    lambda m: m.combinations(m.zeros(2, 2)),
+    lambda m: m.vander(m.zeros(2, 2)),
+    lambda m: m.hann_window(-1),
+    lambda m: m.gradient(m.zeros(1)),
+])
+def test_errors_are_torch_kinds(call) -> None:
+    with pytest.raises(Exception) as theirs:
+        call(torch)
+    with pytest.raises(Exception) as ours:
+        call(ember)
+    assert isinstance(ours.value, type(theirs.value)), (type(ours.value), type(theirs.value))
