@@ -9,18 +9,20 @@
         opt.step()
         sched.step()
 
-Also: `LBFGS` (step(closure)), `Rprop`, `ASGD`, and `swa_utils` (AveragedModel, SWALR, update_bn)
+Also: `LBFGS` (step(closure)), `Rprop`, `ASGD`, `Adafactor`, `Muon` (2-D weights), and `swa_utils` (AveragedModel, SWALR, update_bn)
 for weight averaging.
 """
 
 from . import lr_scheduler, swa_utils
 from .adadelta import Adadelta
+from .adafactor import Adafactor
 from .adagrad import Adagrad
 from .adam import Adam
 from .adamax import Adamax
 from .adamw import AdamW
 from .asgd import ASGD
 from .lbfgs import LBFGS
+from .muon import Muon
 from .nadam import NAdam
 from .optimizer import Optimizer
 from .radam import RAdam
@@ -31,11 +33,13 @@ from .sgd import SGD
 __all__ = [
     "ASGD",
     "Adadelta",
+    "Adafactor",
     "Adagrad",
     "Adam",
     "AdamW",
     "Adamax",
     "LBFGS",
+    "Muon",
     "NAdam",
     "Optimizer",
     "RAdam",

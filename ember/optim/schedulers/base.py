@@ -12,6 +12,7 @@ import warnings
 from typing import Any
 
 from ...doctor.flags import flags as _doctor
+from ...tensor import Tensor
 from ..optimizer import Optimizer
 
 EPOCH_DEPRECATION_WARNING = (
@@ -38,8 +39,9 @@ class LRScheduler:
             raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
         self.optimizer = optimizer
         if last_epoch == -1:
-            for group in optimizer.param_groups:
-                group.setdefault("initial_lr", group["lr"])
+            for group in optimizer.param_groups:  # a tensor lr is copied: it is updated in place
+                lr = group["lr"]
+                group.setdefault("initial_lr", lr.clone() if isinstance(lr, Tensor) else lr)
         else:
             for i, group in enumerate(optimizer.param_groups):
                 if "initial_lr" not in group:
@@ -91,7 +93,7 @@ class LRScheduler:
         finally:
             self._get_lr_called_within_step = False
         for group, lr in zip(self.optimizer.param_groups, values, strict=True):
-            group["lr"] = lr
+            set_group_value(group, "lr", lr)
         self._last_lr = group_values(self.optimizer, "lr")
 
     def state_dict(self) -> dict[str, Any]:
@@ -107,8 +109,19 @@ class _LRScheduler(LRScheduler):
 
 
 def group_values(optimizer: Optimizer, key: str) -> list[Any]:
-    """`group[key]` for each param group of `optimizer`."""
-    return [group[key] for group in optimizer.param_groups]
+    """`group[key]` for each param group of `optimizer` (a tensor is copied, so the list does
+    not change when the group's tensor is updated in place)."""
+    return [group[key].clone() if isinstance(group[key], Tensor) else group[key]
+            for group in optimizer.param_groups]
+
+
+def set_group_value(group: dict[str, Any], key: str, value: Any) -> None:
+    """`group[key] = value`, but a tensor entry (a tensor lr) is filled in place, as in torch,
+    so code holding that tensor sees the new value."""
+    if isinstance(group[key], Tensor):
+        group[key].fill_(float(value))
+    else:
+        group[key] = value
 
 
 def per_group(name: str, optimizer: Optimizer, value: Any) -> list[Any]:

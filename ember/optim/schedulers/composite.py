@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..optimizer import Optimizer
-from .base import LRScheduler, group_values
+from .base import LRScheduler, group_values, set_group_value
 from .plateau import ReduceLROnPlateau
 
 
@@ -75,7 +75,7 @@ class SequentialLR(_CompositeScheduler):
 
         # the sub-schedulers already took their initial step: undo it, restart the first one
         for group in optimizer.param_groups:
-            group["lr"] = group["initial_lr"]
+            set_group_value(group, "lr", group["initial_lr"])
         self.recursive_undo()
         first = bisect_right(milestones, 0)
         self._schedulers[first]._initial_step()

@@ -9,7 +9,13 @@ from typing import Any, Literal
 
 from ...doctor.flags import flags as _doctor
 from ..optimizer import Optimizer
-from .base import LRScheduler, group_values, per_group, warn_if_called_outside_step
+from .base import (
+    LRScheduler,
+    group_values,
+    per_group,
+    set_group_value,
+    warn_if_called_outside_step,
+)
 
 
 class CosineAnnealingLR(LRScheduler):
@@ -108,7 +114,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         finally:
             self._get_lr_called_within_step = False
         for group, lr in zip(self.optimizer.param_groups, values, strict=True):
-            group["lr"] = lr
+            set_group_value(group, "lr", lr)
         self._last_lr = group_values(self.optimizer, "lr")
 
 
@@ -117,7 +123,7 @@ def _set_momentum(group: dict[str, Any], use_beta1: bool, momentum: float) -> No
     if use_beta1:
         group["betas"] = (momentum, *group["betas"][1:])
     else:
-        group["momentum"] = momentum
+        set_group_value(group, "momentum", momentum)
 
 
 def _check_momentum_option(optimizer: Optimizer) -> bool:
@@ -156,7 +162,7 @@ class CyclicLR(LRScheduler):
         base_lrs = per_group("base_lr", optimizer, base_lr)
         if last_epoch == -1:
             for lr, group in zip(base_lrs, optimizer.param_groups, strict=True):
-                group["lr"] = lr
+                set_group_value(group, "lr", lr)
         self.max_lrs = per_group("max_lr", optimizer, max_lr)
 
         step_size_up = float(step_size_up)

@@ -2,6 +2,7 @@
 (with real multi-process loading for `num_workers > 0`).
 """
 
+from . import _utils, distributed  # noqa: F401  (torch.utils.data.distributed, ._utils.collate)
 from ._worker import WorkerInfo, get_worker_info
 from .collate import default_collate, default_convert
 from .dataloader import DataLoader

@@ -7,6 +7,7 @@ from __future__ import annotations
 import collections.abc
 import copy
 import re
+from collections.abc import Callable
 from typing import Any
 
 import numpy
@@ -19,14 +20,109 @@ from ...tensor import Tensor
 # numpy dtype codes of bytes, unicode and object arrays, which cannot become tensors
 _STRING_OR_OBJECT = re.compile(r"[SaUO]")
 
-_ERROR = ("default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; "
-          "found {}")
+default_collate_err_msg_format = (
+    "default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; found {}"
+)
 
 
 def _array_to_tensor(array: numpy.ndarray) -> Tensor:
     if not array.flags.c_contiguous:
         array = array.copy(order="C")
     return from_numpy(array)
+
+
+def collate_tensor_fn(batch: list, *, collate_fn_map: dict | None = None) -> Tensor:
+    """Tensors are stacked along a new first dimension (equal shapes required)."""
+    return stack(batch, 0)
+
+
+def collate_numpy_array_fn(batch: list, *, collate_fn_map: dict | None = None) -> Any:
+    """numpy arrays become tensors, then collate as tensors; string/object arrays cannot."""
+    elem = batch[0]
+    if _STRING_OR_OBJECT.search(elem.dtype.str) is not None:
+        raise TypeError(default_collate_err_msg_format.format(elem.dtype))
+    return collate([_array_to_tensor(b) for b in batch], collate_fn_map=collate_fn_map)
+
+
+def collate_numpy_scalar_fn(batch: list, *, collate_fn_map: dict | None = None) -> Tensor:
+    """numpy scalars keep their dtype."""
+    return _array_to_tensor(numpy.asarray(batch))
+
+
+def collate_float_fn(batch: list, *, collate_fn_map: dict | None = None) -> Tensor:
+    """Python floats become a float64 tensor (as in torch)."""
+    return tensor(batch, dtype=float64)
+
+
+def collate_int_fn(batch: list, *, collate_fn_map: dict | None = None) -> Tensor:
+    """Python ints become int64, bools bool (tensor() infers both)."""
+    return tensor(batch)
+
+
+def collate_str_fn(batch: list, *, collate_fn_map: dict | None = None) -> Any:
+    """Strings and bytes are kept as given: a list (or a tuple for a field of tuple samples)."""
+    return batch
+
+
+# element type (or tuple of types) -> its collate function; copy and extend it to teach
+# `collate` a new type, as with torch.utils.data._utils.collate.default_collate_fn_map
+default_collate_fn_map: dict[type | tuple[type, ...], Callable] = {
+    Tensor: collate_tensor_fn,
+    numpy.ndarray: collate_numpy_array_fn,
+    (numpy.bool_, numpy.number, numpy.object_): collate_numpy_scalar_fn,
+    float: collate_float_fn,
+    int: collate_int_fn,
+    str: collate_str_fn,
+    bytes: collate_str_fn,
+}
+
+
+def collate(batch: list, *, collate_fn_map: dict[type | tuple[type, ...], Callable] | None = None
+            ) -> Any:
+    """Collate a batch: the function `collate_fn_map` gives for the first element's type (exact
+    type first, then isinstance, in the map's order), else recurse into mappings, namedtuples
+    and sequences. `default_collate` is this with `default_collate_fn_map`."""
+    elem = batch[0]
+    elem_type = type(elem)
+    if collate_fn_map is not None:
+        if elem_type in collate_fn_map:
+            return collate_fn_map[elem_type](batch, collate_fn_map=collate_fn_map)
+        for collate_type, fn in collate_fn_map.items():
+            if isinstance(elem, collate_type):
+                return fn(batch, collate_fn_map=collate_fn_map)
+
+    def recurse(samples: Any) -> Any:  # a list, or the tuple zip() made (kept: see collate_str_fn)
+        return collate(samples, collate_fn_map=collate_fn_map)
+
+    if isinstance(elem, collections.abc.Mapping):
+        fields = {key: recurse([d[key] for d in batch]) for key in elem}
+        try:
+            if isinstance(elem, collections.abc.MutableMapping):
+                clone = copy.copy(elem)  # keeps the mapping's own type and attributes
+                clone.update(fields)
+                return clone
+            return elem_type(fields)
+        except TypeError:
+            return fields
+    if isinstance(elem, tuple) and hasattr(elem, "_fields"):  # namedtuple
+        return elem_type(*(recurse(field) for field in zip(*batch, strict=True)))
+    if isinstance(elem, collections.abc.Sequence):
+        size = len(elem)
+        if any(len(sample) != size for sample in batch):
+            raise RuntimeError("each element in list of batch should be of equal size")
+        fields = [recurse(field) for field in zip(*batch, strict=True)]
+        if isinstance(elem, tuple):
+            return fields  # torch returns a list for tuples (backwards compatibility)
+        try:
+            if isinstance(elem, collections.abc.MutableSequence):
+                clone = copy.copy(elem)
+                for i, field in enumerate(fields):
+                    clone[i] = field
+                return clone
+            return elem_type(fields)
+        except TypeError:
+            return fields
+    raise TypeError(default_collate_err_msg_format.format(elem_type))
 
 
 def default_collate(batch: list) -> Any:
@@ -39,50 +135,7 @@ def default_collate(batch: list) -> Any:
     >>> default_collate([(ember.zeros(2), 0), (ember.ones(2), 1)])
     [tensor([[0., 0.], [1., 1.]]), tensor([0, 1])]
     """
-    elem = batch[0]
-    if isinstance(elem, Tensor):
-        return stack(batch, 0)
-    if isinstance(elem, numpy.ndarray):
-        if _STRING_OR_OBJECT.search(elem.dtype.str) is not None:
-            raise TypeError(_ERROR.format(elem.dtype))
-        return default_collate([_array_to_tensor(b) for b in batch])
-    if isinstance(elem, (numpy.bool_, numpy.number, numpy.object_)):
-        return _array_to_tensor(numpy.asarray(batch))  # numpy scalars keep their dtype
-    if isinstance(elem, float):
-        return tensor(batch, dtype=float64)
-    if isinstance(elem, int):  # bools included: tensor() infers bool for them
-        return tensor(batch)
-    if isinstance(elem, (str, bytes)):
-        return batch  # as given: a list, or a tuple when it is a field of tuple samples
-    if isinstance(elem, collections.abc.Mapping):
-        fields = {key: default_collate([d[key] for d in batch]) for key in elem}
-        try:
-            if isinstance(elem, collections.abc.MutableMapping):
-                clone = copy.copy(elem)  # keeps the mapping's own type and attributes
-                clone.update(fields)
-                return clone
-            return type(elem)(fields)
-        except TypeError:
-            return fields
-    if isinstance(elem, tuple) and hasattr(elem, "_fields"):  # namedtuple
-        return type(elem)(*(default_collate(field) for field in zip(*batch, strict=True)))
-    if isinstance(elem, collections.abc.Sequence):
-        size = len(elem)
-        if any(len(sample) != size for sample in batch):
-            raise RuntimeError("each element in list of batch should be of equal size")
-        fields = [default_collate(field) for field in zip(*batch, strict=True)]
-        if isinstance(elem, tuple):
-            return fields  # torch returns a list for tuples (backwards compatibility)
-        try:
-            if isinstance(elem, collections.abc.MutableSequence):
-                clone = copy.copy(elem)
-                for i, field in enumerate(fields):
-                    clone[i] = field
-                return clone
-            return type(elem)(fields)
-        except TypeError:
-            return fields
-    raise TypeError(_ERROR.format(type(elem)))
+    return collate(batch, collate_fn_map=default_collate_fn_map)
 
 
 def default_convert(data: Any) -> Any:

@@ -19,6 +19,7 @@ from typing import Any
 
 from ...random import Generator, randint
 from . import _worker
+from ._worker import get_worker_info  # noqa: F401  (torch.utils.data.dataloader's name too)
 from .collate import default_collate, default_convert
 from .dataset import Dataset, IterableDataset
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
@@ -414,3 +415,9 @@ class _MultiProcessIter(_BaseIter):
     def __del__(self) -> None:
         if "_shutdown" in self.__dict__:
             self._shutdown_workers()
+
+
+# torch's names for the iterators, which some code checks with isinstance
+_BaseDataLoaderIter = _BaseIter
+_SingleProcessDataLoaderIter = _SingleProcessIter
+_MultiProcessingDataLoaderIter = _MultiProcessIter
