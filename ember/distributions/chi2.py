@@ -1,0 +1,29 @@
+"""Chi2(df) = Gamma(df / 2, 1 / 2)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..size import Size
+from ..tensor import Tensor
+from . import constraints
+from .gamma import Gamma
+
+__all__ = ["Chi2"]
+
+
+class Chi2(Gamma):
+    """Sum of df squared standard normals."""
+
+    arg_constraints = {"df": constraints.positive}
+
+    def __init__(self, df: Any, validate_args: bool | None = None) -> None:
+        super().__init__(0.5 * df, 0.5, validate_args=validate_args)
+
+    def expand(self, batch_shape: Any, _instance: Any = None) -> Chi2:
+        new = self._get_checked_instance(Chi2, _instance)
+        return super().expand(Size(batch_shape), new)
+
+    @property
+    def df(self) -> Tensor:
+        return self.concentration * 2
