@@ -37,7 +37,7 @@ class Tensor(TensorMethods):
     tensor([2., 4., 6.])
     """
 
-    __slots__ = ("_data", "_requires_grad", "grad", "grad_fn", "_vc", "_view", "_hooks",
+    __slots__ = ("_data", "_requires_grad", "_grad", "grad_fn", "_vc", "_view", "_hooks",
                  "_output_nr", "__weakref__")
 
     __array_ufunc__ = None  # numpy defers to our reflected operators: ndarray * Tensor -> Tensor
@@ -56,7 +56,7 @@ class Tensor(TensorMethods):
     def _init_slots(t: Tensor, data: Any, requires_grad: bool, grad_fn: Any) -> None:
         t._data = data
         t._requires_grad = requires_grad
-        t.grad = None
+        t._grad = None
         t.grad_fn = grad_fn
         t._vc = None
         t._view = None
@@ -69,7 +69,7 @@ class Tensor(TensorMethods):
         t = _new(Tensor)
         t._data = data
         t._requires_grad = requires_grad
-        t.grad = None
+        t._grad = None
         t.grad_fn = grad_fn
         t._vc = None
         t._view = None
@@ -173,6 +173,34 @@ class Tensor(TensorMethods):
         return dim % n
 
     # ------------------------------------------------------------------ autograd state
+    @property
+    def grad(self) -> Tensor | None:
+        """The gradient backward accumulated here (leaves and retain_grad tensors), or None."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of "
+                                f"type {type(value).__name__}")
+            if value._data.dtype != self._data.dtype:
+                raise RuntimeError(f"attempting to assign a gradient with dtype "
+                                   f"'{value.dtype}' to a tensor with dtype '{self.dtype}'. "
+                                   "Please ensure that the gradient and the tensor have the same "
+                                   "dtype")
+            if value._data.shape != self._data.shape:
+                raise RuntimeError(f"attempting to assign a gradient of size "
+                                   f"'{list(value._data.shape)}' to a tensor of size "
+                                   f"'{list(self._data.shape)}'. Please ensure that the gradient "
+                                   "and the tensor are the same size")
+            if value.device != self.device:
+                raise RuntimeError(f"attempting to assign a gradient located on device "
+                                   f"'{value.device}' to a tensor located on device "
+                                   f"'{self.device}'. Please ensure that the gradient and the "
+                                   "tensor are on the same device")
+        self._grad = value
+
     @property
     def requires_grad(self) -> bool:
         if self._view is not None:
@@ -281,10 +309,10 @@ class Tensor(TensorMethods):
             t = ref()
             if t is None:
                 return
-            if t.grad is None:
-                t.grad = grad if _grad_state.create_graph else Tensor._make(grad._data.copy())
+            if t._grad is None:
+                t._grad = grad if _grad_state.create_graph else Tensor._make(grad._data.copy())
             else:
-                t.grad = t.grad + grad
+                t._grad = t._grad + grad
 
         retain._ember_retain = True  # type: ignore[attr-defined]
         hooks = _node.tensor_hooks.setdefault(self.grad_fn, {})

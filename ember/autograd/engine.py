@@ -308,7 +308,7 @@ def _execute(
                     if post_accumulate_hooks:
                         _run_post_accumulate_hooks(t)
                 else:
-                    t.grad = _wrap(g)
+                    t._grad = _wrap(g)
     finally:
         grad_state.enabled, grad_state.create_graph = prev_enabled, prev_create
     return captured
@@ -335,7 +335,7 @@ def _pop_buffer(buffers: dict, fn: Node) -> tuple:
 def _accumulate(leaf: Any, g: Any, create_graph: bool, handed_out: set) -> None:
     """Add `g` into `leaf.grad`; a fresh `.grad` never aliases another tensor's memory."""
     if isinstance(g, Tensor):  # create_graph: .grad keeps its own graph
-        leaf.grad = g if leaf.grad is None else leaf.grad + g
+        leaf._grad = g if leaf._grad is None else leaf._grad + g
         return
     if g.__class__ is not backend.ndarray:
         g = backend.as_array(g)  # numpy returns scalars for 0-d results
@@ -344,7 +344,7 @@ def _accumulate(leaf: Any, g: Any, create_graph: bool, handed_out: set) -> None:
         if g.base is not None or id(g) in handed_out or not backend.is_writeable(g):
             g = g.copy()
         handed_out.add(id(g))
-        leaf.grad = Tensor._make(g)
+        leaf._grad = Tensor._make(g)
         return
     watched = _doctor.watched_grads
     if watched and id(existing) in watched:  # the doctor: was this grad already stepped on?
@@ -354,7 +354,7 @@ def _accumulate(leaf: Any, g: Any, create_graph: bool, handed_out: set) -> None:
         data += g  # in place, as torch does when grad mode is off
         existing._bump_version()
     else:
-        leaf.grad = Tensor._make(data + g)
+        leaf._grad = Tensor._make(data + g)
 
 
 def _wrap(g: Any) -> Any:
