@@ -64,9 +64,36 @@ def inv_ex(A: Tensor, *, check_errors: bool = False) -> tuple:
 
 
 def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False) -> tuple:
+    """(L, info): info is 0 where A is positive definite, else the order of its first leading
+    minor that is not (LAPACK's convention); L is then zeros. Raises only with check_errors."""
+    from . import return_types  # noqa: PLC0415
     from .creation import zeros  # noqa: PLC0415
 
-    return cholesky(A, upper=upper), zeros(A.shape[:-2], dtype=_int32())
+    try:
+        return return_types.cholesky_ex(cholesky(A, upper=upper),
+                                        zeros(A.shape[:-2], dtype=_int32(), device=A.device))
+    except RuntimeError:
+        if check_errors:
+            raise
+    info = zeros(A.shape[:-2], dtype=_int32(), device=A.device)
+    L = zeros(A.shape, dtype=A.dtype, device=A.device)
+    n = A.shape[-1]
+    flat_A, flat_L, flat_info = A.reshape(-1, n, n), L.view(-1, n, n), info.view(-1)
+    for i in range(flat_A.shape[0]):
+        try:
+            flat_L[i] = cholesky(flat_A[i], upper=upper)
+        except RuntimeError:
+            flat_info[i] = next(k for k in range(1, n + 1)
+                                if not _positive_definite(flat_A[i, :k, :k]))
+    return return_types.cholesky_ex(L, info)
+
+
+def _positive_definite(A: Tensor) -> bool:
+    try:
+        cholesky(A)
+        return True
+    except RuntimeError:
+        return False
 
 
 def _int32() -> Any:

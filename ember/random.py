@@ -262,12 +262,13 @@ def bernoulli(input: Tensor, p: float | None = None, *,
     if p is None and input._data.size and not bool(((probs >= 0) & (probs <= 1)).all()):
         raise RuntimeError("bernoulli: all probabilities must be in [0, 1]")
     u = _draw("uniform", tuple(input.shape), dtypes.float64, input.device, generator)
-    return Tensor._make((u < probs).astype(input._data.dtype))
+    return Tensor._make(backend.as_array(u < probs).astype(input._data.dtype))
 
 
 def poisson(input: Tensor, generator: Generator | None = None) -> Tensor:
     rng = _generator_for(input.device, generator).rng
-    return Tensor._make(rng.poisson(input._data).astype(input._data.dtype))
+    counts = backend.module_of(input._data).asarray(rng.poisson(input._data))  # 0-d: an int
+    return Tensor._make(counts.astype(input._data.dtype))
 
 
 def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,

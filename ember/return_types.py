@@ -28,3 +28,4 @@ svd = NamedTuple("svd", [("U", Any), ("S", Any), ("Vh", Any)])
 lstsq = NamedTuple("lstsq", [("solution", Any), ("residuals", Any), ("rank", Any),
                              ("singular_values", Any)])
 histogram = NamedTuple("histogram", [("hist", Any), ("bin_edges", Any)])
+cholesky_ex = NamedTuple("cholesky_ex", [("L", Any), ("info", Any)])

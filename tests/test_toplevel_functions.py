@@ -128,3 +128,24 @@ def test_errors_are_torch_kinds(call) -> None:
     with pytest.raises(Exception) as ours:
         call(ember)
     assert isinstance(ours.value, type(theirs.value)), (type(ours.value), type(theirs.value))
+
+
+def test_cholesky_ex_reports_info_like_torch() -> None:
+    cases = [np.eye(2), -np.eye(2), np.array([[[4.0, 2], [2, 3]], [[1.0, 2], [2, 1]]]),
+             np.array([[1.0, 0, 0], [0, 1, 0], [0, 0, -1]])]
+    for a in cases:
+        t = torch.linalg.cholesky_ex(torch.tensor(a))
+        e = ember.linalg.cholesky_ex(ember.tensor(a))
+        assert_close(e.info, t.info, 0, 0, "info")
+        ok = (t.info == 0).numpy()
+        np.testing.assert_allclose(e.L.numpy()[ok], t.L.numpy()[ok], atol=1e-12)
+    with pytest.raises(RuntimeError):
+        ember.linalg.cholesky_ex(-ember.eye(2), check_errors=True)
+
+
+def test_zero_dim_bernoulli_and_poisson() -> None:
+    for lib in (torch, ember):
+        b = lib.bernoulli(lib.tensor(1.0))
+        p = lib.poisson(lib.tensor(0.0))
+        assert b.shape == () and b.item() == 1.0 and p.shape == () and p.item() == 0.0
+        assert lib.poisson(lib.tensor(3.0)).dtype == lib.float32
