@@ -297,3 +297,10 @@ def test_cpu_scalar_tensor_meets_gpu_tensor_as_in_torch() -> None:
     assert out.is_cuda and host(out).tolist() == [3.0, 3.0, 3.0]
     with pytest.raises(RuntimeError, match="same device"):
         _ = g + ember.ones(3)
+
+
+def test_cpu_scalar_leaf_gets_a_cpu_gradient_from_gpu_ops() -> None:
+    w = ember.tensor(2.0, requires_grad=True)  # a 0-d CPU leaf
+    g = ember.ones(3, device="cuda")
+    (g * w).sum().backward()
+    assert not w.grad.is_cuda and w.grad.item() == 3.0

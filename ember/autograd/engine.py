@@ -339,7 +339,9 @@ def _accumulate(leaf: Any, g: Any, create_graph: bool, handed_out: set) -> None:
         return
     if g.__class__ is not backend.ndarray:
         g = backend.as_array(g)  # numpy returns scalars for 0-d results
-    existing = leaf.grad
+    if g.__class__ is not leaf._data.__class__ and backend.is_array(leaf._data):
+        g = backend.to_device(g, leaf.device)  # a 0-d CPU tensor that met GPU tensors
+    existing = leaf._grad
     if existing is None:
         if g.base is not None or id(g) in handed_out or not backend.is_writeable(g):
             g = g.copy()
