@@ -462,7 +462,7 @@ half, float, double = float16, float32, float64
 short, int, long = int16, int32, int64
 pi, e, inf, nan = _math.pi, _math.e, _math.inf, _math.nan
 
-from . import amp, backends, distributions, func, testing  # noqa: E402
+from . import accelerator, amp, backends, distributions, func, testing  # noqa: E402
 from .autograd import functional as _autograd_functional  # noqa: E402,F401 (autograd.functional)
 from .amp import autocast  # noqa: E402
 from .runtime import (  # noqa: E402

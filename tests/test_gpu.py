@@ -304,3 +304,19 @@ def test_cpu_scalar_leaf_gets_a_cpu_gradient_from_gpu_ops() -> None:
     g = ember.ones(3, device="cuda")
     (g * w).sum().backward()
     assert not w.grad.is_cuda and w.grad.item() == 3.0
+
+
+def test_accelerator_properties_and_events_on_gpu() -> None:
+    assert ember.accelerator.is_available()
+    assert ember.accelerator.current_accelerator() == ember.device("cuda")
+    assert ember.accelerator.device_count() >= 1 and ember.accelerator.current_device_index() == 0
+    props = ember.cuda.get_device_properties(0)
+    assert props.total_memory > 0 and props.major >= 7 and isinstance(props.name, str)
+    start, end = ember.cuda.Event(enable_timing=True), ember.cuda.Event(enable_timing=True)
+    start.record()
+    x = ember.randn(512, 512, device="cuda")
+    _ = x @ x
+    end.record()
+    end.synchronize()
+    assert start.elapsed_time(end) >= 0.0
+    assert ember.cuda.memory_reserved() >= ember.cuda.memory_allocated() > 0

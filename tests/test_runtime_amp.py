@@ -227,3 +227,21 @@ def test_autocast_linear_values_and_gradients_match_torch():
         grads[m.__name__] = (y.detach().float().numpy(), w.grad.numpy(), x.grad.numpy())
     for a, b in zip(grads["ember"], grads["torch"]):
         np.testing.assert_allclose(a, b, rtol=2e-3, atol=2e-2)
+
+
+def test_accelerator_queries_follow_torch_on_this_machine() -> None:
+    import torch
+
+    assert ember.accelerator.is_available() == torch.accelerator.is_available()
+    ours, theirs = ember.accelerator.current_accelerator(), torch.accelerator.current_accelerator()
+    assert (ours is None) == (theirs is None)
+    if theirs is None:
+        assert ember.accelerator.device_count() == torch.accelerator.device_count() == 0
+        for lib in (torch, ember):
+            with pytest.raises(RuntimeError):
+                lib.accelerator.current_device_index()
+        device = ember.accelerator.current_accelerator() if ember.accelerator.is_available() \
+            else "cpu"
+        assert ember.zeros(1, device=device).device.type == "cpu"
+    assert ember.cuda.is_bf16_supported() is False
+    assert ember.cuda.memory_reserved() >= 0
