@@ -27,6 +27,9 @@ from .ops.decomp import (  # noqa: F401 (torch.linalg's names)
 )
 from .ops.linalg import matmul, tensordot  # noqa: F401 (torch.linalg re-exports these)
 from .ops.matfun import householder_product, matrix_exp  # noqa: F401
+from .ops.lu import linalg_lu_fn as lu  # noqa: F401
+from .ops.lu import linalg_lu_solve as lu_solve  # noqa: F401
+from .ops.lu import lu_factor, lu_factor_ex  # noqa: F401
 from .ops.pointwise import cross as _cross
 from .ops.reduce import norm as _norm
 from .tensor import Tensor

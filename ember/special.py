@@ -84,3 +84,7 @@ def _as_float(x: Tensor) -> Tensor:
     from . import dtypes  # noqa: PLC0415
 
     return x if x.dtype.is_floating_point else x.to(dtypes.get_default_dtype())
+
+
+from .ops.incomplete_gamma import igamma as gammainc  # noqa: E402,F401 (regularised incomplete gamma)
+from .ops.incomplete_gamma import igammac as gammaincc  # noqa: E402,F401

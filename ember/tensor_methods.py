@@ -1380,6 +1380,72 @@ class TensorMethods:
 
     swapaxes_ = swapdims_ = transpose_
 
+    # ------------------------------------------------------- memory layout (ops/strided.py)
+    def as_strided(self, size: Any, stride: Any, storage_offset: Any = None) -> Any:
+        return _more("strided").as_strided(self, size, stride, storage_offset)
+
+    def as_strided_(self, size: Any, stride: Any, storage_offset: Any = None) -> Any:
+        return _more("strided").as_strided_(self, size, stride, storage_offset)
+
+    def as_strided_scatter(self, src: Any, size: Any, stride: Any,
+                           storage_offset: Any = None) -> Any:
+        return _more("strided").as_strided_scatter(self, src, size, stride, storage_offset)
+
+    def new_empty_strided(self, size: Any, stride: Any, *, dtype: Any = None,
+                          device: Any = None, requires_grad: bool = False,
+                          layout: Any = None, pin_memory: bool = False) -> Any:
+        return _more("strided").new_empty_strided(self, size, stride, dtype=dtype,
+                                                  device=device, requires_grad=requires_grad)
+
+    def set_(self, source: Any = None, storage_offset: int = 0, size: Any = None,
+             stride: Any = None) -> Any:
+        return _more("strided").set_(self, source, storage_offset, size, stride)
+
+    def is_set_to(self, tensor: Any) -> bool:
+        """Whether both tensors view the same memory with the same shape and strides."""
+        return (self.data_ptr() == tensor.data_ptr() and self.shape == tensor.shape
+                and self.stride() == tensor.stride() and self.dtype == tensor.dtype)
+
+    def resize_(self, *sizes: Any, memory_format: Any = None) -> Any:
+        return _more("strided").resize_(self, *sizes)
+
+    def resize_as_(self, the_template: Any, *, memory_format: Any = None) -> Any:
+        return _more("strided").resize_as_(self, the_template)
+
+    def index_reduce(self, dim: int, index: Any, source: Any, reduce: str, *,
+                     include_self: bool = True) -> Any:
+        return indexing.index_reduce(self, dim, index, source, reduce,
+                                     include_self=include_self)
+
+    def index_reduce_(self, dim: int, index: Any, source: Any, reduce: str, *,
+                      include_self: bool = True) -> Any:
+        return self._inplace(lambda s: indexing.index_reduce(
+            s, dim, index, source, reduce, include_self=include_self), True, source)
+
+    def igamma(self, other: Any) -> Any:
+        return _more("incomplete_gamma").igamma(self, other)
+
+    def igammac(self, other: Any) -> Any:
+        return _more("incomplete_gamma").igammac(self, other)
+
+    def igamma_(self, other: Any) -> Any:
+        return self._inplace(lambda s: _more("incomplete_gamma").igamma(s, other), True, other)
+
+    def igammac_(self, other: Any) -> Any:
+        return self._inplace(lambda s: _more("incomplete_gamma").igammac(s, other), True, other)
+
+    def lu(self, pivot: bool = True, get_infos: bool = False) -> Any:
+        return _more("lu").lu(self, pivot, get_infos)
+
+    def lu_solve(self, LU_data: Any, LU_pivots: Any) -> Any:  # noqa: N803 (torch's names)
+        return _more("lu").lu_solve(self, LU_data, LU_pivots)
+
+    def ldexp_(self, other: Any) -> Any:
+        return self._inplace(lambda s: _more("pointwise").ldexp(s, other), True, other)
+
+    def i0_(self) -> Any:
+        return self._inplace(lambda s: s.i0(), True)
+
 
 _TYPE_NAMES = {
     "float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",

@@ -625,6 +625,41 @@ def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *,
     return _index_put_key(input, _along(d, idx), source, True)
 
 
+def index_reduce(input: Tensor, dim: int, index: Tensor, source: Tensor, reduce: str, *,
+                 include_self: bool = True) -> Tensor:
+    """Reduce (prod, mean, amax, amin) source's slices into input's slices index[i] along dim:
+    scatter_reduce with the index spread over source's other dims, so the gradients match."""
+    if reduce not in ("prod", "mean", "amax", "amin"):
+        raise RuntimeError(f"index_reduce(): Expected reduce to be one of prod, mean, amax or "
+                           f"amin but got {reduce}.")
+    d = wrap_dim(dim, input._data.ndim, "index_reduce")
+    if index._data.ndim > 1:
+        raise IndexError("index_reduce_(): Index is supposed to be a vector")
+    idx = _check_index_tensor("index_reduce", input, d, index, False).reshape(-1)
+    if source.dtype != input.dtype:
+        raise RuntimeError(f"index_reduce_(): self ({input.dtype}) and source ({source.dtype}) "
+                           f"must have the same scalar type")
+    src_shape = source._data.shape if source._data.ndim else (1,)
+    if source._data.ndim > 0 and (source._data.ndim != input._data.ndim
+                                  or src_shape[d] != idx.shape[0]):
+        raise IndexError(
+            f"index_reduce_(): Number of indices ({idx.shape[0]}) should be equal to "
+            f"source.size(dim) ({src_shape[d] if d < len(src_shape) else 1}) and source "
+            f"should have the same number of dims as self")
+    if input._data.ndim == 0:
+        return ScatterReduce.apply(input.reshape(1), 0, idx, source.reshape(1), reduce,
+                                   include_self).reshape(())
+    xp = backend.module_of(idx)
+    view = [1] * len(src_shape)
+    view[d] = idx.shape[0]
+    spread = xp.broadcast_to(idx.reshape(view), src_shape).copy()
+    for i, (n_src, n_in) in enumerate(zip(src_shape, input._data.shape)):
+        if i != d and n_src != n_in:
+            raise RuntimeError(f"index_reduce_(): source.size({i}) ({n_src}) must match "
+                               f"self.size({i}) ({n_in})")
+    return ScatterReduce.apply(input, d, spread, source, reduce, include_self)
+
+
 def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
     d = wrap_dim(dim, input._data.ndim, "index_copy")
     idx = _check_index_tensor("index_copy", input, d, index, False).reshape(-1)

@@ -341,3 +341,64 @@ def embedding(weight: Tensor, indices: Tensor, padding_idx: int = -1,
 
     return F.embedding(indices, weight, None if padding_idx < 0 else padding_idx,
                        scale_grad_by_freq=scale_grad_by_freq, sparse=sparse)
+
+
+# ------------------------------------------------------------------ buffers and matrix norms
+def frombuffer(buffer: Any, *, dtype: Any, count: int = -1, offset: int = 0,
+               requires_grad: bool = False) -> Tensor:
+    """A 1-D tensor over the memory of a Python buffer (bytes, bytearray, array.array...),
+    sharing it (read-only buffers give a read-only tensor, as torch warns)."""
+    from .. import dtypes as _dtypes  # noqa: PLC0415
+
+    np_dtype = backend.numpy.dtype(_dtypes.to_dtype(dtype).np)
+    try:
+        nbytes = memoryview(buffer).nbytes
+    except TypeError:
+        raise TypeError(f"frombuffer(): object of type {type(buffer).__name__} does not "
+                        f"implement the buffer protocol") from None
+    if offset < 0 or offset > nbytes:
+        raise ValueError(f"offset ({offset} bytes) must be non-negative and no greater than "
+                         f"buffer length ({nbytes} bytes) minus 1.")
+    if count == 0 or (count < 0 and nbytes == offset):
+        raise ValueError("both buffer length (%d) and count (%d) must not be 0" % (nbytes, count))
+    if count < 0:
+        if (nbytes - offset) % np_dtype.itemsize:
+            raise ValueError(f"buffer length ({nbytes - offset} bytes) after offset ({offset} "
+                             f"bytes) must be a multiple of element size ({np_dtype.itemsize})")
+        count = (nbytes - offset) // np_dtype.itemsize
+    if offset + count * np_dtype.itemsize > nbytes:
+        raise ValueError(f"requested buffer length ({count} * {np_dtype.itemsize} bytes) after "
+                         f"offset ({offset} bytes) must not be greater than actual buffer "
+                         f"length ({nbytes} bytes)")
+    data = backend.numpy.frombuffer(buffer, dtype=np_dtype, count=count, offset=offset)
+    out = Tensor._make(data)
+    return out.requires_grad_(True) if requires_grad else out
+
+
+# ------------------------------------------------------------- torch.nuclear_norm / frobenius_norm
+def nuclear_norm(input: Tensor, dim: Any = None, keepdim: bool = False, *,
+                 out: Any = None) -> Tensor:
+    """Sum of singular values over `dim` (the last two dims of a 2-D input by default)."""
+    from .decomp import matrix_norm  # noqa: PLC0415
+
+    if isinstance(dim, bool):  # nuclear_norm(input, keepdim)
+        dim, keepdim = None, dim
+    if dim is None:
+        if input.dim() != 2:
+            raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 "
+                               "dimensions.") if input.dim() < 2 else RuntimeError(
+                "nuclear_norm: Expected a 2-D tensor when dim is not given")
+        dim = (0, 1)
+    return matrix_norm(input, "nuc", tuple(dim), keepdim)
+
+
+def frobenius_norm(input: Tensor, dim: Any = (-2, -1), keepdim: bool = False, *,
+                   out: Any = None) -> Tensor:
+    """sqrt(sum |x|^2) over `dim` (one or two dims)."""
+    from .reduce import norm  # noqa: PLC0415
+
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    if len(dims) > 2:
+        raise RuntimeError(f"frobenius_norm: Expected at most 2 dimensions, but got {len(dims)} "
+                           f"dimensions instead.")
+    return norm(input, 2, dims, keepdim)

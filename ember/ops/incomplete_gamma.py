@@ -1,0 +1,68 @@
+"""igamma / igammac: the regularised lower and upper incomplete gamma functions P(a, x) and
+Q(a, x) (torch.special.gammainc / gammaincc), values from scipy; differentiable in x only, as
+in torch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import backend
+from ..autograd.grad_mode import state as grad_state
+from ..autograd.node import Op, array_namespace
+from ..tensor import Tensor
+from .lu import _dtype_name
+
+
+def _igamma(op: str, input: Any, other: Any, upper: bool) -> Tensor:
+    """P(a, x) (or Q = 1 - P) from scipy.special; the gradient flows to x only, as in torch:
+    dP/dx = x^(a-1) e^-x / Gamma(a)."""
+    from .. import dtypes  # noqa: PLC0415
+    from ._util import to_tensor  # noqa: PLC0415
+
+    a = input if isinstance(input, Tensor) else to_tensor(input, other)
+    x = other if isinstance(other, Tensor) else to_tensor(other, a)
+    dtype = dtypes.result_type(a, x)
+    if not dtype.is_floating_point:
+        raise NotImplementedError(f'"{op}_cpu" not implemented for '
+                                  f"'{_dtype_name(a.to(dtype))}'")
+    a, x = a.to(dtype), x.to(dtype)
+    if a._requires_grad and grad_state.enabled:
+        raise NotImplementedError(f"the derivative for '{op}: input' is not implemented.")
+    return Igamma.apply(a, x, upper)
+
+
+class Igamma(Op):
+    def forward(self, a: Any, x: Any, upper: bool) -> Any:
+        xp = backend.module_of(x)
+        sp = backend.special_module(xp)
+        if sp is None:
+            raise RuntimeError("igamma: needs scipy (scipy.special.gammainc) installed")
+        self.upper = upper
+        self.save_for_backward(a, x)
+        fn = sp.gammaincc if upper else sp.gammainc
+        with backend.errstate(xp, all="ignore"):
+            return fn(a, x).astype(x.dtype, copy=False)
+
+    def backward(self, grad: Any) -> Any:
+        a, x = self.saved_tensors
+        xp = array_namespace(grad)
+        if isinstance(a, Tensor):
+            log_gamma_a = a.lgamma()
+        else:
+            from .pointwise import _lgamma_array  # noqa: PLC0415
+
+            log_gamma_a = _lgamma_array(a)
+        pdf = xp.exp((a - 1) * xp.log(x) - x - log_gamma_a)
+        return None, (-grad * pdf if self.upper else grad * pdf), None
+
+
+def igamma(input: Any, other: Any, *, out: Any = None) -> Tensor:
+    """The regularised lower incomplete gamma function P(input, other)."""
+    return _igamma("igamma", input, other, False)
+
+
+def igammac(input: Any, other: Any, *, out: Any = None) -> Tensor:
+    """The regularised upper incomplete gamma function Q(input, other) = 1 - P."""
+    return _igamma("igammac", input, other, True)
+
+
