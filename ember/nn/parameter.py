@@ -29,6 +29,14 @@ class Parameter(Tensor):
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
 
+    def __deepcopy__(self, memo: dict) -> Parameter:
+        # as torch: a fresh parameter with copied data and the same requires_grad, no .grad
+        if id(self) in memo:
+            return memo[id(self)]
+        result = type(self)(Tensor._make(self._data.copy()), self._requires_grad)
+        memo[id(self)] = result
+        return result
+
     def __reduce_ex__(self, protocol: int) -> Any:
         return (_rebuild_parameter, (Tensor._make(self._data), self._requires_grad))
 

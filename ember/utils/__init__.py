@@ -1,5 +1,5 @@
 """Utilities: DLPack interchange, data loading (ember.utils.data) and activation checkpointing."""
 
-from . import checkpoint, data, dlpack
+from . import checkpoint, data, dlpack, hooks
 
 __all__ = ["checkpoint", "data", "dlpack"]

@@ -162,9 +162,9 @@ class LazyModuleMixin:
             if b is not None and name not in self._non_persistent_buffers_set:
                 destination[prefix + name] = b if (keep_vars or is_lazy(b)) else b.detach()
 
-    def _load_from_state_dict(self, state_dict: dict, prefix: str, strict: bool,
-                              missing: list, unexpected: list, errors: list,
-                              *args: Any) -> None:
+    def _load_from_state_dict(self, state_dict: dict, prefix: str, local_metadata: dict,
+                              strict: bool, missing: list, unexpected: list,
+                              errors: list) -> None:
         # entries still lazy on both sides have nothing to copy
         skipped = {}
         for name, t in itertools.chain(self._parameters.items(), self._buffers.items()):
@@ -172,8 +172,8 @@ class LazyModuleMixin:
             if is_lazy(t) and key in state_dict and is_lazy(state_dict[key]):
                 skipped[key] = state_dict.pop(key)
         try:
-            super()._load_from_state_dict(state_dict, prefix, strict, missing, unexpected,
-                                          errors, *args)
+            super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing,
+                                          unexpected, errors)
         finally:
             state_dict.update(skipped)
         for key in skipped:

@@ -9,6 +9,7 @@ paths like `features.3.weight`, exactly as torch does.
 from __future__ import annotations
 
 import itertools
+import warnings
 from collections import OrderedDict
 from typing import Any, Callable, Iterator, NamedTuple
 
@@ -19,6 +20,12 @@ from ...doctor.flags import flags as _doctor
 from ...tensor import Tensor
 from ..errors import LayerInputError
 from ..parameter import Buffer, Parameter
+
+# Module.type accepts torch's legacy tensor-type names
+_TENSOR_TYPE_NAMES = {f"torch.{kind}Tensor": name for kind, name in (
+    ("Float", "float32"), ("Double", "float64"), ("Half", "float16"), ("Long", "int64"),
+    ("Int", "int32"), ("Short", "int16"), ("Char", "int8"), ("Byte", "uint8"),
+    ("Bool", "bool"))}
 
 
 class _IncompatibleKeys(NamedTuple):
@@ -51,6 +58,100 @@ class RemovableHandle:
         self.remove()
 
 
+# Hooks for every module (torch.nn.modules.module.register_module_*_hook): they run before
+# each module's own hooks, e.g. to trace or profile a whole model without touching its code.
+_global_forward_pre_hooks: OrderedDict = OrderedDict()
+_global_forward_hooks: OrderedDict = OrderedDict()
+_global_forward_hooks_with_kwargs: set = set()
+_global_forward_hooks_always_called: set = set()
+_global_backward_pre_hooks: OrderedDict = OrderedDict()
+_global_backward_hooks: OrderedDict = OrderedDict()
+_global_parameter_registration_hooks: OrderedDict = OrderedDict()
+_global_module_registration_hooks: OrderedDict = OrderedDict()
+_global_buffer_registration_hooks: OrderedDict = OrderedDict()
+
+
+def _add_hook(hooks: OrderedDict, hook: Callable, prepend: bool = False) -> RemovableHandle:
+    handle = RemovableHandle(hooks)
+    hooks[handle.id] = hook
+    if prepend:
+        hooks.move_to_end(handle.id, last=False)
+    return handle
+
+
+def register_module_forward_pre_hook(hook: Callable) -> RemovableHandle:
+    """hook(module, args) -> None or new args, before every module's forward."""
+    return _add_hook(_global_forward_pre_hooks, hook)
+
+
+def register_module_forward_hook(hook: Callable, *, with_kwargs: bool = False,
+                                 always_call: bool = False) -> RemovableHandle:
+    """hook(module, args, output) -> None or new output, after every module's forward."""
+    handle = _add_hook(_global_forward_hooks, hook)
+    if with_kwargs:
+        _global_forward_hooks_with_kwargs.add(handle.id)
+    if always_call:
+        _global_forward_hooks_always_called.add(handle.id)
+    return handle
+
+
+def register_module_full_backward_pre_hook(hook: Callable) -> RemovableHandle:
+    """hook(module, grad_output) -> None or new grad_output, for every module."""
+    return _add_hook(_global_backward_pre_hooks, hook)
+
+
+def register_module_full_backward_hook(hook: Callable) -> RemovableHandle:
+    """hook(module, grad_input, grad_output) -> None or new grad_input, for every module."""
+    return _add_hook(_global_backward_hooks, hook)
+
+
+register_module_backward_hook = register_module_full_backward_hook
+
+
+def register_module_parameter_registration_hook(hook: Callable) -> RemovableHandle:
+    """hook(module, name, param) -> None or a replacement, whenever a parameter is registered."""
+    return _add_hook(_global_parameter_registration_hooks, hook)
+
+
+def register_module_module_registration_hook(hook: Callable) -> RemovableHandle:
+    """hook(module, name, submodule) -> None or a replacement, whenever a child is registered."""
+    return _add_hook(_global_module_registration_hooks, hook)
+
+
+def register_module_buffer_registration_hook(hook: Callable) -> RemovableHandle:
+    """hook(module, name, buffer) -> None or a replacement, whenever a buffer is registered."""
+    return _add_hook(_global_buffer_registration_hooks, hook)
+
+
+def _run_registration_hooks(hooks: OrderedDict, module: Module, name: str, value: Any) -> Any:
+    for hook in list(hooks.values()):
+        output = hook(module, name, value)
+        if output is not None:
+            value = output
+    return value
+
+
+class _PublicStateDictHook:
+    """A hook from register_state_dict_post_hook: it must edit in place, not return."""
+
+    def __init__(self, hook: Callable) -> None:
+        self.hook = hook
+
+    def __call__(self, *args: Any) -> None:
+        if self.hook(*args) is not None:
+            raise RuntimeError("state_dict post-hook must return None")
+
+
+class _WithModule:
+    """A load_state_dict pre-hook registered with_module=True: gets the module first."""
+
+    def __init__(self, hook: Callable, module: Module) -> None:
+        self.hook, self.module = hook, module
+
+    def __call__(self, *args: Any) -> Any:
+        return self.hook(self.module, *args)
+
+
 class _BackwardHookState:
     """Runs a module's backward hooks: identity autograd functions around its tensor inputs
     and outputs see the gradients that flow through them (torch's BackwardHook)."""
@@ -58,6 +159,10 @@ class _BackwardHookState:
     def __init__(self, module: Module, n_inputs: int) -> None:
         self.module = module
         self.n_inputs = n_inputs
+        # global hooks first, then the module's own (torch's order)
+        self.pre_hooks = [*_global_backward_pre_hooks.values(),
+                          *module._backward_pre_hooks.values()]
+        self.hooks = [*_global_backward_hooks.values(), *module._backward_hooks.values()]
         self.inputs_wrapped = False
         self.grad_outputs: tuple | None = None
 
@@ -90,7 +195,7 @@ class _BackwardHookState:
         return outs[0] if single else tuple(outs)
 
     def on_grad_outputs(self, grads: tuple) -> tuple:
-        for hook in list(self.module._backward_pre_hooks.values()):
+        for hook in self.pre_hooks:
             result = hook(self.module, grads)
             if result is not None:
                 grads = tuple(result) if isinstance(result, (tuple, list)) else (result,)
@@ -100,7 +205,7 @@ class _BackwardHookState:
         return grads
 
     def on_grad_inputs(self, grads: tuple) -> tuple:
-        for hook in list(self.module._backward_hooks.values()):
+        for hook in self.hooks:
             result = hook(self.module, grads, self.grad_outputs)
             if result is not None:
                 grads = tuple(result) if isinstance(result, (tuple, list)) else (result,)
@@ -169,9 +274,12 @@ class Module:
     call_super_init: bool = False
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        if args or kwargs:
-            raise TypeError(f"{type(self).__name__}.__init__() got unexpected arguments; "
-                            "Module.__init__ takes none")
+        if kwargs and not self.call_super_init:
+            raise TypeError(f"{type(self).__name__}.__init__() got an unexpected keyword "
+                            f"argument '{next(iter(kwargs))}'")
+        if args and not self.call_super_init:
+            raise TypeError(f"{type(self).__name__}.__init__() takes 1 positional argument "
+                            f"but {len(args) + 1} were given")
         setter = object.__setattr__
         setter(self, "training", True)
         setter(self, "_parameters", {})
@@ -182,6 +290,7 @@ class Module:
         setter(self, "_forward_pre_hooks_with_kwargs", set())
         setter(self, "_forward_hooks", OrderedDict())
         setter(self, "_forward_hooks_with_kwargs", set())
+        setter(self, "_forward_hooks_always_called", set())
         setter(self, "_backward_hooks", OrderedDict())
         setter(self, "_backward_pre_hooks", OrderedDict())
         setter(self, "_state_dict_pre_hooks", OrderedDict())
@@ -204,59 +313,95 @@ class Module:
                 # under no_grad in training mode: did the user forget model.eval()?
                 return _doctor.no_grad_call(self, args, kwargs)
             if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks
-                    or self._backward_pre_hooks):
+                    or self._backward_pre_hooks or _global_forward_pre_hooks
+                    or _global_forward_hooks or _global_backward_hooks
+                    or _global_backward_pre_hooks):
                 return self.forward(*args, **kwargs)
             return self._call_with_hooks(args, kwargs)
         except LayerInputError as err:
             err.locate(self)  # name the layer by its path in the model
             raise
 
+    _call_impl = __call__  # torch's internal names, which some wrappers call directly
+    _wrapped_call_impl = __call__
+
     def _call_with_hooks(self, args: tuple, kwargs: dict) -> Any:
-        for hook_id, hook in list(self._forward_pre_hooks.items()):
-            if hook_id in self._forward_pre_hooks_with_kwargs:
-                result = hook(self, args, kwargs)
+        """torch's order: global then own pre-hooks, forward, global then own forward hooks;
+        hooks registered with always_call=True also run when forward raises."""
+        output = None
+        called: set = set()
+        forward_hooks = [*_global_forward_hooks.items(), *self._forward_hooks.items()]
+        with_kwargs = _global_forward_hooks_with_kwargs | self._forward_hooks_with_kwargs
+        always = _global_forward_hooks_always_called | self._forward_hooks_always_called
+        try:
+            for hook_id, hook in [*_global_forward_pre_hooks.items(),
+                                  *self._forward_pre_hooks.items()]:
+                if hook_id in self._forward_pre_hooks_with_kwargs:
+                    result = hook(self, args, kwargs)
+                    if result is not None:
+                        if not (isinstance(result, tuple) and len(result) == 2):
+                            raise RuntimeError("forward pre-hook must return None or a tuple of "
+                                               f"(new_args, new_kwargs), but got {result}.")
+                        args, kwargs = result
+                else:
+                    result = hook(self, args)
+                    if result is not None:
+                        args = result if isinstance(result, tuple) else (result,)
+            backward_state = None
+            if ((self._backward_hooks or self._backward_pre_hooks or _global_backward_hooks
+                 or _global_backward_pre_hooks) and _grad_state.enabled):
+                backward_state, args = _BackwardHookState.wrap_inputs(self, args)
+            output = self.forward(*args, **kwargs)
+            for hook_id, hook in forward_hooks:
+                if hook_id in always:
+                    called.add(hook_id)
+                if hook_id in with_kwargs:
+                    result = hook(self, args, kwargs, output)
+                else:
+                    result = hook(self, args, output)
                 if result is not None:
-                    args, kwargs = result
-            else:
-                result = hook(self, args)
-                if result is not None:
-                    args = result if isinstance(result, tuple) else (result,)
-        backward_state = None
-        if (self._backward_hooks or self._backward_pre_hooks) and _grad_state.enabled:
-            backward_state, args = _BackwardHookState.wrap_inputs(self, args)
-        output = self.forward(*args, **kwargs)
-        if backward_state is not None:
-            output = backward_state.wrap_outputs(output)
-        for hook_id, hook in list(self._forward_hooks.items()):
-            if hook_id in self._forward_hooks_with_kwargs:
-                result = hook(self, args, kwargs, output)
-            else:
-                result = hook(self, args, output)
-            if result is not None:
-                output = result
-        return output
+                    output = result
+            if backward_state is not None:
+                output = backward_state.wrap_outputs(output)
+            return output
+        except Exception:
+            for hook_id, hook in forward_hooks:
+                if hook_id not in always or hook_id in called:
+                    continue
+                try:
+                    if hook_id in with_kwargs:
+                        result = hook(self, args, kwargs, output)
+                    else:
+                        result = hook(self, args, output)
+                    if result is not None:
+                        output = result
+                except Exception as exc:  # the error from forward is the one to report
+                    warnings.warn("forward hook with ``always_call=True`` raised an exception "
+                                  f"that was silenced as another error was raised in forward: "
+                                  f"{exc}", stacklevel=2)
+            raise
 
     def register_forward_pre_hook(self, hook: Callable, *, prepend: bool = False,
                                   with_kwargs: bool = False) -> RemovableHandle:
-        """hook(module, args) -> None or new args; runs before forward."""
-        handle = RemovableHandle(self._forward_pre_hooks)
-        self._forward_pre_hooks[handle.id] = hook
+        """hook(module, args) -> None or new args; runs before forward.
+
+        With with_kwargs=True: hook(module, args, kwargs) -> None or (new_args, new_kwargs).
+        """
+        handle = _add_hook(self._forward_pre_hooks, hook, prepend)
         if with_kwargs:
             self._forward_pre_hooks_with_kwargs.add(handle.id)
-        if prepend:
-            self._forward_pre_hooks.move_to_end(handle.id, last=False)
         return handle
 
     def register_forward_hook(self, hook: Callable, *, prepend: bool = False,
                               with_kwargs: bool = False,
                               always_call: bool = False) -> RemovableHandle:
-        """hook(module, args, output) -> None or new output; runs after forward."""
-        handle = RemovableHandle(self._forward_hooks)
-        self._forward_hooks[handle.id] = hook
+        """hook(module, args, output) -> None or new output; runs after forward (and, with
+        always_call=True, also when forward raises, with output None)."""
+        handle = _add_hook(self._forward_hooks, hook, prepend)
         if with_kwargs:
             self._forward_hooks_with_kwargs.add(handle.id)
-        if prepend:
-            self._forward_hooks.move_to_end(handle.id, last=False)
+        if always_call:
+            self._forward_hooks_always_called.add(handle.id)
         return handle
 
     def register_full_backward_hook(self, hook: Callable,
@@ -303,19 +448,21 @@ class Module:
             if modules is None:
                 raise AttributeError("cannot assign module before Module.__init__() call")
             self._remove_from(name, self.__dict__, self._parameters, self._buffers)
-            modules[name] = value
+            modules[name] = _run_registration_hooks(_global_module_registration_hooks, self,
+                                                    name, value)
             return
         if modules is not None and name in modules:
             if value is not None:
                 raise TypeError(f"cannot assign '{type(value).__name__}' as child module "
                                 f"'{name}' (torch.nn.Module or None expected)")
-            modules[name] = value
+            modules[name] = _run_registration_hooks(_global_module_registration_hooks, self,
+                                                    name, value)
             return
         buffers = self.__dict__.get("_buffers")
         if isinstance(value, Buffer) or (buffers is not None and name in buffers):
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(f"cannot assign '{type(value).__name__}' as buffer '{name}' "
-                                "(torch.Tensor or None expected)")
+                                "(torch.nn.Buffer, torch.Tensor or None expected)")
             persistent = getattr(value, "persistent", name not in
                                  self._non_persistent_buffers_set)
             if isinstance(value, Buffer):
@@ -361,6 +508,9 @@ class Module:
         if param is not None and param.grad_fn is not None:
             raise ValueError(f"Cannot assign non-leaf Tensor to parameter '{name}'. Model "
                              "parameters must be created explicitly.")
+        if param is not None:
+            param = _run_registration_hooks(_global_parameter_registration_hooks, self, name,
+                                            param)
         self._parameters[name] = param
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
@@ -371,6 +521,9 @@ class Module:
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer "
                             f"'{name}' (torch Tensor or None required)")
+        if tensor is not None:
+            tensor = _run_registration_hooks(_global_buffer_registration_hooks, self, name,
+                                             tensor)
         self._buffers[name] = tensor
         if persistent:
             self._non_persistent_buffers_set.discard(name)
@@ -381,7 +534,8 @@ class Module:
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{type(module).__name__} is not a Module subclass")
         self._check_name("module", name, self._modules)
-        self._modules[name] = module
+        self._modules[name] = _run_registration_hooks(_global_module_registration_hooks, self,
+                                                      name, module)
 
     register_module = add_module
 
@@ -391,18 +545,22 @@ class Module:
         if name == "":
             raise KeyError(f'{kind} name can\'t be empty string ""')
         if "." in name:
-            raise KeyError(f'{kind} name can\'t contain "."')
+            raise KeyError(f'{kind} name can\'t contain "."' +
+                           (f", got: {name}" if kind == "module" else ""))
         if hasattr(self, name) and name not in store:
             raise KeyError(f"attribute '{name}' already exists")
 
     def get_submodule(self, target: str) -> Module:
+        """The submodule at the dotted path `target` ('' is self)."""
         if target == "":
             return self
         mod = self
         for item in target.split("."):
-            if item not in mod._modules:
-                raise AttributeError(f"{type(mod).__name__} has no attribute `{item}`")
-            mod = mod._modules[item]
+            if not hasattr(mod, item):
+                raise AttributeError(f"{mod._get_name()} has no attribute `{item}`")
+            mod = getattr(mod, item)
+            if not isinstance(mod, Module):
+                raise AttributeError(f"`{item}` is not an nn.Module")
         return mod
 
     def set_submodule(self, target: str, module: Module, strict: bool = False) -> None:
@@ -413,26 +571,33 @@ class Module:
             raise ValueError(f"`module` is not an nn.Module, found {type(module)}")
         parent_path, _, name = target.rpartition(".")
         parent = self.get_submodule(parent_path)
-        if strict and name not in parent._modules:
-            raise AttributeError(f"{type(parent).__name__} has no attribute `{name}`")
-        if name in parent.__dict__ or name in parent._parameters or name in parent._buffers:
-            if name not in parent._modules:
-                raise AttributeError(f"`{name}` is not an nn.Module")
+        if strict and not hasattr(parent, name):
+            raise AttributeError(f"{parent._get_name()} has no attribute `{name}`")
+        if hasattr(parent, name) and not isinstance(getattr(parent, name), Module):
+            raise AttributeError(f"`{name}` is not an nn.Module")
         setattr(parent, name, module)
 
     def get_parameter(self, target: str) -> Parameter:
+        """The parameter at the dotted path `target`, e.g. 'features.0.weight'."""
         module_path, _, name = target.rpartition(".")
         mod = self.get_submodule(module_path)
-        if name not in mod._parameters:
-            raise AttributeError(f"{type(mod).__name__} has no parameter `{name}`")
-        return mod._parameters[name]
+        if not hasattr(mod, name):
+            raise AttributeError(f"{mod._get_name()} has no attribute `{name}`")
+        param = getattr(mod, name)
+        if not isinstance(param, Parameter):
+            raise AttributeError(f"`{name}` is not an nn.Parameter")
+        return param
 
     def get_buffer(self, target: str) -> Tensor:
+        """The buffer at the dotted path `target`, e.g. 'bn.running_mean'."""
         module_path, _, name = target.rpartition(".")
         mod = self.get_submodule(module_path)
+        if not hasattr(mod, name):
+            raise AttributeError(f"{mod._get_name()} has no attribute `{name}`")
+        buffer = getattr(mod, name)
         if name not in mod._buffers:
-            raise AttributeError(f"{type(mod).__name__} has no buffer `{name}`")
-        return mod._buffers[name]
+            raise AttributeError(f"`{name}` is not a buffer")
+        return buffer
 
     # ------------------------------------------------------------------ traversal
     def named_modules(self, memo: set | None = None, prefix: str = "",
@@ -564,7 +729,7 @@ class Module:
         probe = Tensor._make(backend.module_for(backend.CPU).zeros(()))
         device, dtype, _ = _parse_to_args(probe, args, dict(kwargs))
         if dtype is not None and not dtype.is_floating_point:
-            raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got "
+            raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but got "
                             f"desired dtype={dtype}")
 
         def convert(t: Tensor) -> Tensor:
@@ -594,6 +759,9 @@ class Module:
         return self.to("cpu")
 
     def type(self, dst_type: Any) -> Module:
+        """Cast every parameter and buffer (integer ones too) to dst_type."""
+        if isinstance(dst_type, str) and dst_type in _TENSOR_TYPE_NAMES:
+            dst_type = _TENSOR_TYPE_NAMES[dst_type]
         d = dtypes.to_dtype(dst_type)
         return self._apply(lambda t: t.to(d))
 
@@ -606,6 +774,11 @@ class Module:
     def half(self) -> Module:
         return self._apply(lambda t: t.half() if t.is_floating_point() else t)
 
+    def bfloat16(self) -> Module:
+        """torch's bfloat16 cast: NumPy (so Ember) has no bfloat16 dtype, so this refuses."""
+        raise TypeError(f"{self._get_name()}.bfloat16(): Ember has no bfloat16 dtype (NumPy has "
+                        "none); use .half() for 16-bit floats or keep float32")
+
     def share_memory(self) -> Module:
         return self  # worker processes are forked: memory is shared already
 
@@ -613,8 +786,23 @@ class Module:
     def state_dict(self, *args: Any, destination: dict | None = None, prefix: str = "",
                    keep_vars: bool = False) -> dict:
         """Parameters and persistent buffers by dotted name (tensors share memory)."""
+        if args:  # torch's deprecated positional form: (destination, prefix, keep_vars)
+            warnings.warn("Positional args are being deprecated, use kwargs instead. Refer to "
+                          "https://pytorch.org/docs/main/generated/torch.nn.Module.html"
+                          "#torch.nn.Module.state_dict for details.", FutureWarning,
+                          stacklevel=2)
+            if destination is None:
+                destination = args[0]
+            if len(args) > 1 and prefix == "":
+                prefix = args[1]
+            if len(args) > 2 and keep_vars is False:
+                keep_vars = args[2]
         if destination is None:
             destination = OrderedDict()
+            destination._metadata = OrderedDict()  # type: ignore[attr-defined]
+        local_metadata = {"version": self._version}
+        if hasattr(destination, "_metadata"):
+            destination._metadata[prefix[:-1]] = local_metadata
         for hook in self._state_dict_pre_hooks.values():
             hook(self, prefix, keep_vars)
         self._save_to_state_dict(destination, prefix, keep_vars)
@@ -623,7 +811,7 @@ class Module:
                 module.state_dict(destination=destination, prefix=prefix + name + ".",
                                   keep_vars=keep_vars)
         for hook in self._state_dict_hooks.values():
-            result = hook(self, destination, prefix, {})
+            result = hook(self, destination, prefix, local_metadata)
             if result is not None:
                 destination = result
         return destination
@@ -651,30 +839,31 @@ class Module:
 
     def register_state_dict_pre_hook(self, hook: Callable) -> RemovableHandle:
         """hook(module, prefix, keep_vars) before this module's state_dict is gathered."""
-        handle = RemovableHandle(self._state_dict_pre_hooks)
-        self._state_dict_pre_hooks[handle.id] = hook
-        return handle
+        return _add_hook(self._state_dict_pre_hooks, hook)
 
     def register_state_dict_post_hook(self, hook: Callable) -> RemovableHandle:
-        """hook(module, state_dict, prefix, local_metadata) after it is gathered."""
-        handle = RemovableHandle(self._state_dict_hooks)
-        self._state_dict_hooks[handle.id] = hook
-        return handle
+        """hook(module, state_dict, prefix, local_metadata) after it is gathered; it edits
+        the dict in place (returning something is an error, as in torch)."""
+        return _add_hook(self._state_dict_hooks, _PublicStateDictHook(hook))
 
-    _register_state_dict_hook = register_state_dict_post_hook
+    def _register_state_dict_hook(self, hook: Callable) -> RemovableHandle:
+        """The private form: a non-None result replaces the state_dict."""
+        return _add_hook(self._state_dict_hooks, hook)
 
     def register_load_state_dict_pre_hook(self, hook: Callable) -> RemovableHandle:
         """hook(module, state_dict, prefix, local_metadata, strict, missing_keys,
         unexpected_keys, error_msgs) before this module's entries are loaded."""
-        handle = RemovableHandle(self._load_state_dict_pre_hooks)
-        self._load_state_dict_pre_hooks[handle.id] = hook
-        return handle
+        return self._register_load_state_dict_pre_hook(hook, with_module=True)
+
+    def _register_load_state_dict_pre_hook(self, hook: Callable,
+                                           with_module: bool = False) -> RemovableHandle:
+        """As above; without with_module the hook does not get the module first."""
+        return _add_hook(self._load_state_dict_pre_hooks,
+                         _WithModule(hook, self) if with_module else hook)
 
     def register_load_state_dict_post_hook(self, hook: Callable) -> RemovableHandle:
         """hook(module, incompatible_keys) after load_state_dict; it may edit the key lists."""
-        handle = RemovableHandle(self._load_state_dict_post_hooks)
-        self._load_state_dict_post_hooks[handle.id] = hook
-        return handle
+        return _add_hook(self._load_state_dict_post_hooks, hook)
 
     def _save_to_state_dict(self, destination: dict, prefix: str, keep_vars: bool) -> None:
         for name, p in self._parameters.items():
@@ -691,32 +880,40 @@ class Module:
         """Copy values into this module's parameters and buffers (torch's keys and errors).
 
         Values may be Ember tensors, numpy arrays or torch tensors, so a torch model's
-        state_dict loads as is.
+        state_dict loads as is. With assign=True the checkpoint's tensors replace the
+        module's (no copy), keeping each parameter's requires_grad.
         """
-        if not hasattr(state_dict, "keys"):
+        if not hasattr(state_dict, "keys") or not hasattr(state_dict, "__getitem__"):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
         missing: list = []
         unexpected: list = []
         errors: list = []
+        metadata = getattr(state_dict, "_metadata", None)
         state_dict = OrderedDict(state_dict)
+        if metadata is not None:
+            state_dict._metadata = metadata  # type: ignore[attr-defined]
 
-        def load(module: Module, prefix: str) -> None:
-            for hook in module._load_state_dict_pre_hooks.values():
-                hook(module, state_dict, prefix, {}, strict, missing, unexpected, errors)
-            module._load_from_state_dict(state_dict, prefix, strict, missing, unexpected,
-                                         errors, assign)
-            expected.update(prefix + k for k in module._local_state_keys())
+        def load(module: Module, local_state: dict, prefix: str) -> None:
+            local_metadata = {} if metadata is None else dict(metadata.get(prefix[:-1], {}))
+            if assign:
+                local_metadata["assign_to_params_buffers"] = assign
+            # as in torch, strict=True here: the caller decides below what is an error
+            module._load_from_state_dict(local_state, prefix, local_metadata, True, missing,
+                                         unexpected, errors)
             for name, child in module._modules.items():
                 if child is not None:
-                    load(child, prefix + name + ".")
-
-        expected: set = set()
-        load(self, "")
-        unexpected.extend(k for k in state_dict if k not in expected)
-        incompatible = _IncompatibleKeys(missing, unexpected)
-        for module in self.modules():
+                    child_prefix = prefix + name + "."
+                    load(child, {k: v for k, v in local_state.items()
+                                 if k.startswith(child_prefix)}, child_prefix)
+            incompatible = _IncompatibleKeys(missing, unexpected)
             for hook in module._load_state_dict_post_hooks.values():
-                hook(module, incompatible)
+                if hook(module, incompatible) is not None:
+                    raise AssertionError(
+                        "Hooks registered with ``register_load_state_dict_post_hook`` are not "
+                        "expected to return new values, if incompatible_keys need to be "
+                        "modified, it should be done inplace.")
+
+        load(self, state_dict, "")
         if strict:
             if unexpected:
                 errors.insert(0, "Unexpected key(s) in state_dict: {}. ".format(
@@ -729,43 +926,70 @@ class Module:
                 type(self).__name__, "\n\t".join(errors)))
         return _IncompatibleKeys(missing, unexpected)
 
-    def _load_from_state_dict(self, state_dict: dict, prefix: str, strict: bool,
-                              missing: list, unexpected: list, errors: list,
-                              assign: bool = False) -> None:
-        if self._has_extra_state():
-            key = prefix + "_extra_state"
-            if key in state_dict:
-                self.set_extra_state(state_dict[key])
-            elif strict:
-                missing.append(key)
+    def _load_from_state_dict(self, state_dict: dict, prefix: str, local_metadata: dict,
+                              strict: bool, missing_keys: list, unexpected_keys: list,
+                              error_msgs: list) -> None:
+        """Load this module's own entries (torch's signature, so overrides that rename or
+        convert old checkpoint keys work unchanged); children are loaded by the caller."""
+        for hook in self._load_state_dict_pre_hooks.values():
+            hook(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                 error_msgs)
+        assign = local_metadata.get("assign_to_params_buffers", False)
         local = [(n, p) for n, p in self._parameters.items() if p is not None]
         local += [(n, b) for n, b in self._buffers.items()
                   if b is not None and n not in self._non_persistent_buffers_set]
         for name, target in local:
             key = prefix + name
             if key not in state_dict:
-                missing.append(key)
+                if strict:
+                    missing_keys.append(key)
                 continue
             try:
                 value = _as_tensor(state_dict[key])
-            except (TypeError, ValueError) as exc:
-                errors.append(f'While copying the parameter named "{key}", whose dimensions in '
-                              f"the model are {target.shape} and whose dimensions in the "
-                              f"checkpoint are unknown, an exception occurred : {exc}.")
+            except (TypeError, ValueError):
+                error_msgs.append(f'While copying the parameter named "{key}", expected '
+                                  "torch.Tensor or Tensor-like object from checkpoint but "
+                                  f"received {type(state_dict[key])}")
                 continue
+            if target.ndim == 0 and value.ndim == 1 and value.numel() == 1:
+                value = value[0]  # old checkpoints stored scalars with shape (1,)
             if tuple(value.shape) != tuple(target.shape):
-                errors.append(
+                error_msgs.append(
                     f"size mismatch for {key}: copying a param with shape {value.shape} from "
                     f"checkpoint, the shape in current model is {target.shape}.")
                 continue
-            with no_grad():
-                if assign:
-                    if isinstance(target, Parameter):
-                        self._parameters[name] = Parameter(value, target.requires_grad)
+            try:
+                with no_grad():
+                    if not assign:
+                        target.copy_(value)
+                    elif isinstance(target, Parameter):
+                        if isinstance(value, Parameter):
+                            value.requires_grad_(target.requires_grad)
+                        else:
+                            value = Parameter(value, target.requires_grad)
+                        self._parameters[name] = value
                     else:
                         self._buffers[name] = value
-                else:
-                    target.copy_(value)
+            except Exception as exc:  # noqa: BLE001 (reported with the key, as torch does)
+                error_msgs.append(f'While copying the parameter named "{key}", whose dimensions '
+                                  f"in the model are {target.shape} and whose dimensions in the "
+                                  f"checkpoint are {value.shape}, an exception occurred : "
+                                  f"{exc.args}.")
+        extra_key = prefix + "_extra_state"
+        if type(self).set_extra_state is not Module.set_extra_state:
+            if extra_key in state_dict:
+                self.set_extra_state(state_dict[extra_key])
+            elif strict:
+                missing_keys.append(extra_key)
+        elif strict and extra_key in state_dict:
+            unexpected_keys.append(extra_key)
+        if strict:
+            names = {n for n, _ in local}
+            for key in state_dict:
+                if key.startswith(prefix) and key != extra_key:
+                    first = key[len(prefix):].split(".", 1)[0]
+                    if first not in self._modules and first not in names:
+                        unexpected_keys.append(key)
 
     # ------------------------------------------------------------------ printing
     def extra_repr(self) -> str:
@@ -798,3 +1022,10 @@ class Module:
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
+        # modules pickled before a hook kind existed get its (empty) registry
+        for name in ("_forward_pre_hooks_with_kwargs", "_forward_hooks_with_kwargs",
+                     "_forward_hooks_always_called"):
+            self.__dict__.setdefault(name, set())
+        for name in ("_backward_pre_hooks", "_state_dict_pre_hooks",
+                     "_load_state_dict_post_hooks"):
+            self.__dict__.setdefault(name, OrderedDict())
