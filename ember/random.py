@@ -321,12 +321,17 @@ def _fill_inplace(t: Tensor, values: Any) -> Tensor:
 
 def uniform_(t: Tensor, a: float = 0.0, b: float = 1.0, *, generator: Any = None) -> Tensor:
     _check_floating(t.dtype, "uniform_")
+    if a > b:
+        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a} > "
+                           f"to={b}")
     u = _draw("uniform", tuple(t.shape), _float_of(t), t.device, generator)
     return _fill_inplace(t, u * (b - a) + a)
 
 
 def normal_(t: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Any = None) -> Tensor:
     _check_floating(t.dtype, "normal_")
+    if std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
     n = _draw("normal", tuple(t.shape), _float_of(t), t.device, generator)
     return _fill_inplace(t, n * std + mean)
 

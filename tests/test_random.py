@@ -208,3 +208,17 @@ def test_sampling_requires_grad():
         assert x.requires_grad and x.is_leaf
         with pytest.raises(RuntimeError):
             m.randint(3, (2,), requires_grad=True)
+
+
+def test_bad_distribution_arguments_and_requires_grad_flag_raise_like_torch() -> None:
+    import torch
+
+    for call in (lambda m: m.zeros(3).uniform_(2, 1), lambda m: m.zeros(3).normal_(0, -1)):
+        with pytest.raises(RuntimeError):
+            call(torch)
+        with pytest.raises(RuntimeError):
+            call(ember)
+    for lib in (torch, ember):
+        with pytest.raises(TypeError):
+            lib.zeros(3).requires_grad_(0)
+        assert lib.zeros(3).uniform_(1, 1).eq(1).all()
