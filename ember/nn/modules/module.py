@@ -39,6 +39,13 @@ class _IncompatibleKeys(NamedTuple):
                 f"unexpected_keys={self.unexpected_keys})")
 
 
+def _run_forward_hook(module: Any, hook: Callable, with_kwargs: bool, args: tuple, kwargs: dict,
+                      output: Any) -> Any:
+    """Call one forward hook; what it returns (if not None) replaces the output."""
+    result = hook(module, args, kwargs, output) if with_kwargs else hook(module, args, output)
+    return output if result is None else result
+
+
 class RemovableHandle:
     """Returned by register_*_hook; `.remove()` unregisters the hook."""
 
@@ -355,12 +362,8 @@ class Module:
             for hook_id, hook in forward_hooks:
                 if hook_id in always:
                     called.add(hook_id)
-                if hook_id in with_kwargs:
-                    result = hook(self, args, kwargs, output)
-                else:
-                    result = hook(self, args, output)
-                if result is not None:
-                    output = result
+                output = _run_forward_hook(self, hook, hook_id in with_kwargs, args, kwargs,
+                                           output)
             if backward_state is not None:
                 output = backward_state.wrap_outputs(output)
             return output
@@ -369,12 +372,8 @@ class Module:
                 if hook_id not in always or hook_id in called:
                     continue
                 try:
-                    if hook_id in with_kwargs:
-                        result = hook(self, args, kwargs, output)
-                    else:
-                        result = hook(self, args, output)
-                    if result is not None:
-                        output = result
+                    output = _run_forward_hook(self, hook, hook_id in with_kwargs, args, kwargs,
+                                               output)
                 except Exception as exc:  # the error from forward is the one to report
                     warnings.warn("forward hook with ``always_call=True`` raised an exception "
                                   f"that was silenced as another error was raised in forward: "
