@@ -7,6 +7,8 @@ reproducible; the numbers themselves differ from torch's (a different algorithm)
 
 from __future__ import annotations
 
+import math
+
 import json
 from typing import Any
 
@@ -345,6 +347,36 @@ def bernoulli_(t: Tensor, p: Any = 0.5, *, generator: Any = None) -> Tensor:
 def exponential_(t: Tensor, lambd: float = 1.0, *, generator: Any = None) -> Tensor:
     e = _draw("exponential", tuple(t.shape), _float_of(t), t.device, generator)
     return _fill_inplace(t, e / lambd)
+
+
+def log_normal_(t: Tensor, mean: float = 1.0, std: float = 2.0, *,
+                generator: Any = None) -> Tensor:
+    """exp(N(mean, std^2)) samples."""
+    _check_floating(t.dtype, "log_normal_")
+    if std <= 0:
+        raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std}")
+    n = _draw("normal", tuple(t.shape), _float_of(t), t.device, generator)
+    return _fill_inplace(t, backend.module_of(n).exp(n * std + mean))
+
+
+def cauchy_(t: Tensor, median: float = 0.0, sigma: float = 1.0, *,
+            generator: Any = None) -> Tensor:
+    """median + sigma * tan(pi (u - 1/2))."""
+    _check_floating(t.dtype, "cauchy_")
+    if sigma <= 0:
+        raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma}")
+    u = _draw("uniform", tuple(t.shape), dtypes.float64, t.device, generator)
+    return _fill_inplace(t, median + sigma * backend.module_of(u).tan(math.pi * (u - 0.5)))
+
+
+def geometric_(t: Tensor, p: float, *, generator: Any = None) -> Tensor:
+    """Trials up to the first success (1, 2, ...): ceil(log(1 - u) / log(1 - p))."""
+    if not 0 < p < 1:
+        raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
+    u = _draw("uniform", tuple(t.shape), dtypes.float64, t.device, generator)
+    xp = backend.module_of(u)
+    trials = xp.maximum(xp.ceil(xp.log1p(-u) / math.log1p(-p)), 1)
+    return _fill_inplace(t, trials)
 
 
 def random_(t: Tensor, from_: int = 0, to: int | None = None, *, generator: Any = None) -> Tensor:

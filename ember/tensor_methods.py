@@ -1034,6 +1034,15 @@ class TensorMethods:
     def exponential_(self, lambd: float = 1.0, *, generator: Any = None) -> Any:
         return random.exponential_(self, lambd, generator=generator)
 
+    def log_normal_(self, mean: float = 1.0, std: float = 2.0, *, generator: Any = None) -> Any:
+        return random.log_normal_(self, mean, std, generator=generator)
+
+    def cauchy_(self, median: float = 0.0, sigma: float = 1.0, *, generator: Any = None) -> Any:
+        return random.cauchy_(self, median, sigma, generator=generator)
+
+    def geometric_(self, p: float, *, generator: Any = None) -> Any:
+        return random.geometric_(self, p, generator=generator)
+
     def random_(self, from_: int = 0, to: int | None = None, *, generator: Any = None) -> Any:
         return random.random_(self, from_, to, generator=generator)
 
@@ -1149,6 +1158,60 @@ class TensorMethods:
 
     def dist(self, other: Any, p: float = 2) -> Any:
         return _more("stats").dist(self, other, p)
+
+    def renorm_(self, p: float, dim: int, maxnorm: float) -> Any:
+        return self._inplace(lambda s: s.renorm(p, dim, maxnorm), True)
+
+    def new(self, *args: Any, **kwargs: Any) -> Any:
+        """Legacy constructor with self's dtype and device: new(2, 3), new([1, 2]), new()."""
+        from .creation import tensor_from_legacy_args  # noqa: PLC0415
+
+        data = tensor_from_legacy_args(args, kwargs.get("dtype", self.dtype),
+                                       kwargs.get("device", self.device))
+        return creation.as_tensor(data)
+
+    def hardshrink(self, lambd: float = 0.5) -> Any:
+        from .nn.functional import hardshrink  # noqa: PLC0415
+
+        return hardshrink(self, lambd)
+
+    def prelu(self, weight: Any) -> Any:
+        from .nn.functional import prelu  # noqa: PLC0415
+
+        return prelu(self, weight)
+
+    def cov(self, *, correction: int = 1, fweights: Any = None, aweights: Any = None) -> Any:
+        return _more("stats").cov(self, correction=correction, fweights=fweights,
+                                  aweights=aweights)
+
+    def corrcoef(self) -> Any:
+        return _more("stats").corrcoef(self)
+
+    def nextafter(self, other: Any) -> Any:
+        from . import nextafter  # noqa: PLC0415
+
+        return nextafter(self, other)
+
+    def nextafter_(self, other: Any) -> Any:
+        return self._inplace(lambda s: s.nextafter(other), False, other)
+
+    def unique_consecutive(self, return_inverse: bool = False, return_counts: bool = False,
+                           dim: int | None = None) -> Any:
+        from . import unique_consecutive  # noqa: PLC0415
+
+        return unique_consecutive(self, return_inverse=return_inverse,
+                                  return_counts=return_counts, dim=dim)
+
+    def histogram(self, bins: Any = 100, *, range: Any = None, weight: Any = None,
+                  density: bool = False) -> Any:
+        return _more("toplevel").histogram(self, bins, range=range, weight=weight,
+                                           density=density)
+
+    def unsafe_split(self, split_size: Any, dim: int = 0) -> Any:
+        return self.split(split_size, dim)
+
+    def unsafe_chunk(self, chunks: int, dim: int = 0) -> Any:
+        return self.chunk(chunks, dim)
 
     def renorm(self, p: float, dim: int, maxnorm: float) -> Any:
         return _more("stats").renorm(self, p, dim, maxnorm)

@@ -284,3 +284,43 @@ def test_toplevel_misc():
     assert x.tolist() == [0.0, 5.0, 0.0]
     assert ember.typename(ember.zeros(1)).endswith("FloatTensor")
     assert ember.typename(3) == torch.typename(3) == "int"
+
+
+def test_more_tensor_methods_match_torch() -> None:
+    import numpy as np
+
+    a = np.array([[1.0, -2.0, 0.3], [3.0, 0.5, -0.1]], dtype=np.float32)
+    for name, call in [
+        ("hardshrink", lambda m, x: x.hardshrink(0.4)),
+        ("prelu", lambda m, x: x.prelu(m.tensor([0.25]))),
+        ("cov", lambda m, x: x.cov(correction=0)),
+        ("corrcoef", lambda m, x: x.corrcoef()),
+        ("nextafter", lambda m, x: x.nextafter(m.zeros(1))),
+        ("renorm_", lambda m, x: x.clone().renorm_(2, 0, 1.0)),
+        ("unsafe_split", lambda m, x: m.stack(x.unsafe_split(1, 1), 0)),
+        ("unsafe_chunk", lambda m, x: x.unsafe_chunk(2, 0)[1]),
+        ("histogram", lambda m, x: x.histogram(4).hist),
+        ("unique_consecutive", lambda m, x: m.tensor([1, 1, 2, 2, 1]).unique_consecutive()),
+        ("new", lambda m, x: x.new([[1, 2, 3]]) + x.new(1, 3).zero_()),
+    ]:
+        ours, theirs = call(ember, ember.tensor(a)), call(torch, torch.tensor(a))
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6, err_msg=name)
+        assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1], name
+
+
+def test_log_normal_cauchy_geometric_fill_with_the_right_law() -> None:
+    ember.manual_seed(0)
+    x = ember.zeros(40000, dtype=ember.float64)
+    logs = x.log_normal_(0.5, 0.3).log()
+    assert abs(logs.mean().item() - 0.5) < 0.01 and abs(logs.std().item() - 0.3) < 0.01
+    c = x.cauchy_(1.0, 2.0)
+    q1, q3 = c.quantile(ember.tensor([0.25, 0.75], dtype=ember.float64)).tolist()
+    assert abs(q1 - (-1.0)) < 0.1 and abs(q3 - 3.0) < 0.1  # median +- sigma
+    g = x.geometric_(0.25)
+    assert g.min().item() >= 1 and abs(g.mean().item() - 4.0) < 0.1
+    assert bool((g == g.round()).all())
+    for lib in (torch, ember):
+        with pytest.raises(RuntimeError):
+            lib.zeros(3).geometric_(1.5)
+        with pytest.raises(RuntimeError):
+            lib.zeros(3).log_normal_(0.0, -1.0)
