@@ -7,9 +7,8 @@ reproducible; the numbers themselves differ from torch's (a different algorithm)
 
 from __future__ import annotations
 
-import math
-
 import json
+import math
 from typing import Any
 
 import numpy
