@@ -1,15 +1,18 @@
-"""ember.func (torch.func): for now `functional_call`, calling a module with its parameters
-and buffers replaced by the tensors in a dict (the building block of stateless training)."""
+"""ember.func (torch.func): `functional_call`, calling a module with its parameters and buffers
+replaced by the tensors in a dict (the building block of stateless training), and the function
+transforms grad, grad_and_value, vjp, jacrev, jacfwd, hessian and vmap (func_transforms.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
+from .func_transforms import grad, grad_and_value, hessian, jacfwd, jacrev, vjp, vmap
 from .nn.modules.module import Module
 from .nn.utils.stateless import _functional_call
 
-__all__ = ["functional_call"]
+__all__ = ["functional_call", "grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "vjp",
+           "vmap"]
 
 
 def functional_call(module: Module, parameter_and_buffer_dicts: dict | Sequence[dict],
