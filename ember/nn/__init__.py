@@ -10,5 +10,7 @@ from .modules import __all__ as _modules_all
 from .parameter import Buffer, Parameter
 
 from . import attention  # noqa: E402 (torch.nn.attention: sdpa_kernel, SDPBackend)
+from . import parallel  # noqa: E402
+from .parallel import DataParallel  # noqa: E402
 
-__all__ = ["Buffer", "Parameter", "functional", "init", "utils", *_modules_all]
+__all__ = ["Buffer", "DataParallel", "Parameter", "functional", "init", "utils", *_modules_all]

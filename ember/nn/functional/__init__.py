@@ -92,20 +92,26 @@ from .pooling import (
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
     adaptive_max_pool1d,
+    adaptive_max_pool1d_with_indices,
     adaptive_max_pool2d,
+    adaptive_max_pool2d_with_indices,
     avg_pool1d,
     avg_pool2d,
     lp_pool1d,
     lp_pool2d,
     max_pool1d,
+    max_pool1d_with_indices,
     max_pool2d,
+    max_pool2d_with_indices,
 )
 from .pooling3d import (
     adaptive_avg_pool3d,
     adaptive_max_pool3d,
+    adaptive_max_pool3d_with_indices,
     avg_pool3d,
     lp_pool3d,
     max_pool3d,
+    max_pool3d_with_indices,
 )
 from .unpool import max_unpool1d, max_unpool2d, max_unpool3d
 from .multi_head_attention import multi_head_attention_forward

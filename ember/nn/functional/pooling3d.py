@@ -367,3 +367,14 @@ def lp_pool3d(input: Tensor, norm_type: float, kernel_size: Any, stride: Any = N
     k = _tuple(kernel_size, 3, "kernel_size")
     out = avg_pool3d(input.pow(norm_type), k, stride, 0, ceil_mode)
     return _lp_root(out, norm_type, math.prod(k))
+
+
+def max_pool3d_with_indices(input: Tensor, kernel_size: Any, stride: Any = None,
+                            padding: Any = 0, dilation: Any = 1, ceil_mode: bool = False,
+                            return_indices: bool = True) -> Any:
+    return max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def adaptive_max_pool3d_with_indices(input: Tensor, output_size: Any,
+                                     return_indices: bool = True) -> Any:
+    return adaptive_max_pool3d(input, output_size, True)

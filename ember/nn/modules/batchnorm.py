@@ -132,3 +132,36 @@ class BatchNorm3d(_BatchNorm):
     """For (N, C, D, H, W) input."""
 
     _expected_dims = (5,)
+
+
+class SyncBatchNorm(_BatchNorm):
+    """BatchNorm over any input of 2 or more dims whose statistics, in torch, are gathered from
+    every process of a distributed job. Ember runs one process per model replica and has no
+    process group here, so the statistics are this process's batch: exactly torch's result for
+    a world size of 1 (documented difference for several processes)."""
+
+    _expected_dims = tuple(range(2, 9))
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
+                 affine: bool = True, track_running_stats: bool = True, process_group: Any = None,
+                 device: Any = None, dtype: Any = None) -> None:
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device=device,
+                         dtype=dtype)
+        self.process_group = process_group
+
+    @classmethod
+    def convert_sync_batchnorm(cls, module: Module, process_group: Any = None) -> Module:
+        """A copy of `module`'s structure with every BatchNorm*d replaced by SyncBatchNorm (same
+        parameters and running statistics), as torch's recipe for DistributedDataParallel."""
+        out = module
+        if isinstance(module, _BatchNorm) and not isinstance(module, SyncBatchNorm):
+            out = SyncBatchNorm(module.num_features, module.eps, module.momentum, module.affine,
+                                module.track_running_stats, process_group)
+            if module.affine:
+                out.weight, out.bias = module.weight, module.bias
+            out.running_mean, out.running_var = module.running_mean, module.running_var
+            out.num_batches_tracked = module.num_batches_tracked
+            out.training = module.training
+        for name, child in module.named_children():
+            out.add_module(name, cls.convert_sync_batchnorm(child, process_group))
+        return out

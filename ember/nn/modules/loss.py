@@ -54,6 +54,10 @@ class NLLLoss(_WeightedLoss):
                           reduction=self.reduction)
 
 
+
+class NLLLoss2d(NLLLoss):
+    """torch's old name for NLLLoss on (N, C, H, W) input (NLLLoss handles any K dims)."""
+
 class BCELoss(_WeightedLoss):
     """Binary cross-entropy of probabilities."""
 
