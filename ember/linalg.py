@@ -26,10 +26,10 @@ from .ops.decomp import (  # noqa: F401 (torch.linalg's names)
     vecdot,
 )
 from .ops.linalg import matmul, tensordot  # noqa: F401 (torch.linalg re-exports these)
-from .ops.matfun import householder_product, matrix_exp  # noqa: F401
 from .ops.lu import linalg_lu_fn as lu  # noqa: F401
 from .ops.lu import linalg_lu_solve as lu_solve  # noqa: F401
 from .ops.lu import lu_factor, lu_factor_ex  # noqa: F401
+from .ops.matfun import householder_product, matrix_exp  # noqa: F401
 from .ops.pointwise import cross as _cross
 from .ops.reduce import norm as _norm
 from .tensor import Tensor
@@ -103,3 +103,73 @@ def _int32() -> Any:
     from . import dtypes  # noqa: PLC0415
 
     return dtypes.int32
+
+
+from .ops.decomp import LinAlgError  # noqa: E402,F401
+
+
+def diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
+    """The diagonal of each matrix (torch.diagonal with the matrix dims last by default)."""
+    return A.diagonal(offset, dim1, dim2)
+
+
+def vander(x: Tensor, *, N: int | None = None) -> Tensor:
+    """Columns x^0, x^1, ..., x^(N-1) (increasing powers, unlike torch.vander)."""
+    from .ops.toplevel import vander as _vander  # noqa: PLC0415
+
+    if x.ndim < 1:
+        raise RuntimeError("linalg.vander: x must have at least one dimension")
+    n = x.shape[-1] if N is None else N
+    if n < 2:
+        raise RuntimeError(f"N must be greater than 1. (got {n})")
+    flat = x.reshape(-1)
+    return _vander(flat, n, increasing=True).reshape(*x.shape, n)
+
+
+def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = False) -> tuple:
+    """(X, info) of solve. For a singular A, info is rank(A) + 1 (where LAPACK's LU meets its
+    first zero pivot for a generic matrix) and X the least-squares solution; raises only with
+    check_errors."""
+    from . import return_types  # noqa: PLC0415
+    from .creation import zeros  # noqa: PLC0415
+
+    try:
+        X = solve(A, B, left=left)
+        return return_types.solve_ex(X, zeros(A.shape[:-2], dtype=_int32(), device=A.device))
+    except RuntimeError:
+        if check_errors:
+            raise
+    n = A.shape[-1]
+    rank = matrix_rank(A)
+    info = ((rank + 1) * (rank < n)).to(_int32())
+    P = pinv(A)
+    if not left:
+        return return_types.solve_ex(B @ P, info)
+    vector = B.dim() == 1 or (B.dim() == A.dim() - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
+    X = (P @ B.unsqueeze(-1)).squeeze(-1) if vector else P @ B
+    return return_types.solve_ex(X, info)
+
+
+def tensorinv(A: Tensor, ind: int = 2) -> Tensor:
+    """The inverse under tensordot: A reshaped to a square matrix over its first `ind` dims."""
+    if ind <= 0:
+        raise RuntimeError(f"Expected a strictly positive integer for 'ind', but got {ind}")
+    import math  # noqa: PLC0415
+
+    rows, cols = A.shape[:ind], A.shape[ind:]
+    if math.prod(rows) != math.prod(cols):
+        raise RuntimeError(f"Expected self to satisfy the requirement prod(self.shape[ind:]) == "
+                           f"prod(self.shape[:ind]), but got {math.prod(cols)} != "
+                           f"{math.prod(rows)}")
+    return inv(A.reshape(math.prod(rows), -1)).reshape(*cols, *rows)
+
+
+def tensorsolve(A: Tensor, B: Tensor, dims: Any = None) -> Tensor:
+    """X with tensordot(A, X, X.ndim) = B."""
+    import math  # noqa: PLC0415
+
+    if dims is not None:
+        order = [d for d in range(A.ndim) if d not in [d % A.ndim for d in dims]]
+        A = A.permute(*order, *[d % A.ndim for d in dims])
+    x_shape = A.shape[B.ndim:]
+    return solve(A.reshape(B.numel(), math.prod(x_shape)), B.reshape(-1)).reshape(x_shape)

@@ -29,3 +29,4 @@ lstsq = NamedTuple("lstsq", [("solution", Any), ("residuals", Any), ("rank", Any
                              ("singular_values", Any)])
 histogram = NamedTuple("histogram", [("hist", Any), ("bin_edges", Any)])
 cholesky_ex = NamedTuple("cholesky_ex", [("L", Any), ("info", Any)])
+solve_ex = NamedTuple("solve_ex", [("result", Any), ("info", Any)])

@@ -149,3 +149,32 @@ def test_zero_dim_bernoulli_and_poisson() -> None:
         p = lib.poisson(lib.tensor(0.0))
         assert b.shape == () and b.item() == 1.0 and p.shape == () and p.item() == 0.0
         assert lib.poisson(lib.tensor(3.0)).dtype == lib.float32
+
+
+LINALG = {
+    "diagonal": (lambda m, a: m.linalg.diagonal(a, offset=1), [(2, 3, 3)]),
+    "vander": (lambda m, x: m.linalg.vander(x, N=4), [(2, 3)]),
+    "tensorinv": (lambda m, a: m.linalg.tensorinv(a + 3 * m.eye(6, dtype=a.dtype).reshape(
+        6, 2, 3), ind=1), [(6, 2, 3)]),
+    "tensorsolve": (lambda m, a, b: m.linalg.tensorsolve(
+        a + 3 * m.eye(6, dtype=a.dtype).reshape(2, 3, 6), b), [(2, 3, 6), (2, 3)]),
+    "solve_ex": (lambda m, a, b: m.linalg.solve_ex(a + 3 * m.eye(3, dtype=a.dtype), b).result,
+                 [(3, 3), (3, 2)]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LINALG))
+def test_more_linalg_matches_torch(name) -> None:
+    fn, specs = LINALG[name]
+    compare(fn, specs, dtype="float64")
+
+
+def test_linalg_errors_are_linalg_error_and_solve_ex_info() -> None:
+    singular = np.array([[1.0, 2, 3], [2, 4, 6], [1, 0, 1]])
+    for lib in (torch, ember):
+        with pytest.raises(lib.linalg.LinAlgError):
+            lib.linalg.inv(lib.zeros(2, 2))
+        assert issubclass(lib.linalg.LinAlgError, RuntimeError)
+    e = ember.linalg.solve_ex(ember.tensor(singular), ember.ones(3, dtype=ember.float64))
+    t = torch.linalg.solve_ex(torch.tensor(singular), torch.ones(3, dtype=torch.float64))
+    assert e.info.item() == t.info.item() and e.result.shape == t.result.shape

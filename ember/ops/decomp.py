@@ -38,13 +38,17 @@ def _square(op: str, A: Tensor) -> None:
         raise RuntimeError(f"{op}: Expected a floating point tensor as input. Got {A.dtype}")
 
 
+class LinAlgError(RuntimeError):
+    """torch.linalg.LinAlgError: a singular or non-positive-definite matrix (a RuntimeError)."""
+
+
 def _lapack(op: str, fn: Any, *args: Any) -> Any:
     try:
         with backend.linalg_errors(backend.module_of(args[0])):
             return fn(*args)
     except backend.numpy.linalg.LinAlgError as exc:
-        raise RuntimeError(f"{op}: {exc}: the input matrix is singular or not positive "
-                           "definite") from None
+        raise LinAlgError(f"{op}: {exc}: the input matrix is singular or not positive "
+                          "definite") from None
 
 
 def _eye_like(x: Tensor, n: int) -> Tensor:
