@@ -1,0 +1,158 @@
+"""torch.special's Bessel functions, Hurwitz zeta, Airy Ai and the classical orthogonal
+polynomials. As in torch they have no derivative (backward raises); values come from scipy
+(the `fast` extra) for the Bessel/zeta/Airy family, and from the three-term recurrences for the
+polynomials (no scipy needed)."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from .. import backend, dtypes
+from ..autograd.node import Op
+from ..tensor import Tensor
+
+
+class _NoDerivative(Op):
+    """out = fn(*arrays) computed on the host; backward raises as torch's does."""
+
+    def forward(self, *args: Any) -> Any:
+        *arrays, fn, name = args
+        self.name = name
+        xp = backend.module_of(arrays[0])
+        host = [backend.to_numpy(a) for a in arrays]
+        out = backend.numpy.asarray(fn(*host))
+        return xp.asarray(out.astype(arrays[0].dtype, copy=False))
+
+    def backward(self, grad: Any) -> tuple:
+        raise RuntimeError(f"the derivative for 'special_{self.name}' is not implemented.")
+
+
+def _float_tensor(x: Any, like: Tensor | None = None) -> Tensor:
+    from ..creation import as_tensor  # noqa: PLC0415
+
+    t = x if isinstance(x, Tensor) else as_tensor(x, device=None if like is None else like.device)
+    if not t.dtype.is_floating_point:
+        t = t.to(dtypes.get_default_dtype())
+    return t
+
+
+def _scipy(name: str) -> Callable:
+    sp = backend.special_module(backend.numpy)
+    if sp is None:
+        raise RuntimeError(f"special.{name} needs scipy (pip install 'ember[fast]' or scipy)")
+    return sp
+
+
+def _unary(name: str, compute: Callable) -> Callable:
+    def fn(input: Tensor, *, out: Any = None) -> Tensor:
+        x = _float_tensor(input)
+        return _NoDerivative.apply(x, compute, name)
+
+    fn.__name__ = name
+    fn.__doc__ = f"torch.special.{name} (no derivative, as in torch)."
+    return fn
+
+
+bessel_j0 = _unary("bessel_j0", lambda x: _scipy("bessel_j0").j0(x))
+bessel_j1 = _unary("bessel_j1", lambda x: _scipy("bessel_j1").j1(x))
+bessel_y0 = _unary("bessel_y0", lambda x: _scipy("bessel_y0").y0(x))
+bessel_y1 = _unary("bessel_y1", lambda x: _scipy("bessel_y1").y1(x))
+modified_bessel_i0 = _unary("modified_bessel_i0", lambda x: _scipy("modified_bessel_i0").i0(x))
+modified_bessel_i1 = _unary("modified_bessel_i1", lambda x: _scipy("modified_bessel_i1").i1(x))
+modified_bessel_k0 = _unary("modified_bessel_k0", lambda x: _scipy("modified_bessel_k0").k0(x))
+modified_bessel_k1 = _unary("modified_bessel_k1", lambda x: _scipy("modified_bessel_k1").k1(x))
+scaled_modified_bessel_k0 = _unary("scaled_modified_bessel_k0",
+                                   lambda x: _scipy("scaled_modified_bessel_k0").k0e(x))
+scaled_modified_bessel_k1 = _unary("scaled_modified_bessel_k1",
+                                   lambda x: _scipy("scaled_modified_bessel_k1").k1e(x))
+airy_ai = _unary("airy_ai", lambda x: _scipy("airy_ai").airy(x)[0])
+
+
+def _spherical_j0(x: Any) -> Any:
+    np_ = backend.numpy
+    with np_.errstate(divide="ignore", invalid="ignore"):
+        return np_.where(x == 0, 1.0, np_.sin(x) / np_.where(x == 0, 1.0, x))
+
+
+spherical_bessel_j0 = _unary("spherical_bessel_j0", _spherical_j0)
+
+
+def zeta(input: Any, other: Any, *, out: Any = None) -> Tensor:
+    """The Hurwitz zeta function sum_k (k + q)^-x (torch.special.zeta(x, q))."""
+    like = input if isinstance(input, Tensor) else other
+    x, q = _float_tensor(input, like), _float_tensor(other, like)
+    from ._util import broadcast_shapes  # noqa: PLC0415
+
+    shape = broadcast_shapes(tuple(x.shape), tuple(q.shape))
+    d = dtypes.promote_types(x.dtype, q.dtype)
+    return _NoDerivative.apply(x.to(d).expand(*shape), q.to(d).expand(*shape),
+                               lambda a, b: _scipy("zeta").zeta(a, b), "zeta")
+
+
+# ------------------------------------------------------------------ orthogonal polynomials
+def _recurrence(p0: Callable, p1: Callable, step: Callable) -> Callable:
+    """P_n(x) by P_{k+1} = step(k, x, P_k, P_{k-1}), for every element's own n (n < 0: 0)."""
+    def compute(x: Any, n: Any) -> Any:
+        np_ = backend.numpy
+        n = np_.broadcast_to(n, np_.broadcast_shapes(x.shape, n.shape)).astype("int64")
+        x = np_.broadcast_to(x, n.shape).astype("float64")
+        out = np_.zeros(n.shape)
+        prev, cur = p0(x), p1(x)
+        out = np_.where(n == 0, prev, out)
+        out = np_.where(n == 1, cur, out)
+        top = int(n.max()) if n.size else 0
+        for k in range(1, top):
+            prev, cur = cur, step(k, x, cur, prev)
+            out = np_.where(n == k + 1, cur, out)
+        return out
+
+    return compute
+
+
+def _polynomial(name: str, compute: Callable, shift: bool = False) -> Callable:
+    def fn(input: Any, n: Any, *, out: Any = None) -> Tensor:
+        like = input if isinstance(input, Tensor) else n
+        x = _float_tensor(input, like)
+        n_t = n if isinstance(n, Tensor) else _float_tensor(n, like)
+        from ._util import broadcast_shapes  # noqa: PLC0415
+
+        shape = broadcast_shapes(tuple(x.shape), tuple(n_t.shape))
+        d = dtypes.promote_types(x.dtype, n_t.dtype) if n_t.dtype.is_floating_point else x.dtype
+        xs = (2 * x - 1) if shift else x
+        return _NoDerivative.apply(xs.to(d).expand(*shape), n_t.to(d).expand(*shape), compute,
+                                   name)
+
+    fn.__name__ = name
+    fn.__doc__ = f"torch.special.{name}(x, n) (no derivative, as in torch)."
+    return fn
+
+
+def _ones(x: Any) -> Any:
+    return backend.numpy.ones_like(x)
+
+
+_cheb = lambda k, x, c, p: 2 * x * c - p  # noqa: E731 (T, U, V, W share the recurrence)
+chebyshev_polynomial_t = _polynomial("chebyshev_polynomial_t", _recurrence(_ones, lambda x: x,
+                                                                           _cheb))
+chebyshev_polynomial_u = _polynomial("chebyshev_polynomial_u", _recurrence(_ones,
+                                                                           lambda x: 2 * x, _cheb))
+chebyshev_polynomial_v = _polynomial("chebyshev_polynomial_v", _recurrence(
+    _ones, lambda x: 2 * x - 1, _cheb))
+chebyshev_polynomial_w = _polynomial("chebyshev_polynomial_w", _recurrence(
+    _ones, lambda x: 2 * x + 1, _cheb))
+shifted_chebyshev_polynomial_t = _polynomial("shifted_chebyshev_polynomial_t", _recurrence(
+    _ones, lambda x: x, _cheb), shift=True)
+shifted_chebyshev_polynomial_u = _polynomial("shifted_chebyshev_polynomial_u", _recurrence(
+    _ones, lambda x: 2 * x, _cheb), shift=True)
+shifted_chebyshev_polynomial_v = _polynomial("shifted_chebyshev_polynomial_v", _recurrence(
+    _ones, lambda x: 2 * x - 1, _cheb), shift=True)
+shifted_chebyshev_polynomial_w = _polynomial("shifted_chebyshev_polynomial_w", _recurrence(
+    _ones, lambda x: 2 * x + 1, _cheb), shift=True)
+hermite_polynomial_h = _polynomial("hermite_polynomial_h", _recurrence(
+    _ones, lambda x: 2 * x, lambda k, x, c, p: 2 * x * c - 2 * k * p))
+hermite_polynomial_he = _polynomial("hermite_polynomial_he", _recurrence(
+    _ones, lambda x: x, lambda k, x, c, p: x * c - k * p))
+laguerre_polynomial_l = _polynomial("laguerre_polynomial_l", _recurrence(
+    _ones, lambda x: 1 - x, lambda k, x, c, p: ((2 * k + 1 - x) * c - k * p) / (k + 1)))
+legendre_polynomial_p = _polynomial("legendre_polynomial_p", _recurrence(
+    _ones, lambda x: x, lambda k, x, c, p: ((2 * k + 1) * x * c - k * p) / (k + 1)))
