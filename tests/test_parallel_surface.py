@@ -56,3 +56,25 @@ def test_nll_loss_2d_and_pool_with_indices_spellings() -> None:
         def fn(m, x, name=name, args=args):
             return getattr(m.nn.functional, name)(x, *args)
         compare(fn, [shape], dtype="float64")
+
+
+@pytest.mark.parametrize("head_bias", [False, True])
+def test_adaptive_log_softmax_matches_torch(head_bias) -> None:
+    def make(m):
+        return m.nn.AdaptiveLogSoftmaxWithLoss(8, 10, [3, 6], div_value=2.0, head_bias=head_bias)
+
+    target = np.array([0, 2, 3, 5, 6, 9, 1, 7])
+    for call in (lambda mod, x: mod(x, mod_target(mod)),
+                 lambda mod, x: mod.log_prob(x)):
+        def mod_target(mod):
+            lib = ember if isinstance(mod, ember.nn.Module) else torch
+            return lib.tensor(target)
+
+        compare_module(make, [(8, 8)], dtype="float64", call=call)
+    t_mod, e_mod = compare_module(make, [(8, 8)], dtype="float64",
+                                  call=lambda mod, x: mod.predict(x).to(x.dtype))
+    with pytest.raises(RuntimeError):
+        e_mod(ember.zeros(2, 8, dtype=ember.float64), ember.tensor([0, 10]))
+    for lib in (torch, ember):
+        with pytest.raises(ValueError):
+            lib.nn.AdaptiveLogSoftmaxWithLoss(8, 10, [6, 3])
