@@ -3,7 +3,7 @@ sequences (torch.nn.utils.rnn)."""
 
 from typing import Any
 
-from . import fusion, parametrizations, parametrize, rnn, stateless
+from . import fusion, parametrizations, parametrize, prune, rnn, stateless
 from .clip_grad import (
     clip_grad_norm,
     clip_grad_norm_,
