@@ -583,3 +583,4 @@ from .ops.strided import (  # noqa: E402,F401
 )
 from .ops.toplevel import frobenius_norm, frombuffer, nuclear_norm  # noqa: E402,F401
 from .func_transforms import vmap  # noqa: E402,F401 (torch.vmap)
+from .ops.composite import triangular_solve  # noqa: E402,F401

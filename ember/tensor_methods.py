@@ -1390,6 +1390,73 @@ class TensorMethods:
     def is_inference(self) -> bool:
         return False
 
+    # device and layout kinds Ember never has (torch's properties and predicates)
+    is_mps = is_xpu = is_quantized = is_nested = is_sparse_csr = is_mkldnn = property(
+        lambda self: False)
+    is_ipu = is_vulkan = is_xla = is_maia = is_mtia = property(lambda self: False)
+
+    def is_distributed(self) -> bool:
+        return False
+
+    def is_coalesced(self) -> bool:
+        raise RuntimeError("is_coalesced expected sparse coordinate tensor layout but got "
+                           "Strided")
+
+    def to_dense(self, dtype: Any = None, *, masked_grad: bool | None = None) -> Any:
+        return self if dtype is None else self.to(dtype)
+
+    def adjoint(self) -> Any:
+        return self.mH
+
+    def geqrf(self) -> Any:
+        return _more("matfun").geqrf(self)
+
+    def mvlgamma_(self, p: int) -> Any:
+        return self._inplace(lambda s: s.mvlgamma(p), True)
+
+    def polygamma_(self, n: int) -> Any:
+        return self._inplace(lambda s: _more("pointwise").polygamma(n, s), True)
+
+    def map_(self, tensor: Any, callable: Any) -> Any:  # noqa: A002
+        """self[i] = callable(self[i], tensor[i]) with tensor broadcast to self (CPU, no
+        autograd), as torch's map_."""
+        other = tensor.expand(*self.shape)
+        values = [callable(a, b) for a, b in zip(self.reshape(-1).tolist(),
+                                                 other.reshape(-1).tolist())]
+        with _no_grad():
+            self.copy_(creation.tensor(values, dtype=self.dtype).reshape(self.shape))
+        return self
+
+    def nonzero_static(self, *, size: int, fill_value: int = -1) -> Any:
+        """nonzero() padded with fill_value (or cut) to exactly `size` rows."""
+        idx = self.nonzero()
+        if idx.shape[0] >= size:
+            return idx[:size]
+        pad = idx.new_full((size - idx.shape[0], idx.shape[1]), fill_value)
+        from .ops.join import cat  # noqa: PLC0415
+
+        return cat([idx, pad], 0)
+
+    def dim_order(self, *, ambiguity_check: bool = False) -> tuple:
+        """The dims from outermost to innermost in memory (by decreasing stride)."""
+        strides = self.stride()
+        return tuple(sorted(range(self.ndim), key=lambda d: (-strides[d], d)))
+
+    def as_subclass(self, cls: type) -> Any:
+        out = cls.__new__(cls)
+        type(self)._init_slots(out, self._data, False, None)
+        return out
+
+    def triangular_solve(self, A: Any, upper: bool = True, transpose: bool = False,
+                         unitriangular: bool = False) -> Any:
+        """torch's older API: (solution of op(A) X = self, A) with op = transpose or not."""
+        from . import linalg  # noqa: PLC0415
+
+        M = A.mT if transpose else A
+        X = linalg.solve_triangular(M, self, upper=upper != transpose,
+                                    unitriangular=unitriangular)
+        return _more("composite").triangular_solve_result(X, A.clone())
+
     def is_conj(self) -> bool:
         return False
 

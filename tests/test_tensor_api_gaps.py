@@ -324,3 +324,37 @@ def test_log_normal_cauchy_geometric_fill_with_the_right_law() -> None:
             lib.zeros(3).geometric_(1.5)
         with pytest.raises(RuntimeError):
             lib.zeros(3).log_normal_(0.0, -1.0)
+
+
+def test_remaining_tensor_methods_match_torch() -> None:
+    import warnings
+
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    a = np.triu(rng.standard_normal((3, 3))) + 3 * np.eye(3)
+    b = rng.standard_normal((3, 2))
+    for kw in ({}, {"transpose": True}, {"unitriangular": True}):
+        e = ember.tensor(b).triangular_solve(ember.tensor(a), **kw)
+        with warnings.catch_warnings():  # torch's deprecation notice (warned once)
+            warnings.simplefilter("ignore")
+            t = torch.tensor(b).triangular_solve(torch.tensor(a), **kw)
+        np.testing.assert_allclose(e.solution.numpy(), t.solution.numpy(), atol=1e-12)
+        np.testing.assert_array_equal(e.cloned_coefficient.numpy(), t.cloned_coefficient.numpy())
+    x, tx = ember.tensor([[1.0, 0], [3, 4]]), torch.tensor([[1.0, 0], [3, 4]])
+    assert x.T.dim_order() == tx.T.dim_order() and x.dim_order() == tx.dim_order()
+    assert x.nonzero_static(size=5).tolist() == tx.nonzero_static(size=5).tolist()
+    assert x.nonzero_static(size=1).tolist() == tx.nonzero_static(size=1).tolist()
+    assert x.clone().map_(ember.tensor([1.0, 2]), lambda p, q: p * q).tolist() == \
+        tx.clone().map_(torch.tensor([1.0, 2]), lambda p, q: p * q).tolist()
+    assert x.adjoint().tolist() == tx.adjoint().tolist()
+    for name in ("is_mps", "is_xpu", "is_quantized", "is_nested", "is_sparse_csr", "is_mkldnn"):
+        assert getattr(x, name) == getattr(tx, name) is False
+    assert x.is_distributed() == tx.is_distributed() and x.to_dense() is x
+    np.testing.assert_allclose(ember.tensor(a).geqrf()[0].numpy(),
+                               torch.tensor(a).geqrf()[0].numpy(), atol=1e-12)
+    v = np.array([2.5, 3.0])
+    np.testing.assert_allclose(ember.tensor(v).mvlgamma_(2).numpy(),
+                               torch.tensor(v).mvlgamma_(2).numpy(), rtol=1e-12)
+    np.testing.assert_allclose(ember.tensor(v).polygamma_(1).numpy(),  # torch: ~3e-10 off
+                               torch.tensor(v).polygamma_(1).numpy(), rtol=1e-8)
