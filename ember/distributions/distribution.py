@@ -14,7 +14,7 @@ import ember
 from ..size import Size
 from ..tensor import Tensor
 from . import constraints
-from .utils import lazy_property
+from .utils import broadcast_all, lazy_property, logits_to_probs, probs_to_logits
 
 __all__ = ["Distribution"]
 
@@ -178,8 +178,6 @@ class LocScale(Distribution):
     def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
         from numbers import Number  # noqa: PLC0415
 
-        from .utils import broadcast_all  # noqa: PLC0415
-
         self.loc, self.scale = broadcast_all(loc, scale)
         scalar = isinstance(loc, Number) and isinstance(scale, Number)
         super().__init__(Size() if scalar else self.loc.size(), validate_args=validate_args)
@@ -192,3 +190,38 @@ class LocScale(Distribution):
         Distribution.__init__(new, batch_shape, validate_args=False)
         new._validate_args = self._validate_args
         return new
+
+
+class BinaryProbs(Distribution):
+    """A family parameterised by one success probability, given as `probs` or as `logits`
+    (Bernoulli, Binomial, Geometric, LogitRelaxedBernoulli): the other is derived on first
+    use, and `_param` is the one given."""
+
+    def _init_probs_or_logits(self, probs: Any, logits: Any, *others: Any) -> tuple:
+        """Store probs or logits (exactly one must be given), broadcast with `others`; returns
+        the broadcast `others`."""
+        if (probs is None) == (logits is None):
+            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+        name, value = ("probs", probs) if probs is not None else ("logits", logits)
+        *rest, param = broadcast_all(*others, value)
+        setattr(self, name, param)
+        self._param = param
+        return tuple(rest)
+
+    def _expand_probs_or_logits(self, new: Any, batch_shape: Size) -> None:
+        for name in ("probs", "logits"):
+            if name in self.__dict__:
+                setattr(new, name, getattr(self, name).expand(batch_shape))
+                new._param = getattr(new, name)
+
+    @lazy_property
+    def logits(self) -> Tensor:
+        return probs_to_logits(self.probs, is_binary=True)
+
+    @lazy_property
+    def probs(self) -> Tensor:
+        return logits_to_probs(self.logits, is_binary=True)
+
+    @property
+    def param_shape(self) -> Size:
+        return self._param.size()
