@@ -30,3 +30,10 @@ lstsq = NamedTuple("lstsq", [("solution", Any), ("residuals", Any), ("rank", Any
 histogram = NamedTuple("histogram", [("hist", Any), ("bin_edges", Any)])
 cholesky_ex = NamedTuple("cholesky_ex", [("L", Any), ("info", Any)])
 solve_ex = NamedTuple("solve_ex", [("result", Any), ("info", Any)])
+linalg_lu = NamedTuple("linalg_lu", [("P", Any), ("L", Any), ("U", Any)])
+linalg_lu_factor = NamedTuple("linalg_lu_factor", [("LU", Any), ("pivots", Any)])
+linalg_lu_factor_ex = NamedTuple("linalg_lu_factor_ex", [("LU", Any), ("pivots", Any),
+                                                         ("info", Any)])
+lu_unpack = NamedTuple("lu_unpack", [("P", Any), ("L", Any), ("U", Any)])
+triangular_solve = NamedTuple("triangular_solve", [("solution", Any),
+                                                   ("cloned_coefficient", Any)])

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import return_types
+
 # Filled in by bind_ops(): the op modules.
 arith: Any = None
 unary: Any = None
@@ -1455,7 +1457,7 @@ class TensorMethods:
         M = A.mT if transpose else A
         X = linalg.solve_triangular(M, self, upper=upper != transpose,
                                     unitriangular=unitriangular)
-        return _more("composite").triangular_solve_result(X, A.clone())
+        return return_types.triangular_solve(X, A.clone())
 
     def is_conj(self) -> bool:
         return False

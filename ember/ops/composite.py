@@ -154,22 +154,6 @@ def i0(input: Tensor) -> Tensor:
     return special.i0(input)
 
 
-
-class triangular_solve_result(tuple):  # noqa: N801 (torch.return_types.triangular_solve)
-    """(solution, cloned_coefficient), by position or by name."""
-
-    def __new__(cls, solution: Tensor, cloned_coefficient: Tensor) -> triangular_solve_result:
-        return super().__new__(cls, (solution, cloned_coefficient))
-
-    @property
-    def solution(self) -> Tensor:
-        return self[0]
-
-    @property
-    def cloned_coefficient(self) -> Tensor:
-        return self[1]
-
-
 def triangular_solve(b: Tensor, A: Tensor, upper: bool = True, transpose: bool = False,
-                     unitriangular: bool = False) -> triangular_solve_result:
+                     unitriangular: bool = False) -> tuple:
     return b.triangular_solve(A, upper, transpose, unitriangular)

@@ -10,34 +10,11 @@ torch's analytic ones.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any
 
-from .. import backend
+from .. import backend, return_types
 from ..autograd.grad_mode import state as grad_state
 from ..tensor import Tensor
-
-
-class linalg_lu(NamedTuple):  # noqa: N801 (torch.return_types names)
-    P: Any
-    L: Any
-    U: Any
-
-
-class linalg_lu_factor(NamedTuple):  # noqa: N801
-    LU: Any
-    pivots: Any
-
-
-class linalg_lu_factor_ex(NamedTuple):  # noqa: N801
-    LU: Any
-    pivots: Any
-    info: Any
-
-
-class lu_unpack_result(NamedTuple):  # noqa: N801
-    P: Any
-    L: Any
-    U: Any
 
 
 def _check_input(op: str, A: Any) -> None:
@@ -157,14 +134,14 @@ def _pack(L: Tensor, U: Tensor) -> Tensor:
     return low + up
 
 
-def linalg_lu_fn(A: Tensor, *, pivot: bool = True, out: Any = None) -> linalg_lu:
+def linalg_lu_fn(A: Tensor, *, pivot: bool = True, out: Any = None) -> return_types.linalg_lu:
     """A = P @ L @ U with P a permutation, L unit lower (m x k), U upper (k x n)."""
     L, U, _, perm, _ = _factor("linalg.lu", A, pivot)
-    return linalg_lu(_perm_matrix(perm, A._data.dtype, A.device), L, U)
+    return return_types.linalg_lu(_perm_matrix(perm, A._data.dtype, A.device), L, U)
 
 
 def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False,
-                 out: Any = None) -> linalg_lu_factor_ex:
+                 out: Any = None) -> return_types.linalg_lu_factor_ex:
     """The packed LU, the pivots (1-based, int32) and info (j where U[j-1, j-1] == 0, else 0)."""
     L, U, pivots, _, info = _factor("linalg.lu_factor_ex", A, pivot)
     info_t = Tensor._make(info)
@@ -172,10 +149,10 @@ def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False,
         j = int(info.reshape(-1)[(info.reshape(-1) > 0).argmax()])
         raise RuntimeError(f"linalg.lu_factor_ex: U[{j},{j}] is zero and using it on lu_solve "
                            f"would result in a division by zero.")
-    return linalg_lu_factor_ex(_pack(L, U), pivots, info_t)
+    return return_types.linalg_lu_factor_ex(_pack(L, U), pivots, info_t)
 
 
-def lu_factor(A: Tensor, *, pivot: bool = True, out: Any = None) -> linalg_lu_factor:
+def lu_factor(A: Tensor, *, pivot: bool = True, out: Any = None) -> return_types.linalg_lu_factor:
     """The packed LU and pivots; RuntimeError when U has a zero on its diagonal."""
     L, U, pivots, _, info = _factor("linalg.lu_factor", A, pivot)
     if bool((info > 0).any()):
@@ -186,7 +163,7 @@ def lu_factor(A: Tensor, *, pivot: bool = True, out: Any = None) -> linalg_lu_fa
             f"torch.linalg.lu_factor: {where}U[{first},{first}] is zero and using it on lu_solve "
             "would result in a division by zero. If you still want to perform the "
             "factorization, consider calling linalg.lu(A, pivot) or linalg.lu_factor_ex(A, pivot)")
-    return linalg_lu_factor(_pack(L, U), pivots)
+    return return_types.linalg_lu_factor(_pack(L, U), pivots)
 
 
 def lu(A: Tensor, pivot: bool = True, get_infos: bool = False, out: Any = None) -> tuple:
@@ -215,7 +192,7 @@ def _perm_from_pivots(pivots: Any, m: int) -> Any:
 
 
 def lu_unpack(LU_data: Tensor, LU_pivots: Tensor, unpack_data: bool = True,  # noqa: N803
-              unpack_pivots: bool = True, *, out: Any = None) -> lu_unpack_result:
+              unpack_pivots: bool = True, *, out: Any = None) -> return_types.lu_unpack:
     """P, L, U from lu_factor's packed form (empty tensors for the parts not asked)."""
     from ..creation import empty, eye  # noqa: PLC0415
 
@@ -236,7 +213,7 @@ def lu_unpack(LU_data: Tensor, LU_pivots: Tensor, unpack_data: bool = True,  # n
         P = _perm_matrix(perm, LU_data._data.dtype, LU_data.device)
     else:
         P = empty(0, **opts)
-    return lu_unpack_result(P, L, U)
+    return return_types.lu_unpack(P, L, U)
 
 
 def linalg_lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True,
