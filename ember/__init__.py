@@ -462,7 +462,7 @@ half, float, double = float16, float32, float64
 short, int, long = int16, int32, int64
 pi, e, inf, nan = _math.pi, _math.e, _math.inf, _math.nan
 
-from . import accelerator, amp, backends, distributions, func, testing  # noqa: E402
+from . import accelerator, amp, backends, distributions, func, jit, testing  # noqa: E402
 from .autograd import functional as _autograd_functional  # noqa: E402,F401 (autograd.functional)
 from .amp import autocast  # noqa: E402
 from .runtime import (  # noqa: E402
@@ -584,3 +584,68 @@ from .ops.strided import (  # noqa: E402,F401
 from .ops.toplevel import frobenius_norm, frombuffer, nuclear_norm  # noqa: E402,F401
 from .func_transforms import vmap  # noqa: E402,F401 (torch.vmap)
 from .ops.composite import triangular_solve  # noqa: E402,F401
+from .legacy_types import CPU_TYPES as _CPU_TYPES  # noqa: E402
+from .legacy_types import set_default_tensor_type  # noqa: E402,F401
+from .memory_layout import (  # noqa: E402,F401
+    channels_last,
+    channels_last_3d,
+    contiguous_format,
+    memory_format,
+    preserve_format,
+)
+from .ops.toplevel import (  # noqa: E402,F401
+    cond,
+    empty_permuted,
+    get_device,
+    histogramdd,
+    is_inference,
+    is_neg,
+    qr,
+    unsafe_chunk,
+    unsafe_split,
+    unsafe_split_with_sizes,
+)
+from .ops.toplevel_nn import (  # noqa: E402,F401
+    affine_grid_generator,
+    alpha_dropout_,
+    binary_cross_entropy_with_logits,
+    celu_,
+    constant_pad_nd,
+    convolution,
+    cosine_embedding_loss,
+    ctc_loss,
+    dropout_,
+    embedding_renorm_,
+    feature_alpha_dropout_,
+    feature_dropout,
+    feature_dropout_,
+    grid_sampler,
+    gru_cell,
+    hinge_embedding_loss,
+    kl_div,
+    lstm_cell,
+    margin_ranking_loss,
+    max_pool1d_with_indices,
+    poisson_nll_loss,
+    rms_norm,
+    rnn_relu_cell,
+    rnn_tanh_cell,
+    rrelu_,
+    selu_,
+    threshold,
+    threshold_,
+    triplet_margin_loss,
+)
+from .runtime import (  # noqa: E402,F401
+    get_deterministic_debug_mode,
+    init_num_threads,
+    is_warn_always_enabled,
+    set_deterministic_debug_mode,
+    set_flush_denormal,
+    set_warn_always,
+)
+from .autograd.anomaly_mode import is_anomaly_check_nan_enabled, set_anomaly_enabled  # noqa: E402,F401,I001
+from .amp import GradScaler  # noqa: E402,F401 (torch.GradScaler)
+
+globals().update(_CPU_TYPES)  # ember.FloatTensor, ember.LongTensor, ...
+newaxis = None  # torch.newaxis, numpy's spelling of x[:, None]

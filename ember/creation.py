@@ -193,7 +193,25 @@ def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool 
 def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
           out: Tensor | None = None, layout: Any = None, pin_memory: bool = False,
           memory_format: Any = None) -> Tensor:
-    return _filled(size, None, dtype, device, requires_grad)
+    out = _filled(size, None, dtype, device, requires_grad)
+    if memory_format is None:
+        return out
+    from . import memory_layout as mf  # noqa: PLC0415
+
+    fmt = mf.check(memory_format, out.ndim, "empty")
+    if fmt is mf.preserve_format:
+        raise RuntimeError("empty(): preserve_format is not supported, use contiguous_format "
+                           "or channels_last")
+    return _in_format(out, fmt)
+
+
+def _in_format(t: Tensor, fmt: Any) -> Tensor:
+    """t's values, laid out in memory format fmt (a fresh leaf: requires_grad kept)."""
+    from . import memory_layout as mf  # noqa: PLC0415
+
+    if mf.is_laid_out(t._data, fmt):
+        return t
+    return _finish(mf.lay_out(t._data, fmt), t.device, t.requires_grad)
 
 
 def full(size: Sequence[int], fill_value: Any, *, dtype: Any = None, device: Any = None,
@@ -221,7 +239,15 @@ def _like_filled(input: Tensor, fill: Any, dtype: Any, device: Any, requires_gra
     """input's shape; on input's device it also keeps input's memory layout, as torch's default
     memory_format (preserve_format) does: zeros_like(x.t()) is transposed too."""
     d, dev = _like(input, dtype, device)
-    if memory_format is not None or backend.as_device(dev) != input.device:
+    if memory_format is not None:
+        from . import memory_layout as mf  # noqa: PLC0415
+
+        fmt = mf.check(memory_format, input.ndim, "empty_like")
+        if fmt is mf.preserve_format:
+            memory_format = None
+        else:
+            return _in_format(_filled(input.shape, fill, d, dev, requires_grad), fmt)
+    if backend.as_device(dev) != input.device:
         return _filled(input.shape, fill, d, dev, requires_grad)
     xp = backend.module_of(input._data)
     np_dtype = dtypes.to_dtype(d).np

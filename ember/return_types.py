@@ -37,3 +37,4 @@ linalg_lu_factor_ex = NamedTuple("linalg_lu_factor_ex", [("LU", Any), ("pivots",
 lu_unpack = NamedTuple("lu_unpack", [("P", Any), ("L", Any), ("U", Any)])
 triangular_solve = NamedTuple("triangular_solve", [("solution", Any),
                                                    ("cloned_coefficient", Any)])
+histogramdd = NamedTuple("histogramdd", [("hist", Any), ("bin_edges", Any)])

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 _state = {"deterministic": False, "warn_only": False, "matmul_precision": "highest",
-          "interop_threads": 1}
+          "interop_threads": 1, "warn_always": False}
 _blas_limit: Any = None  # the threadpoolctl limiter that holds set_num_threads' value
 
 
@@ -74,6 +74,51 @@ def are_deterministic_algorithms_enabled() -> bool:
 
 def is_deterministic_algorithms_warn_only_enabled() -> bool:
     return _state["warn_only"]
+
+
+_DEBUG_MODES = {"default": 0, "warn": 1, "error": 2}
+
+
+def set_deterministic_debug_mode(debug_mode: str | int) -> None:
+    """torch's other spelling of use_deterministic_algorithms: 0/'default' off, 1/'warn' on with
+    warn_only, 2/'error' on."""
+    if isinstance(debug_mode, str):
+        if debug_mode not in _DEBUG_MODES:
+            raise RuntimeError(f"invalid value of debug_mode, expected one of `default`, `warn`, "
+                               f"`error`, but got {debug_mode}")
+        debug_mode = _DEBUG_MODES[debug_mode]
+    if debug_mode not in (0, 1, 2):
+        raise RuntimeError(f"invalid value of debug_mode, expected 0, 1, or 2, but got "
+                           f"{debug_mode}")
+    use_deterministic_algorithms(debug_mode > 0, warn_only=debug_mode == 1)
+
+
+def get_deterministic_debug_mode() -> int:
+    if not _state["deterministic"]:
+        return 0
+    return 1 if _state["warn_only"] else 2
+
+
+def set_warn_always(b: bool) -> None:
+    """torch's switch for warnings that normally show once; Ember's warnings go through Python's
+    `warnings`, whose filters decide, so the flag is only stored for is_warn_always_enabled."""
+    _state["warn_always"] = bool(b)
+
+
+def is_warn_always_enabled() -> bool:
+    return _state["warn_always"]
+
+
+def set_flush_denormal(mode: bool) -> bool:
+    """Returns whether flushing denormals is supported: NumPy gives no control over the FPU's
+    flush-to-zero bits, so it is not, and nothing changes (torch returns False likewise on
+    CPUs without the feature)."""
+    return False
+
+
+def init_num_threads() -> None:
+    """torch calls this to set up its OpenMP pool in a new thread; Ember's threads are BLAS's,
+    which set themselves up, so there is nothing to do."""
 
 
 _PRECISIONS = ("highest", "high", "medium")

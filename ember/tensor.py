@@ -135,7 +135,14 @@ class Tensor(TensorMethods):
         return False
 
     def is_contiguous(self, memory_format: Any = None) -> bool:
-        return bool(self._data.flags.c_contiguous)
+        if memory_format is None:
+            return bool(self._data.flags.c_contiguous)
+        from . import memory_layout as mf  # noqa: PLC0415
+
+        fmt = mf.check(memory_format, self._data.ndim, "is_contiguous")
+        if fmt is mf.preserve_format:
+            fmt = mf.contiguous_format  # torch asks the plain question here
+        return mf.is_laid_out(self._data, fmt)
 
     def stride(self, dim: int | None = None) -> Any:
         itemsize = self._data.itemsize

@@ -689,10 +689,10 @@ class TensorMethods:
         return movement.triu(self, diagonal)
 
     def clone(self, *, memory_format: Any = None) -> Any:
-        return movement.clone(self)
+        return movement.clone(self, memory_format=memory_format)
 
     def contiguous(self, memory_format: Any = None) -> Any:
-        return movement.contiguous(self)
+        return movement.contiguous(self, memory_format)
 
     def diag(self, diagonal: int = 0) -> Any:
         return creation.diag(self, diagonal)
@@ -807,8 +807,14 @@ class TensorMethods:
     def type(self, dtype: Any = None, non_blocking: bool = False) -> Any:
         if dtype is None:
             return _type_name(self)
+        from .legacy_types import LegacyTensorType, lookup  # noqa: PLC0415
+
         if isinstance(dtype, str):
-            dtype = _dtype_from_type_name(dtype)
+            dtype = lookup(dtype)
+        if isinstance(dtype, type) and issubclass(dtype, LegacyTensorType):
+            out = self.to("cuda") if dtype.is_cuda and not self.is_cuda else (
+                self.to("cpu") if self.is_cuda and not dtype.is_cuda else self)
+            return convert.type_conversion(out, dtype.dtype)
         return convert.type_conversion(self, dtypes.to_dtype(dtype))
 
     def type_as(self, other: Any) -> Any:
@@ -1589,14 +1595,6 @@ _TYPE_NAMES = {
 def _type_name(t: Any) -> str:
     prefix = "ember.cuda." if t.is_cuda else "ember."
     return prefix + _TYPE_NAMES[t.dtype.name]
-
-
-def _dtype_from_type_name(name: str) -> Any:
-    short = name.rsplit(".", 1)[-1]
-    for dname, tname in _TYPE_NAMES.items():
-        if tname == short:
-            return getattr(dtypes, dname if dname != "bool" else "bool_")
-    raise ValueError(f"invalid type: '{name}'")
 
 
 _MORE: dict = {}

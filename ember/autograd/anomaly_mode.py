@@ -152,6 +152,16 @@ def is_anomaly_enabled() -> bool:
     return _mode.user
 
 
+def is_anomaly_check_nan_enabled() -> bool:
+    return _mode.user
+
+
+def set_anomaly_enabled(enabled: bool, check_nan: bool = True) -> None:
+    """The plain call under set_detect_anomaly / detect_anomaly (torch._C's spelling)."""
+    _mode.user = bool(enabled) and check_nan
+    _sync()
+
+
 class set_detect_anomaly:
     """Turn anomaly detection on or off: as a call, or as a context manager."""
 

@@ -109,3 +109,8 @@ class Event:
 
 
 from . import amp  # noqa: E402  (amp's classes build on ember.amp, which needs the above)
+
+
+from ..legacy_types import CUDA_TYPES as _CUDA_TYPES  # noqa: E402
+
+globals().update(_CUDA_TYPES)  # ember.cuda.FloatTensor, ...

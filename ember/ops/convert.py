@@ -60,7 +60,21 @@ def _parse_to_args(t: Tensor, args: tuple, kwargs: dict) -> tuple:
 
 def to(t: Tensor, *args: Any, **kwargs: Any) -> Tensor:
     """Return `t` on another device and/or dtype (itself when nothing changes, unless copy=True)."""
-    device, dtype, copy = _parse_to_args(t, args, dict(kwargs))
+    kwargs = dict(kwargs)
+    fmt = kwargs.pop("memory_format", None)
+    device, dtype, copy = _parse_to_args(t, args, kwargs)
+    out = _to(t, device, dtype, copy)
+    if fmt is not None:
+        from .. import memory_layout as mf  # noqa: PLC0415
+
+        if mf.check(fmt, t.ndim, "to") is not mf.preserve_format:
+            from .shape import contiguous  # noqa: PLC0415
+
+            out = contiguous(out, fmt)
+    return out
+
+
+def _to(t: Tensor, device: Any, dtype: Any, copy: bool) -> Tensor:
     out = t
     if device is not None and device != t.device:
         if device.type == "cuda" and device.index is None:

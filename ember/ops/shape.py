@@ -466,13 +466,34 @@ def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Te
 
 
 def clone(input: Tensor, *, memory_format: Any = None) -> Tensor:
-    return Clone.apply(input)
+    """A copy; by default (preserve_format) a channels-last tensor stays channels-last."""
+    if memory_format is None and input._data.flags.c_contiguous:
+        return Clone.apply(input)
+    from .. import memory_layout as mf  # noqa: PLC0415
+
+    fmt = mf.check(memory_format, input._data.ndim, "clone")
+    if fmt is mf.preserve_format:
+        fmt = mf.suggest(input._data)
+        if fmt is mf.contiguous_format:
+            return Clone.apply(input)
+    return mf.ToMemoryFormat.apply(input, fmt)
 
 
-def contiguous(input: Tensor) -> Tensor:
-    if input._data.flags.c_contiguous:
+def contiguous(input: Tensor, memory_format: Any = None) -> Tensor:
+    if memory_format is None:
+        if input._data.flags.c_contiguous:
+            return input
+        return Contiguous.apply(input)
+    from .. import memory_layout as mf  # noqa: PLC0415
+
+    fmt = mf.check(memory_format, input._data.ndim, "contiguous")
+    if fmt is mf.preserve_format:
+        if input._data.flags.c_contiguous:
+            return input
+        raise RuntimeError("preserve memory format is unsupported by the contiguous operator")
+    if mf.is_laid_out(input._data, fmt):
         return input
-    return Contiguous.apply(input)
+    return mf.ToMemoryFormat.apply(input, fmt)
 
 
 def ravel(input: Tensor) -> Tensor:

@@ -402,3 +402,87 @@ def frobenius_norm(input: Tensor, dim: Any = (-2, -1), keepdim: bool = False, *,
         raise RuntimeError(f"frobenius_norm: Expected at most 2 dimensions, but got {len(dims)} "
                            f"dimensions instead.")
     return norm(input, 2, dims, keepdim)
+
+
+# ------------------------------------------------------------------ more torch.* spellings
+def qr(input: Tensor, some: bool = True, *, out: Any = None) -> tuple:
+    """The old torch.qr: `some=True` is linalg.qr's 'reduced' mode, False its 'complete'."""
+    from .. import linalg, return_types  # noqa: PLC0415
+
+    q, r = linalg.qr(input, mode="reduced" if some else "complete")
+    return return_types.qr(q, r)
+
+
+def unsafe_chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
+    """chunk without torch's view-aliasing checks (Ember makes none), so the same pieces."""
+    return input.chunk(chunks, dim)
+
+
+def unsafe_split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
+    return tensor.split(split_size_or_sections, dim)
+
+
+def unsafe_split_with_sizes(input: Tensor, split_sizes: Any, dim: int = 0) -> tuple:
+    return input.split(list(split_sizes), dim)
+
+
+def get_device(input: Tensor) -> int:
+    return input.get_device()
+
+
+def is_neg(input: Tensor) -> bool:
+    return input.is_neg()
+
+
+def is_inference(input: Tensor) -> bool:
+    return input.is_inference()
+
+
+def empty_permuted(size: Any, physical_layout: Any, *, dtype: Any = None, layout: Any = None,
+                   device: Any = None, requires_grad: bool = False,
+                   pin_memory: bool = False) -> Tensor:
+    """An uninitialized tensor of logical shape `size` whose memory is laid out in the dim order
+    `physical_layout` (outermost first): empty_permuted((N, C, H, W), (0, 2, 3, 1)) is
+    channels-last."""
+    from .. import creation  # noqa: PLC0415
+
+    size, order = tuple(size), tuple(physical_layout)
+    if sorted(order) != list(range(len(size))):
+        raise RuntimeError(f"empty_permuted: physical_layout must be a permutation of "
+                           f"0..{len(size) - 1}, got {order}")
+    physical = creation.empty(tuple(size[d] for d in order), dtype=dtype, device=device)
+    inverse = [order.index(d) for d in range(len(size))]
+    return physical.permute(*inverse).requires_grad_(requires_grad)
+
+
+def histogramdd(input: Tensor, bins: Any, *, range: Any = None, weight: Tensor | None = None,
+                density: bool = False) -> tuple:
+    """(hist, bin_edges) of the points in input's last dim (numpy.histogramdd), on the CPU."""
+    from .. import return_types  # noqa: PLC0415
+
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(f"torch.histogramdd: expected a floating-point input, got "
+                           f"{input.dtype}")
+    np_ = backend.numpy
+    points = backend.to_numpy(input.detach()._data)
+    points = points.reshape(-1, points.shape[-1])
+    if isinstance(bins, Tensor):
+        bins = int(bins.item()) if bins.ndim == 0 else [int(b) for b in bins.tolist()]
+    elif isinstance(bins, (list, tuple)) and bins and isinstance(bins[0], Tensor):
+        bins = [backend.to_numpy(b.detach()._data) for b in bins]
+    pairs = None if range is None else list(zip(range[0::2], range[1::2]))
+    w = None if weight is None else backend.to_numpy(weight.detach()._data).reshape(-1)
+    hist, edges = np_.histogramdd(points, bins=bins, range=pairs, weights=w, density=density)
+    d = input.dtype.np
+    return return_types.histogramdd(_wrap(hist.astype(d)), [_wrap(e.astype(d)) for e in edges])
+
+
+def cond(pred: Any, true_fn: Any, false_fn: Any, operands: Any = ()) -> Any:
+    """torch.cond's eager meaning: call true_fn(*operands) if pred else false_fn(*operands).
+    (torch also compiles both branches under torch.compile; Ember runs eagerly.)"""
+    if isinstance(pred, Tensor):
+        if pred.numel() != 1:
+            raise RuntimeError(f"torch.cond: expected pred to be a bool or a one-element "
+                               f"tensor, got shape {tuple(pred.shape)}")
+        pred = bool(pred.item())
+    return true_fn(*operands) if pred else false_fn(*operands)

@@ -445,10 +445,10 @@ def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: 
 def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0,
                          size_average: Any = None, reduce: Any = None,
                          reduction: str = "mean") -> Tensor:
-    """x for y = 1, max(0, margin - x) for y = -1."""
+    """x for y = 1, max(0, margin - x) for y = -1 (other targets get both terms, as torch)."""
     reduction = legacy_reduction(size_average, reduce, reduction)
-    pos = where(target == 1, input, 0.0)
-    neg = where(target == -1, (margin - input).clamp_min(0), 0.0)
+    pos = where(target != -1, input, 0.0)
+    neg = where(target != 1, (margin - input).clamp_min(0), 0.0)
     return _reduce(pos + neg, reduction)
 
 

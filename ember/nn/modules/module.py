@@ -726,7 +726,9 @@ class Module:
         from ...ops.convert import _parse_to_args  # noqa: PLC0415
 
         probe = Tensor._make(backend.module_for(backend.CPU).zeros(()))
-        device, dtype, _ = _parse_to_args(probe, args, dict(kwargs))
+        kwargs = dict(kwargs)
+        fmt = kwargs.pop("memory_format", None)
+        device, dtype, _ = _parse_to_args(probe, args, kwargs)
         if dtype is not None and not dtype.is_floating_point:
             raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but got "
                             f"desired dtype={dtype}")
@@ -737,6 +739,8 @@ class Module:
                 out = out.to(device)
             if dtype is not None and out.is_floating_point() and out.dtype is not dtype:
                 out = out.to(dtype)
+            if fmt is not None and out.ndim in (4, 5):  # torch: only 4-D and 5-D tensors
+                out = out.to(memory_format=fmt)
             return out
 
         return self._apply(convert)
