@@ -476,6 +476,7 @@ from .runtime import (  # noqa: E402
     set_num_interop_threads,
     set_num_threads,
     use_deterministic_algorithms,
+from .autograd import forward_ad as _forward_ad  # noqa: E402,F401 (autograd.forward_ad)
 )
 
 __version__ = "0.1.0"

@@ -16,7 +16,7 @@ from .. import backend
 from ..doctor.flags import flags as _doctor
 from . import node as node_module
 from .grad_mode import state as grad_state
-from .node import Node, anomaly_state, post_accumulate_hooks, tensor_hooks
+from .node import Node, anomaly_state, op_watch, post_accumulate_hooks, tensor_hooks
 
 Tensor: Any = None  # set by ember.tensor
 
@@ -260,7 +260,10 @@ def _execute(
             if empty or (needed is not None and fn not in needed):
                 input_grads: tuple = (None,) * len(edges)
             else:
-                input_grads = fn.run_backward(grads)
+                if op_watch.active:  # the profiler times each node (autograd/op_watch.py)
+                    input_grads = op_watch.run_backward(fn, grads)
+                else:
+                    input_grads = fn.run_backward(grads)
                 if anomaly_state.enabled:
                     anomaly_state.on_backward(fn, input_grads)
                 if fn._post_hooks:

@@ -27,7 +27,7 @@ from .. import backend
 from .. import dtypes as _dtypes
 from .grad_mode import no_grad
 from .grad_mode import state as grad_state
-from .node import FREED, Node, anomaly_state, edge_to
+from .node import FREED, Node, anomaly_state, edge_to, op_watch
 
 Tensor: Any = None  # set by ember.tensor's import of this package
 
@@ -178,8 +178,20 @@ class Function:
 
     vjp = backward
 
+    @staticmethod
+    def jvp(ctx: Any, *grad_inputs: Any) -> Any:
+        raise NotImplementedError("You must implement the jvp function for custom "
+                                  "autograd.Function to use it with forward mode AD.")
+
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
+        if op_watch.active:  # profiler / forward-mode AD (autograd/op_watch.py)
+            return op_watch.run_function(cls, args, kwargs)
+        return cls._apply_with_ctx(args, kwargs)[0]
+
+    @classmethod
+    def _apply_with_ctx(cls, args: tuple, kwargs: dict) -> tuple:
+        """(outputs, ctx): forward-mode AD hands the ctx to `jvp`."""
         ctx = FunctionCtx(cls)
         uses_setup = cls.setup_context is not Function.setup_context
         with no_grad():
@@ -193,7 +205,7 @@ class Function:
         is_tuple = isinstance(output, tuple)
         outputs = list(output) if is_tuple else [output]
         if not wants_grad:
-            return output
+            return output, ctx
         input_ids = {id(a) for a in args if isinstance(a, Tensor)}
         ctx.next_edges = tuple(edge_to(a) if isinstance(a, Tensor) else None for a in args)
         ctx._input_shapes = tuple(tuple(a.shape) if isinstance(a, Tensor) else None for a in args)
@@ -220,7 +232,7 @@ class Function:
                     anomaly_state.on_forward(ctx, out, [a._data for a in args
                                                         if isinstance(a, Tensor)])
         ctx._output_meta = meta
-        return tuple(outputs) if is_tuple else outputs[0]
+        return (tuple(outputs) if is_tuple else outputs[0]), ctx
 
 
 class _SetupNotOverridden:

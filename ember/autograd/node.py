@@ -220,6 +220,8 @@ class Op(Node):
         wants_grad = False
         for a in args:
             if isinstance(a, Tensor):
+        if op_watch.active:  # a profiler or forward-mode AD sees the op (see op_watch.py)
+            return op_watch.run_op(cls, args, kwargs)
                 if a._view is not None:
                     refresh_view(a)
                 arrays.append(a._data)
@@ -405,6 +407,34 @@ class _AnomalyState:
 
     def on_forward(self, node: Node, result: Any, inputs: list) -> None:  # set by anomaly_mode
         pass
+class _OpWatch:
+    """Whether something watches every op: the profiler (timing) or forward-mode AD (tangents).
+
+    Every `apply` checks `active` once; while it is False (no profiler, no dual level) ops pay
+    nothing else. `ember.autograd.op_watch` installs the methods below and sets `active`.
+    """
+
+    active = False
+
+    def run_op(self, cls: type, args: tuple, kwargs: dict) -> Any:  # set by op_watch
+        raise NotImplementedError  # pragma: no cover
+
+    def run_call(self, name: str, fn: Any, args: tuple, kwargs: dict) -> Any:  # op_watch
+        raise NotImplementedError  # pragma: no cover
+
+    def run_function(self, cls: type, args: tuple, kwargs: dict) -> Any:  # set by op_watch
+        raise NotImplementedError  # pragma: no cover
+
+    def run_inplace(self, t: Any, compute: Any, write: Any, *rest: Any) -> Any:  # op_watch
+        raise NotImplementedError  # pragma: no cover
+
+    def run_backward(self, node: Node, grads: tuple) -> tuple:  # set by op_watch
+        raise NotImplementedError  # pragma: no cover
+
+
+op_watch = _OpWatch()
+
+
 
     def on_backward(self, node: Node, grads: tuple) -> None:  # set by anomaly_mode
         pass

@@ -10,7 +10,14 @@ from typing import Any
 
 from .. import backend, dtypes
 from ..autograd.grad_mode import state as grad_state
-from ..autograd.node import Op, anomaly_state, array_namespace, as_output, refresh_view
+from ..autograd.node import (
+    Op,
+    anomaly_state,
+    array_namespace,
+    as_output,
+    op_watch,
+    refresh_view,
+)
 from ..doctor.flags import flags as _doctor
 from ..tensor import Tensor
 from ._util import broadcast_error, sum_to_shape
@@ -46,6 +53,8 @@ class BinaryOp(Op):
     @classmethod
     def apply(cls, a: Any, b: Any) -> Tensor:
         ta = isinstance(a, Tensor)
+        if op_watch.active:  # profiler / forward-mode AD (autograd/op_watch.py)
+            return op_watch.run_op(cls, (a, b), {})
         tb = isinstance(b, Tensor)
         if not ta and not isinstance(a, _NUMBER):
             a, ta = _operand(a, b), True

@@ -11,7 +11,7 @@ from typing import Any
 
 from .. import backend, dtypes
 from ..autograd.grad_mode import state as grad_state
-from ..autograd.node import Op, array_namespace, record
+from ..autograd.node import Op, array_namespace, op_watch, record
 from ..tensor import Tensor
 from ._util import broadcast_error, broadcast_shapes, shape_str, sum_to_shape, wrap_dim
 from .shape import ViewOp
@@ -676,6 +676,8 @@ def where(condition: Tensor, input: Any = None, other: Any = None) -> Any:
     """where(cond, a, b): a where cond is true, else b. where(cond): nonzero(as_tuple=True)."""
     if input is None and other is None:
         return nonzero(condition, as_tuple=True)
+    if op_watch.active:  # profiler / forward-mode AD (autograd/op_watch.py)
+        return op_watch.run_call("where", where, (condition, input, other), {})
     if not isinstance(condition, Tensor):
         from ._util import to_tensor  # noqa: PLC0415
 

@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 from .. import backend
 from ..autograd.grad_mode import state as grad_state
-from ..autograd.node import Op, edge_to, refresh_view
+from ..autograd.node import Op, edge_to, op_watch, refresh_view
 from ..tensor import Tensor
 
 
@@ -77,6 +77,13 @@ def _check_writable(t: Tensor, result: Tensor) -> None:
 def apply_inplace(t: Tensor, compute: Callable[[Tensor], Tensor], saves_input: bool = True,
                   others: tuple = ()) -> Tensor:
     """Write `compute(t)` into `t` and keep autograd's view of `t` correct. Returns `t`."""
+    if op_watch.active:  # forward-mode AD moves tangents along (autograd/op_watch.py)
+        return op_watch.run_inplace(t, compute, _write_inplace, saves_input, others)
+    return _write_inplace(t, compute, saves_input, others)
+
+
+def _write_inplace(t: Tensor, compute: Callable[[Tensor], Tensor], saves_input: bool,
+                   others: tuple) -> Tensor:
     if t._view is not None:
         refresh_view(t)
     tracking = grad_state.enabled and (
@@ -142,7 +149,8 @@ def setitem(t: Tensor, key: Any, value: Any) -> None:
     if t._view is not None:
         refresh_view(t)
     value_requires_grad = isinstance(value, Tensor) and value._requires_grad
-    if not grad_state.enabled or not (t._requires_grad or value_requires_grad):
+    if (not grad_state.enabled or not (t._requires_grad or value_requires_grad)) and \
+            not op_watch.active:  # watched (forward-mode AD): through apply_inplace below
         if grad_state.enabled:
             _check_leaf(t)
         data = value._data if isinstance(value, Tensor) else value

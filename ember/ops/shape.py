@@ -12,7 +12,15 @@ from typing import Any, Sequence
 
 from .. import backend
 from ..autograd.grad_mode import state as grad_state
-from ..autograd.node import Op, array_namespace, as_output, record, refresh_view, view_origin
+from ..autograd.node import (
+    Op,
+    array_namespace,
+    as_output,
+    op_watch,
+    record,
+    refresh_view,
+    view_origin,
+)
 from ..tensor import Tensor
 from ._util import as_shape, shape_str, sum_to_shape, wrap_dim, wrap_dims
 
@@ -25,6 +33,8 @@ class ViewOp(Op):
 
     @classmethod
     def apply(cls, x: Tensor, *args: Any) -> Tensor:
+        if op_watch.active:  # profiler / forward-mode AD (autograd/op_watch.py)
+            return op_watch.run_op(cls, (x, *args), {})
         if x._view is not None:
             refresh_view(x)
         data = x._data

@@ -16,7 +16,7 @@ from typing import Any, Sequence
 
 from .. import backend
 from ..autograd.grad_mode import state as grad_state
-from ..autograd.node import array_namespace, record, refresh_view
+from ..autograd.node import array_namespace, op_watch, record, refresh_view
 from ..tensor import Tensor
 from .shape import ViewOp, mark_view
 
@@ -99,6 +99,8 @@ class AsStrided(ViewOp):
 
     @classmethod
     def apply(cls, x: Tensor, size: tuple, stride: tuple, offset: int) -> Tensor:
+        if op_watch.active:  # profiler / forward-mode AD (autograd/op_watch.py)
+            return op_watch.run_op(cls, (x, size, stride, offset), {})
         if x._view is not None:
             refresh_view(x)
         node = _new(cls)

@@ -12,7 +12,7 @@ from typing import Any
 
 from .. import backend, dtypes
 from ..autograd.grad_mode import state as grad_state
-from ..autograd.node import Op, array_namespace, as_output, record, refresh_view
+from ..autograd.node import Op, array_namespace, as_output, op_watch, record, refresh_view
 from ..doctor.flags import flags as _doctor
 from ..tensor import Tensor
 from . import special
@@ -32,6 +32,8 @@ class UnaryOp(Op):
     @classmethod
     def apply(cls, x: Tensor, *args: Any) -> Tensor:
         if not isinstance(x, Tensor):
+        if op_watch.active:  # profiler / forward-mode AD (autograd/op_watch.py)
+            return op_watch.run_op(cls, (x, *args), {})
             raise TypeError(f"{cls.__name__.lower()}(): argument 'input' must be a Tensor, "
                             f"not {type(x).__name__}")
         if x._view is not None:

@@ -96,7 +96,7 @@ class CrossEntropy(Op):
         else:
             p = xp.exp(self.log_p)
         coef = self.coef
-        total = xp.sum(coef, axis=1, keepdims=True)
+        total = module_of(coef).sum(coef, axis=1, keepdims=True)  # a constant array
         return xp.expand_dims(grad, 1) * (p * total - coef), None, None, None, None
 
 

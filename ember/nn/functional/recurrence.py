@@ -26,7 +26,7 @@ from typing import Any
 
 from ...autograd.engine import grad as autograd_grad
 from ...autograd.grad_mode import state as grad_state
-from ...autograd.node import Op, anomaly_state, edge_to, link_saved
+from ...autograd.node import Op, anomaly_state, edge_to, link_saved, op_watch
 from ...backend import module_of
 from ...ops.join import cat
 from ...tensor import Tensor
@@ -81,6 +81,9 @@ class Recurrence(Op):
     def apply(cls, xg: Tensor, h0: Any, c0: Any, w_hh: Tensor, b_hh: Any, w_hr: Any,
               mode: str, batch_sizes: tuple, reverse: bool) -> tuple:  # type: ignore[override]
         """Like `Op.apply`, for several outputs: each output Tensor is one slot of the node."""
+        if op_watch.active:  # profiler / forward-mode AD (autograd/op_watch.py)
+            return op_watch.run_op(cls, (xg, h0, c0, w_hh, b_hh, w_hr, mode, batch_sizes,
+                                         reverse), {})
         args = (xg, h0, c0, w_hh, b_hh, w_hr)
         arrays = [a._data if isinstance(a, Tensor) else a for a in args]
         wants_grad = grad_state.enabled and any(
