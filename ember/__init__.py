@@ -464,6 +464,7 @@ pi, e, inf, nan = _math.pi, _math.e, _math.inf, _math.nan
 
 from . import accelerator, amp, backends, distributions, func, jit, testing  # noqa: E402
 from .autograd import functional as _autograd_functional  # noqa: E402,F401 (autograd.functional)
+from .autograd import forward_ad as _forward_ad  # noqa: E402,F401 (autograd.forward_ad)
 from .amp import autocast  # noqa: E402
 from .runtime import (  # noqa: E402
     are_deterministic_algorithms_enabled,
@@ -476,7 +477,6 @@ from .runtime import (  # noqa: E402
     set_num_interop_threads,
     set_num_threads,
     use_deterministic_algorithms,
-from .autograd import forward_ad as _forward_ad  # noqa: E402,F401 (autograd.forward_ad)
 )
 
 __version__ = "0.1.0"

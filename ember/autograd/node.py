@@ -216,12 +216,12 @@ class Op(Node):
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
         """Run forward on the arguments' arrays and, if any input requires grad, record a node."""
+        if op_watch.active:  # a profiler or forward-mode AD sees the op (see op_watch.py)
+            return op_watch.run_op(cls, args, kwargs)
         arrays = []
         wants_grad = False
         for a in args:
             if isinstance(a, Tensor):
-        if op_watch.active:  # a profiler or forward-mode AD sees the op (see op_watch.py)
-            return op_watch.run_op(cls, args, kwargs)
                 if a._view is not None:
                     refresh_view(a)
                 arrays.append(a._data)
