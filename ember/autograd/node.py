@@ -400,13 +400,6 @@ def composite_backward(compute: Any, inputs: tuple, grad: Any, needs: tuple) -> 
     return tuple(result)
 
 
-class _AnomalyState:
-    """Set by ember.autograd.anomaly_mode; checked on every recorded op when enabled."""
-
-    enabled = False
-
-    def on_forward(self, node: Node, result: Any, inputs: list) -> None:  # set by anomaly_mode
-        pass
 class _OpWatch:
     """Whether something watches every op: the profiler (timing) or forward-mode AD (tangents).
 
@@ -435,6 +428,13 @@ class _OpWatch:
 op_watch = _OpWatch()
 
 
+class _AnomalyState:
+    """Set by ember.autograd.anomaly_mode; checked on every recorded op when enabled."""
+
+    enabled = False
+
+    def on_forward(self, node: Node, result: Any, inputs: list) -> None:  # set by anomaly_mode
+        pass
 
     def on_backward(self, node: Node, grads: tuple) -> None:  # set by anomaly_mode
         pass

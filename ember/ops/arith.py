@@ -52,9 +52,9 @@ class BinaryOp(Op):
 
     @classmethod
     def apply(cls, a: Any, b: Any) -> Tensor:
-        ta = isinstance(a, Tensor)
         if op_watch.active:  # profiler / forward-mode AD (autograd/op_watch.py)
             return op_watch.run_op(cls, (a, b), {})
+        ta = isinstance(a, Tensor)
         tb = isinstance(b, Tensor)
         if not ta and not isinstance(a, _NUMBER):
             a, ta = _operand(a, b), True

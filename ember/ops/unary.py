@@ -31,9 +31,9 @@ class UnaryOp(Op):
 
     @classmethod
     def apply(cls, x: Tensor, *args: Any) -> Tensor:
-        if not isinstance(x, Tensor):
         if op_watch.active:  # profiler / forward-mode AD (autograd/op_watch.py)
             return op_watch.run_op(cls, (x, *args), {})
+        if not isinstance(x, Tensor):
             raise TypeError(f"{cls.__name__.lower()}(): argument 'input' must be a Tensor, "
                             f"not {type(x).__name__}")
         if x._view is not None:
