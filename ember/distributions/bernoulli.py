@@ -11,12 +11,13 @@ from ..size import Size
 from ..tensor import Tensor
 from . import constraints
 from .distribution import BinaryProbs
+from .exp_family import ExponentialFamily
 from .utils import broadcast_all, draw_elementwise
 
 __all__ = ["Bernoulli"]
 
 
-class Bernoulli(BinaryProbs):
+class Bernoulli(BinaryProbs, ExponentialFamily):
     """Give exactly one of `probs` or `logits` (log-odds)."""
 
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
@@ -70,3 +71,10 @@ class Bernoulli(BinaryProbs):
         if expand:
             values = values.expand((-1,) + tuple(self._batch_shape))
         return values
+
+    @property
+    def _natural_params(self) -> tuple:
+        return (self.logits,)
+
+    def _log_normalizer(self, x: Tensor) -> Tensor:
+        return ember.log1p(ember.exp(x))  # F(theta) = log(1 + e^theta)

@@ -10,20 +10,21 @@ import ember
 from ..size import Size
 from ..tensor import Tensor
 from . import constraints
-from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .gamma import _standard_gamma
 from .utils import broadcast_all
 
 __all__ = ["Beta"]
 
 
-class Beta(Distribution):
+class Beta(ExponentialFamily):
     """Density x^(a-1) (1-x)^(b-1) / B(a, b), a = concentration1, b = concentration0."""
 
     arg_constraints = {"concentration1": constraints.positive,
                        "concentration0": constraints.positive}
     support = constraints.unit_interval
     has_rsample = True
+    _mean_carrier_measure = 0
 
     def __init__(self, concentration1: Any, concentration0: Any,
                  validate_args: bool | None = None) -> None:
@@ -77,3 +78,10 @@ class Beta(Distribution):
         log_beta = ember.lgamma(a) + ember.lgamma(b) - ember.lgamma(total)
         return (log_beta - (a - 1) * ember.digamma(a) - (b - 1) * ember.digamma(b)
                 + (total - 2) * ember.digamma(total))
+
+    @property
+    def _natural_params(self) -> tuple:
+        return (self.concentration1, self.concentration0)
+
+    def _log_normalizer(self, x: Tensor, y: Tensor) -> Tensor:
+        return ember.lgamma(x) + ember.lgamma(y) - ember.lgamma(x + y)  # log B(a, b)

@@ -17,7 +17,7 @@ __all__ = [
     "greater_than", "greater_than_eq", "half_open_interval", "independent", "integer_interval",
     "interval", "is_dependent", "less_than", "lower_cholesky", "lower_triangular", "nonnegative",
     "nonnegative_integer", "one_hot", "positive", "positive_definite", "positive_integer",
-    "positive_semidefinite", "real", "real_vector", "simplex", "square", "symmetric",
+    "positive_semidefinite", "real", "real_vector", "simplex", "square", "stack", "symmetric",
     "unit_interval",
 ]
 
@@ -334,6 +334,33 @@ class _Cat(Constraint):
         return ember.cat(checks, self.dim)
 
 
+class _Stack(Constraint):
+    """Constraints applied to the slices `value.select(dim, i)`, one constraint per slice."""
+
+    def __init__(self, cseq: Any, dim: int = 0) -> None:
+        self.cseq = list(cseq)
+        self.dim = dim
+        super().__init__()
+
+    @property
+    def is_discrete(self) -> bool:  # type: ignore[override]
+        return any(c.is_discrete for c in self.cseq)
+
+    @property
+    def event_dim(self) -> int:  # type: ignore[override]
+        dim = max(c.event_dim for c in self.cseq)
+        if self.dim + dim < 0:
+            dim += 1
+        return dim
+
+    def check(self, value: Tensor) -> Tensor:
+        if not -value.dim() <= self.dim < value.dim():
+            raise ValueError(f"dim {self.dim} out of range for a {value.dim()}-d value")
+        vs = [value.select(self.dim, i) for i in range(value.size(self.dim))]
+        return ember.stack([constr.check(v) for v, constr in zip(vs, self.cseq, strict=False)],
+                           self.dim)
+
+
 dependent = _Dependent()
 dependent_property = _DependentProperty
 independent = _IndependentConstraint
@@ -361,6 +388,7 @@ symmetric = _Symmetric()
 positive_semidefinite = _PositiveSemidefinite()
 positive_definite = _PositiveDefinite()
 cat = _Cat
+stack = _Stack
 
 
 class _Multinomial(Constraint):

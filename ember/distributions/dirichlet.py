@@ -10,18 +10,19 @@ import ember.nn.functional as F
 from ..size import Size
 from ..tensor import Tensor
 from . import constraints
-from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .gamma import _standard_gamma
 
 __all__ = ["Dirichlet"]
 
 
-class Dirichlet(Distribution):
+class Dirichlet(ExponentialFamily):
     """Density prod x_i^(c_i - 1) / B(c) on the simplex (event_shape (K,))."""
 
     arg_constraints = {"concentration": constraints.independent(constraints.positive, 1)}
     support = constraints.simplex
     has_rsample = True
+    _mean_carrier_measure = 0
 
     def __init__(self, concentration: Tensor, validate_args: bool | None = None) -> None:
         if concentration.dim() < 1:
@@ -77,3 +78,10 @@ class Dirichlet(Distribution):
         return (ember.lgamma(self.concentration).sum(-1) - ember.lgamma(a0)
                 - (k - a0) * ember.digamma(a0)
                 - ((self.concentration - 1.0) * ember.digamma(self.concentration)).sum(-1))
+
+    @property
+    def _natural_params(self) -> tuple:
+        return (self.concentration,)
+
+    def _log_normalizer(self, x: Tensor) -> Tensor:
+        return ember.lgamma(x).sum(-1) - ember.lgamma(x.sum(-1))  # log B(c)

@@ -10,13 +10,13 @@ import ember
 from ..size import Size
 from ..tensor import Tensor
 from . import constraints
-from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .utils import broadcast_all
 
 __all__ = ["Exponential"]
 
 
-class Exponential(Distribution):
+class Exponential(ExponentialFamily):
     """Exponential with density rate * exp(-rate * x) on x >= 0."""
 
     arg_constraints = {"rate": constraints.positive}
@@ -74,3 +74,10 @@ class Exponential(Distribution):
 
     def entropy(self) -> Tensor:
         return 1.0 - ember.log(self.rate)
+
+    @property
+    def _natural_params(self) -> tuple:
+        return (-self.rate,)
+
+    def _log_normalizer(self, x: Tensor) -> Tensor:
+        return -ember.log(-x)

@@ -18,7 +18,7 @@ from ..autograd import Function
 from ..size import Size
 from ..tensor import Tensor
 from . import constraints
-from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .utils import broadcast_all
 
 __all__ = ["Gamma"]
@@ -89,7 +89,7 @@ def _standard_gamma(alpha: Tensor) -> Tensor:
     return _StandardGamma.apply(alpha.contiguous())
 
 
-class Gamma(Distribution):
+class Gamma(ExponentialFamily):
     """Gamma with density rate^c x^(c-1) exp(-rate x) / Gamma(c) on x > 0."""
 
     arg_constraints = {"concentration": constraints.positive, "rate": constraints.positive}
@@ -148,3 +148,10 @@ class Gamma(Distribution):
     def entropy(self) -> Tensor:
         return (self.concentration - ember.log(self.rate) + ember.lgamma(self.concentration)
                 + (1.0 - self.concentration) * ember.digamma(self.concentration))
+
+    @property
+    def _natural_params(self) -> tuple:
+        return (self.concentration - 1, -self.rate)
+
+    def _log_normalizer(self, x: Tensor, y: Tensor) -> Tensor:
+        return ember.lgamma(x + 1) + (x + 1) * ember.log(-y.reciprocal())

@@ -10,13 +10,13 @@ import ember
 from ..size import Size
 from ..tensor import Tensor
 from . import constraints
-from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .utils import broadcast_all, draw_elementwise
 
 __all__ = ["Poisson"]
 
 
-class Poisson(Distribution):
+class Poisson(ExponentialFamily):
     """P(k) = rate^k exp(-rate) / k!, k = 0, 1, 2, ..."""
 
     arg_constraints = {"rate": constraints.nonnegative}
@@ -57,3 +57,10 @@ class Poisson(Distribution):
             self._validate_sample(value)
         rate, value = broadcast_all(self.rate, value)
         return value.xlogy(rate) - rate - ember.lgamma(value + 1)
+
+    @property
+    def _natural_params(self) -> tuple:
+        return (ember.log(self.rate),)
+
+    def _log_normalizer(self, x: Tensor) -> Tensor:
+        return ember.exp(x)

@@ -93,3 +93,34 @@ class lazy_property:  # noqa: N801 (torch's name)
 
 
 LOG_SQRT_2PI = math.log(math.sqrt(2 * math.pi))
+euler_constant = 0.57721566490153286060  # Euler-Mascheroni constant (torch's name)
+
+
+def _tril_index(n: int, diag: int, device: Any) -> tuple:
+    rows, cols = ember.tril_indices(n, n, offset=diag, device=device)
+    return rows, cols
+
+
+def tril_matrix_to_vec(mat: Tensor, diag: int = 0) -> Tensor:
+    """The lower triangle (on and below diagonal `diag`) of (batched) square matrices, read
+    row by row into a vector."""
+    n = mat.shape[-1]
+    if diag < -n or diag >= n:
+        raise ValueError(f"diag ({diag}) provided is outside [{-n}, {n - 1}].")
+    rows, cols = _tril_index(n, diag, mat.device)
+    return mat[..., rows, cols]
+
+
+def vec_to_tril_matrix(vec: Tensor, diag: int = 0) -> Tensor:
+    """Inverse of tril_matrix_to_vec: fill a (batched) D x D lower triangle row by row."""
+    # D is the positive root of D^2 + (1 + 2 diag) D - |diag| (diag + 1) - 2 len(vec) = 0
+    b = 1 + 2 * diag
+    n = (-b + (b**2 + 8 * vec.shape[-1] + 4 * abs(diag) * (diag + 1)) ** 0.5) / 2
+    if abs(round(n) - n) > 1e-6:
+        raise ValueError(f"The size of last dimension is {vec.shape[-1]} which cannot be "
+                         "expressed as the lower triangular part of a square D x D matrix.")
+    n = round(n)
+    mat = vec.new_zeros(tuple(vec.shape[:-1]) + (n, n))
+    rows, cols = _tril_index(n, diag, vec.device)
+    mat[..., rows, cols] = vec
+    return mat
