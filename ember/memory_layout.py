@@ -89,7 +89,8 @@ def lay_out(array: Any, fmt: memory_format) -> Any:
     xp = backend.module_of(array)
     if fmt.order is None:
         return xp.ascontiguousarray(array)
-    physical = xp.ascontiguousarray(array.transpose(fmt.order))
+    # a fresh copy: its strides are canonical even for size-1 dims, as torch reports them
+    physical = xp.array(array.transpose(fmt.order), order="C", copy=True)
     inverse = [fmt.order.index(d) for d in range(array.ndim)]
     return physical.transpose(inverse)
 

@@ -233,3 +233,28 @@ def make_tensor(*shape: Any, dtype: Any, device: Any = None, low: float | None =
     if requires_grad:
         out.requires_grad_(True)
     return out
+
+
+_ALLCLOSE_TOLERANCES = {"float16": (1e-3, 1e-3), "float32": (1e-4, 1e-5), "float64": (1e-5, 1e-8)}
+
+
+def assert_allclose(actual: Any, expected: Any, rtol: float | None = None,
+                    atol: float | None = None, equal_nan: bool = True, msg: str = "") -> None:
+    """The pre-1.12 assertion (deprecated in torch for assert_close): dtypes may differ,
+    NaNs compare equal, and the default tolerances are the older, looser ones."""
+    import warnings  # noqa: PLC0415
+
+    from . import creation  # noqa: PLC0415
+
+    warnings.warn("`torch.testing.assert_allclose()` is deprecated since 1.12 and will be removed "
+                  "in a future release. Please use `torch.testing.assert_close()` instead.",
+                  FutureWarning, stacklevel=2)
+    if not isinstance(actual, Tensor):
+        actual = creation.tensor(actual)
+    if not isinstance(expected, Tensor):
+        expected = creation.tensor(expected, dtype=actual.dtype)
+    if rtol is None and atol is None:
+        pair = [_ALLCLOSE_TOLERANCES.get(t.dtype.name, (0.0, 0.0)) for t in (actual, expected)]
+        rtol, atol = max(p[0] for p in pair), max(p[1] for p in pair)
+    assert_close(actual, expected, rtol=rtol, atol=atol, equal_nan=equal_nan, check_dtype=False,
+                 msg=msg or None)

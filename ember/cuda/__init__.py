@@ -108,6 +108,126 @@ class Event:
         return float(cp.cuda.get_elapsed_time(self._event, end_event._event))
 
 
+def _cupy() -> Any:
+    """cupy, or the backend's error saying how to get a GPU (torch: 'not compiled with CUDA')."""
+    return backend.module_for(backend.device("cuda"))
+
+
+def is_initialized() -> bool:
+    return is_available()
+
+
+def init() -> None:
+    """Fail early, with the reason, when no GPU can be used."""
+    _cupy()
+
+
+def mem_get_info(device: Any = None) -> tuple[int, int]:
+    """(free, total) bytes of the GPU, as the driver reports them."""
+    free, total = _cupy().cuda.runtime.memGetInfo()
+    return int(free), int(total)
+
+
+def get_device_capability(device: Any = None) -> tuple[int, int]:
+    props = get_device_properties(device)
+    return props.major, props.minor
+
+
+def get_arch_list() -> list[str]:
+    """The compute capability of the GPU CuPy compiles for (torch lists its wheel's targets);
+    empty without a GPU, as torch's CPU build."""
+    if not is_available():
+        return []
+    major, minor = get_device_capability()
+    return [f"sm_{major}{minor}"]
+
+
+def memory_stats(device: Any = None) -> dict:
+    """The current allocated and reserved bytes of CuPy's pool, under torch's key names (torch
+    reports many more counters); empty without a GPU, as torch's."""
+    if not is_available():
+        return {}
+    return {"allocated_bytes.all.current": memory_allocated(device),
+            "reserved_bytes.all.current": memory_reserved(device)}
+
+
+def memory_summary(device: Any = None, abbreviated: bool = False) -> str:
+    stats = memory_stats(device)
+    if not stats:
+        return "No GPU: Ember allocates on the CPU only.\n"
+    return (f"Ember CUDA memory (CuPy pool)\n"
+            f"  allocated: {stats['allocated_bytes.all.current'] / 2**20:.1f} MiB\n"
+            f"  reserved:  {stats['reserved_bytes.all.current'] / 2**20:.1f} MiB\n")
+
+
+def _peak(what: str) -> int:
+    if not is_available():
+        return 0  # torch's CPU build answers 0 as well
+    raise RuntimeError(f"{what}: Ember does not track peak GPU memory (CuPy's pool keeps no "
+                       f"high-water mark); use memory_allocated() / memory_reserved() for the "
+                       f"current values")
+
+
+def max_memory_allocated(device: Any = None) -> int:
+    return _peak("max_memory_allocated")
+
+
+def max_memory_reserved(device: Any = None) -> int:
+    return _peak("max_memory_reserved")
+
+
+def reset_peak_memory_stats(device: Any = None) -> None:
+    """Nothing to reset: no peak is tracked (see max_memory_allocated)."""
+
+
+reset_max_memory_allocated = reset_accumulated_memory_stats = reset_peak_memory_stats
+
+
+def seed() -> None:
+    """Seed every GPU generator from fresh entropy (nothing to do without a GPU, as torch)."""
+    from ..random import _cuda_generators  # noqa: PLC0415
+
+    for g in _cuda_generators.values():
+        g.seed()
+
+
+seed_all = seed
+
+
+def initial_seed() -> int:
+    from ..random import _generator_for  # noqa: PLC0415
+
+    _cupy()
+    return _generator_for(backend.device("cuda", 0), None).initial_seed()
+
+
+def get_rng_state_all() -> list:
+    """One state per GPU: [] without a GPU (as torch). On a GPU Ember's CuPy generators cannot
+    export their state, which raises; use ember.random.fork_rng to restore a stream instead."""
+    return [get_rng_state(i) for i in range(device_count())]
+
+
+def get_rng_state(device: Any = "cuda") -> Any:
+    from ..random import _generator_for  # noqa: PLC0415
+
+    dev = backend.as_device(device if not isinstance(device, int) else f"cuda:{device}")
+    _cupy()
+    return _generator_for(backend.device("cuda", dev.index or 0), None).get_state()
+
+
+def set_rng_state(new_state: Any, device: Any = "cuda") -> None:
+    from ..random import _generator_for  # noqa: PLC0415
+
+    dev = backend.as_device(device if not isinstance(device, int) else f"cuda:{device}")
+    _cupy()
+    _generator_for(backend.device("cuda", dev.index or 0), None).set_state(new_state)
+
+
+def set_rng_state_all(new_states: Any) -> None:
+    for i, state in enumerate(new_states):
+        set_rng_state(state, i)
+
+
 from . import amp  # noqa: E402  (amp's classes build on ember.amp, which needs the above)
 
 

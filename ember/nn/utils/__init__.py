@@ -12,6 +12,7 @@ from .clip_grad import (
     get_total_norm,
 )
 from .convert_parameters import parameters_to_vector, vector_to_parameters
+from .memory_format import convert_conv2d_weight_memory_format, convert_conv3d_weight_memory_format
 from .fusion import (
     fuse_conv_bn_eval,
     fuse_conv_bn_weights,
@@ -35,6 +36,8 @@ __all__ = [
     "clip_grad_norm_",
     "clip_grad_value_",
     "clip_grads_with_norm_",
+    "convert_conv2d_weight_memory_format",
+    "convert_conv3d_weight_memory_format",
     "fuse_conv_bn_eval",
     "fuse_conv_bn_weights",
     "fuse_linear_bn_eval",
