@@ -16,6 +16,10 @@ from . import dtypes as _dtypes  # noqa: E402
 from .backend import device, get_default_device, set_default_device  # noqa: E402
 from .dtypes import (  # noqa: E402
     bool_ as bool,
+    cdouble,
+    cfloat,
+    complex64,
+    complex128,
     dtype,
     finfo,
     float16,
@@ -400,11 +404,23 @@ from .ops.layout import (  # noqa: E402
     rot90,
     select,
 )
-from .ops.pointwise import (  # noqa: E402
+from .ops.complex import (  # noqa: E402
     angle,
-    cartesian_prod,
+    complex,
     conj,
     conj_physical,
+    imag,
+    is_conj,
+    isreal,
+    polar,
+    real,
+    resolve_conj,
+    resolve_neg,
+    view_as_complex,
+    view_as_real,
+)
+from .ops.pointwise import (  # noqa: E402
+    cartesian_prod,
     copysign,
     cross,
     deg2rad,
@@ -414,7 +430,6 @@ from .ops.pointwise import (  # noqa: E402
     gcd,
     heaviside,
     hypot,
-    isreal,
     lcm,
     ldexp,
     lgamma,
@@ -425,9 +440,6 @@ from .ops.pointwise import (  # noqa: E402
     polygamma,
     positive,
     rad2deg,
-    real,
-    resolve_conj,
-    resolve_neg,
     sinc,
     trapezoid,
     trapz,

@@ -92,6 +92,23 @@ class _Formatter:
         return (self.max_width - len(text)) * " " + text
 
 
+class _ComplexFormatter:
+    """torch's complex printing: real and imaginary parts each get their own formatter;
+    the imaginary part follows with its sign and a 'j'."""
+
+    def __init__(self, values: numpy.ndarray) -> None:
+        self.real = _Formatter(values.real)
+        self.imag = _Formatter(values.imag)
+        self.max_width = self.real.max_width + self.imag.max_width + 1
+
+    def format(self, value: Any) -> str:
+        real_str = self.real.format(value.real)
+        imag_str = (self.imag.format(value.imag) + "j").lstrip()
+        if imag_str[0] in "+-":
+            return real_str + imag_str
+        return real_str + "+" + imag_str
+
+
 def _summarized(values: numpy.ndarray) -> numpy.ndarray:
     """Only the elements that will be shown (edge items of every dim)."""
     e = PRINT_OPTS.edgeitems
@@ -109,7 +126,7 @@ def _summarized(values: numpy.ndarray) -> numpy.ndarray:
     return numpy.stack([_summarized(values[i]) for i in rows])
 
 
-def _vector(values: numpy.ndarray, indent: int, summarize: bool, fmt: _Formatter) -> str:
+def _vector(values: numpy.ndarray, indent: int, summarize: bool, fmt: Any) -> str:
     e = PRINT_OPTS.edgeitems
     per_line = max(1, int(math.floor((PRINT_OPTS.linewidth - indent) / (fmt.max_width + 2))))
     if summarize and not e:
@@ -123,7 +140,7 @@ def _vector(values: numpy.ndarray, indent: int, summarize: bool, fmt: _Formatter
     return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
 
 
-def _nested(values: numpy.ndarray, indent: int, summarize: bool, fmt: _Formatter) -> str:
+def _nested(values: numpy.ndarray, indent: int, summarize: bool, fmt: Any) -> str:
     if values.ndim == 0:
         return fmt.format(values.item())
     if values.ndim == 1:
@@ -160,7 +177,8 @@ def format_tensor(t: Any) -> str:
     if t.device.type != "cpu":
         suffixes.append(f"device='{t.device}'")
     dtype = dtypes.of_array(values)
-    default_dtypes = (dtypes.get_default_dtype(), dtypes.int64, dtypes.bool_)
+    default_dtypes = (dtypes.get_default_dtype(), dtypes.default_complex(), dtypes.int64,
+                      dtypes.bool_)
     if values.size == 0:
         if values.ndim != 1:
             suffixes.append(f"size={tuple(values.shape)}")
@@ -173,7 +191,8 @@ def format_tensor(t: Any) -> str:
         if values.dtype == numpy.float16:
             values = values.astype(numpy.float32)
         summarize = values.size > PRINT_OPTS.threshold
-        fmt = _Formatter(_summarized(values) if summarize else values)
+        shown = _summarized(values) if summarize else values
+        fmt = _ComplexFormatter(shown) if values.dtype.kind == "c" else _Formatter(shown)
         body = _nested(values, indent, summarize, fmt)
     if t.grad_fn is not None:
         suffixes.append(f"grad_fn=<{t.grad_fn.name()}>")

@@ -46,6 +46,8 @@ def _plain(data: Any, leaf_dtypes: set) -> Any:
         leaf_dtypes.add(dtypes.int64)
     elif isinstance(data, float):
         leaf_dtypes.add(dtypes.get_default_dtype())
+    elif isinstance(data, complex):
+        leaf_dtypes.add(dtypes.default_complex())
     else:
         leaf_dtypes.add(None)  # not a number: numpy's converter decides what to reject
     return data
@@ -75,9 +77,7 @@ def _infer_array(data: Any, dtype: dtypes.dtype | None) -> numpy.ndarray:
         raise TypeError(f"tensor(): could not infer a dtype for {type(data).__name__} data "
                         "(expected numbers, bools, nested sequences of them, or arrays)")
     if dtype is None:
-        if arr.dtype.kind == "c":
-            raise TypeError("tensor(): complex numbers are not supported by Ember")
-        if not numbers_only or arr.dtype.kind not in "biuf":
+        if not numbers_only or arr.dtype.kind not in "biufc":
             raise TypeError(f"tensor(): could not infer a dtype for data of numpy type {arr.dtype}")
         inferred = None
         for d in leaf_dtypes:
@@ -144,7 +144,8 @@ def from_numpy(ndarray: numpy.ndarray) -> Tensor:
     except TypeError:
         raise TypeError(
             f"can't convert np.ndarray of type {ndarray.dtype}. The only supported types are: "
-            "float64, float32, float16, int64, int32, int16, int8, uint8, and bool."
+            "float64, float32, float16, complex64, complex128, int64, int32, int16, int8, "
+            "uint8, and bool."
         ) from None
     return Tensor._make(ndarray)
 

@@ -3,12 +3,14 @@
 Tensors store backend arrays; a `dtype` object names the element type the way torch does
 (`ember.float32`) and knows its numpy equivalent. Promotion follows torch, not numpy:
 a dimensioned tensor wins over a zero-dim tensor, which wins over a Python scalar, unless the
-lower-priority operand is of a higher category (bool < integer < floating).
+lower-priority operand is of a higher category (bool < integer < floating < complex).
+Complex dtypes are complex64 and complex128; numpy has no complex32 (torch's chalf), so
+float16 meeting a complex number promotes to complex64 where torch gives complex32.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 import numpy
@@ -24,17 +26,25 @@ class dtype:
     def __init__(self, name: str, np_dtype: Any, category: int) -> None:
         self.name = name
         self.np = numpy.dtype(np_dtype)
-        self.category = category  # 0 bool, 1 integer, 2 floating
+        self.category = category  # 0 bool, 1 integer, 2 floating, 3 complex
         self.is_floating_point = category == 2
-        self.is_signed = category == 2 or self.np.kind == "i"
+        self.is_signed = category >= 2 or self.np.kind == "i"
         self.itemsize = self.np.itemsize
 
     @property
     def is_complex(self) -> bool:
-        return False
+        return self.category == 3
 
     def to_real(self) -> dtype:
-        return self
+        """The dtype of the real and imaginary parts (complex64 -> float32); others: itself."""
+        return _REAL_OF.get(self, self)
+
+    def to_complex(self) -> dtype:
+        """The complex dtype with this floating dtype's parts (float32 -> complex64)."""
+        found = _COMPLEX_OF.get(self)
+        if found is None:
+            raise RuntimeError(f"Unknown Complex ScalarType for {self.name.capitalize()}")
+        return found
 
     def __repr__(self) -> str:
         return f"ember.{self.name}"
@@ -52,9 +62,16 @@ int64 = dtype("int64", numpy.int64, 1)
 float16 = dtype("float16", numpy.float16, 2)
 float32 = dtype("float32", numpy.float32, 2)
 float64 = dtype("float64", numpy.float64, 2)
+complex64 = dtype("complex64", numpy.complex64, 3)
+complex128 = dtype("complex128", numpy.complex128, 3)
+cfloat, cdouble = complex64, complex128
 
-ALL = (bool_, uint8, int8, int16, int32, int64, float16, float32, float64)
+ALL = (bool_, uint8, int8, int16, int32, int64, float16, float32, float64, complex64, complex128)
 FROM_NUMPY = {d.np: d for d in ALL}
+_REAL_OF = {complex64: float32, complex128: float64}
+# float16 -> complex64: numpy cannot hold torch's complex32 (two float16 halves)
+_COMPLEX_OF = {float16: complex64, float32: complex64, float64: complex128,
+               complex64: complex64, complex128: complex128}
 
 _default_float = float32
 
@@ -63,8 +80,13 @@ def get_default_dtype() -> dtype:
     return _default_float
 
 
+def default_complex() -> dtype:
+    """What a Python complex becomes: complex64, or complex128 under a float64 default."""
+    return _COMPLEX_OF[_default_float]
+
+
 def set_default_dtype(d: dtype) -> None:
-    """Set the dtype that Python floats and float-creating factories produce (float32 by default)."""
+    """Set the dtype Python floats and float-creating factories produce (float32 by default)."""
     global _default_float
     d = to_dtype(d)
     if not d.is_floating_point:
@@ -83,6 +105,8 @@ def to_dtype(value: Any) -> dtype:
         return int64
     if value is bool:
         return bool_
+    if value is complex:
+        return complex128
     try:
         np_dtype = numpy.dtype(value)
     except TypeError:
@@ -114,6 +138,8 @@ def category_of_scalar(value: Any) -> int:
         return 0
     if isinstance(value, int):
         return 1
+    if isinstance(value, complex):
+        return 3
     return 2
 
 
@@ -122,6 +148,8 @@ def promote_types(a: dtype, b: dtype) -> dtype:
     if a is b:
         return a
     if a.category != b.category:
+        if {a.category, b.category} == {2, 3}:  # complex64 with float64 is complex128
+            return to_dtype(numpy.promote_types(a.np, b.np))
         return a if a.category > b.category else b
     if a.category == 0:
         return a
@@ -130,7 +158,7 @@ def promote_types(a: dtype, b: dtype) -> dtype:
     return to_dtype(numpy.promote_types(a.np, b.np))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _promote_cached(a: dtype | int, pa: int, b: dtype | int, pb: int) -> dtype:
     # Python scalars are passed as their category (0 bool, 1 int, 2 float).
     operands = [(pa, a), (pb, b)]
@@ -145,17 +173,24 @@ def _promote_cached(a: dtype | int, pa: int, b: dtype | int, pb: int) -> dtype:
             else:  # two Python scalars: the higher category wins
                 result = max(result, d)
     if not isinstance(result, dtype):  # two Python scalars
-        result = {0: bool_, 1: int64, 2: _default_float}[result]
+        result = _scalar_dtypes()[result]
     for prio, d in operands:
         if prio == top:
             continue
         cat = d.category if isinstance(d, dtype) else d
         if cat > result.category:
-            if isinstance(d, dtype):  # a zero-dim tensor of a higher category keeps its dtype
+            if cat == 3 and result.category == 2:  # float meets complex: keep the float's width
+                result = result.to_complex()
+            elif isinstance(d, dtype):  # a zero-dim tensor of a higher category keeps its dtype
                 result = d
             else:
-                result = {1: int64, 2: _default_float}[cat]
+                result = _scalar_dtypes()[cat]
     return result
+
+
+def _scalar_dtypes() -> dict:
+    """The dtype a Python scalar of each category takes (torch's wrapped-number rule)."""
+    return {0: bool_, 1: int64, 2: _default_float, 3: default_complex()}
 
 
 def result_type(a: Any, b: Any) -> dtype:
@@ -171,7 +206,7 @@ def _operand_key(x: Any) -> tuple[Any, int]:
         return of_array(x), (DIMENSIONED if x.ndim else ZERO_DIM)
     if isinstance(x, numpy.generic):  # torch treats numpy scalars like Python numbers
         return to_dtype(x.dtype).category, SCALAR
-    if isinstance(x, (bool, int, float)):
+    if isinstance(x, (bool, int, float, complex)):
         return category_of_scalar(x), SCALAR
     raise TypeError(f"unsupported operand of type {type(x).__name__}")
 
@@ -189,7 +224,7 @@ def wrap_int_scalar(value: Any, np_dtype: Any) -> Any:
 
 
 def python_scalar_dtype(value: Any) -> dtype:
-    return {0: bool_, 1: int64, 2: _default_float}[category_of_scalar(value)]
+    return _scalar_dtypes()[category_of_scalar(value)]
 
 
 def finfo_eps(d: dtype) -> float:
@@ -201,6 +236,7 @@ class finfo:
 
     def __init__(self, type: dtype | None = None) -> None:
         d = to_dtype(type) if type is not None else _default_float
+        d = d.to_real()  # a complex dtype's limits are those of its parts, as in torch
         if not d.is_floating_point:
             raise TypeError(f"finfo: expected a floating point dtype, got {d}")
         info = numpy.finfo(d.np)
@@ -214,7 +250,8 @@ class finfo:
 
     def __repr__(self) -> str:
         return (f"finfo(resolution={self.resolution}, min={self.min}, max={self.max}, "
-                f"eps={self.eps}, smallest_normal={self.tiny}, tiny={self.tiny}, dtype={self.dtype})")
+                f"eps={self.eps}, smallest_normal={self.tiny}, tiny={self.tiny}, "
+                f"dtype={self.dtype})")
 
 
 class iinfo:

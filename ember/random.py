@@ -126,6 +126,13 @@ def _draw(kind: str, shape: tuple, d: dtypes.dtype, device: Any, generator: Any,
     if generator is not None and generator.device.type != dev.type:
         raise RuntimeError(f"Expected a '{dev.type}' device type for generator but found "
                            f"'{generator.device.type}'")
+    if d.is_complex and kind in ("uniform", "normal"):
+        # real and imaginary parts drawn side by side; torch's complex normal has
+        # E|z|^2 = 1, so each part has variance 1/2
+        parts = _draw(kind, tuple(shape) + (2,), d.to_real(), device, generator)
+        if kind == "normal":
+            parts *= math.sqrt(0.5)
+        return parts.view(d.np)[..., 0]
     rng = _generator_for(dev, generator).rng
     native = d.np if d.np in (numpy.dtype("float32"), numpy.dtype("float64")) else None
     if kind == "uniform":
@@ -145,7 +152,7 @@ def _draw(kind: str, shape: tuple, d: dtypes.dtype, device: Any, generator: Any,
 
 
 def _check_floating(d: dtypes.dtype, op: str) -> None:
-    if not d.is_floating_point:
+    if not d.is_floating_point and not (d.is_complex and op in ("rand", "randn")):
         raise NotImplementedError(f"\"{op}\" not implemented for '{d.name}': it samples "
                                   "floating point values")
 

@@ -132,7 +132,7 @@ class Tensor(TensorMethods):
         return self._data.dtype.kind == "f"
 
     def is_complex(self) -> bool:
-        return False
+        return self._data.dtype.kind == "c"
 
     def is_contiguous(self, memory_format: Any = None) -> bool:
         if memory_format is None:

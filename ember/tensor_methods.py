@@ -387,8 +387,6 @@ class TensorMethods:
     def sign(self) -> Any:
         return unary.sign(self)
 
-    sgn = sign
-
     def frac(self) -> Any:
         return unary.frac(self)
 
@@ -638,12 +636,12 @@ class TensorMethods:
         return movement.transpose(self, -2, -1)
 
     @property
-    def H(self) -> Any:  # noqa: N802 (real tensors: the conjugate transpose is the transpose)
-        return self.T
+    def H(self) -> Any:  # noqa: N802 (the conjugate transpose)
+        return _more("complex").conj(self.T)
 
     @property
     def mH(self) -> Any:  # noqa: N802
-        return self.mT
+        return _more("complex").conj(self.mT)
 
     def movedim(self, source: Any, destination: Any) -> Any:
         return movement.movedim(self, source, destination)
@@ -1111,20 +1109,43 @@ class TensorMethods:
     def lcm(self, other: Any) -> Any:
         return _more("pointwise").lcm(self, other)
 
+    # ------------------------------------------------------------------ complex (ops.complex)
     def isreal(self) -> Any:
-        return _more("pointwise").isreal(self)
+        return _more("complex").isreal(self)
 
     def conj(self) -> Any:
-        return self
+        return _more("complex").conj(self)
 
-    conj_physical = resolve_conj = resolve_neg = conj
+    def conj_physical(self) -> Any:
+        return _more("complex").conj_physical(self)
+
+    def resolve_conj(self) -> Any:
+        return _more("complex").resolve_conj(self)
+
+    def resolve_neg(self) -> Any:
+        return _more("complex").resolve_neg(self)
 
     @property
     def real(self) -> Any:
-        return self
+        return _more("complex").real(self)
+
+    @real.setter
+    def real(self, value: Any) -> None:
+        self.real.copy_(value)
+
+    @property
+    def imag(self) -> Any:
+        return _more("complex").imag(self)
+
+    @imag.setter
+    def imag(self, value: Any) -> None:
+        self.imag.copy_(value)
 
     def angle(self) -> Any:
-        return _more("pointwise").angle(self)
+        return _more("complex").angle(self)
+
+    def sgn(self) -> Any:
+        return _more("complex").sgn(self)
 
     def diff(self, n: int = 1, dim: int = -1, prepend: Any = None, append: Any = None) -> Any:
         return _more("pointwise").diff(self, n, dim, prepend, append)
@@ -1466,7 +1487,7 @@ class TensorMethods:
         return return_types.triangular_solve(X, A.clone())
 
     def is_conj(self) -> bool:
-        return False
+        return False  # Ember's conj() is computed at once: never a lazy conjugate view
 
     def is_neg(self) -> bool:
         return False

@@ -30,6 +30,8 @@ TOLERANCES = {  # (rtol, atol) per dtype
     "float16": (1e-2, 1e-2),
     "float32": (1e-4, 1e-5),
     "float64": (1e-9, 1e-10),
+    "complex64": (1e-4, 1e-5),
+    "complex128": (1e-9, 1e-10),
 }
 
 
@@ -64,6 +66,9 @@ def make_arrays(specs: Sequence[Any], dtype: str, seed: int = 0) -> list[np.ndar
             arrays.append(rng.integers(int(spec.low), int(spec.high), size=spec.shape).astype(d))
         elif d == "bool":
             arrays.append(rng.random(spec.shape) < 0.5)
+        elif np.dtype(d).kind == "c":  # real and imaginary parts each in [low, high)
+            parts = rng.uniform(spec.low, spec.high, size=(2, *spec.shape))
+            arrays.append((parts[0] + 1j * parts[1]).astype(d))
         else:
             arrays.append(rng.uniform(spec.low, spec.high, size=spec.shape).astype(d))
     return arrays
@@ -73,7 +78,7 @@ def _leaves(arrays: list, specs: list, lib: Any) -> list:
     out = []
     for arr, spec in zip(arrays, specs):
         t = lib.tensor(arr.copy()) if lib is torch else lib.tensor(arr.copy(), device=DEVICE)
-        if spec.grad and arr.dtype.kind == "f":
+        if spec.grad and arr.dtype.kind in "fc":
             t.requires_grad_(True)
         out.append(t)
     return out
@@ -90,7 +95,7 @@ def _flatten_outputs(out: Any) -> list:
 
 def to_numpy(t: Any) -> Any:
     if isinstance(t, torch.Tensor):
-        return t.detach().numpy()
+        return t.detach().resolve_conj().numpy()  # torch's conj() is a lazy view
     if isinstance(t, ember.Tensor):
         return t.detach().cpu().numpy()
     return t
@@ -105,7 +110,8 @@ def assert_close(actual: Any, expected: Any, rtol: float, atol: float, what: str
         if e.dtype.kind in "biu":
             np.testing.assert_array_equal(a, e, err_msg=what)
         else:
-            np.testing.assert_allclose(a.astype(np.float64), e.astype(np.float64), rtol=rtol,
+            wide = np.complex128 if e.dtype.kind == "c" else np.float64
+            np.testing.assert_allclose(a.astype(wide), e.astype(wide), rtol=rtol,
                                        atol=atol, err_msg=what, equal_nan=True)
     else:
         assert a == e or (np.isnan(a) and np.isnan(e)), f"{what}: {a!r} != torch's {e!r}"
@@ -141,7 +147,10 @@ def compare(
         if isinstance(t, torch.Tensor) and t.requires_grad:
             assert isinstance(e, ember.Tensor) and e.requires_grad, \
                 "torch's output requires grad but Ember's does not"
-            g = rng.uniform(-1, 1, size=tuple(t.shape)).astype(str(t.dtype).split(".")[-1])
+            g = rng.uniform(-1, 1, size=tuple(t.shape))
+            if t.is_complex():
+                g = g + 1j * rng.uniform(-1, 1, size=tuple(t.shape))
+            g = g.astype(str(t.dtype).split(".")[-1])
             t_diff.append(t)
             e_diff.append(e)
             grads.append(g)

@@ -55,6 +55,9 @@ def _root_grads(outputs: tuple, grad_outputs: Sequence[Any] | None, create_graph
                     f"called on a tensor of shape {tuple(out.shape)}. Reduce it first "
                     "(e.g. loss.mean()) or pass gradient= with the same shape."
                 )
+            if out._data.dtype.kind == "c":
+                raise RuntimeError("grad can be implicitly created only for real scalar "
+                                   f"outputs but got {out.dtype!r}")
             xp = backend.module_of(out._data)
             g = xp.ones_like(out._data)
         else:

@@ -29,6 +29,7 @@ from typing import Any
 
 from .. import backend
 from ..doctor.flags import flags as _doctor
+from . import complex_grad
 from .grad_mode import state as grad_state
 
 ndarray = backend.ndarray
@@ -140,6 +141,9 @@ class Op(Node):
     # no wanted gradient uses may be modified in place without error: torch does not even save
     # `a` of a*b unless b requires grad.
     saved_for: tuple | None = None
+    # Complex outputs: a holomorphic op's real backward formula serves complex numbers once its
+    # gradients are conjugated (autograd/complex_grad.py); others write torch's formula directly.
+    holomorphic = True
 
     # -- used inside forward ---------------------------------------------------------------
     def save_for_backward(self, *values: Any) -> None:
@@ -322,8 +326,11 @@ def edge_to(t: Any) -> Any:
 
 def record(node: Op, result: Any, args: tuple, arrays: list) -> None:
     """Attach `node` to the graph as `result`'s grad_fn (inputs are `args`, seen as `arrays`)."""
-    if result._data.dtype.kind not in "fc":  # integer and bool results carry no gradient
-        return
+    kind = result._data.dtype.kind
+    if kind != "f":
+        if kind != "c":  # integer and bool results carry no gradient
+            return
+        complex_grad.make_complex(node, args)
     edges = []
     for a in args:
         if isinstance(a, Tensor) and a._view is not None:

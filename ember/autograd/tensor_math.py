@@ -55,7 +55,7 @@ def abs(x: Any) -> Any:  # noqa: A001
 
 
 def sign(x: Any) -> Any:
-    return _ops().sign(x)
+    return _ops().sgn(x)  # numpy's sign of a complex number is z / |z|: torch's sgn
 
 
 def floor(x: Any) -> Any:

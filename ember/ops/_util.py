@@ -142,6 +142,14 @@ def astype(x: Any, np_dtype: Any) -> Any:
     return x.astype(np_dtype, copy=False)
 
 
+def complex_error(op: str, x: Any) -> NotImplementedError:
+    """torch's refusal of complex input for an op that needs ordered numbers (comparisons,
+    max/min, sort, clamp, rounding)."""
+    name = "ComplexDouble" if getattr(x, "dtype", None) == "complex128" else "ComplexFloat"
+    return NotImplementedError(f"{op}: not implemented for '{name}': complex numbers have no "
+                               "order (use .abs() or .real to compare them)")
+
+
 def is_scalar(x: Any) -> bool:
     return isinstance(x, (bool, int, float)) or (
         not backend.is_array(x) and hasattr(x, "dtype") and getattr(x, "ndim", 1) == 0

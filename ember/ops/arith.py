@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import backend, dtypes
+from ..autograd import complex_grad
 from ..autograd.grad_mode import state as grad_state
 from ..autograd.node import (
     Op,
@@ -20,18 +21,18 @@ from ..autograd.node import (
 )
 from ..doctor.flags import flags as _doctor
 from ..tensor import Tensor
-from ._util import broadcast_error, sum_to_shape
+from ._util import broadcast_error, complex_error, sum_to_shape
 
 _new = object.__new__
 _ndarray = backend.ndarray
-_NUMBER = (bool, int, float)
+_NUMBER = (bool, int, float, complex)
 _BOOL = dtypes.bool_.np
 
 
 def _cast_for_scalar(x: Any, scalar: Any) -> Any:
     """Cast array `x` so that numpy's scalar rules give torch's result dtype."""
     kind = x.dtype.kind
-    if kind == "f":
+    if kind == "f" or kind == "c":  # numpy's weak scalars already give torch's dtype
         return x
     cat = dtypes.category_of_scalar(scalar)
     if kind == "b":
@@ -39,7 +40,7 @@ def _cast_for_scalar(x: Any, scalar: Any) -> Any:
             return x
         target = dtypes.int64 if cat == 1 else dtypes.get_default_dtype()
         return x.astype(target.np)
-    if cat == 2:
+    if cat >= 2:  # an integer tensor meets a float or complex scalar
         return x.astype(dtypes.get_default_dtype().np)
     return x
 
@@ -94,7 +95,8 @@ class BinaryOp(Op):
         result = Tensor._make(out)
         ga = ta and a._requires_grad
         gb = tb and b._requires_grad
-        if (ga or gb) and grad_state.enabled and out.dtype.kind == "f":
+        kind = out.dtype.kind
+        if (ga or gb) and grad_state.enabled and (kind == "f" or kind == "c"):
             # inline version of autograd.node.record for two operands (the hottest path)
             if ga:
                 fn = a.grad_fn
@@ -131,6 +133,8 @@ class BinaryOp(Op):
                     else:
                         refs.append(None)
                 node._saved_refs = tuple(refs)
+            if kind == "c":  # holomorphic: the real formulas, conjugated (complex_grad.py)
+                complex_grad.make_complex(node, (a, b))
             if anomaly_state.enabled:
                 anomaly_state.on_forward(node, result, [x, y])
         elif (ga or gb) and _doctor.cuts and not grad_state.enabled:  # the doctor notes cuts
@@ -156,6 +160,8 @@ def _reduce(g: Any, shape: Any, dtype: Any) -> Any:
     if dtype is not None and g.dtype != dtype:
         from ._util import astype  # noqa: PLC0415
 
+        if dtype.kind != "c":  # a real input of a complex result: the real part flows back
+            g = complex_grad.real_part(g)
         g = astype(g, dtype)
     return g
 
@@ -252,7 +258,7 @@ class Pow(BinaryOp):
             else:
                 ga = xp.where(b == 0, 0.0, grad * b * a ** (b - 1))
         if need_b:
-            if isinstance(a, (int, float)):
+            if isinstance(a, (int, float, complex)):
                 gb = grad * out * _log_scalar(a) if a != 0 else grad * 0.0
             else:
                 # torch: where a == 0 and b >= 0 the derivative is taken as 0
@@ -261,9 +267,12 @@ class Pow(BinaryOp):
         return ga, gb
 
 
-def _log_scalar(a: float) -> float:
+def _log_scalar(a: float | complex) -> float | complex:
+    import cmath  # noqa: PLC0415
     import math  # noqa: PLC0415
 
+    if isinstance(a, complex):
+        return cmath.log(a)
     return math.log(a) if a > 0 else float("nan")
 
 
@@ -418,6 +427,7 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None,
         if not _is_float(input) and not _is_float(other):
             input = _to_default_float(input)
         return _maybe_out(Div.apply(input, other), out)
+    _check_ordered(f"div(rounding_mode='{rounding_mode}')", input, other)
     if rounding_mode not in ("trunc", "floor"):
         raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' "
                          f"but found '{rounding_mode}'")
@@ -456,12 +466,14 @@ def _int_division(a: Any, b: Any, fn: str) -> Tensor:
 
 
 def remainder(input: Any, other: Any) -> Tensor:
+    _check_ordered("remainder", input, other)
     if not _is_float(input) and not _is_float(other):
         return _int_division(input, other, "remainder")
     return Remainder.apply(input, other)
 
 
 def fmod(input: Any, other: Any) -> Tensor:
+    _check_ordered("fmod", input, other)
     if not _is_float(input) and not _is_float(other):
         return _int_division(input, other, "fmod")
     return Fmod.apply(input, other)
@@ -480,22 +492,34 @@ def float_power(input: Any, exponent: Any) -> Tensor:
 
 
 def maximum(input: Tensor, other: Tensor) -> Tensor:
+    _check_ordered("maximum", input, other)
     return Maximum.apply(input, other)
 
 
 def minimum(input: Tensor, other: Tensor) -> Tensor:
+    _check_ordered("minimum", input, other)
     return Minimum.apply(input, other)
 
 
 def fmax(input: Tensor, other: Tensor) -> Tensor:
+    _check_ordered("fmax", input, other)
     return Fmax.apply(input, other)
 
 
 def fmin(input: Tensor, other: Tensor) -> Tensor:
+    _check_ordered("fmin", input, other)
     return Fmin.apply(input, other)
 
 
+def _check_ordered(op: str, *values: Any) -> None:
+    """Ops that compare values refuse complex numbers, as torch does."""
+    for v in values:
+        if isinstance(v, complex) or (isinstance(v, Tensor) and v._data.dtype.kind == "c"):
+            raise complex_error(op, getattr(v, "_data", v))
+
+
 def atan2(input: Tensor, other: Tensor) -> Tensor:
+    _check_ordered("atan2", input, other)
     if not _is_float(input) and not _is_float(other):
         input = _to_default_float(input)
     return Atan2.apply(input, other)
@@ -506,8 +530,8 @@ arctan2 = atan2
 
 def _is_float(x: Any) -> bool:
     if isinstance(x, Tensor):
-        return x._data.dtype.kind == "f"
-    return isinstance(x, float)
+        return x._data.dtype.kind in "fc"
+    return isinstance(x, (float, complex))
 
 
 def _to_default_float(x: Any) -> Any:

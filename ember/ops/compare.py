@@ -6,7 +6,7 @@ from typing import Any
 
 from .. import backend, dtypes
 from ..tensor import Tensor
-from ._util import broadcast_error, to_tensor
+from ._util import broadcast_error, complex_error, to_tensor
 
 
 def _operands(a: Any, b: Any) -> tuple:
@@ -45,20 +45,30 @@ def ne(input: Any, other: Any) -> Tensor:
     return _binary("ne", "not_equal", input, other)
 
 
+def _ordered(op: str, fn_name: str, a: Any, b: Any) -> Tensor:
+    """<, <=, >, >=: like _binary, but complex numbers have no order (torch raises)."""
+    for v in (a, b):
+        data = v._data if isinstance(v, Tensor) else v
+        if isinstance(data, complex) or getattr(data, "dtype", None) is not None \
+                and data.dtype.kind == "c":
+            raise complex_error(op, data)
+    return _binary(op, fn_name, a, b)
+
+
 def lt(input: Any, other: Any) -> Tensor:
-    return _binary("lt", "less", input, other)
+    return _ordered("lt", "less", input, other)
 
 
 def le(input: Any, other: Any) -> Tensor:
-    return _binary("le", "less_equal", input, other)
+    return _ordered("le", "less_equal", input, other)
 
 
 def gt(input: Any, other: Any) -> Tensor:
-    return _binary("gt", "greater", input, other)
+    return _ordered("gt", "greater", input, other)
 
 
 def ge(input: Any, other: Any) -> Tensor:
-    return _binary("ge", "greater_equal", input, other)
+    return _ordered("ge", "greater_equal", input, other)
 
 
 greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import backend, dtypes
+from ..autograd import complex_grad
 from ..autograd.node import Op
 from ..tensor import Tensor
 from ._util import astype
@@ -16,6 +17,8 @@ class ToDtype(Op):
         return x.astype(np_dtype)
 
     def backward(self, grad: Any) -> Any:
+        if self.in_dtype.kind != "c":  # real -> complex: only the real part flows back
+            grad = complex_grad.real_part(grad)
         return astype(grad, self.in_dtype)  # the gradient goes back in the input's dtype
 
 

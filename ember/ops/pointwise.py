@@ -1,5 +1,5 @@
 """More elementwise functions: hypot, logaddexp, xlogy, copysign, lgamma/digamma, sinc, diff,
-cross, heaviside, gcd/lcm and the real-tensor forms of torch's complex helpers.
+cross, heaviside, gcd/lcm (complex numbers' helpers live in complex.py).
 
 Most are written with Ember's differentiable ops, so their gradients (and gradients of
 gradients) come from the ops they are built from; lgamma and digamma are ops of their own.
@@ -134,34 +134,6 @@ def gcd(input: Tensor, other: Tensor) -> Tensor:
 
 def lcm(input: Tensor, other: Tensor) -> Tensor:
     return _integer_binary("lcm", input, other)
-
-
-# --------------------------------------------------------------------- real-tensor complex helpers
-def isreal(input: Tensor) -> Tensor:
-    """Every element of a real tensor is real."""
-    xp = backend.module_of(input._data)
-    return Tensor._make(backend.as_array(xp.ones(input._data.shape, dtype=bool)))
-
-
-def conj(input: Tensor) -> Tensor:
-    """The complex conjugate; a real tensor is its own conjugate."""
-    return input
-
-
-def real(input: Tensor) -> Tensor:
-    return input
-
-
-conj_physical = resolve_conj = resolve_neg = conj
-
-
-def angle(input: Tensor) -> Tensor:
-    """The argument of each element: pi for negative reals, 0 otherwise (NaN stays NaN)."""
-    x = _float(input)
-    from .indexing import where  # noqa: PLC0415
-
-    out = where(x.detach() < 0, math.pi, 0.0).to(x.dtype)
-    return out.masked_fill(x.detach().isnan(), math.nan)
 
 
 # --------------------------------------------------------------------- lgamma, digamma

@@ -14,7 +14,7 @@ from typing import Any
 from .. import backend, dtypes, return_types
 from ..autograd.node import Op, array_namespace
 from ..tensor import Tensor
-from ._util import astype, wrap_dim, wrap_dims
+from ._util import astype, complex_error, wrap_dim, wrap_dims
 
 
 class _Reduction(Op):
@@ -324,7 +324,7 @@ def nansum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any 
 
 def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
     x = input.to(dtypes.to_dtype(dtype)) if dtype is not None else input
-    if x._data.dtype.kind != "f":
+    if x._data.dtype.kind not in "fc":
         raise RuntimeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating point "
             f"or complex dtype. Got: {x.dtype.name.capitalize()} (use x.float().mean())"
@@ -362,6 +362,11 @@ def _var_args(dim: Any, unbiased: Any, keepdim: Any) -> tuple:
 def var(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
         correction: Any = None) -> Tensor:
     dim, unbiased, keepdim = _var_args(dim, unbiased, keepdim)
+    if input._data.dtype.kind == "c":  # mean of |z - mean|^2: the parts' variances add up
+        from .complex import imag, real  # noqa: PLC0415
+
+        return (var(real(input), dim, unbiased, keepdim, correction=correction)
+                + var(imag(input), dim, unbiased, keepdim, correction=correction))
     _require_float(input, "var")
     return Var.apply(input, _axes(input, dim, "var"), keepdim, _correction(unbiased, correction))
 
@@ -369,6 +374,8 @@ def var(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = Fa
 def std(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
         correction: Any = None) -> Tensor:
     dim, unbiased, keepdim = _var_args(dim, unbiased, keepdim)
+    if input._data.dtype.kind == "c":
+        return var(input, dim, unbiased, keepdim, correction=correction).sqrt()
     _require_float(input, "std")
     return Std.apply(input, _axes(input, dim, "std"), keepdim, _correction(unbiased, correction))
 
@@ -391,10 +398,14 @@ def _require_float(x: Tensor, op: str) -> None:
 
 
 def amax(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
+    if input._data.dtype.kind == "c":
+        raise complex_error("amax", input._data)
     return AMax.apply(input, _axes(input, dim, "amax"), keepdim)
 
 
 def amin(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
+    if input._data.dtype.kind == "c":
+        raise complex_error("amin", input._data)
     return AMin.apply(input, _axes(input, dim, "amin"), keepdim)
 
 
@@ -412,6 +423,8 @@ def _select_along(input: Tensor, dim: int, keepdim: bool, index: Any, kind: Any)
 
 def _max_min(input: Tensor, dim: Any, keepdim: bool, other: Any, largest: bool) -> Any:
     name = "max" if largest else "min"
+    if input._data.dtype.kind == "c":
+        raise complex_error(name, input._data)
     if isinstance(dim, Tensor) and other is None:  # max(a, b)
         dim, other = None, dim
     if other is not None:
@@ -450,6 +463,8 @@ def min(input: Tensor, dim: Any = None, keepdim: bool = False, *,  # noqa: A001
 
 def _arg(input: Tensor, dim: int | None, keepdim: bool, largest: bool) -> Tensor:
     data = input._data
+    if data.dtype.kind == "c":
+        raise complex_error("argmax" if largest else "argmin", data)
     xp = backend.module_of(data)
     fn = xp.argmax if largest else xp.argmin
     if data.size == 0:
@@ -498,6 +513,8 @@ def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False,
     """Vector p-norm over `dim` (all elements by default); 'fro' is the 2-norm."""
     if dtype is not None:
         input = input.to(dtypes.to_dtype(dtype))
+    if input._data.dtype.kind == "c":  # the norm of the moduli (differentiable through abs)
+        input = input.abs()
     if input._data.dtype.kind != "f":
         raise RuntimeError(f"norm(): input dtype should be floating point, got {input.dtype}")
     if p == "fro" or p is None:

@@ -10,7 +10,7 @@ from typing import Any
 
 from .. import backend, return_types
 from ..tensor import Tensor
-from ._util import wrap_dim
+from ._util import complex_error, wrap_dim
 from .indexing import gather
 
 
@@ -30,6 +30,8 @@ def _order(data: Any, dim: int, descending: bool, stable: bool) -> Any:
 
 def sort(input: Tensor, dim: int = -1, descending: bool = False, *, stable: bool = False) -> Any:
     data = input._data
+    if data.dtype.kind == "c":
+        raise complex_error("sort", data)
     if data.ndim == 0:
         return return_types.sort(input.clone(), Tensor._make(backend.module_of(data).zeros(
             (), "int64")))
@@ -51,6 +53,8 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True,
          sorted: bool = True) -> Any:  # noqa: A002
     """The k largest (or smallest) values along dim, with their indices."""
     data = input._data
+    if data.dtype.kind == "c":
+        raise complex_error("topk", data)
     d = wrap_dim(dim, data.ndim, "topk") if data.ndim else 0
     n = data.shape[d] if data.ndim else 1
     if not 0 <= k <= n:

@@ -83,6 +83,8 @@ def normal_cdf(x: Any) -> Any:
 def sigmoid(x: Any) -> Any:
     """1 / (1 + e^-x) without overflow for large |x|, precise for very negative x."""
     xp = backend.module_of(x)
+    if x.dtype.kind == "c":  # holomorphic: the plain formula (torch's complex sigmoid)
+        return 1 / (1 + xp.exp(-x))
     sp = _special(xp)
     if sp is not None:
         return sp.expit(x)

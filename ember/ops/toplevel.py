@@ -288,7 +288,7 @@ def chain_matmul(*matrices: Tensor) -> Tensor:
 
 # ------------------------------------------------------------------ predicates
 def is_complex(input: Tensor) -> bool:
-    return False  # Ember has no complex dtypes
+    return input._data.dtype.kind == "c"
 
 
 def is_signed(input: Tensor) -> bool:

@@ -16,6 +16,7 @@ from ..autograd.node import Op, array_namespace, as_output, op_watch, record, re
 from ..doctor.flags import flags as _doctor
 from ..tensor import Tensor
 from . import special
+from ._util import complex_error
 
 _new = object.__new__
 _ndarray = backend.ndarray
@@ -39,7 +40,7 @@ class UnaryOp(Op):
         if x._view is not None:
             refresh_view(x)
         data = x._data
-        if cls.float_result and data.dtype.kind != "f":
+        if cls.float_result and data.dtype.kind not in "fc":
             data = data.astype(dtypes.get_default_dtype().np)
         node = _new(cls)
         out = node.forward(data, *args)
@@ -299,7 +300,8 @@ class Acosh(UnaryOp):
 
     def backward(self, grad: Any) -> Any:
         (x,) = self.saved_tensors
-        return grad / array_namespace(grad).sqrt(x * x - 1)
+        xp = array_namespace(grad)  # sqrt(x-1) sqrt(x+1): the right branch for complex x
+        return grad / (xp.sqrt(x - 1) * xp.sqrt(x + 1))
 
 
 class Atanh(UnaryOp):
@@ -348,7 +350,9 @@ class Relu(UnaryOp):
     float_result = False
 
     def forward(self, x: Any) -> Any:
-        if x.dtype.kind == "b":
+        if x.dtype.kind in "bc":
+            if x.dtype.kind == "c":
+                raise complex_error("relu", x)
             raise RuntimeError("relu: bool tensors are not supported")
         y = _xp(x).maximum(x, 0)
         self.save_for_backward(y)
@@ -619,14 +623,17 @@ def erfinv(input: Tensor) -> Tensor:
 
 
 def floor(input: Tensor) -> Tensor:
+    _check_real("floor", input)
     return Floor.apply(input)
 
 
 def ceil(input: Tensor) -> Tensor:
+    _check_real("ceil", input)
     return Ceil.apply(input)
 
 
 def trunc(input: Tensor) -> Tensor:
+    _check_real("trunc", input)
     return Trunc.apply(input)
 
 
@@ -634,24 +641,39 @@ fix = trunc
 
 
 def round(input: Tensor, *, decimals: int = 0) -> Tensor:  # noqa: A001
+    _check_real("round", input)
     return Round.apply(input, decimals)
 
 
 def sign(input: Tensor) -> Tensor:
+    if isinstance(input, Tensor) and input._data.dtype.kind == "c":
+        raise NotImplementedError("Unlike NumPy, sign is not intended to support complex "
+                                  "numbers. Please use sgn instead.")
     return Sign.apply(input)
 
 
-sgn = sign
+def sgn(input: Tensor) -> Tensor:
+    """sign for real tensors, z / |z| for complex ones."""
+    from .complex import sgn as complex_sgn  # noqa: PLC0415 (complex imports this module)
+
+    return complex_sgn(input)
 
 
 def frac(input: Tensor) -> Tensor:
+    _check_real("frac", input)
     return Frac.apply(input)
+
+
+def _check_real(op: str, input: Any) -> None:
+    if isinstance(input, Tensor) and input._data.dtype.kind == "c":
+        raise complex_error(op, input._data)
 
 
 def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
     """Limit values to [min, max]; bounds may be numbers or tensors."""
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    _check_real("clamp", input)
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         from .indexing import where  # noqa: PLC0415
 
