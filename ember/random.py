@@ -7,8 +7,11 @@ reproducible; the numbers themselves differ from torch's (a different algorithm)
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import json
 import math
+from collections.abc import Iterator
 from typing import Any
 
 import numpy
@@ -113,6 +116,29 @@ def get_rng_state() -> Tensor:
 
 def set_rng_state(new_state: Tensor) -> None:
     default_generator.set_state(new_state)
+
+
+@contextlib.contextmanager
+def fork_rng(devices: Any = None, enabled: bool = True, _caller: str = "fork_rng",
+             _devices_kw: str = "devices", device_type: str = "cuda") -> Iterator[None]:
+    """Run a block with the random state forked: on exit, the CPU generator (and the GPU
+    generators in use, or those in `devices`) are back where they were at entry."""
+    if not enabled:
+        yield
+        return
+    cpu_state = default_generator.get_state()
+    if devices is None:
+        gpus = list(_cuda_generators.values())
+    else:
+        indices = [d if isinstance(d, int) else backend.as_device(d).index or 0 for d in devices]
+        gpus = [_generator_for(backend.device(device_type, i), None) for i in indices]
+    saved = [(g, copy.deepcopy(g._rng), g._seed) for g in gpus]
+    try:
+        yield
+    finally:
+        default_generator.set_state(cpu_state)
+        for g, rng, seed_ in saved:
+            g._rng, g._seed = rng, seed_
 
 
 # ---------------------------------------------------------------------------------------------

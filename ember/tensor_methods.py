@@ -1419,6 +1419,20 @@ class TensorMethods:
     def is_inference(self) -> bool:
         return False
 
+    def share_memory_(self) -> Any:
+        """Move the values into shared memory, so processes forked afterwards write to the
+        same tensor (Hogwild training); a no-op on a GPU, as torch (ember.multiprocessing)."""
+        from . import multiprocessing as mp  # noqa: PLC0415
+
+        if not self.is_cuda and not mp.is_shared_array(self._data):
+            self._data = mp.share_array(self._data)
+        return self
+
+    def is_shared(self) -> bool:
+        from . import multiprocessing as mp  # noqa: PLC0415
+
+        return self.is_cuda or mp.is_shared_array(self._data)
+
     # device and layout kinds Ember never has (torch's properties and predicates)
     is_mps = is_xpu = is_quantized = is_nested = is_sparse_csr = is_mkldnn = property(
         lambda self: False)

@@ -783,7 +783,12 @@ class Module:
                         "none); use .half() for 16-bit floats or keep float32")
 
     def share_memory(self) -> Module:
-        return self  # worker processes are forked: memory is shared already
+        """Parameters and buffers into shared memory (Tensor.share_memory_): processes forked
+        afterwards train one model together (a fork alone would give each a private copy)."""
+        with no_grad():
+            for t in list(self.parameters()) + list(self.buffers()):
+                t.share_memory_()
+        return self
 
     # ------------------------------------------------------------------ state dict
     def state_dict(self, *args: Any, destination: dict | None = None, prefix: str = "",
