@@ -62,9 +62,11 @@ class Kumaraswamy(TransformedDistribution):
         # ((a - 1) / (a b - 1))^(1/a), defined for a, b >= 1 (torch 2.x's formula swaps the
         # parameters and returns NaN everywhere; this is the textbook mode)
         a, b = self.concentration1, self.concentration0
+        undefined = (b < 1) | (a < 1)
+        a = ember.where(undefined, ember.full_like(a, 2.0), a)  # keep the logs finite there
+        b = ember.where(undefined, ember.full_like(b, 2.0), b)
         log_mode = a.reciprocal() * ((a - 1).log() - (a * b - 1).log())
-        log_mode = ember.where((b < 1) | (a < 1), ember.full_like(log_mode, math.nan), log_mode)
-        return log_mode.exp()
+        return ember.where(undefined, ember.full_like(log_mode, math.nan), log_mode.exp())
 
     @property
     def variance(self) -> Tensor:

@@ -3,7 +3,10 @@ density proportional to det(L L^T)^(eta - 1) (Lewandowski, Kurowicka & Joe, 2009
 
 log p(L) = sum_{i=2..D} (D - i + 2 (eta - 1)) log L_ii - log Z(eta), and sampling follows
 the onion method: row i is a uniform direction on the sphere scaled by sqrt(y_i) with
-y_i ~ Beta(i/2, eta + (D - 2 - i) / 2) (rows counted from 0, row 0 fixed at e_1).
+y_i ~ Beta(i/2, eta + (D - 1 - i)/2) (rows counted from 0, row 0 fixed at e_1). torch 2.x
+draws y_i ~ Beta(i - 1/2, ...) instead, which leaves every off-diagonal correlation past the
+second row too spread out; here every r_ij has the LKJ marginal, (r + 1)/2 ~ Beta(b, b) with
+b = eta - 1 + D/2.
 """
 
 from __future__ import annotations
@@ -39,12 +42,13 @@ class LKJCholesky(Distribution):
         (self.concentration,) = broadcast_all(concentration)
         batch_shape = self.concentration.size()
         event_shape = Size((dim, dim))
-        # Beta(i/2, eta + (D - 2)/2 - i/2) for the squared norm of the off-diagonal of row i
+        # y_i ~ Beta(i/2, eta + (D - 1 - i)/2): squared norm of row i's off-diagonal part
+        # (row 0 is e_1 and its draw unused; it repeats row 1's parameters to stay valid)
         marginal_conc = self.concentration + 0.5 * (self.dim - 2)
         offset = ember.arange(self.dim - 1, dtype=self.concentration.dtype,
                               device=self.concentration.device)
         offset = ember.cat([offset.new_zeros((1,)), offset])
-        beta_conc1 = offset + 0.5
+        beta_conc1 = 0.5 * offset + 0.5
         beta_conc0 = marginal_conc.unsqueeze(-1) - 0.5 * offset
         self._beta = Beta(beta_conc1, beta_conc0)
         super().__init__(batch_shape, event_shape, validate_args)
@@ -64,13 +68,10 @@ class LKJCholesky(Distribution):
             y = self._beta.sample(sample_shape).unsqueeze(-1)
             u_normal = ember.randn(self._extended_shape(sample_shape), dtype=y.dtype,
                                    device=y.device).tril(-1)
-            u_hypersphere = u_normal / u_normal.norm(dim=-1, keepdim=True)
-            # row 0 is e_1: zero its (NaN, 0/0) direction
-            first_row = ember.arange(self.dim, device=y.device) == 0
-            u_hypersphere = ember.where(first_row.unsqueeze(-1),
-                                        ember.zeros_like(u_hypersphere), u_hypersphere)
+            # a uniform direction per row; row 0 has no off-diagonal part and stays 0
+            eps = ember.finfo(y.dtype).tiny
+            u_hypersphere = u_normal / u_normal.norm(dim=-1, keepdim=True).clamp(min=eps)
             w = ember.sqrt(y) * u_hypersphere
-            eps = ember.finfo(w.dtype).tiny
             diag_elems = ember.clamp(1 - ember.sum(w**2, dim=-1), min=eps).sqrt()
             return w + ember.diag_embed(diag_elems)
 
