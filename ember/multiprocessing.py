@@ -17,7 +17,7 @@ from collections.abc import Callable
 from multiprocessing import *  # noqa: F403 (torch.multiprocessing re-exports it)
 from typing import Any
 
-import numpy
+from .backend import numpy  # host arrays: shared memory is on the CPU
 
 _STRATEGIES = ("file_descriptor", "file_system")
 _strategy = ["file_descriptor"]
