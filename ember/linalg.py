@@ -25,6 +25,7 @@ from .ops.decomp import (  # noqa: F401 (torch.linalg's names)
     svdvals,
     vecdot,
 )
+from .ops.eig import eig, eigvals  # noqa: F401
 from .ops.linalg import matmul, tensordot  # noqa: F401 (torch.linalg re-exports these)
 from .ops.lu import linalg_lu_fn as lu  # noqa: F401
 from .ops.lu import linalg_lu_solve as lu_solve  # noqa: F401

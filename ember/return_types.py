@@ -24,6 +24,7 @@ frexp = NamedTuple("frexp", [("mantissa", Any), ("exponent", Any)])
 slogdet = NamedTuple("slogdet", [("sign", Any), ("logabsdet", Any)])
 qr = NamedTuple("qr", [("Q", Any), ("R", Any)])
 eigh = NamedTuple("eigh", [("eigenvalues", Any), ("eigenvectors", Any)])
+linalg_eig = NamedTuple("linalg_eig", [("eigenvalues", Any), ("eigenvectors", Any)])
 svd = NamedTuple("svd", [("U", Any), ("S", Any), ("Vh", Any)])
 lstsq = NamedTuple("lstsq", [("solution", Any), ("residuals", Any), ("rank", Any),
                              ("singular_values", Any)])
