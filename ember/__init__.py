@@ -467,6 +467,7 @@ from .autograd.grad_mode import is_inference_mode_enabled  # noqa: E402
 from .autograd.anomaly_mode import is_anomaly_enabled, set_detect_anomaly  # noqa: E402
 from . import linalg, special  # noqa: E402
 from . import fft  # noqa: E402
+from .ops.spectral import istft, stft  # noqa: E402
 from .serialization import load, save  # noqa: E402
 from . import datasets  # noqa: E402
 from .summary import summary  # noqa: E402

@@ -1147,6 +1147,20 @@ class TensorMethods:
     def sgn(self) -> Any:
         return _more("complex").sgn(self)
 
+    def stft(self, n_fft: int, hop_length: int | None = None, win_length: int | None = None,
+             window: Any = None, center: bool = True, pad_mode: str = "reflect",
+             normalized: bool = False, onesided: bool | None = None,
+             return_complex: bool | None = None) -> Any:
+        return _more("spectral").stft(self, n_fft, hop_length, win_length, window, center,
+                                      pad_mode, normalized, onesided, return_complex)
+
+    def istft(self, n_fft: int, hop_length: int | None = None, win_length: int | None = None,
+              window: Any = None, center: bool = True, normalized: bool = False,
+              onesided: bool | None = None, length: int | None = None,
+              return_complex: bool = False) -> Any:
+        return _more("spectral").istft(self, n_fft, hop_length, win_length, window, center,
+                                       normalized, onesided, length, return_complex)
+
     def diff(self, n: int = 1, dim: int = -1, prepend: Any = None, append: Any = None) -> Any:
         return _more("pointwise").diff(self, n, dim, prepend, append)
 
