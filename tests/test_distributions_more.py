@@ -593,3 +593,32 @@ def test_validation_errors_match_torch(i):
     with pytest.raises(Exception) as ee:
         BAD[i](D, ember)
     assert type(ee.value) is type(te.value), (te.value, ee.value)
+
+
+def _kl_zoo(d, lib):
+    t = lambda v: lib.tensor(v, dtype=lib.float64)  # noqa: E731
+    return {
+        "Normal": d.Normal(t(0.3), t(1.2)), "Gamma": d.Gamma(t(2.0), t(1.5)),
+        "Beta": d.Beta(t(2.0), t(3.0)), "Exponential": d.Exponential(t(1.3)),
+        "Uniform": d.Uniform(t(0.1), t(0.7)), "Laplace": d.Laplace(t(0.1), t(0.7)),
+        "Gumbel": d.Gumbel(t(0.1), t(0.7)), "Pareto": d.Pareto(t(0.5), t(3.5)),
+        "ContinuousBernoulli": d.ContinuousBernoulli(t(0.3)), "Poisson": d.Poisson(t(2.0)),
+        "Bernoulli": d.Bernoulli(t(0.3)), "Binomial": d.Binomial(3, t(0.3)),
+        "Weibull": d.Weibull(t(1.0), t(2.0)), "HalfCauchy": d.HalfCauchy(t(1.0)),
+        "VonMises": d.VonMises(t(0.0), t(1.0)), "Kumaraswamy": d.Kumaraswamy(t(2.0), t(3.0)),
+    }
+
+
+def test_kl_table_matches_torch():
+    # every ordered pair: same value, or the same refusal (NotImplementedError / +inf)
+    ember_zoo, torch_zoo = _kl_zoo(D, ember), _kl_zoo(TD, torch)
+    for a in ember_zoo:
+        for b in ember_zoo:
+            try:
+                want = TD.kl_divergence(torch_zoo[a], torch_zoo[b]).detach().numpy()
+            except NotImplementedError:
+                with pytest.raises(NotImplementedError):
+                    D.kl_divergence(ember_zoo[a], ember_zoo[b])
+                continue
+            got = D.kl_divergence(ember_zoo[a], ember_zoo[b]).detach().numpy()
+            np.testing.assert_allclose(got, want, rtol=1e-6, err_msg=f"KL({a} || {b})")
