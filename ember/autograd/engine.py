@@ -241,6 +241,7 @@ def _execute(
     prev_enabled, prev_create = grad_state.enabled, grad_state.create_graph
     grad_state.enabled = create_graph
     grad_state.create_graph = create_graph
+    whole_passes.append(targets is None)
     try:
         while ready:
             fn = ready.pop()
@@ -317,7 +318,18 @@ def _execute(
                     t._grad = _wrap(g)
     finally:
         grad_state.enabled, grad_state.create_graph = prev_enabled, prev_create
+        whole_passes.pop()
     return captured
+
+
+# One entry per running backward pass (innermost last): True for a plain backward(), False for
+# autograd.grad or backward(inputs=...), which the reentrant checkpoint cannot serve.
+whole_passes: list[bool] = []
+
+
+def in_whole_backward() -> bool:
+    """Whether the innermost running pass is a backward() over the whole graph."""
+    return not whole_passes or whole_passes[-1]
 
 
 def _add_to_buffer(buffers: dict, fn: Any, nr: int, g: Any) -> None:

@@ -5,7 +5,10 @@ Every op's `apply` (and `Function.apply`, and the backward engine for each node)
 False and ops pay nothing more. While it is True they come here:
 
 * the profiler (`watchers.profiler`) opens an event before the op and closes it after;
-* forward-mode AD (`watchers.forward_ad`) gives the result a tangent when an input has one.
+* forward-mode AD (`watchers.forward_ad`) gives the result a tangent when an input has one;
+* activation checkpointing (`watchers.capture`) notes the tensors requiring grad that a
+  checkpointed function reads, and selective checkpointing (`watchers.selective`) keeps or
+  reuses the results of the ops its policy saves (utils/checkpoint_selective.py).
 
 While one op runs here the flag is switched off, so what happens inside it (view replays, the
 computation of a tangent) runs as plain ops and is neither timed twice nor given tangents.
@@ -23,6 +26,8 @@ from .node import op_watch as _flag
 class _Watchers:
     profiler: Any = None  # ember.profiler's recorder while it records
     forward_ad: Any = None  # ember.autograd.forward_ad's level while one is open
+    capture: Any = None  # a checkpoint's forward: which outside tensors it reads
+    selective: Any = None  # selective checkpointing's cache, while saving or reusing
 
 
 watchers = _Watchers()
@@ -30,7 +35,9 @@ watchers = _Watchers()
 
 def update() -> None:
     """Switch the per-op check on exactly when someone watches."""
-    _flag.active = watchers.profiler is not None or watchers.forward_ad is not None
+    w = watchers
+    _flag.active = (w.profiler is not None or w.forward_ad is not None or
+                    w.capture is not None or w.selective is not None)
 
 
 _NAMES: dict = {}
@@ -48,12 +55,19 @@ def op_name(cls: type) -> str:
 
 
 def _run_op(cls: type, args: tuple, kwargs: dict) -> Any:
+    selective = watchers.selective
+    if selective is not None and selective.handles(cls, args, kwargs):
+        if watchers.capture is not None:
+            watchers.capture.saw(op_name(cls), args)
+        return selective.run(cls, args, kwargs)
     return _run_call(op_name(cls), cls.apply, args, kwargs)
 
 
 def _run_call(name: str, fn: Any, args: tuple, kwargs: dict) -> Any:
     """An op written as a function that builds its graph node itself (e.g. `where`)."""
     recorder, forward_ad = watchers.profiler, watchers.forward_ad
+    if watchers.capture is not None:
+        watchers.capture.saw(name, args)
     _flag.active = False
     event = recorder.begin(name, args) if recorder is not None else None
     result = None
@@ -72,6 +86,8 @@ def _run_call(name: str, fn: Any, args: tuple, kwargs: dict) -> Any:
 def _run_function(cls: type, args: tuple, kwargs: dict) -> Any:
     """A custom autograd.Function: the ops inside its forward are watched too (nested)."""
     recorder, forward_ad = watchers.profiler, watchers.forward_ad
+    if watchers.capture is not None:
+        watchers.capture.saw(cls.__name__, args)
     event = recorder.begin(cls.__name__, args) if recorder is not None else None
     result = None
     try:
