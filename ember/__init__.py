@@ -479,6 +479,8 @@ pi, e, inf, nan = _math.pi, _math.e, _math.inf, _math.nan
 from . import accelerator, amp, backends, distributions, func, jit, testing  # noqa: E402
 from .autograd import functional as _autograd_functional  # noqa: E402,F401 (autograd.functional)
 from .autograd import forward_ad as _forward_ad  # noqa: E402,F401 (autograd.forward_ad)
+from . import profiler  # noqa: E402
+from .autograd import profiler as _autograd_profiler  # noqa: E402,F401 (autograd.profiler)
 from .amp import autocast, get_autocast_dtype, is_autocast_enabled  # noqa: E402,F401
 from . import multiprocessing  # noqa: E402,F401 (torch.multiprocessing)
 from .runtime import (  # noqa: E402
