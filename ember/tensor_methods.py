@@ -827,6 +827,12 @@ class TensorMethods:
     def half(self) -> Any:
         return convert.type_conversion(self, dtypes.float16)
 
+    def cfloat(self) -> Any:
+        return convert.type_conversion(self, dtypes.complex64)
+
+    def cdouble(self) -> Any:
+        return convert.type_conversion(self, dtypes.complex128)
+
     def int(self) -> Any:
         return convert.type_conversion(self, dtypes.int32)
 

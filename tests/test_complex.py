@@ -267,6 +267,7 @@ def test_conj_and_predicates():
     assert x.conj() is x and x.real is x
     assert ember.isreal(ember.tensor([1 + 0j, 1j])).tolist() == [True, False]
     assert ember.tensor([1 + 1j]).abs().dtype is ember.float32
+    assert x.cfloat().dtype is ember.complex64 and x.cdouble().dtype is ember.complex128
 
 
 # ------------------------------------------------------------------ errors

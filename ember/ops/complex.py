@@ -17,7 +17,7 @@ from typing import Any
 
 from .. import backend, dtypes
 from ..autograd.grad_mode import state as grad_state
-from ..autograd.node import Op, array_namespace, record, refresh_view
+from ..autograd.node import Op, array_namespace, op_watch, record, refresh_view
 from ..tensor import Tensor
 from ._util import broadcast_error, sum_to_shape
 from .shape import ViewOp, mark_view
@@ -58,6 +58,8 @@ class _ComplexView(ViewOp):
 
     @classmethod
     def apply(cls, x: Tensor, *args: Any) -> Tensor:
+        if op_watch.active:  # profiler / forward-mode AD (autograd/op_watch.py)
+            return op_watch.run_op(cls, (x, *args), {})
         if x._view is not None:
             refresh_view(x)
         data = x._data
