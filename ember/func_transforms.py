@@ -162,7 +162,8 @@ def jacrev(func: Callable, argnums: Any = 0, *, has_aux: bool = False,
 
 def jacfwd(func: Callable, argnums: Any = 0, has_aux: bool = False, *,
            randomness: str = "error") -> Callable:
-    """The same Jacobian as jacrev (Ember has no forward mode: computed in reverse mode)."""
+    """The same Jacobian as jacrev, computed row by row in reverse mode (equal values; func.jvp
+    gives single forward-mode directional derivatives)."""
     return _jacobian_transform(func, argnums, has_aux, "jacfwd")
 
 
