@@ -7,9 +7,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from conformance import compare
 
 import ember
-from conformance import compare
 
 NORMS = [None, "backward", "ortho", "forward"]
 

@@ -7,10 +7,9 @@ import warnings
 
 import numpy as np
 import pytest
-import torch
+from conformance import Input, compare
 
 import ember
-from conformance import Input, compare
 
 WINDOW = Input((12,), low=0.2, high=1.0, dtype="float64")
 
