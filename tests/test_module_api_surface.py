@@ -259,3 +259,33 @@ def test_init_no_grad_and_identity_of_result():
                           (init.sparse_, (0.5,)), (init.trunc_normal_, ())):
             out = fn(p, *extra)
             assert out is p and out.grad_fn is None and out.requires_grad and out.is_leaf
+
+
+def test_nn_modules_utils_helpers_match_torch() -> None:
+    from collections import OrderedDict
+
+    import torch.nn.modules.utils as tu
+
+    import ember.nn.modules.utils as eu
+
+    for name in ("_single", "_pair", "_triple", "_quadruple"):
+        for value in (3, (1, 2), [4, 5, 6]):
+            assert getattr(eu, name)(value) == getattr(tu, name)(value), (name, value)
+    assert eu._ntuple(5)(2) == tu._ntuple(5)(2)
+    assert eu._reverse_repeat_tuple((1, 2, 3), 2) == tu._reverse_repeat_tuple((1, 2, 3), 2)
+    assert eu._list_with_default([None, 4], [1, 2, 7, 8]) == tu._list_with_default(
+        [None, 4], [1, 2, 7, 8])
+    out = []
+    for mod in (eu, tu):
+        sd = OrderedDict([("module.a", 1), ("module.b.c", 2), ("x", 3)])
+        sd._metadata = OrderedDict([("", {}), ("module", {}), ("module.b", {})])
+        mod.consume_prefix_in_state_dict_if_present(sd, "module.")
+        out.append((list(sd.items()), list(sd._metadata)))
+    assert out[0] == out[1]
+
+
+def test_types_module_names() -> None:
+    import ember.types as et
+
+    assert et.Tensor is ember.Tensor and et.Size is ember.Size
+    assert isinstance(ember.device("cpu"), et.Device)
