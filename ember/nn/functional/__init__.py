@@ -63,6 +63,7 @@ from .fractional_pool import (
     fractional_max_pool3d_with_indices,
 )
 from .linear import bilinear, linear
+from .linear_cross_entropy import linear_cross_entropy
 from .masks import _canonical_mask, _none_or_dtype
 from .loss import (
     binary_cross_entropy,
