@@ -194,7 +194,7 @@ def test_affine_grid(align_corners: bool) -> None:
             [(2, 3, 4)], dtype="float64")
 
 
-@pytest.mark.parametrize("mode", ["bilinear", "nearest"])
+@pytest.mark.parametrize("mode", ["bilinear", "nearest", "bicubic"])
 @pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
 @pytest.mark.parametrize("align_corners", [False, True])
 def test_grid_sample(mode: str, padding_mode: str, align_corners: bool) -> None:

@@ -326,20 +326,78 @@ def _source_coord(coord: Tensor, size: int, padding_mode: str, align_corners: bo
     return x
 
 
+_CUBIC_A = -0.75  # the cubic convolution kernel's parameter (Keys 1981), as torch and OpenCV
+
+
+def _cubic_weights(t: Tensor) -> list:
+    """Weights of the taps at -1, 0, 1, 2 for a fractional offset t in [0, 1)."""
+    a = _CUBIC_A
+
+    def near(d: Tensor) -> Tensor:  # |d| <= 1
+        return ((a + 2) * d - (a + 3)) * d * d + 1
+
+    def far(d: Tensor) -> Tensor:  # 1 < |d| < 2
+        return ((a * d - 5 * a) * d + 8 * a) * d - 4 * a
+
+    return [far(t + 1), near(t), near(1 - t), far(2 - t)]
+
+
+def _tap_index(index: Any, size: int, padding_mode: str, align_corners: bool) -> Any:
+    """An integer tap coordinate moved inside by padding_mode (zeros: left as it is, so taps
+    outside read 0)."""
+    if padding_mode == "zeros":
+        return index.astype("int64")
+    coord = Tensor._make(index)
+    if padding_mode == "reflection":
+        coord = _reflect(coord, 0, 2 * (size - 1)) if align_corners else _reflect(
+            coord, -1, 2 * size - 1)
+    return coord.clamp(0, size - 1)._data.astype("int64")
+
+
+def _grid_sample_bicubic(input: Tensor, grid: Tensor, padding_mode: str,
+                         align_corners: bool) -> Tensor:
+    """Cubic convolution over the 4 x 4 pixels around each grid point (torch's bicubic): the
+    point is unnormalised without clipping, and each tap is moved in by padding_mode."""
+    n, c, h, w = input.shape
+    ho, wo = grid.shape[1], grid.shape[2]
+    xp = module_of(input._data)
+    x = _unnormalize(grid[..., 0], w, align_corners)  # (N, Ho, Wo)
+    y = _unnormalize(grid[..., 1], h, align_corners)
+    x0, y0 = xp.floor(x._data), xp.floor(y._data)
+    wx = _cubic_weights((x - Tensor._make(x0)).unsqueeze(1))
+    wy = _cubic_weights((y - Tensor._make(y0)).unsqueeze(1))
+    flat = input.reshape(n, c, h * w)
+    out = None
+    for j in range(4):
+        iy = _tap_index(y0 + (j - 1), h, padding_mode, align_corners)
+        row = None
+        for i in range(4):
+            ix = _tap_index(x0 + (i - 1), w, padding_mode, align_corners)
+            inside = (ix >= 0) & (ix < w) & (iy >= 0) & (iy < h)
+            where_ = (xp.clip(iy, 0, h - 1) * w + xp.clip(ix, 0, w - 1)).reshape(n, 1, -1)
+            index = Tensor._make(xp.ascontiguousarray(xp.broadcast_to(where_, (n, c, ho * wo))))
+            value = flat.gather(2, index).reshape(n, c, ho, wo) * Tensor._make(
+                inside[:, None].astype(input._data.dtype))
+            term = value * wx[i]
+            row = term if row is None else row + term
+        out = row * wy[j] if out is None else out + row * wy[j]
+    return out
+
+
 def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
                 padding_mode: str = "zeros", align_corners: bool | None = None) -> Tensor:
     """Read input (N, C, H, W) at grid (N, Ho, Wo, 2) positions (x, y) in [-1, 1]:
-    (N, C, Ho, Wo). Bilinear or nearest; outside the input: zeros, the border value, or the
-    reflection. Differentiable in the input and (bilinear) in the grid."""
+    (N, C, Ho, Wo). Bilinear, nearest or bicubic; outside the input: zeros, the border value,
+    or the reflection. Differentiable in the input and (bilinear, bicubic) in the grid."""
     if mode not in ("bilinear", "nearest", "bicubic"):
         raise ValueError(f"nn.functional.grid_sample(): expected mode to be 'bilinear', "
                          f"'nearest' or 'bicubic', but got: '{mode}'")
     if padding_mode not in ("zeros", "border", "reflection"):
         raise ValueError(f"nn.functional.grid_sample(): expected padding_mode to be 'zeros', "
                          f"'border', or 'reflection', but got: '{padding_mode}'")
-    if mode == "bicubic" or input.ndim != 4:
-        raise NotImplementedError("grid_sample: Ember supports 4D input with bilinear or "
-                                  f"nearest mode (got {input.ndim}D input, mode '{mode}')")
+    if input.ndim != 4:
+        raise NotImplementedError(f"grid_sample: Ember supports 4D input (N, C, H, W), got "
+                                  f"{input.ndim}D input of shape {list(input.shape)}")
     if grid.ndim != 4 or grid.shape[-1] != 2 or grid.shape[0] != input.shape[0]:
         raise RuntimeError(f"grid_sample(): expected grid of shape (N, H_out, W_out, 2) with N = "
                            f"{input.shape[0]}, got grid of shape {list(grid.shape)}")
@@ -349,6 +407,8 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
     n, c, h, w = input.shape
     ho, wo = grid.shape[1], grid.shape[2]
     ac = bool(align_corners)
+    if mode == "bicubic":
+        return _grid_sample_bicubic(input, grid, padding_mode, ac)
     x = _source_coord(grid[..., 0], w, padding_mode, ac)  # (N, Ho, Wo)
     y = _source_coord(grid[..., 1], h, padding_mode, ac)
     xp = module_of(input._data)
