@@ -203,6 +203,24 @@ def test_grid_sample(mode: str, padding_mode: str, align_corners: bool) -> None:
         [(2, 3, 5, 7), I((2, 4, 6, 2), low=-1.6, high=1.6)], dtype="float64")
 
 
+@pytest.mark.parametrize("mode", ["bilinear", "nearest"])
+@pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
+@pytest.mark.parametrize("align_corners", [False, True])
+def test_grid_sample_volumes(mode: str, padding_mode: str, align_corners: bool) -> None:
+    compare(lambda m, x, g: m.nn.functional.grid_sample(
+        x, g, mode=mode, padding_mode=padding_mode, align_corners=align_corners),
+        [(2, 2, 3, 4, 5), I((2, 2, 3, 4, 3), low=-1.4, high=1.4)], dtype="float64")
+
+
+def test_grid_sample_errors_like_torch() -> None:
+    raises_like_torch(lambda m, x, g: m.nn.functional.grid_sample(x, g, mode="bicubic"),
+                      np.zeros((1, 1, 2, 2, 2)), np.zeros((1, 1, 1, 1, 3)))
+    raises_like_torch(lambda m, x, g: m.nn.functional.grid_sample(x, g),
+                      np.zeros((1, 1, 2)), np.zeros((1, 1, 2)))
+    raises_like_torch(lambda m, x, g: m.nn.functional.grid_sample(x, g),
+                      np.zeros((1, 1, 2, 2)), np.zeros((1, 1, 1, 3)))
+
+
 def test_spatial_transformer_gradients_reach_theta() -> None:
     theta = np.array([[[0.93, 0.13, 0.051], [-0.17, 1.13, 0.03]]] * 2)
 

@@ -8,6 +8,7 @@ comes from autograd.
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Any
 
@@ -354,31 +355,50 @@ def _tap_index(index: Any, size: int, padding_mode: str, align_corners: bool) ->
     return coord.clamp(0, size - 1)._data.astype("int64")
 
 
+def _tap_reader(input: Tensor, out_shape: tuple) -> Any:
+    """read(indices): input (N, C, *spatial) at integer positions, one (N, *out) array per
+    spatial dim (outermost first); zero where a position is outside. (N, C, *out)."""
+    n, c, *sizes = input.shape
+    xp = module_of(input._data)
+    flat = input.reshape(n, c, -1)
+    count = 1
+    for o in out_shape:
+        count *= o
+
+    def read(indices: list) -> Tensor:
+        inside = None
+        where_ = 0
+        for index, size in zip(indices, sizes):
+            ok = (index >= 0) & (index < size)
+            inside = ok if inside is None else inside & ok
+            where_ = where_ * size + xp.clip(index, 0, size - 1)
+        where_ = where_.reshape(n, 1, -1)
+        gather_at = Tensor._make(xp.ascontiguousarray(xp.broadcast_to(where_, (n, c, count))))
+        values = flat.gather(2, gather_at).reshape((n, c) + tuple(out_shape))
+        return values * Tensor._make(inside[:, None].astype(input._data.dtype))
+
+    return read
+
+
 def _grid_sample_bicubic(input: Tensor, grid: Tensor, padding_mode: str,
                          align_corners: bool) -> Tensor:
     """Cubic convolution over the 4 x 4 pixels around each grid point (torch's bicubic): the
     point is unnormalised without clipping, and each tap is moved in by padding_mode."""
     n, c, h, w = input.shape
-    ho, wo = grid.shape[1], grid.shape[2]
     xp = module_of(input._data)
+    read = _tap_reader(input, tuple(grid.shape[1:3]))
     x = _unnormalize(grid[..., 0], w, align_corners)  # (N, Ho, Wo)
     y = _unnormalize(grid[..., 1], h, align_corners)
     x0, y0 = xp.floor(x._data), xp.floor(y._data)
     wx = _cubic_weights((x - Tensor._make(x0)).unsqueeze(1))
     wy = _cubic_weights((y - Tensor._make(y0)).unsqueeze(1))
-    flat = input.reshape(n, c, h * w)
     out = None
     for j in range(4):
         iy = _tap_index(y0 + (j - 1), h, padding_mode, align_corners)
         row = None
         for i in range(4):
             ix = _tap_index(x0 + (i - 1), w, padding_mode, align_corners)
-            inside = (ix >= 0) & (ix < w) & (iy >= 0) & (iy < h)
-            where_ = (xp.clip(iy, 0, h - 1) * w + xp.clip(ix, 0, w - 1)).reshape(n, 1, -1)
-            index = Tensor._make(xp.ascontiguousarray(xp.broadcast_to(where_, (n, c, ho * wo))))
-            value = flat.gather(2, index).reshape(n, c, ho, wo) * Tensor._make(
-                inside[:, None].astype(input._data.dtype))
-            term = value * wx[i]
+            term = read([iy, ix]) * wx[i]
             row = term if row is None else row + term
         out = row * wy[j] if out is None else out + row * wy[j]
     return out
@@ -387,48 +407,49 @@ def _grid_sample_bicubic(input: Tensor, grid: Tensor, padding_mode: str,
 def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
                 padding_mode: str = "zeros", align_corners: bool | None = None) -> Tensor:
     """Read input (N, C, H, W) at grid (N, Ho, Wo, 2) positions (x, y) in [-1, 1]:
-    (N, C, Ho, Wo). Bilinear, nearest or bicubic; outside the input: zeros, the border value,
-    or the reflection. Differentiable in the input and (bilinear, bicubic) in the grid."""
+    (N, C, Ho, Wo); or volumes (N, C, D, H, W) at (N, Do, Ho, Wo, 3) positions (x, y, z).
+    Bilinear (trilinear for volumes), nearest, or bicubic (4-D); outside the input: zeros,
+    the border value, or the reflection. Differentiable in the input and (bilinear, bicubic)
+    in the grid."""
     if mode not in ("bilinear", "nearest", "bicubic"):
         raise ValueError(f"nn.functional.grid_sample(): expected mode to be 'bilinear', "
                          f"'nearest' or 'bicubic', but got: '{mode}'")
     if padding_mode not in ("zeros", "border", "reflection"):
         raise ValueError(f"nn.functional.grid_sample(): expected padding_mode to be 'zeros', "
                          f"'border', or 'reflection', but got: '{padding_mode}'")
-    if input.ndim != 4:
-        raise NotImplementedError(f"grid_sample: Ember supports 4D input (N, C, H, W), got "
-                                  f"{input.ndim}D input of shape {list(input.shape)}")
-    if grid.ndim != 4 or grid.shape[-1] != 2 or grid.shape[0] != input.shape[0]:
-        raise RuntimeError(f"grid_sample(): expected grid of shape (N, H_out, W_out, 2) with N = "
-                           f"{input.shape[0]}, got grid of shape {list(grid.shape)}")
+    if input.ndim not in (4, 5):
+        raise RuntimeError(f"grid_sampler(): expected 4D or 5D input and grid with same number "
+                           f"of dimensions, but got input with sizes {list(input.shape)}")
+    dims = input.ndim - 2
+    if grid.ndim != input.ndim or grid.shape[-1] != dims or grid.shape[0] != input.shape[0]:
+        raise RuntimeError(f"grid_sample(): expected grid of shape (N, *out, {dims}) with "
+                           f"N = {input.shape[0]} and {input.ndim} dims for an input of shape "
+                           f"{list(input.shape)}, got grid of shape {list(grid.shape)}")
     if input._data.dtype != grid._data.dtype:
         raise RuntimeError(f"grid_sample(): expected input and grid to have the same dtype, but "
                            f"input has {input.dtype} and grid has {grid.dtype}")
-    n, c, h, w = input.shape
-    ho, wo = grid.shape[1], grid.shape[2]
     ac = bool(align_corners)
     if mode == "bicubic":
+        if dims != 2:
+            raise RuntimeError("grid_sampler(): bicubic interpolation only supports 4D input")
         return _grid_sample_bicubic(input, grid, padding_mode, ac)
-    x = _source_coord(grid[..., 0], w, padding_mode, ac)  # (N, Ho, Wo)
-    y = _source_coord(grid[..., 1], h, padding_mode, ac)
     xp = module_of(input._data)
-    flat = input.reshape(n, c, h * w)
-
-    def tap(iy: Any, ix: Any) -> Tensor:
-        """input at integer positions (N, Ho, Wo), zero outside: (N, C, Ho, Wo)."""
-        inside = (ix >= 0) & (ix < w) & (iy >= 0) & (iy < h)
-        where_ = (xp.clip(iy, 0, h - 1) * w + xp.clip(ix, 0, w - 1)).reshape(n, 1, -1)
-        index = Tensor._make(xp.ascontiguousarray(xp.broadcast_to(where_, (n, c, ho * wo))))
-        values = flat.gather(2, index).reshape(n, c, ho, wo)
-        return values * Tensor._make(inside[:, None].astype(input._data.dtype))
-
+    sizes = input.shape[2:]
+    # grid's last dim lists x (width) first; the input's dims run outermost first
+    coords = [_source_coord(grid[..., dims - 1 - d], sizes[d], padding_mode, ac)
+              for d in range(dims)]
+    read = _tap_reader(input, tuple(grid.shape[1:-1]))
     if mode == "nearest":  # round half to even, as torch's nearbyint; the grid gets zeros
-        out = tap(xp.rint(y._data).astype("int64"), xp.rint(x._data).astype("int64"))
+        out = read([xp.rint(q._data).astype("int64") for q in coords])
         return out + (grid * 0).sum() if grid.requires_grad else out
-    x0, y0 = xp.floor(x._data), xp.floor(y._data)
-    wx1 = (x - Tensor._make(x0)).unsqueeze(1)  # weights of the right/bottom neighbours
-    wy1 = (y - Tensor._make(y0)).unsqueeze(1)
-    wx0, wy0 = 1 - wx1, 1 - wy1
-    ix0, iy0 = x0.astype("int64"), y0.astype("int64")
-    return (tap(iy0, ix0) * (wy0 * wx0) + tap(iy0, ix0 + 1) * (wy0 * wx1)
-            + tap(iy0 + 1, ix0) * (wy1 * wx0) + tap(iy0 + 1, ix0 + 1) * (wy1 * wx1))
+    lows = [xp.floor(q._data) for q in coords]
+    upper = [(q - Tensor._make(lo)).unsqueeze(1) for q, lo in zip(coords, lows)]
+    out = None
+    for corner in itertools.product((0, 1), repeat=dims):  # 4 or 8 neighbours
+        weight = None
+        for d, bit in enumerate(corner):
+            wd = upper[d] if bit else 1 - upper[d]
+            weight = wd if weight is None else weight * wd
+        term = read([lo.astype("int64") + bit for lo, bit in zip(lows, corner)]) * weight
+        out = term if out is None else out + term
+    return out
