@@ -59,7 +59,8 @@ def _linear(x: Tensor, dim: int, out_size: int, scale: float | None,
 
 
 def _cubic_weights(xp: Any, t: Any, a: float = -0.75) -> list:
-    """Keys' cubic convolution weights for the 4 taps around a point at fraction t."""
+    """Keys' cubic convolution weights for the 4 taps around a point at fraction t (arrays, or
+    Tensors when the weights must be differentiable, as in grid_sample)."""
     def near(d: Any) -> Any:
         return ((a + 2) * d - (a + 3)) * d * d + 1
 
@@ -327,22 +328,6 @@ def _source_coord(coord: Tensor, size: int, padding_mode: str, align_corners: bo
     return x
 
 
-_CUBIC_A = -0.75  # the cubic convolution kernel's parameter (Keys 1981), as torch and OpenCV
-
-
-def _cubic_weights(t: Tensor) -> list:
-    """Weights of the taps at -1, 0, 1, 2 for a fractional offset t in [0, 1)."""
-    a = _CUBIC_A
-
-    def near(d: Tensor) -> Tensor:  # |d| <= 1
-        return ((a + 2) * d - (a + 3)) * d * d + 1
-
-    def far(d: Tensor) -> Tensor:  # 1 < |d| < 2
-        return ((a * d - 5 * a) * d + 8 * a) * d - 4 * a
-
-    return [far(t + 1), near(t), near(1 - t), far(2 - t)]
-
-
 def _tap_index(index: Any, size: int, padding_mode: str, align_corners: bool) -> Any:
     """An integer tap coordinate moved inside by padding_mode (zeros: left as it is, so taps
     outside read 0)."""
@@ -390,8 +375,8 @@ def _grid_sample_bicubic(input: Tensor, grid: Tensor, padding_mode: str,
     x = _unnormalize(grid[..., 0], w, align_corners)  # (N, Ho, Wo)
     y = _unnormalize(grid[..., 1], h, align_corners)
     x0, y0 = xp.floor(x._data), xp.floor(y._data)
-    wx = _cubic_weights((x - Tensor._make(x0)).unsqueeze(1))
-    wy = _cubic_weights((y - Tensor._make(y0)).unsqueeze(1))
+    wx = _cubic_weights(xp, (x - Tensor._make(x0)).unsqueeze(1))  # Tensors: grid gradients
+    wy = _cubic_weights(xp, (y - Tensor._make(y0)).unsqueeze(1))
     out = None
     for j in range(4):
         iy = _tap_index(y0 + (j - 1), h, padding_mode, align_corners)
