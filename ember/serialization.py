@@ -28,6 +28,13 @@ from typing import Any, BinaryIO
 import numpy
 
 from . import backend, dtypes
+from . import checkpoint_allowlist as _allowlist
+from .checkpoint_allowlist import (  # noqa: F401 (torch.serialization's names)
+    add_safe_globals,
+    clear_safe_globals,
+    get_safe_globals,
+    safe_globals,
+)
 from .size import Size
 from .tensor import Tensor
 
@@ -36,7 +43,7 @@ FORMAT_VERSION = 1
 
 _DTYPE_CODES = {
     "float16": "F16", "float32": "F32", "float64": "F64", "int8": "I8", "int16": "I16",
-    "int32": "I32", "int64": "I64", "uint8": "U8", "bool": "BOOL",
+    "int32": "I32", "int64": "I64", "uint8": "U8", "bool": "BOOL", "complex64": "C64",
 }
 _CODE_DTYPES = {code: numpy.dtype(name) for name, code in _DTYPE_CODES.items()}
 
@@ -57,8 +64,12 @@ class _Encoder:
     def encode(self, obj: Any) -> Any:
         if isinstance(obj, Tensor):
             name = f"t{len(self.tensors)}"
-            self.tensors[name] = _contiguous(backend.to_numpy(obj.detach()._data))
+            array = _contiguous(backend.to_numpy(obj.detach()._data))
             node = {"__tensor__": name}
+            if array.dtype == numpy.complex128:  # safetensors has C64 only: (..., 2) float64
+                array = numpy.stack([array.real, array.imag], axis=-1)
+                node["complex128"] = True
+            self.tensors[name] = array
             if obj.device.type != "cpu":  # so that a map_location dict can map it
                 node["device"] = str(obj.device)
             if obj.requires_grad:
@@ -96,6 +107,10 @@ class _Encoder:
             return [self.encode(v) for v in obj]
         if isinstance(obj, (set, frozenset)):
             return {"__set__": [self.encode(v) for v in obj]}
+        allowed = _allowlist.saved_name(obj)
+        if allowed is not None:  # a class the script registered with add_safe_globals
+            return {"__object__": allowed, "module": type(obj).__module__,
+                    "state": self.encode(_allowlist.state_of(obj))}
         if hasattr(obj, "state_dict") and callable(obj.state_dict):
             raise TypeError(
                 f"ember.save: cannot save a {type(obj).__name__} object itself; save its "
@@ -103,7 +118,8 @@ class _Encoder:
             )
         raise TypeError(
             f"ember.save: cannot save an object of type {type(obj).__name__}; checkpoints hold "
-            "tensors, arrays, numbers, strings, None, and dicts/lists/tuples of them"
+            "tensors, arrays, numbers, strings, None, and dicts/lists/tuples of them (allow a "
+            f"data class with ember.serialization.add_safe_globals([{type(obj).__name__}]))"
         )
 
 
@@ -129,6 +145,8 @@ def _decode(node: Any, tensors: dict, device: Any) -> Any:
         return node
     if "__tensor__" in node:
         data = tensors[node["__tensor__"]]
+        if node.get("complex128"):
+            data = numpy.ascontiguousarray(data).view(numpy.complex128).reshape(data.shape[:-1])
         target = device
         if callable(device) and not isinstance(device, backend.device):
             # torch's map_location(storage, location): the storage arrives on the CPU
@@ -165,6 +183,9 @@ def _decode(node: Any, tensors: dict, device: Any) -> Any:
         return backend.device(node["__device__"])
     if "__size__" in node:
         return Size(node["__size__"])
+    if "__object__" in node:
+        return _allowlist.rebuild(node["__object__"], node["module"],
+                                    _decode(node["state"], tensors, device))
     if "__set__" in node:
         return {_decode(v, tensors, device) for v in node["__set__"]}
     if "__dict__" in node:
@@ -322,7 +343,8 @@ def load(f: str | os.PathLike | BinaryIO, map_location: Any = None, pickle_modul
         raw = bytes(f)
     else:
         raw = f.read()
-    return _parse(raw, f, device)
+    with _allowlist.trusting(not weights_only):
+        return _parse(raw, f, device)
 
 
 def save_to_bytes(obj: Any) -> bytes:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import math
 import os
@@ -158,3 +159,58 @@ def test_interoperates_with_the_safetensors_library(tmp_path) -> None:
                  str(other))
     loaded = ember.load(other)  # a plain safetensors file loads as a flat dict of tensors
     assert set(loaded) == {"wte", "h.0.b"} and loaded["h.0.b"].dtype == ember.float16
+
+
+# ------------------------------------------------------------------ allowed classes
+@dataclasses.dataclass
+class _HyperParams:
+    lr: float
+    sizes: list
+
+
+class _Outer:
+    class Inner:
+        def __init__(self, value: int) -> None:
+            self.value = value
+
+
+def test_add_safe_globals_round_trips_registered_classes(tmp_path) -> None:
+    import argparse
+    import pickle
+
+    path = tmp_path / "ckpt.pt"
+    ns = argparse.Namespace(lr=0.1, layers=[1, 2], name="x")
+    payload = {"args": ns, "hp": _HyperParams(0.5, [3, 4]), "w": ember.ones(2),
+               "inner": _Outer.Inner(7)}
+    with pytest.raises(TypeError, match="add_safe_globals"):
+        ember.save(payload, path)
+    try:
+        ember.serialization.add_safe_globals([argparse.Namespace, _HyperParams, _Outer.Inner])
+        ember.save(payload, path)
+        back = ember.load(path)
+        assert back["args"] == ns and back["hp"] == _HyperParams(0.5, [3, 4])
+        assert back["inner"].value == 7 and back["w"].tolist() == [1.0, 1.0]
+        assert set(ember.serialization.get_safe_globals()) == {
+            argparse.Namespace, _HyperParams, _Outer.Inner}
+    finally:
+        ember.serialization.clear_safe_globals()
+    assert ember.serialization.get_safe_globals() == []
+    with pytest.raises(pickle.UnpicklingError, match="add_safe_globals"):
+        ember.load(path)  # weights_only=True, nothing allowed: refused, as torch
+    assert ember.load(path, weights_only=False)["hp"] == _HyperParams(0.5, [3, 4])
+    with ember.serialization.safe_globals([argparse.Namespace, _HyperParams, _Outer.Inner]):
+        assert ember.load(path)["args"].lr == 0.1
+    assert ember.serialization.get_safe_globals() == []
+    with pytest.raises(TypeError, match="classes"):
+        ember.serialization.add_safe_globals([3])
+
+
+def test_complex_tensors_round_trip(tmp_path) -> None:
+    data = {"c64": ember.tensor([1 + 2j, 3 - 1j]),
+            "c128": ember.tensor([[1 + 2j], [5j]], dtype=ember.complex128),
+            "scalar": ember.tensor(2 + 1j, dtype=ember.complex128)}
+    ember.save(data, tmp_path / "c.pt")
+    back = ember.load(tmp_path / "c.pt")
+    for key, value in data.items():
+        assert back[key].dtype is value.dtype and back[key].shape == value.shape, key
+        np.testing.assert_array_equal(back[key].numpy(), value.numpy())
