@@ -345,3 +345,16 @@ def test_canonical_mask_matches_torch() -> None:
     assert any("mismatched attn_mask and key_padding_mask" in str(w.message) for w in caught)
     assert EF._none_or_dtype(None) is None and EF._none_or_dtype(ember.ones(1)) == ember.float32
 
+
+
+def test_lazy_placeholders_refuse_computation_like_torch() -> None:
+    import torch
+
+    for lib in (ember, torch):
+        w = lib.nn.LazyLinear(3).weight
+        for use in (lambda: w + 1, lambda: w.sum(), lambda: w * 2, lambda: w[0], lambda: w.exp(),
+                    lambda: lib.matmul(w, w), lambda: w.numpy(), lambda: w.tolist()):
+            with pytest.raises(ValueError, match="uninitialized parameter"):
+                use()
+    m = ember.nn.LazyLinear(3)
+    assert m(ember.ones(2, 5)).shape == (2, 3) and (m.weight + 1).shape == (3, 5)

@@ -51,6 +51,11 @@ def shape_str(shape: Iterable[int]) -> str:
     return "x".join(str(d) for d in dims) if dims else "scalar"
 
 
+class WordedValueError(ValueError):
+    """A ValueError already worded for the user (a lazy parameter used before its dry run):
+    the ops' error translators pass it through unchanged."""
+
+
 def broadcast_error(op: str, *shapes: tuple) -> RuntimeError:
     """torch's message for shapes that do not broadcast, naming the op and every shape."""
     ndim = max(len(s) for s in shapes)

@@ -21,7 +21,7 @@ from ..autograd.node import (
 )
 from ..doctor.flags import flags as _doctor
 from ..tensor import Tensor
-from ._util import broadcast_error, complex_error, sum_to_shape
+from ._util import WordedValueError, broadcast_error, complex_error, sum_to_shape
 
 _new = object.__new__
 _ndarray = backend.ndarray
@@ -178,6 +178,8 @@ def _operand(value: Any, other: Any) -> Tensor:
 
 
 def _forward_error(cls: type, x: Any, y: Any, exc: Exception) -> Exception:
+    if isinstance(exc, WordedValueError):
+        return exc
     sx, sy = getattr(x, "shape", ()), getattr(y, "shape", ())
     if "broadcast" in str(exc):
         return broadcast_error(cls.__name__.lower(), sx, sy)

@@ -13,7 +13,14 @@ from .. import backend, dtypes
 from ..autograd.grad_mode import state as grad_state
 from ..autograd.node import Op, array_namespace, op_watch, record
 from ..tensor import Tensor
-from ._util import broadcast_error, broadcast_shapes, shape_str, sum_to_shape, wrap_dim
+from ._util import (
+    WordedValueError,
+    broadcast_error,
+    broadcast_shapes,
+    shape_str,
+    sum_to_shape,
+    wrap_dim,
+)
 from .shape import ViewOp
 
 _new = object.__new__
@@ -203,6 +210,8 @@ def _list_index(xp: Any, items: Any) -> Any:
 
 def index_error(x_shape: tuple, key: tuple, exc: Exception) -> Exception:
     """Rephrase numpy's IndexError in torch's words, with the indexed shape."""
+    if isinstance(exc, WordedValueError):
+        return exc
     text = str(exc)
     if "out of bounds for axis" in text:
         text = text.replace("out of bounds for axis", "out of bounds for dimension")

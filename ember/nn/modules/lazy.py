@@ -17,6 +17,8 @@ from typing import Any
 
 from ... import creation, dtypes
 from ...autograd.grad_mode import no_grad
+from ...backend import numpy  # the CPU placeholder storage below is a numpy subclass
+from ...ops._util import WordedValueError
 from ...tensor import Tensor
 from ..parameter import Parameter
 from .batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d, _BatchNorm, _NormBase
@@ -28,6 +30,36 @@ _USE_ERROR = ("Attempted to use an uninitialized parameter in {}. This error hap
               "are using a `LazyModule` or explicitly manipulating "
               "`torch.nn.parameter.{}` objects. When using LazyModules Call `forward` with a "
               "dummy batch to initialize the parameters before calling torch functions")
+
+
+class _UnmaterializedArray(numpy.ndarray):
+    """A placeholder's CPU storage: numpy computing with it (ufuncs, array functions,
+    indexing) raises torch's ValueError, so arithmetic on a lazy parameter before the dry run
+    fails loudly instead of returning empty tensors."""
+
+    kind = "UninitializedParameter"
+
+    def _refuse(self, what: Any) -> Any:
+        raise WordedValueError(_USE_ERROR.format(what, self.kind))
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        return self._refuse(ufunc if method == "__call__" else f"{ufunc}.{method}")
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        return self._refuse(func.__name__)
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._refuse("__getitem__")
+
+
+def _placeholder_storage(data: Any, kind: str) -> Any:
+    """The empty storage of a placeholder: refusing to compute on the CPU (a GPU array keeps
+    the plain empty array)."""
+    if type(data) is not numpy.ndarray:
+        return data
+    array = data.view(_UnmaterializedArray)
+    array.kind = kind
+    return array
 
 
 class UninitializedTensorMixin:
@@ -64,6 +96,15 @@ class UninitializedTensorMixin:
     def numel(self) -> int:
         return self._refuse("numel")
 
+    def numpy(self, *, force: bool = False) -> Any:
+        return self._refuse("numpy")
+
+    def tolist(self) -> Any:
+        return self._refuse("tolist")
+
+    def item(self) -> Any:
+        return self._refuse("item")
+
     def dim(self) -> int:
         return self._refuse("dim")
 
@@ -90,6 +131,7 @@ class UninitializedParameter(UninitializedTensorMixin, Parameter):
     def __init__(self, requires_grad: bool = True, device: Any = None,
                  dtype: Any = None) -> None:
         Parameter.__init__(self, creation.empty(0, device=device, dtype=dtype), requires_grad)
+        self._data = _placeholder_storage(self._data, "UninitializedParameter")
 
 
 class UninitializedBuffer(UninitializedTensorMixin, Tensor):
@@ -101,7 +143,8 @@ class UninitializedBuffer(UninitializedTensorMixin, Tensor):
     def __init__(self, requires_grad: bool = False, device: Any = None, dtype: Any = None,
                  persistent: bool = True) -> None:
         data = creation.empty(0, device=device, dtype=dtype)
-        Tensor._init_slots(self, data._data, False, None)
+        Tensor._init_slots(self, _placeholder_storage(data._data, "UninitializedBuffer"), False,
+                           None)
         self.requires_grad_(requires_grad)
 
 
