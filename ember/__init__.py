@@ -322,7 +322,7 @@ from .ops.decomp import (  # noqa: E402
     torch_svd as svd,
 )
 from .ops.decomp import inv as inverse  # noqa: E402
-from .dtypes import layout, sparse_coo, strided  # noqa: E402,F401
+from .dtypes import layout, sparse_coo, sparse_csr, strided  # noqa: E402,F401
 from .ops.matfun import _weight_norm, geqrf, matrix_exp, norm_except_dim  # noqa: E402,F401
 from .ops.toplevel import (  # noqa: E402,F401
     bartlett_window,
@@ -480,6 +480,8 @@ from . import accelerator, amp, backends, distributions, func, jit, testing  # n
 from .autograd import functional as _autograd_functional  # noqa: E402,F401 (autograd.functional)
 from .autograd import forward_ad as _forward_ad  # noqa: E402,F401 (autograd.forward_ad)
 from . import profiler  # noqa: E402
+from . import sparse  # noqa: E402 (torch.sparse)
+from .sparse import hspmm, smm, sparse_coo_tensor, sparse_csr_tensor  # noqa: E402,F401
 from .autograd import profiler as _autograd_profiler  # noqa: E402,F401 (autograd.profiler)
 from .amp import autocast, get_autocast_dtype, is_autocast_enabled  # noqa: E402,F401
 from . import multiprocessing  # noqa: E402,F401 (torch.multiprocessing)

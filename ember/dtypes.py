@@ -270,7 +270,8 @@ class iinfo:
 
 
 class layout:
-    """How a tensor's elements are laid out in memory: Ember has dense (`strided`) tensors."""
+    """How a tensor's elements are laid out in memory: dense (`strided`) or sparse (`sparse_coo`,
+    `sparse_csr`, see ember/sparse)."""
 
     __slots__ = ("name",)
 
@@ -283,3 +284,4 @@ class layout:
 
 strided = layout("strided")
 sparse_coo = layout("sparse_coo")
+sparse_csr = layout("sparse_csr")

@@ -1526,9 +1526,41 @@ class TensorMethods:
     def is_neg(self) -> bool:
         return False
 
+    _sparse_layout = False  # True on ember.sparse.SparseTensor (COO and CSR)
+
     @property
     def is_sparse(self) -> bool:
         return False
+
+    def to_sparse(self, sparse_dim: int | None = None, *, layout: Any = None,
+                  blocksize: Any = None, dense_dim: int | None = None) -> Any:
+        """The nonzero entries as a sparse COO tensor (or CSR with layout=ember.sparse_csr)."""
+        if layout is dtypes.sparse_csr:
+            return self.to_sparse_csr()
+        from .ops.sparse_coo import to_sparse  # noqa: PLC0415
+
+        return to_sparse(self, sparse_dim)
+
+    def to_sparse_coo(self) -> Any:
+        return self.to_sparse()
+
+    def to_sparse_csr(self, dense_dim: int | None = None) -> Any:
+        """A 2-D tensor's nonzero entries as a sparse CSR matrix."""
+        from .ops.sparse_csr import to_sparse_csr  # noqa: PLC0415
+
+        return to_sparse_csr(self)
+
+    def sparse_mask(self, mask: Any) -> Any:
+        """This tensor's values at the coordinates of the sparse `mask`, as a sparse tensor."""
+        from .ops.sparse_coo import sparse_mask  # noqa: PLC0415
+
+        return sparse_mask(self, mask)
+
+    def sparse_dim(self) -> int:
+        return 0
+
+    def dense_dim(self) -> int:
+        return self.ndim  # type: ignore[attr-defined]
 
     @property
     def is_meta(self) -> bool:

@@ -151,7 +151,7 @@ def grad(
                 )
             result.append(None)
         else:
-            result.append(g if isinstance(g, Tensor) else Tensor._make(backend.as_array(g)))
+            result.append(_wrap(g))
     return tuple(result)
 
 
@@ -356,6 +356,10 @@ def _accumulate(leaf: Any, g: Any, create_graph: bool, handed_out: set) -> None:
         leaf._grad = g if leaf._grad is None else leaf._grad + g
         return
     if g.__class__ is not backend.ndarray:
+        accumulate_sparse = getattr(g, "accumulate_into", None)  # a sparse gradient
+        if accumulate_sparse is not None:
+            accumulate_sparse(leaf)
+            return
         g = backend.as_array(g)  # numpy returns scalars for 0-d results
     if g.__class__ is not leaf._data.__class__ and backend.is_array(leaf._data):
         g = backend.to_device(g, leaf.device)  # a 0-d CPU tensor that met GPU tensors
@@ -378,7 +382,11 @@ def _accumulate(leaf: Any, g: Any, create_graph: bool, handed_out: set) -> None:
 
 
 def _wrap(g: Any) -> Any:
-    return g if g is None or isinstance(g, Tensor) else Tensor._make(backend.as_array(g))
+    if g is None or isinstance(g, Tensor):
+        return g
+    if getattr(g, "is_sparse_payload", False):  # a sparse gradient (ember/sparse/storage.py)
+        return g.as_tensor()
+    return Tensor._make(backend.as_array(g))
 
 
 def _unwrap(g: Any, create_graph: bool) -> Any:

@@ -62,6 +62,10 @@ def _check_tensors(op: str, a: Any, b: Any) -> None:
 def matmul(input: Tensor, other: Tensor) -> Tensor:
     """Matrix product with numpy/torch rules for 1-D operands and broadcast batch dims."""
     _check_tensors("matmul", input, other)
+    if input._sparse_layout or other._sparse_layout:  # COO / CSR products (ops/sparse_coo.py)
+        from .sparse_coo import mm as sparse_mm  # noqa: PLC0415
+
+        return sparse_mm(input, other)
     input, other = cast_inputs(input, other)
     a, b = input._data, other._data
     if a.ndim == 0 or b.ndim == 0:

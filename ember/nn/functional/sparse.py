@@ -14,15 +14,18 @@ from ...tensor import Tensor
 
 
 class Embedding(Op):
-    """out[...] = weight[indices[...]]; the gradient adds each output row back to its row."""
+    """out[...] = weight[indices[...]]; the gradient adds each output row back to its row
+    (or, with sparse=True, is a sparse COO tensor of those rows, uncoalesced as torch's)."""
 
     def forward(self, weight: Any, indices: Any, padding_idx: int | None,
-                scale_by_freq: bool) -> Any:
+                scale_by_freq: bool, sparse: bool = False) -> Any:
         self.indices, self.shape = indices, weight.shape
-        self.padding_idx, self.scale_by_freq = padding_idx, scale_by_freq
+        self.padding_idx, self.scale_by_freq, self.sparse = padding_idx, scale_by_freq, sparse
         return module_of(weight).take(weight, indices, axis=0)
 
     def backward(self, grad: Any) -> tuple:
+        if self.sparse:
+            return self.sparse_backward(grad), None, None, None, None
         xp = module_of(self.indices)
         flat = self.indices.reshape(-1)
         rows = grad.reshape((-1, self.shape[1]))
@@ -36,7 +39,24 @@ class Embedding(Op):
             keep = mask if keep is None else keep * mask
         if keep is not None:
             rows = rows * keep
-        return scatter_into_zeros(self.shape, (flat,), rows, True), None, None, None
+        return scatter_into_zeros(self.shape, (flat,), rows, True), None, None, None, None
+
+    def sparse_backward(self, grad: Any) -> Any:
+        """indices = the looked-up rows (padding_idx left out), values = the gradient rows."""
+        from ...sparse.storage import COO  # noqa: PLC0415 (ember.sparse imports nn)
+
+        if self.scale_by_freq:
+            raise RuntimeError("embedding_backward: scale_grad_by_freq not supported with "
+                               "sparse gradients")
+        if isinstance(grad, Tensor):
+            raise NotImplementedError("embedding(sparse=True): double backward "
+                                      "(create_graph=True) is not supported")
+        flat = self.indices.reshape(-1) % self.shape[0]
+        rows = grad.reshape((-1, self.shape[1]))
+        if self.padding_idx is not None:
+            keep = flat != self.padding_idx
+            flat, rows = flat[keep], rows[keep]
+        return COO(flat.astype(dtypes.int64.np)[None], rows, self.shape)
 
     @staticmethod
     def dtype_of(grad: Any) -> Any:
@@ -63,7 +83,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
         padding_idx += n
     if max_norm is not None:
         _renorm_rows(weight, idx, max_norm, norm_type)
-    return Embedding.apply(weight, idx, padding_idx, scale_grad_by_freq)
+    return Embedding.apply(weight, idx, padding_idx, scale_grad_by_freq, sparse)
 
 
 def _renorm_rows(weight: Tensor, idx: Any, max_norm: float, norm_type: float) -> None:
@@ -94,6 +114,8 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
 
     if mode not in ("sum", "mean", "max"):
         raise ValueError(f"embedding_bag: mode has to be one of sum, mean or max, got {mode!r}")
+    if sparse and mode == "max":
+        raise ValueError("max mode does not support sparse weights")
     if per_sample_weights is not None and mode != "sum":
         raise NotImplementedError(f"embedding_bag: per_sample_weights was not None. "
                                   f"per_sample_weights is only supported for mode='sum' (got "
@@ -129,7 +151,8 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
     n = weight.shape[0]
     if padding_idx is not None and padding_idx < 0:
         padding_idx += n
-    rows = embedding(flat, weight, None, max_norm, norm_type, scale_grad_by_freq)  # (L, dim)
+    rows = embedding(flat, weight, padding_idx, max_norm, norm_type, scale_grad_by_freq,
+                     sparse)  # (L, dim); padding rows get no gradient (none at all if sparse)
     idx = flat._data
     xp = module_of(idx)
     keep = xp.ones(idx.shape, dtype=bool) if padding_idx is None else idx != padding_idx
