@@ -4,6 +4,9 @@
     lr_t  = lr / (1 + (t - 1) * lr_decay)
     s     = s + g^2                              (s starts at initial_accumulator_value)
     p     = p - lr_t * g / (sqrt(s) + eps)
+
+A sparse gradient is coalesced and updates only its rows (torch's sparse path); weight decay
+is refused with it, as torch.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import backend
+from ..sparse.storage import COO, add_into
 from ..tensor import Tensor
 from .optimizer import (
     check_hyperparameters,
@@ -25,6 +29,8 @@ from .optimizer import (
 
 class Adagrad(Optimizer):
     """Adagrad, as torch.optim.Adagrad (same arguments, defaults and update)."""
+
+    _supports_sparse_grads = True
 
     def __init__(
         self,
@@ -73,8 +79,17 @@ class Adagrad(Optimizer):
         if group["maximize"]:
             grad = -grad
         if group["weight_decay"] != 0:
+            if isinstance(grad, COO):
+                raise RuntimeError("weight_decay option is not compatible with sparse gradients")
             grad = grad + group["weight_decay"] * p
         clr = group["lr"] / (1 + (t - 1) * group["lr_decay"])
+        if isinstance(grad, COO):
+            grad = grad.coalesce()  # the update is non-linear: one value per row
+            state_sum = state["sum"]._data
+            add_into(state_sum, grad.like(grad.values * grad.values), 1)
+            std = xp.sqrt(state_sum[tuple(grad.indices)]) + group["eps"]
+            add_into(p, grad.like(grad.values / std), -clr)
+            return
 
         state_sum = state["sum"]._data
         state_sum += grad * grad  # s = s + g^2

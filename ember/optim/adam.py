@@ -30,6 +30,9 @@ from .optimizer import (
 class Adam(Optimizer):
     """Adam, as torch.optim.Adam (same arguments, defaults and update)."""
 
+    _sparse_grad_message = ("Adam does not support sparse gradients, please consider "
+                            "SparseAdam instead")
+
     def __init__(
         self,
         params: ParamsT,

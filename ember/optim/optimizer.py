@@ -37,6 +37,7 @@ from ..dtypes import float32
 from ..nn.modules.module import RemovableHandle
 from ..tensor import Tensor
 
+_ndarray = backend.ndarray
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]] | Iterable[tuple[str, Tensor]]
 
 
@@ -118,6 +119,11 @@ class Optimizer:
     >>> loss.backward(); opt.step(); opt.zero_grad()
     """
 
+    # Sparse gradients (nn.Embedding(sparse=True)): SGD, Adagrad and SparseAdam take them;
+    # the others refuse them with torch's message.
+    _supports_sparse_grads = False
+    _sparse_grad_message = ""
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         step = cls.__dict__.get("step")
@@ -182,10 +188,15 @@ class Optimizer:
             for param in group["params"]:
                 if param.grad is None:
                     continue
+                grad = param.grad._data
+                if grad.__class__ is not _ndarray and not self._supports_sparse_grads and \
+                        getattr(grad, "is_sparse_payload", False):
+                    raise RuntimeError(self._sparse_grad_message or
+                                       f"{type(self).__name__} does not support sparse gradients")
                 state = self.state[param]
                 if len(state) == 0:
                     self._init_state(param, state, group)
-                self._update(param, param.grad._data, state, group)
+                self._update(param, grad, state, group)
                 if len(state) == 0:  # e.g. SGD without momentum keeps no state, like torch
                     del self.state[param]
                 param._bump_version()

@@ -287,3 +287,18 @@ def concat(a: COO, b: COO) -> COO:
     values = xp.concatenate([a.values, b.values.astype(a.values.dtype, copy=False)])
     return COO(xp.concatenate([a.indices, b.indices], axis=1), values, a.shape,
                a.nnz == 0 and b.coalesced or b.nnz == 0 and a.coalesced)
+
+
+def add_into(dense: Any, grad: Any, alpha: float) -> None:
+    """dense += alpha * grad in place, for a sparse or dense `grad` (optimizer updates)."""
+    if not isinstance(grad, COO):
+        dense += alpha * grad
+        return
+    if grad.nnz == 0:
+        return
+    values = grad.values * alpha if alpha != 1 else grad.values
+    flat = dense.reshape((math.prod(grad.sparse_shape),) + grad.dense_shape)
+    if flat.base is None or not dense.flags.c_contiguous:  # not a view: add densely instead
+        dense += grad.like(values).to_dense_array()
+        return
+    scatter_add(flat, grad.linear_index(), values.astype(dense.dtype, copy=False))
