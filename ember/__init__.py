@@ -15,6 +15,7 @@ _backend.tune_malloc()
 from . import dtypes as _dtypes  # noqa: E402
 from .backend import device, get_default_device, set_default_device  # noqa: E402
 from .dtypes import (  # noqa: E402
+    bfloat16,
     bool_ as bool,
     cdouble,
     cfloat,

@@ -188,7 +188,7 @@ def format_tensor(t: Any) -> str:
     else:
         if dtype not in default_dtypes:
             suffixes.append(f"dtype={dtype!r}")
-        if values.dtype == numpy.float16:
+        if values.dtype == numpy.float16 or dtype is dtypes.bfloat16:
             values = values.astype(numpy.float32)
         summarize = values.size > PRINT_OPTS.threshold
         shown = _summarized(values) if summarize else values

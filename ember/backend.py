@@ -37,6 +37,49 @@ def _load_cupy() -> Any:
     return _cupy
 
 
+def _load_bfloat16() -> Any:
+    """numpy's bfloat16 dtype from ml_dtypes (an optional dependency: `pip install ml_dtypes`),
+    or None when ml_dtypes is missing. numpy itself has no bfloat16."""
+    try:
+        import ml_dtypes  # noqa: PLC0415 (optional extra `bf16`)
+    except ImportError:
+        return None
+    return numpy.dtype(ml_dtypes.bfloat16)
+
+
+BFLOAT16: Any = _load_bfloat16()  # a numpy dtype (kind "V"), or None without ml_dtypes
+_cuda_bfloat16: bool | None = None
+
+
+def bfloat16_finfo() -> Any:
+    """ml_dtypes' finfo for bfloat16 (numpy.finfo does not know the type)."""
+    import ml_dtypes  # noqa: PLC0415
+
+    return ml_dtypes.finfo(BFLOAT16)
+
+
+def cuda_bfloat16_supported() -> bool:
+    """Whether cupy can hold ml_dtypes' bfloat16 arrays on the GPU (probed once)."""
+    global _cuda_bfloat16
+    if _cuda_bfloat16 is None:
+        cp = _load_cupy()
+        _cuda_bfloat16 = False
+        if cp is not None and BFLOAT16 is not None:
+            try:
+                probe = cp.asarray(numpy.ones(2, dtype=BFLOAT16))
+                _cuda_bfloat16 = bool(probe.dtype == BFLOAT16 and float((probe + probe)[0]) == 2)
+            except Exception:  # cupy rejects dtypes it has no kernels for
+                _cuda_bfloat16 = False
+    return _cuda_bfloat16
+
+
+def _refuse_gpu_bfloat16(dtype: Any) -> None:
+    if BFLOAT16 is not None and dtype == BFLOAT16 and not cuda_bfloat16_supported():
+        raise RuntimeError("bfloat16 tensors cannot live on the GPU in Ember: CuPy has no "
+                           "kernels for ml_dtypes' bfloat16 (ember.cuda.is_bf16_supported() is "
+                           "False); use float16 or float32 there")
+
+
 def cuda_available() -> bool:
     return _load_cupy() is not None
 
@@ -184,6 +227,7 @@ def to_device(array: Any, dev: device) -> Any:
             return array
         return array.get()
     cp = module_for(dev)
+    _refuse_gpu_bfloat16(getattr(array, "dtype", None))
     with cp.cuda.Device(dev.index or 0):
         return cp.asarray(array)
 

@@ -6,6 +6,8 @@ a dimensioned tensor wins over a zero-dim tensor, which wins over a Python scala
 lower-priority operand is of a higher category (bool < integer < floating < complex).
 Complex dtypes are complex64 and complex128; numpy has no complex32 (torch's chalf), so
 float16 meeting a complex number promotes to complex64 where torch gives complex32.
+bfloat16 comes from the optional ml_dtypes package (numpy has none): without it `bfloat16`
+still exists, and using it raises an error that says what to install.
 """
 
 from __future__ import annotations
@@ -66,11 +68,42 @@ complex64 = dtype("complex64", numpy.complex64, 3)
 complex128 = dtype("complex128", numpy.complex128, 3)
 cfloat, cdouble = complex64, complex128
 
+
+class _MissingDtype(dtype):
+    """A dtype whose numpy type needs a package that is not installed: naming it works, and
+    any use (a tensor, a cast) raises an error saying what to install."""
+
+    __slots__ = ("_hint",)
+
+    def __init__(self, name: str, category: int, itemsize: int, hint: str) -> None:
+        self.name = name
+        self.category = category
+        self.is_floating_point = category == 2
+        self.is_signed = True
+        self.itemsize = itemsize
+        self._hint = hint
+
+    @property
+    def np(self) -> Any:  # type: ignore[override]
+        raise RuntimeError(f"ember.{self.name} needs {self._hint}")
+
+
+def _bfloat16() -> dtype:
+    if backend.BFLOAT16 is None:
+        return _MissingDtype("bfloat16", 2, 2, "the ml_dtypes package (numpy has no bfloat16): "
+                             "pip install ml_dtypes  (or pip install 'ember[bf16]')")
+    return dtype("bfloat16", backend.BFLOAT16, 2)
+
+
+bfloat16 = _bfloat16()
+
 ALL = (bool_, uint8, int8, int16, int32, int64, float16, float32, float64, complex64, complex128)
+if backend.BFLOAT16 is not None:
+    ALL += (bfloat16,)
 FROM_NUMPY = {d.np: d for d in ALL}
 _REAL_OF = {complex64: float32, complex128: float64}
 # float16 -> complex64: numpy cannot hold torch's complex32 (two float16 halves)
-_COMPLEX_OF = {float16: complex64, float32: complex64, float64: complex128,
+_COMPLEX_OF = {float16: complex64, float32: complex64, float64: complex128, bfloat16: complex64,
                complex64: complex64, complex128: complex128}
 
 _default_float = float32
@@ -149,12 +182,15 @@ def promote_types(a: dtype, b: dtype) -> dtype:
         return a
     if a.category != b.category:
         if {a.category, b.category} == {2, 3}:  # complex64 with float64 is complex128
-            return to_dtype(numpy.promote_types(a.np, b.np))
+            return promote_types(a.to_complex(), b.to_complex())
         return a if a.category > b.category else b
     if a.category == 0:
         return a
     if {a, b} == {uint8, int8}:
         return int16
+    if bfloat16 in (a, b):  # numpy cannot promote ml_dtypes' type: torch's table
+        other = b if a is bfloat16 else a
+        return float32 if other is float16 else other
     return to_dtype(numpy.promote_types(a.np, b.np))
 
 
@@ -239,7 +275,7 @@ class finfo:
         d = d.to_real()  # a complex dtype's limits are those of its parts, as in torch
         if not d.is_floating_point:
             raise TypeError(f"finfo: expected a floating point dtype, got {d}")
-        info = numpy.finfo(d.np)
+        info = backend.bfloat16_finfo() if d is bfloat16 else numpy.finfo(d.np)
         self.dtype = d.name
         self.bits = info.bits
         self.eps = float(info.eps)

@@ -44,8 +44,12 @@ FORMAT_VERSION = 1
 _DTYPE_CODES = {
     "float16": "F16", "float32": "F32", "float64": "F64", "int8": "I8", "int16": "I16",
     "int32": "I32", "int64": "I64", "uint8": "U8", "bool": "BOOL", "complex64": "C64",
+    "bfloat16": "BF16",
 }
-_CODE_DTYPES = {code: numpy.dtype(name) for name, code in _DTYPE_CODES.items()}
+_CODE_DTYPES = {code: numpy.dtype(name) for name, code in _DTYPE_CODES.items()
+                if name != "bfloat16"}
+if backend.BFLOAT16 is not None:  # ml_dtypes' bfloat16 (safetensors BF16)
+    _CODE_DTYPES["BF16"] = backend.BFLOAT16
 
 
 class CheckpointError(RuntimeError):
@@ -254,6 +258,9 @@ def _parse(raw: bytes, source: Any, device: Any) -> Any:
     meta = header.pop("__metadata__", None) or {}
     tensors = {}
     for name, info in header.items():
+        if isinstance(info, dict) and info.get("dtype") == "BF16" and backend.BFLOAT16 is None:
+            raise CheckpointError(f"{where}: tensor '{name}' is bfloat16, which needs the "
+                                  "ml_dtypes package: pip install ml_dtypes")
         try:
             dtype = _CODE_DTYPES[info["dtype"]]
             start, end = info["data_offsets"]

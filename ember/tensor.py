@@ -26,6 +26,7 @@ from .tensor_methods import TensorMethods
 
 _new = object.__new__
 _ndarray = backend.ndarray
+_BF16 = backend.BFLOAT16  # ml_dtypes' bfloat16 (None without it)
 
 
 class Tensor(TensorMethods):
@@ -129,7 +130,7 @@ class Tensor(TensorMethods):
         return int(self._data.nbytes)
 
     def is_floating_point(self) -> bool:
-        return self._data.dtype.kind == "f"
+        return self._data.dtype.kind in "fV"  # "V": bfloat16 (ml_dtypes), Ember's one void kind
 
     def is_complex(self) -> bool:
         return self._data.dtype.kind == "c"
@@ -231,7 +232,7 @@ class Tensor(TensorMethods):
                     "use var_no_grad = var.detach()."
                 )
             return self
-        if requires_grad and self._data.dtype.kind not in "fc":
+        if requires_grad and self._data.dtype.kind not in "fcV":
             raise RuntimeError(
                 "Only Tensors of floating point and complex dtype can require gradients "
                 f"(this tensor is {self.dtype}); convert it first, e.g. x.float()"
@@ -405,6 +406,8 @@ class Tensor(TensorMethods):
                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
                 "instead."
             )
+        if self._data.dtype is _BF16 and not force:  # torch has no numpy bfloat16 either
+            raise TypeError("Got unsupported ScalarType BFloat16")
         if self._data.__class__ is not _ndarray:
             if not force:
                 raise TypeError(

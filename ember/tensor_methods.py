@@ -827,6 +827,10 @@ class TensorMethods:
     def half(self) -> Any:
         return convert.type_conversion(self, dtypes.float16)
 
+    def bfloat16(self) -> Any:
+        """A bfloat16 copy (needs the optional ml_dtypes package)."""
+        return convert.type_conversion(self, dtypes.bfloat16)
+
     def cfloat(self) -> Any:
         return convert.type_conversion(self, dtypes.complex64)
 

@@ -223,7 +223,7 @@ class Function:
                 out = alias
                 outputs[nr] = out
             meta.append((tuple(out.shape), out._data.dtype, out.device))
-            differentiable = out._data.dtype.kind in "fc" and id(out) not in ctx.non_differentiable
+            differentiable = out._data.dtype.kind in "fcV" and id(out) not in ctx.non_differentiable
             if differentiable:
                 out.grad_fn = ctx
                 out._output_nr = nr

@@ -29,11 +29,12 @@ from typing import Any
 
 from .. import backend
 from ..doctor.flags import flags as _doctor
-from . import complex_grad
+from . import complex_grad, low_precision
 from .grad_mode import state as grad_state
 
 ndarray = backend.ndarray
 _new = object.__new__
+_BF16 = backend.BFLOAT16  # ml_dtypes' bfloat16, or None (then no array's dtype is it)
 Tensor: Any = None  # set by ember.tensor once the class exists (the two modules need each other)
 tensor_math: Any = None  # set by ember.autograd.tensor_math
 
@@ -144,6 +145,10 @@ class Op(Node):
     # Complex outputs: a holomorphic op's real backward formula serves complex numbers once its
     # gradients are conjugated (autograd/complex_grad.py); others write torch's formula directly.
     holomorphic = True
+    # bfloat16 inputs are computed on in float32 and results rounded (low_precision.py); an op
+    # whose result dtype is chosen by its caller (a cast) sets this False.
+    bf16_in_float32 = True
+    bf16_inputs: tuple | None = None  # which inputs held bfloat16, when computed in float32
 
     # -- used inside forward ---------------------------------------------------------------
     def save_for_backward(self, *values: Any) -> None:
@@ -213,6 +218,11 @@ class Op(Node):
         raise NotImplementedError  # pragma: no cover
 
     def run_backward(self, grads: tuple) -> tuple:
+        if self.bf16_inputs is not None:
+            return low_precision.run_backward(self, grads, Op._backward_tuple)
+        return self._backward_tuple(grads)
+
+    def _backward_tuple(self, grads: tuple) -> tuple:
         result = self.backward(grads[0])
         return result if result.__class__ is tuple else (result,)
 
@@ -224,16 +234,22 @@ class Op(Node):
             return op_watch.run_op(cls, args, kwargs)
         arrays = []
         wants_grad = False
+        bf16 = False
         for a in args:
             if isinstance(a, Tensor):
                 if a._view is not None:
                     refresh_view(a)
-                arrays.append(a._data)
+                data = a._data
+                arrays.append(data)
                 if a._requires_grad:
                     wants_grad = True
+                if data.dtype is _BF16:
+                    bf16 = True
             else:
                 arrays.append(a)
         node = _new(cls)
+        if bf16 and cls.bf16_in_float32:
+            arrays, node.bf16_inputs = low_precision.widen(arrays)
         try:
             out = node.forward(*arrays, **kwargs)
         except (TypeError, ValueError):
@@ -244,6 +260,8 @@ class Op(Node):
             out = node.forward(*arrays, **kwargs)
         if out.__class__ is not ndarray:
             out = as_output(node, out)
+        if node.bf16_inputs is not None:
+            out = low_precision.narrow(node, out)
         result = Tensor._make(out)
         if wants_grad and grad_state.enabled:
             record(node, result, args, arrays)
@@ -327,7 +345,7 @@ def edge_to(t: Any) -> Any:
 def record(node: Op, result: Any, args: tuple, arrays: list) -> None:
     """Attach `node` to the graph as `result`'s grad_fn (inputs are `args`, seen as `arrays`)."""
     kind = result._data.dtype.kind
-    if kind != "f":
+    if kind != "f" and kind != "V":  # "V": bfloat16, the one void-kind dtype Ember holds
         if kind != "c":  # integer and bool results carry no gradient
             return
         complex_grad.make_complex(node, args)

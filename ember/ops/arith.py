@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import backend, dtypes
-from ..autograd import complex_grad
+from ..autograd import complex_grad, low_precision
 from ..autograd.grad_mode import state as grad_state
 from ..autograd.node import (
     Op,
@@ -27,13 +27,14 @@ _new = object.__new__
 _ndarray = backend.ndarray
 _NUMBER = (bool, int, float, complex)
 _BOOL = dtypes.bool_.np
+_BF16 = backend.BFLOAT16
 
 
 def _cast_for_scalar(x: Any, scalar: Any) -> Any:
     """Cast array `x` so that numpy's scalar rules give torch's result dtype."""
     kind = x.dtype.kind
-    if kind == "f" or kind == "c":  # numpy's weak scalars already give torch's dtype
-        return x
+    if kind == "f" or kind == "c" or kind == "V":  # numpy's weak scalars give torch's dtype
+        return x  # (bfloat16, kind "V": computed in float32 and rounded back)
     cat = dtypes.category_of_scalar(scalar)
     if kind == "b":
         if cat == 0:
@@ -80,6 +81,8 @@ class BinaryOp(Op):
             y = _cast_for_scalar(y, x)
             x = dtypes.wrap_int_scalar(x, y.dtype)
         node = _new(cls)
+        if (ta and x.dtype is _BF16) or (tb and y.dtype is _BF16):
+            (x, y), node.bf16_inputs = low_precision.widen([x, y])
         try:
             out = node.forward(x, y)
         except (TypeError, ValueError) as exc:
@@ -92,11 +95,13 @@ class BinaryOp(Op):
             out = node.forward(x, y)
         if out.__class__ is not _ndarray:
             out = as_output(node, out)
+        if node.bf16_inputs is not None:
+            out = low_precision.narrow(node, out)
         result = Tensor._make(out)
         ga = ta and a._requires_grad
         gb = tb and b._requires_grad
         kind = out.dtype.kind
-        if (ga or gb) and grad_state.enabled and (kind == "f" or kind == "c"):
+        if (ga or gb) and grad_state.enabled and (kind == "f" or kind == "c" or kind == "V"):
             # inline version of autograd.node.record for two operands (the hottest path)
             if ga:
                 fn = a.grad_fn
@@ -142,6 +147,11 @@ class BinaryOp(Op):
         return result
 
     def run_backward(self, grads: tuple) -> tuple:
+        if self.bf16_inputs is not None:
+            return low_precision.run_backward(self, grads, BinaryOp._reduced_backward)
+        return self._reduced_backward(grads)
+
+    def _reduced_backward(self, grads: tuple) -> tuple:
         ga, gb = self.backward(grads[0])
         if self.in_shapes is None and self.in_dtypes is None:
             return ga, gb

@@ -12,6 +12,8 @@ from ._util import astype
 
 
 class ToDtype(Op):
+    bf16_in_float32 = False  # the caller chose the result dtype
+
     def forward(self, x: Any, np_dtype: Any) -> Any:
         self.in_dtype = x.dtype
         return x.astype(np_dtype)
@@ -23,6 +25,8 @@ class ToDtype(Op):
 
 
 class ToDevice(Op):
+    bf16_in_float32 = False
+
     def forward(self, x: Any, device: backend.device) -> Any:
         self.source = backend.device_of(x)
         return backend.to_device(x, device)

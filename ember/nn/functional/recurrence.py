@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...autograd import low_precision
 from ...autograd.engine import grad as autograd_grad
 from ...autograd.grad_mode import state as grad_state
 from ...autograd.node import Op, anomaly_state, edge_to, link_saved, op_watch
@@ -146,6 +147,11 @@ class Recurrence(Op):
         return (out, h_n) if c0 is None else (out, h_n, c_n)
 
     def run_backward(self, grads: tuple) -> tuple:
+        if self.bf16_inputs is not None:  # bfloat16 inputs: computed in float32
+            return low_precision.run_backward(self, grads, type(self)._backward_float)
+        return self._backward_float(grads)
+
+    def _backward_float(self, grads: tuple) -> tuple:
         if any(isinstance(g, Tensor) for g in grads):
             return self._backward_composite(grads)
         xg, h0, c0, w_hh, b_hh, w_hr = self.saved_tensors

@@ -778,9 +778,9 @@ class Module:
         return self._apply(lambda t: t.half() if t.is_floating_point() else t)
 
     def bfloat16(self) -> Module:
-        """torch's bfloat16 cast: NumPy (so Ember) has no bfloat16 dtype, so this refuses."""
-        raise TypeError(f"{self._get_name()}.bfloat16(): Ember has no bfloat16 dtype (NumPy has "
-                        "none); use .half() for 16-bit floats or keep float32")
+        """Floating-point parameters and buffers to bfloat16 (needs the ml_dtypes package)."""
+        _ = dtypes.bfloat16.np  # without ml_dtypes: an error saying to pip install it
+        return self._apply(lambda t: t.bfloat16() if t.is_floating_point() else t)
 
     def share_memory(self) -> Module:
         """Parameters and buffers into shared memory (Tensor.share_memory_): processes forked
