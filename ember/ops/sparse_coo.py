@@ -215,11 +215,12 @@ class MulDense(Op):
         g = raw(grad, "mul")
         x, d = self.x, self.d
         gx = gd = None
+        pattern = x.coalesce()  # one value per coordinate: repeats would count twice
         if self.next_edges[0] is not None:
-            gx = x.like(grad_at(g, x.indices) * d[tuple(x.indices)])
+            gx = pattern.like(grad_at(g, pattern.indices) * d[tuple(pattern.indices)],
+                              coalesced=True)
         edge = self.next_edges[1]
         if edge is not None:
-            pattern = x.coalesce()
             gd = pattern.like(grad_at(g, pattern.indices) * pattern.values, coalesced=True)
             if isinstance(edge[0], Node):
                 gd = gd.to_dense_array()
@@ -282,7 +283,7 @@ class Sum(Op):
 
     def backward(self, grad: Any) -> tuple:
         g = raw(grad, "sum")
-        x = self.x
+        x = self.x.coalesce()  # one value per coordinate: repeats would count twice
         xp = backend.module_of(x.values)
         if self.kept_sparse:
             per = grad_at(g, x.indices[self.kept_sparse])
@@ -290,7 +291,7 @@ class Sum(Op):
             per = xp.broadcast_to(dense_of(g), (x.nnz,) + tuple(g.shape))
         for axis in self.dense_axes:
             per = xp.expand_dims(per, axis)
-        return x.like(xp.broadcast_to(per, x.values.shape).copy()), None
+        return x.like(xp.broadcast_to(per, x.values.shape).copy(), coalesced=True), None
 
 
 class Softmax(Op):

@@ -208,8 +208,9 @@ class COO(SparseStorage):
         existing = leaf._grad
         if existing is None:
             leaf._grad = SparseTensor._wrap(self.copy())
-        elif isinstance(existing._data, COO):
-            leaf._grad = SparseTensor._wrap(concat(existing._data, self))
+        elif isinstance(existing._data, COO):  # in place: torch's grad += new
+            existing._data = concat(existing._data, self)
+            existing._bump_version()
         else:
             data = existing._data
             if backend.is_writeable(data) and existing.grad_fn is None:

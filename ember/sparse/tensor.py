@@ -235,6 +235,8 @@ class SparseTensor(Tensor):
             head = ("tensor(" if i == 0 else " " * 7) + f"{name}="
             part = Tensor._make(array)
             inner = repr(part).replace(f", dtype={part.dtype!r}", "")  # the outer suffix says it
+            if array.size == 0:  # torch always shows an empty part's size here
+                inner = f"tensor([], size={tuple(array.shape)})"
             inner = inner.replace("\n", "\n" + " " * len(head))
             lines.append(head + inner)
         text = ",\n".join(lines)
