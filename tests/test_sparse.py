@@ -169,7 +169,7 @@ def test_products_and_gradients(kind):
         (out * lib.arange(out.numel(), dtype=lib.float32).reshape(out.shape)).sum().backward()
         return out, v.grad, b.grad, a.grad
 
-    for t, e in zip(*both(run)):
+    for t, e in zip(*both(run), strict=True):
         if t is None:
             assert e is None
         else:
@@ -227,7 +227,7 @@ def test_csr():
         (out * out).sum().backward()
         return out, v.grad, d.grad
 
-    for a, b in zip(*both(run)):
+    for a, b in zip(*both(run), strict=True):
         assert_same(a, b)
 
 
@@ -389,5 +389,5 @@ def test_small_model_with_sparse_adam_and_adam():
             losses.append(loss.item())
         return np.array(losses), bag.weight.detach().numpy(), head.weight.detach().numpy()
 
-    for t, e in zip(*both(run)):
+    for t, e in zip(*both(run), strict=True):
         np.testing.assert_allclose(e, t, atol=2e-5, rtol=1e-5)

@@ -14,6 +14,7 @@ from typing import Any
 
 from ..ops import sparse_coo as _coo
 from ..ops import sparse_csr as _csr
+from ..ops import sparse_reduce as _reduce
 from ..tensor import Tensor
 from .tensor import SparseTensor
 
@@ -40,17 +41,17 @@ def addmm(mat: Tensor, mat1: Tensor, mat2: Tensor, beta: float = 1.0,
 
 def sum(input: Tensor, dim: Any = None, dtype: Any = None) -> Tensor:  # noqa: A001
     """Sum over `dim` (every dim when None); sparse while a sparse dim remains."""
-    return _coo.sparse_sum(input, dim, dtype)
+    return _reduce.sparse_sum(input, dim, dtype)
 
 
 def softmax(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     """Softmax over the specified entries along `dim`; missing entries count as -inf."""
-    return _coo.softmax(input, dim, dtype)
+    return _reduce.softmax(input, dim, dtype)
 
 
 def log_softmax(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     """log of `softmax`, computed stably."""
-    return _coo.softmax(input, dim, dtype, log=True)
+    return _reduce.softmax(input, dim, dtype, log=True)
 
 
 def hspmm(mat1: Tensor, mat2: Tensor) -> SparseTensor:

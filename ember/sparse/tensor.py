@@ -310,7 +310,9 @@ class SparseTensor(Tensor):
         if keepdim:
             raise NotImplementedError("sum of a sparse tensor with keepdim=True is not "
                                       "implemented")
-        return _coo().sparse_sum(self, dim, dtype)
+        from ..ops.sparse_reduce import sparse_sum  # noqa: PLC0415
+
+        return sparse_sum(self, dim, dtype)
 
     def pow(self, exponent: Any) -> SparseTensor:
         if not isinstance(exponent, (int, float)) or exponent <= 0:
