@@ -73,7 +73,8 @@ def cuda_bfloat16_supported() -> bool:
     return _cuda_bfloat16
 
 
-def _refuse_gpu_bfloat16(dtype: Any) -> None:
+def refuse_gpu_bfloat16(dtype: Any) -> None:
+    """Raise a clear error for bfloat16 bound for a GPU whose CuPy cannot hold it."""
     if BFLOAT16 is not None and dtype == BFLOAT16 and not cuda_bfloat16_supported():
         raise RuntimeError("bfloat16 tensors cannot live on the GPU in Ember: CuPy has no "
                            "kernels for ml_dtypes' bfloat16 (ember.cuda.is_bf16_supported() is "
@@ -227,7 +228,7 @@ def to_device(array: Any, dev: device) -> Any:
             return array
         return array.get()
     cp = module_for(dev)
-    _refuse_gpu_bfloat16(getattr(array, "dtype", None))
+    refuse_gpu_bfloat16(getattr(array, "dtype", None))
     with cp.cuda.Device(dev.index or 0):
         return cp.asarray(array)
 

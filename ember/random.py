@@ -413,8 +413,10 @@ def geometric_(t: Tensor, p: float, *, generator: Any = None) -> Tensor:
 
 def random_(t: Tensor, from_: int = 0, to: int | None = None, *, generator: Any = None) -> Tensor:
     if to is None:
-        if t._data.dtype.kind == "f":
-            to = 2 ** numpy.finfo(t._data.dtype).nmant + 1
+        if t._data.dtype.kind in "fV":
+            info = backend.bfloat16_finfo() if t._data.dtype == backend.BFLOAT16 else \
+                numpy.finfo(t._data.dtype)
+            to = 2 ** info.nmant + 1
         elif t._data.dtype.kind == "b":
             to = 2
         else:

@@ -135,9 +135,11 @@ def test_cuda_scaler_and_autocast_disable_themselves_without_a_gpu():
     assert scaler.scale(loss) is loss
 
 
-def test_cpu_autocast_without_float16_says_so():
-    with pytest.raises(RuntimeError, match="bfloat16"):
-        ember.autocast("cpu")
+def test_cpu_autocast_defaults_to_bfloat16_and_can_be_disabled():
+    pytest.importorskip("ml_dtypes")  # without it: tests/test_bfloat16.py checks the error
+    with ember.autocast("cpu"), torch.autocast("cpu"):
+        assert ember.get_autocast_dtype("cpu") == ember.bfloat16
+        assert torch.get_autocast_dtype("cpu") == torch.bfloat16
     with ember.autocast("cpu", enabled=False):
         assert not ember.amp.is_autocast_enabled("cpu")
 
@@ -243,5 +245,6 @@ def test_accelerator_queries_follow_torch_on_this_machine() -> None:
         device = ember.accelerator.current_accelerator() if ember.accelerator.is_available() \
             else "cpu"
         assert ember.zeros(1, device=device).device.type == "cpu"
-    assert ember.cuda.is_bf16_supported() is False
+    assert ember.cuda.is_bf16_supported() is (ember.cuda.is_available()
+                                               and ember.backend.cuda_bfloat16_supported())
     assert ember.cuda.memory_reserved() >= 0

@@ -5,9 +5,10 @@ its batched forms, convolutions, attention) cast their floating inputs to the au
 everything else runs in the dtype of its inputs, so parameters stay float32 and their
 gradients arrive in float32 (the cast is differentiable). Pair it with `GradScaler`.
 
-Ember has no bfloat16 (numpy has none), torch's CPU default; on the CPU pass
-`dtype=ember.float16`, knowing that numpy multiplies float16 matrices without BLAS (slowly).
-Autocast for CUDA on a machine without a GPU disables itself with a warning, as torch does.
+On the CPU the default is bfloat16, as in torch; it needs the optional ml_dtypes package
+(numpy has no bfloat16), and without it `autocast("cpu")` says to install it or to pass
+`dtype=ember.float16`. Autocast for CUDA on a machine without a GPU disables itself with a
+warning, as torch does.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from typing import Any
 from .. import backend
 from .. import dtypes as _dtypes
 
-_DEFAULT_DTYPE = {"cuda": _dtypes.float16, "cpu": None}  # cpu: torch's default is bfloat16
+_DEFAULT_DTYPE = {"cuda": _dtypes.float16, "cpu": _dtypes.bfloat16}
+_SUPPORTED = (_dtypes.float16, _dtypes.bfloat16)
 _active: dict[str, Any] = {}  # device type -> autocast dtype while enabled
 
 
@@ -29,7 +31,7 @@ def is_autocast_enabled(device_type: str | None = None) -> bool:
 
 
 def get_autocast_dtype(device_type: str) -> Any:
-    return _active.get(device_type, _DEFAULT_DTYPE.get(device_type) or _dtypes.float16)
+    return _active.get(device_type, _DEFAULT_DTYPE.get(device_type, _dtypes.float16))
 
 
 class autocast:
@@ -50,12 +52,13 @@ class autocast:
                           "Disabling", stacklevel=2)
             self._enabled = False
         if self._enabled:
-            if self.fast_dtype is None:
-                raise RuntimeError("autocast on the CPU defaults to bfloat16, which Ember does "
-                                   "not have: pass dtype=ember.float16 (or enabled=False)")
-            if self.fast_dtype is not _dtypes.float16:
-                raise RuntimeError(f"autocast: Ember supports dtype float16 only, got "
+            if self.fast_dtype not in _SUPPORTED:
+                raise RuntimeError(f"autocast: Ember supports dtypes float16 and bfloat16, got "
                                    f"{self.fast_dtype}")
+            if self.fast_dtype is _dtypes.bfloat16 and _dtypes.bfloat16 not in _dtypes.ALL:
+                raise RuntimeError("autocast: bfloat16 (the CPU default) needs the ml_dtypes "
+                                   "package: pip install ml_dtypes, or pass "
+                                   "dtype=ember.float16 (or enabled=False)")
         self._previous: list = []
 
     def __enter__(self) -> autocast:

@@ -100,7 +100,7 @@ def _bad(values: Any, check_inf: bool) -> tuple:
     if isinstance(values, (int, float)):
         v = float(values)
         return v != v, check_inf and v in (float("inf"), float("-inf"))
-    if not backend.is_array(values) or values.dtype.kind != "f":
+    if not backend.is_array(values) or values.dtype.kind not in "fV":
         return False, False
     xp = backend.module_of(values)
     return bool(xp.isnan(values).any()), check_inf and bool(xp.isinf(values).any())

@@ -78,7 +78,7 @@ class _Level:
         stand_ins: list = []  # fresh leaves sharing the inputs' memory: the op's graph ends there
         original_of: dict = {}
         for a in args:
-            if isinstance(a, Tensor) and a._data.dtype.kind in "fc":
+            if isinstance(a, Tensor) and a._data.dtype.kind in "fcV":
                 leaf = Tensor._make(a._data, True)
                 leaf._vc = a._shared_version_counter()
                 original_of[id(leaf)] = a

@@ -17,6 +17,7 @@ from .. import backend, dtypes
 
 BF16: Any = backend.BFLOAT16  # the numpy dtype, or None without ml_dtypes
 _F32: Any = dtypes.float32.np
+_WIDE = (_F32, dtypes.float64.np)
 
 
 def widen(arrays: list) -> tuple[list, tuple]:
@@ -49,8 +50,9 @@ def run_backward(node: Any, grads: tuple, run: Callable[[Any, tuple], tuple]) ->
 
 
 def _round_grad(g: Any) -> Any:
+    # float64 too: a saved bfloat16 output meeting a Python float in numpy gives float64
     if backend.is_array(g):
-        return g.astype(BF16) if g.dtype == _F32 else g
-    if getattr(g, "_data", None) is not None and g._data.dtype == _F32:  # create_graph: Tensor
+        return g.astype(BF16) if g.dtype in _WIDE else g
+    if getattr(g, "_data", None) is not None and g._data.dtype in _WIDE:  # create_graph
         return g.to(dtypes.bfloat16)
     return g

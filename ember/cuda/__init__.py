@@ -69,7 +69,9 @@ def memory_reserved(device: Any = None) -> int:
 
 
 def is_bf16_supported(including_emulation: bool = True) -> bool:
-    return False  # Ember has no bfloat16 dtype (numpy has none)
+    """Whether bfloat16 tensors can live on the GPU: ml_dtypes installed and CuPy able to hold
+    its arrays (probed); False without a GPU, as in torch."""
+    return backend.cuda_available() and backend.cuda_bfloat16_supported()
 
 
 def get_device_properties(device: Any = None) -> Any:

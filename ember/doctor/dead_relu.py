@@ -79,7 +79,7 @@ def _axes(ndim: int) -> tuple | None:
 
 def _record(y: Any) -> None:
     axes = _axes(y.ndim)
-    if axes is None or y.dtype.kind != "f":
+    if axes is None or y.dtype.kind not in "fV":
         return
     key, module, site = _layer_key()
     entry = _layers.get(key)

@@ -542,7 +542,7 @@ arctan2 = atan2
 
 def _is_float(x: Any) -> bool:
     if isinstance(x, Tensor):
-        return x._data.dtype.kind in "fc"
+        return x._data.dtype.kind in "fcV"
     return isinstance(x, (float, complex))
 
 

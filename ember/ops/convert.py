@@ -16,6 +16,8 @@ class ToDtype(Op):
 
     def forward(self, x: Any, np_dtype: Any) -> Any:
         self.in_dtype = x.dtype
+        if x.__class__ is not backend.ndarray:  # a GPU array: bfloat16 only if CuPy has it
+            backend.refuse_gpu_bfloat16(np_dtype)
         return x.astype(np_dtype)
 
     def backward(self, grad: Any) -> Any:

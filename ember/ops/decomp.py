@@ -34,7 +34,7 @@ def _square(op: str, A: Tensor) -> None:
     if A.shape[-1] != A.shape[-2]:
         raise RuntimeError(f"{op}: A must be batches of square matrices, but they are "
                            f"{A.shape[-2]} by {A.shape[-1]} matrices")
-    if A._data.dtype.kind != "f":
+    if A._data.dtype.kind not in "fV":
         raise RuntimeError(f"{op}: Expected a floating point tensor as input. Got {A.dtype}")
 
 
@@ -394,7 +394,7 @@ def lstsq(A: Tensor, B: Tensor, rcond: Any = None, *, driver: Any = None) -> Any
 
 def matrix_power(A: Tensor, n: int) -> Tensor:
     """A^n by repeated squaring (n < 0 uses the inverse)."""
-    _square("linalg.matrix_power", A) if A._data.dtype.kind == "f" or n < 0 else None
+    _square("linalg.matrix_power", A) if A._data.dtype.kind in "fV" or n < 0 else None
     if n == 0:  # the identity, connected to A with a zero gradient as in torch
         eye = _eye_like(A, A.shape[-1]).to(A.dtype)
         return A * 0 + eye if A.requires_grad else eye.expand(A.shape).clone()

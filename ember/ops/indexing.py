@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import backend, dtypes
+from ..autograd import low_precision
 from ..autograd.grad_mode import state as grad_state
 from ..autograd.node import Op, array_namespace, op_watch, record
 from ..tensor import Tensor
@@ -709,6 +710,9 @@ def where(condition: Tensor, input: Any = None, other: Any = None) -> Any:
         raise broadcast_error("where", cond.shape, getattr(a_data, "shape", ()),
                               getattr(b_data, "shape", ())) from None
     node = _new(Where)
+    if target.np is backend.BFLOAT16:  # computed in float32 (autograd/low_precision.py)
+        (a_data, b_data), flags = low_precision.widen([a_data, b_data])
+        node.bf16_inputs = (False, *flags)
     out = backend.as_array(node.forward(cond, a_data, b_data))
     if out.dtype != target.np:
         out = out.astype(target.np)

@@ -21,7 +21,7 @@ _LN2 = math.log(2.0)
 def _float(x: Any, like: Any = None) -> Tensor:
     """x as a floating tensor (ints and bools become the default float dtype, as in torch)."""
     t = to_tensor(x, like if isinstance(like, Tensor) else None)
-    if t._data.dtype.kind != "f":
+    if t._data.dtype.kind not in "fV":
         t = t.to(dtypes.get_default_dtype())
     return t
 

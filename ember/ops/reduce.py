@@ -169,7 +169,7 @@ class MedianAll(AMax):
         xp = backend.module_of(x)
         flat = x.reshape(-1)
         y = xp.sort(flat)[(flat.shape[0] - 1) // 2]
-        if x.dtype.kind == "f" and xp.isnan(flat).any():
+        if x.dtype.kind in "fV" and xp.isnan(flat).any():
             y = xp.asarray(xp.nan, dtype=x.dtype)
         y = xp.asarray(y, dtype=x.dtype)
         self.save_for_backward(x, y)
@@ -317,14 +317,14 @@ def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *,  # noqa: A001
 def nansum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
     from .indexing import where  # noqa: PLC0415
 
-    if input._data.dtype.kind != "f":  # integers have no NaN
+    if input._data.dtype.kind not in "fV":  # integers have no NaN
         return sum(input, dim, keepdim, dtype=dtype)
     return sum(where(input.isnan(), 0.0, input), dim, keepdim, dtype=dtype)
 
 
 def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
     x = input.to(dtypes.to_dtype(dtype)) if dtype is not None else input
-    if x._data.dtype.kind not in "fc":
+    if x._data.dtype.kind not in "fcV":
         raise RuntimeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating point "
             f"or complex dtype. Got: {x.dtype.name.capitalize()} (use x.float().mean())"
@@ -393,7 +393,7 @@ def std_mean(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool
 
 
 def _require_float(x: Tensor, op: str) -> None:
-    if x._data.dtype.kind != "f":
+    if x._data.dtype.kind not in "fV":
         raise RuntimeError(f"{op}(): input dtype should be floating point, got {x.dtype}")
 
 
@@ -489,7 +489,7 @@ def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tens
 
 
 def logsumexp(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    if input._data.dtype.kind != "f":
+    if input._data.dtype.kind not in "fV":
         input = input.to(dtypes.get_default_dtype())
     return LogSumExp.apply(input, _axes(input, dim, "logsumexp"), keepdim)
 
@@ -515,7 +515,7 @@ def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False,
         input = input.to(dtypes.to_dtype(dtype))
     if input._data.dtype.kind == "c":  # the norm of the moduli (differentiable through abs)
         input = input.abs()
-    if input._data.dtype.kind != "f":
+    if input._data.dtype.kind not in "fV":
         raise RuntimeError(f"norm(): input dtype should be floating point, got {input.dtype}")
     if p == "fro" or p is None:
         p = 2.0

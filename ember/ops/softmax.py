@@ -58,7 +58,7 @@ def _softmax_dim(name: str, ndim: int, dim: int | None) -> int:
 def _prepare(input: Tensor, dtype: Any) -> Tensor:
     if dtype is not None:
         return input.to(dtypes.to_dtype(dtype))
-    if input._data.dtype.kind != "f":
+    if input._data.dtype.kind not in "fV":
         raise RuntimeError(f"softmax: expected a floating point input, got {input.dtype}")
     return input
 

@@ -18,9 +18,9 @@ def _order(data: Any, dim: int, descending: bool, stable: bool) -> Any:
     xp = backend.module_of(data)
     if descending:
         # stable descending order: sort reversed keys (~x reverses integers without overflow)
-        keys = -data if data.dtype.kind == "f" else ~data
+        keys = -data if data.dtype.kind in "fV" else ~data
         order = xp.argsort(keys, axis=dim, kind="stable")
-        if data.dtype.kind == "f":  # NaN counts as the largest value: first, as in torch
+        if data.dtype.kind in "fV":  # NaN counts as the largest value: first, as in torch
             not_nan = ~xp.isnan(xp.take_along_axis(data, order, axis=dim))
             order = xp.take_along_axis(order, xp.argsort(not_nan, axis=dim, kind="stable"),
                                        axis=dim)

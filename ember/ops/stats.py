@@ -34,7 +34,7 @@ def _cumulative_extreme(input: Tensor, dim: int, largest: bool) -> Any:
     best = backend.accumulate("fmax" if largest else "fmin", data, d)
     positions = xp.arange(data.shape[d]).reshape([-1 if i == d else 1 for i in range(data.ndim)])
     hit = data == best  # a new extreme, or a tie with it: torch takes the latest index
-    if data.dtype.kind == "f":
+    if data.dtype.kind in "fV":
         nan = xp.isnan(data)
         first_nan = backend.accumulate("maximum", xp.where(nan, positions, -1), d)
         hit = hit & ~xp.isnan(running)
@@ -58,7 +58,7 @@ def cummin(input: Tensor, dim: int) -> Any:
 
 def logcumsumexp(input: Tensor, dim: int) -> Tensor:
     """log(cumsum(exp(x))) along dim, shifted by the max so large values do not overflow."""
-    x = input if input._data.dtype.kind == "f" else input.to(dtypes.get_default_dtype())
+    x = input if input._data.dtype.kind in "fV" else input.to(dtypes.get_default_dtype())
     if x.dim() == 0:
         return x.clone()
     d = wrap_dim(dim, x.dim(), "logcumsumexp")
@@ -121,7 +121,7 @@ def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False) -> A
     xp = backend.module_of(data)
     if dim is None:
         flat = input.reshape(-1)
-        valid = int((~xp.isnan(flat._data)).sum()) if data.dtype.kind == "f" else flat.numel()
+        valid = int((~xp.isnan(flat._data)).sum()) if data.dtype.kind in "fV" else flat.numel()
         if valid == 0:
             return Tensor._make(xp.asarray(xp.nan, dtype=data.dtype))
         order = xp.argsort(flat._data, kind="stable")
@@ -130,7 +130,7 @@ def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False) -> A
     source = input if data.ndim else input.reshape(1)
     arr = source._data
     order = xp.argsort(arr, axis=d, kind="stable")
-    valid = (~xp.isnan(arr)).sum(axis=d, keepdims=True) if arr.dtype.kind == "f" else \
+    valid = (~xp.isnan(arr)).sum(axis=d, keepdims=True) if arr.dtype.kind in "fV" else \
         xp.full([1 if i == d else s for i, s in enumerate(arr.shape)], arr.shape[d])
     pick = xp.maximum(valid - 1, 0) // 2
     idx = _long(xp.take_along_axis(order, pick, axis=d))
@@ -148,7 +148,7 @@ def quantile(input: Tensor, q: Any, dim: int | None = None, keepdim: bool = Fals
     """The q-th quantiles along dim (of all elements when dim is None), as torch computes them:
     sort, then interpolate between the two neighbouring order statistics."""
     name = "nanquantile" if _ignore_nan else "quantile"
-    if input._data.dtype.kind != "f":
+    if input._data.dtype.kind not in "fV":
         raise RuntimeError(f"{name}() input tensor must be either float or double dtype")
     if interpolation not in _INTERPOLATIONS:
         raise ValueError(f"{name}() interpolation must be one of linear, lower, higher, "
@@ -238,7 +238,7 @@ def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -
         return _long(xp.bincount(data, minlength=minlength))
     w = weights._data
     out = xp.bincount(data, weights=w.astype("float64"), minlength=minlength)
-    dtype = w.dtype if w.dtype.kind == "f" else "float64"
+    dtype = w.dtype if w.dtype.kind in "fV" else "float64"
     if w.dtype == "float32":
         dtype = "float32"
     return Tensor._make(backend.as_array(out).astype(dtype))
@@ -288,7 +288,7 @@ def cov(input: Tensor, *, correction: int = 1, fweights: Any = None,
         aweights: Any = None) -> Tensor:
     """Covariance of the variables in the rows of input (observations in the columns)."""
     x = input if input.dim() == 2 else input.reshape(1, -1)
-    if x._data.dtype.kind != "f":
+    if x._data.dtype.kind not in "fV":
         x = x.to(dtypes.get_default_dtype())
     n = x.shape[1]
     w = None

@@ -292,7 +292,7 @@ def is_complex(input: Tensor) -> bool:
 
 
 def is_signed(input: Tensor) -> bool:
-    return input.dtype.np.kind in "fi"
+    return input.dtype.np.kind in "fiV"  # "V": bfloat16
 
 
 # ------------------------------------------------------------------ torch.* spellings of layers

@@ -11,6 +11,7 @@ import math
 from typing import Any
 
 from .. import backend, dtypes
+from ..autograd import low_precision
 from ..autograd.grad_mode import state as grad_state
 from ..autograd.node import Op, array_namespace, as_output, op_watch, record, refresh_view
 from ..doctor.flags import flags as _doctor
@@ -20,6 +21,7 @@ from ._util import complex_error
 
 _new = object.__new__
 _ndarray = backend.ndarray
+_BF16 = backend.BFLOAT16
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
@@ -40,12 +42,16 @@ class UnaryOp(Op):
         if x._view is not None:
             refresh_view(x)
         data = x._data
-        if cls.float_result and data.dtype.kind not in "fc":
+        if cls.float_result and data.dtype.kind not in "fcV":
             data = data.astype(dtypes.get_default_dtype().np)
         node = _new(cls)
+        if data.dtype is _BF16:  # computed in float32 and rounded (autograd/low_precision.py)
+            (data,), node.bf16_inputs = low_precision.widen([data])
         out = node.forward(data, *args)
         if out.__class__ is not _ndarray:
             out = as_output(node, out)
+        if node.bf16_inputs is not None:
+            out = low_precision.narrow(node, out)
         result = Tensor._make(out)
         if x._requires_grad:
             if grad_state.enabled:
@@ -683,7 +689,7 @@ def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A
         if max is not None:
             out = where(out > max, max, out)
         return out
-    if input._data.dtype.kind != "f" and (isinstance(min, float) or isinstance(max, float)):
+    if input._data.dtype.kind not in "fV" and (isinstance(min, float) or isinstance(max, float)):
         input = input.to(dtypes.get_default_dtype())
     np_dtype = input._data.dtype
     min, max = dtypes.wrap_int_scalar(min, np_dtype), dtypes.wrap_int_scalar(max, np_dtype)

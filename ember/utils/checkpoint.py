@@ -323,7 +323,7 @@ class _Run:
 
 
 def _differentiable(x: Any) -> bool:
-    return isinstance(x, Tensor) and x._data.dtype.kind in "fc"
+    return isinstance(x, Tensor) and x._data.dtype.kind in "fcV"
 
 
 def _checkpoint_without_reentrant(function: Callable, preserve_rng: bool, context_fn: Callable,

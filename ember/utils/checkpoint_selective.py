@@ -97,7 +97,7 @@ class _Cache:
 
     # -- forward: run recorded, keep the node ------------------------------------------------
     def _save(self, cls: type, args: tuple, kwargs: dict) -> Tensor:
-        stand_ins = [Tensor._make(a._data, a._data.dtype.kind in "fc")
+        stand_ins = [Tensor._make(a._data, a._data.dtype.kind in "fcV")
                      if isinstance(a, Tensor) else a for a in args]
         recording = grad_state.enabled
         grad_state.enabled = True

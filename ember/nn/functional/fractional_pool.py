@@ -74,7 +74,7 @@ def _window_argmax(x: Any, samples: Any, kernel: tuple, out_size: tuple) -> Any:
     values = xp.take_along_axis(x.reshape(planes, 1, -1), windows.reshape(planes, 1, -1),
                                 axis=2).reshape(windows.shape)
     pick = xp.argmax(values, axis=-1)  # first maximum in scan order
-    if values.dtype.kind == "f":
+    if values.dtype.kind in "fV":
         nan = xp.isnan(values)
         if nan.any():  # torch's `val > max || isnan(val)`: the last NaN wins
             last_nan = values.shape[-1] - 1 - xp.argmax(nan[..., ::-1], axis=-1)

@@ -156,13 +156,13 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
         raise ValueError(f"{reduction} is not a valid value for reduction")
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
-    if input._data.dtype.kind != "f":
+    if input._data.dtype.kind not in "fV":
         raise RuntimeError(f"cross_entropy: expected floating point logits, got {input.dtype}")
     c = input.shape[0] if input.ndim == 1 else input.shape[1]
     if weight is not None and tuple(weight.shape) != (c,):
         raise RuntimeError(f"cross_entropy: weight should have {c} elements (one per class), "
                            f"got shape ({shape_str(weight.shape)})")
-    if target._data.dtype.kind == "f":  # class probabilities
+    if target._data.dtype.kind in "fV":  # class probabilities
         _check_same_shape("cross_entropy", input, target)
         t = target * (1 - label_smoothing) + label_smoothing / c if label_smoothing else target
         log_p = log_softmax(input, 0 if input.ndim == 1 else 1)

@@ -58,7 +58,7 @@ class BatchNorm(Op):
     def backward(self, grad: Any) -> tuple:
         x, weight = self.saved_tensors
         need_w, need_b = self.next_edges[1], self.next_edges[2]
-        if not isinstance(x, Tensor) and x.dtype.kind == "f" and x.dtype.itemsize >= 4 \
+        if not isinstance(x, Tensor) and x.dtype.kind in "fV" and x.dtype.itemsize >= 4 \
                 and x.size:
             return self._backward_arrays(grad, x, weight, need_w, need_b)
         xp = array_namespace(grad)
@@ -139,7 +139,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         if n <= 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got input "
                              f"size {input.shape}")
-        mean, invstd = _channel_statistics(xp, x, eps) if x.dtype.kind == "f" and \
+        mean, invstd = _channel_statistics(xp, x, eps) if x.dtype.kind in "fV" and \
             x.dtype.itemsize >= 4 else _statistics(xp, x, axes, eps)
         if running_mean is not None and running_var is not None:
             var = 1 / (invstd * invstd) - eps
@@ -172,7 +172,7 @@ class LayerNorm(Op):
         self.axes, self.eps = axes, eps
         self.save_for_backward(x, weight)
         rows, c = _rows(x, axes)
-        if rows == 0 or c == 0 or x.dtype.kind != "f" or x.dtype.itemsize < 4:
+        if rows == 0 or c == 0 or x.dtype.kind not in "fV" or x.dtype.itemsize < 4:
             self.mean, self.invstd = _statistics(xp, x, axes, eps)
             y = (x - self.mean) * self.invstd
         else:
@@ -198,7 +198,7 @@ class LayerNorm(Op):
         if isinstance(x, Tensor):
             return self._backward_formula(grad, x, weight, need_w, need_b)
         rows, c = _rows(x, axes)
-        if rows == 0 or c == 0 or x.dtype.kind != "f" or x.dtype.itemsize < 4:
+        if rows == 0 or c == 0 or x.dtype.kind not in "fV" or x.dtype.itemsize < 4:
             return self._backward_formula(grad, x, weight, need_w, need_b)
         xp = module_of(x)
         g2 = grad.reshape(rows, c)

@@ -75,10 +75,10 @@ class MaxPool2d(Op):
             tiles = x.reshape(n, c, out[0], kernel[0], out[1], kernel[1])
             element = lambda i, j: tiles[:, :, :, i, :, j]  # noqa: E731
         else:
-            fill = -xp.inf if x.dtype.kind == "f" else xp.iinfo(x.dtype).min
+            fill = -xp.inf if x.dtype.kind in "fV" else xp.iinfo(x.dtype).min
             view = windows(pad_spatial(x, pads, fill), kernel, stride, dilation, out)
             element = lambda i, j: view[:, :, i, j]  # noqa: E731
-        nan_aware = x.dtype.kind == "f" and bool(xp.isnan(x).any())
+        nan_aware = x.dtype.kind in "fV" and bool(xp.isnan(x).any())
         best = element(0, 0)
         winner = xp.zeros(best.shape, dtype="int8" if kernel[0] * kernel[1] < 128 else "int32")
         for k in range(1, kernel[0] * kernel[1]):
@@ -114,7 +114,7 @@ class MaxPool2d(Op):
         n, c = grad.shape[:2]
         # grad where the tap won, else 0: a product with the mask is 5x faster than a masked
         # copy, but inf * 0 is nan, so non-finite gradients take the masked copy
-        finite = bool(xp.isfinite(grad).all()) if grad.dtype.kind == "f" else True
+        finite = bool(xp.isfinite(grad).all()) if grad.dtype.kind in "fV" else True
         if _tiles(kernel, stride, padding, dilation, h, w):
             gx = xp.empty((n, c, out[0], kernel[0], out[1], kernel[1]), dtype=grad.dtype)
             for k in range(kernel[0] * kernel[1]):

@@ -83,11 +83,11 @@ class MaxPool3d(Op):
             view = _tiles(x, kernel)
             element = lambda tap: view[_tile_key(tap)]  # noqa: E731
         else:
-            fill = -xp.inf if x.dtype.kind == "f" else xp.iinfo(x.dtype).min
+            fill = -xp.inf if x.dtype.kind in "fV" else xp.iinfo(x.dtype).min
             view = windows(pad_spatial(x, pads, fill), kernel, stride, dilation, out)
             element = lambda tap: view[_EVERY + tap]  # noqa: E731
         taps = list(itertools.product(*map(range, kernel)))
-        nan_aware = x.dtype.kind == "f" and bool(xp.isnan(x).any())
+        nan_aware = x.dtype.kind in "fV" and bool(xp.isnan(x).any())
         best = element(taps[0])
         winner = xp.zeros(best.shape, dtype="int8" if len(taps) < 128 else "int32")
         for k, tap in enumerate(taps[1:], 1):
@@ -323,7 +323,7 @@ def _bin_max_along(values: Any, dim: int, out: int) -> tuple:
     positions = xp.minimum(start[:, None] + xp.arange(int((end - start).max())),
                            end[:, None] - 1)  # (out, longest bin)
     rows = xp.ascontiguousarray(xp.moveaxis(values, dim, 0))
-    nan_aware = values.dtype.kind == "f" and bool(xp.isnan(rows).any())
+    nan_aware = values.dtype.kind in "fV" and bool(xp.isnan(rows).any())
     best = rows[positions[:, 0]]
     first = xp.zeros(best.shape, dtype="int8" if positions.shape[1] < 128 else "int64")
     for j in range(1, positions.shape[1]):

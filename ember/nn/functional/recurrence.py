@@ -93,7 +93,7 @@ class Recurrence(Op):
         node.recording = wants_grad
         results = tuple(Tensor._make(out) for out in
                         node.forward(*arrays, mode, batch_sizes, reverse))
-        if wants_grad and xg._data.dtype.kind == "f":
+        if wants_grad and xg._data.dtype.kind in "fV":
             node.num_outputs = len(results)
             node.next_edges = tuple(edge_to(a) if isinstance(a, Tensor) else None for a in args)
             for nr, out in enumerate(results):
