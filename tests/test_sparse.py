@@ -377,7 +377,7 @@ def test_small_model_with_sparse_adam_and_adam():
         sparse_opt = lib.optim.SparseAdam(list(bag.parameters()), lr=0.05)
         dense_opt = lib.optim.Adam(head.parameters(), lr=0.05)
         losses = []
-        for tokens, y in zip(text, labels):
+        for tokens, y in zip(text, labels, strict=True):
             offsets = lib.tensor([0, 3, 6, 9])
             logits = head(bag(lib.tensor(tokens), offsets))
             loss = lib.nn.functional.cross_entropy(logits, lib.tensor(y))
