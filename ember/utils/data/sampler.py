@@ -164,14 +164,24 @@ class DistributedSampler(Sampler):
     disjoint slice of the same (seed + epoch)-shuffled order, padded by wrapping around so
     that all ranks get the same number of samples (or trimmed with drop_last).
 
+    `num_replicas` and `rank` default to the process group's (`dist.init_process_group()`).
     Call `set_epoch(e)` at the start of each epoch to reshuffle.
     """
 
     def __init__(self, dataset: Sized, num_replicas: int | None = None, rank: int | None = None,
                  shuffle: bool = True, seed: int = 0, drop_last: bool = False) -> None:
         if num_replicas is None or rank is None:
-            raise ValueError("Default process group has not been initialized, please make sure "
-                             "to call init_process_group (or pass num_replicas and rank).")
+            from ... import distributed as dist  # noqa: PLC0415 (only when asked for)
+
+            if not dist.is_available():
+                raise RuntimeError("Requires distributed package to be available (Ember's runs "
+                                   "on MPI: pip install 'ember[distributed]')")
+            # not initialized: dist raises torch's "Default process group has not been
+            # initialized" ValueError
+            if num_replicas is None:
+                num_replicas = dist.get_world_size()
+            if rank is None:
+                rank = dist.get_rank()
         if rank >= num_replicas or rank < 0:
             raise ValueError(f"Invalid rank {rank}, rank should be in the interval "
                              f"[0, {num_replicas - 1}]")
