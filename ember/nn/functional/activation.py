@@ -9,8 +9,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from ... import kernels
 from ...autograd.node import array_namespace
-from ...backend import module_of
+from ...backend import module_of, numpy
 from ...ops import special
 from ...ops.softmax import log_softmax, softmax
 from ...ops.unary import UnaryOp, sigmoid, tanh
@@ -63,6 +64,13 @@ class Gelu(UnaryOp):
     def forward(self, x: Any, approximate: str) -> Any:
         xp = module_of(x)
         self.approximate = approximate
+        if kernels.usable(numpy.float32, x):  # one fused loop (ember/kernels/gelu.py)
+            if approximate == "tanh":
+                self.save_for_backward(x)
+                return kernels.load("gelu").tanh_forward(x)
+            y, cdf = kernels.load("gelu").exact_forward(x)
+            self.save_for_backward(x, cdf)
+            return y
         if approximate == "tanh":
             self.save_for_backward(x)
             inner = _SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)
@@ -73,6 +81,10 @@ class Gelu(UnaryOp):
 
     def backward(self, grad: Any) -> Any:
         x, *rest = self.saved_tensors
+        if kernels.usable(numpy.float32, grad, x):
+            if self.approximate == "tanh":
+                return kernels.load("gelu").tanh_backward(grad, x)
+            return kernels.load("gelu").exact_backward(grad, x, rest[0])
         xp = array_namespace(grad)
         if self.approximate == "tanh":
             # d/dx 0.5 x (1 + t) = 0.5 (1 + t) + 0.5 x (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2)

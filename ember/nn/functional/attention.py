@@ -22,10 +22,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ... import dtypes
+from ... import dtypes, kernels
 from ...amp.autocast_mode import cast_inputs
 from ...autograd.node import Op, composite_backward
-from ...backend import device_of, module_of
+from ...backend import device_of, module_of, numpy
 from ...ops._util import broadcast_shapes, shape_str, sum_last, sum_to_shape
 from ...ops.softmax import softmax
 from ...random import _generator_for
@@ -64,29 +64,36 @@ class ScaledDotProductAttention(Op):
         for start, stop, keys in spans:
             rows = slice(start, stop)
             p = xp.matmul(q_all[..., rows, :], xp.swapaxes(k[..., :keys, :], -1, -2))  # scores
-            p *= scale
-            if mask is not None:
-                p += mask_all[..., rows, :keys]
-            # softmax in place: P = exp(s - max) / sum exp(s - max)
             if keys == 0:  # no keys at all: zero weights and output, as torch
                 out[..., rows, :] = 0
                 probs.append(p)
                 continue
-            row_max = xp.amax(p, axis=-1, keepdims=True)
-            if mask is not None:  # a row with every key masked: exp(-inf) = 0 everywhere, P = 0
-                row_max[row_max == -math.inf] = 0
-            p -= row_max
-            xp.exp(p, out=p)
-            denom = sum_last(p)
-            if mask is not None:
-                denom[denom == 0] = 1
-            p /= denom
+            if (mask is None or causal) and _kernel_usable(p):  # one loop per row (ember/kernels)
+                kernels.load("softmax").attention_probs(p, scale, start, causal)
+            else:
+                self._softmax(xp, p, scale, None if mask is None else mask_all[..., rows, :keys])
             weights = p if keep is None else p * keep[..., rows, :keys] * _keep_scale(dropout_p)
             out[..., rows, :] = xp.matmul(weights, v[..., :keys, :])
             probs.append(p)
         self.scale, self.dropout_p, self.spans = scale, dropout_p, spans
         self.save_for_backward(q, k, v, mask, tuple(probs), keep, out)
         return out
+
+    @staticmethod
+    def _softmax(xp: Any, p: Any, scale: float, mask: Any) -> None:
+        """P = softmax(S * scale + mask) in place: exp(s - max) / sum exp(s - max)."""
+        p *= scale
+        if mask is not None:
+            p += mask
+        row_max = xp.amax(p, axis=-1, keepdims=True)
+        if mask is not None:  # a row with every key masked: exp(-inf) = 0 everywhere, P = 0
+            row_max[row_max == -math.inf] = 0
+        p -= row_max
+        xp.exp(p, out=p)
+        denom = sum_last(p)
+        if mask is not None:
+            denom[denom == 0] = 1
+        p /= denom
 
     def backward(self, grad: Any) -> tuple:
         q, k, v, mask, probs, keep, out = self.saved_tensors
@@ -120,11 +127,15 @@ class ScaledDotProductAttention(Op):
                 ds *= drop
             # softmax: dS = P * (dP - rowsum(dP * P)), and rowsum(dP * P) = rowsum(dO * out)
             # (FlashAttention's identity), so no second (L, S) temporary is needed.
-            ds -= sum_last(g * out[..., rows, :])
-            ds *= p
-            if need_mask:
-                gmask[..., rows, :keys] = ds
-            ds *= scale
+            rowsum = sum_last(g * out[..., rows, :])
+            if not need_mask and _kernel_usable(ds, p, rowsum):
+                kernels.load("softmax").attention_probs_backward(ds, p, rowsum, scale)
+            else:
+                ds -= rowsum
+                ds *= p
+                if need_mask:
+                    gmask[..., rows, :keys] = ds
+                ds *= scale
             if need_q:  # dQ = dS K * scale
                 gq_rows.append(xp.matmul(ds, k[..., :keys, :]))
             if need_k:  # dK = dS^T Q * scale
@@ -138,6 +149,11 @@ class ScaledDotProductAttention(Op):
         return (gq, None if gk is None else sum_to_shape(gk, k.shape),
                 None if gv is None else sum_to_shape(gv, v.shape),
                 None if gmask is None else sum_to_shape(gmask, mask.shape), None, None, None)
+
+
+def _kernel_usable(*arrays: Any) -> bool:
+    """Whether the compiled softmax kernels may run (contiguous float32 numpy arrays)."""
+    return kernels.usable(numpy.float32, *arrays)
 
 
 def _keep_scale(dropout_p: float) -> float:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from ... import dtypes
+from ... import dtypes, kernels
 from ...autograd.grad_mode import no_grad
 from ...autograd.node import Op, array_namespace
 from ...backend import module_of
@@ -172,6 +172,12 @@ class LayerNorm(Op):
         self.axes, self.eps = axes, eps
         self.save_for_backward(x, weight)
         rows, c = _rows(x, axes)
+        if rows and c and _kernel_usable(x, weight, bias):  # one loop per row (ember/kernels)
+            keep = x.shape[:x.ndim - len(axes)] + (1,) * len(axes)
+            y, mean, invstd = kernels.load("layer_norm").forward(x.reshape(rows, c), weight,
+                                                                 bias, eps)
+            self.mean, self.invstd = mean.reshape(keep), invstd.reshape(keep)
+            return y.reshape(x.shape)
         if rows == 0 or c == 0 or x.dtype.kind not in "fV" or x.dtype.itemsize < 4:
             self.mean, self.invstd = _statistics(xp, x, axes, eps)
             y = (x - self.mean) * self.invstd
@@ -198,6 +204,13 @@ class LayerNorm(Op):
         if isinstance(x, Tensor):
             return self._backward_formula(grad, x, weight, need_w, need_b)
         rows, c = _rows(x, axes)
+        if rows and c and _kernel_usable(x, weight, grad):
+            shape = x.shape[x.ndim - len(axes):]
+            gx, gw, gb = kernels.load("layer_norm").backward(
+                grad.reshape(rows, c), x.reshape(rows, c), weight, self.mean.reshape(rows),
+                self.invstd.reshape(rows))
+            return (gx.reshape(x.shape), gw.reshape(shape) if need_w else None,
+                    gb.reshape(shape) if need_b else None)
         if rows == 0 or c == 0 or x.dtype.kind not in "fV" or x.dtype.itemsize < 4:
             return self._backward_formula(grad, x, weight, need_w, need_b)
         xp = module_of(x)
@@ -239,6 +252,12 @@ class LayerNorm(Op):
         gw = xp.sum(grad * x_hat, axis=lead) if need_w else None
         gb = xp.sum(grad, axis=lead) if need_b else None
         return gx, gw, gb
+
+
+def _kernel_usable(x: Any, *others: Any) -> bool:
+    """Whether the compiled kernel may run: float32/float64 numpy arrays, C-contiguous."""
+    arrays = [x] + [a for a in others if a is not None]
+    return x.dtype.kind == "f" and x.dtype.itemsize >= 4 and kernels.usable(x.dtype, *arrays)
 
 
 def _rows(x: Any, axes: tuple) -> tuple:

@@ -1,0 +1,63 @@
+"""The softmax inside attention, fused: scale, causal mask, max, exp, sum and divide in one loop
+per row of scores, and its backward in one loop (see kernels/__init__.py for why).
+
+The formulas are those of nn/functional/attention.py's `ScaledDotProductAttention`:
+    P = exp(s * scale - m) / sum exp(s * scale - m),  m = the row's largest scaled score
+    dS = P * (dP - rowsum(dO * O)) * scale
+With `causal`, query i sees keys 0..i (torch's top-left aligned tril): P is 0 to the right.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from .approx import JIT, exp32
+
+
+@numba.njit(**JIT)
+def _probs(s, scale, first_query, queries, causal):  # noqa: ANN001, ANN202 (numba: arrays)
+    rows, keys = s.shape
+    for r in range(rows):
+        seen = keys
+        if causal:
+            seen = min(keys, first_query + r % queries + 1)
+        m = s[r, 0] * scale
+        for j in range(1, seen):  # a NaN is never larger: it reaches the sum and the row
+            v = s[r, j] * scale
+            if v > m:
+                m = v
+        total = 0.0
+        for j in range(seen):
+            e = exp32(s[r, j] * scale - m)
+            s[r, j] = e
+            total += e
+        inv = 1.0 / total
+        for j in range(seen):
+            s[r, j] = s[r, j] * inv
+        for j in range(seen, keys):
+            s[r, j] = 0
+
+
+@numba.njit(**JIT)
+def _backward(ds, p, rowsum, scale):  # noqa: ANN001, ANN202
+    rows, keys = ds.shape
+    for r in range(rows):
+        c = rowsum[r]
+        for j in range(keys):
+            ds[r, j] = (ds[r, j] - c) * p[r, j] * scale
+
+
+def attention_probs(scores: np.ndarray, scale: float, first_query: int, causal: bool) -> None:
+    """Turn (..., queries, keys) scores into attention weights, in place. `first_query` is the
+    index of the block's first query row (blocks of rows are processed one at a time)."""
+    queries, keys = scores.shape[-2:]
+    _probs(scores.reshape(-1, keys), scores.dtype.type(scale), first_query, queries, causal)
+
+
+def attention_probs_backward(ds: np.ndarray, probs: np.ndarray, rowsum: np.ndarray,
+                             scale: float) -> None:
+    """dS = P (dP - rowsum) * scale, in place in `ds` (..., queries, keys); rowsum (..., 1)."""
+    keys = ds.shape[-1]
+    _backward(ds.reshape(-1, keys), probs.reshape(-1, keys), rowsum.reshape(-1),
+              ds.dtype.type(scale))

@@ -1,0 +1,283 @@
+"""The numba kernels (ember/kernels) against torch, and the numpy formulas they replace.
+
+Every op that has a kernel is run twice, with the kernels on and off, and both are compared with
+torch (forward and gradients), so neither path can drift. The arithmetic approximations
+(erf32, exp32, tanh32) are measured against float64 references over their whole range.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+from ember import kernels
+
+pytest.importorskip("numba")
+
+
+@pytest.fixture(params=["kernels", "numpy"])
+def path(request):
+    """Run the test once through the compiled kernels and once through the numpy formulas."""
+    kernels.set_enabled(request.param == "kernels")
+    yield request.param
+    kernels.set_enabled(True)
+
+
+@pytest.fixture
+def calls(monkeypatch):
+    """Count the calls reaching each kernel module function (proves which path ran)."""
+    counts: dict = {}
+
+    def spy(module_name, name):
+        module = kernels.load(module_name)
+        original = getattr(module, name)
+
+        def counted(*args, **kwargs):
+            counts[name] = counts.get(name, 0) + 1
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, counted)
+
+    for module_name, names in {"gelu": ["exact_forward", "exact_backward", "tanh_forward",
+                                        "tanh_backward"],
+                               "layer_norm": ["forward", "backward"],
+                               "softmax": ["attention_probs", "attention_probs_backward"]}.items():
+        for name in names:
+            spy(module_name, name)
+    return counts
+
+
+def both(fn, *arrays, requires_grad=True):
+    """fn(lib, *tensors) in torch and in Ember: outputs, and the gradients of sum(out * w)."""
+    results = []
+    for lib in (torch, ember):
+        tensors = [lib.tensor(a, requires_grad=requires_grad) for a in arrays]
+        out = fn(lib, *tensors)
+        w = np.random.RandomState(1).randn(*out.shape).astype(arrays[0].dtype)
+        (out * lib.tensor(w)).sum().backward()
+        results.append((out.detach().numpy(), [t.grad.numpy() for t in tensors]))
+    return results
+
+
+def assert_matches(results, rtol=2e-5, atol=2e-6):
+    (t_out, t_grads), (e_out, e_grads) = results
+    np.testing.assert_allclose(e_out, t_out, rtol=rtol, atol=atol)
+    for t_g, e_g in zip(t_grads, e_grads, strict=True):
+        np.testing.assert_allclose(e_g, t_g, rtol=rtol, atol=atol * 10)
+
+
+# ------------------------------------------------------------------------ approximations
+
+
+def _vectorised(name):
+    """A numba loop applying approx.<name> elementwise (float32 in and out)."""
+    import numba
+
+    from ember.kernels import approx
+
+    scalar = getattr(approx, name)
+
+    @numba.njit
+    def apply(x, out):
+        for i in range(x.size):
+            out[i] = scalar(x[i])
+
+    def run(x):
+        out = np.empty_like(x)
+        apply(x, out)
+        return out
+
+    return run
+
+
+def test_erf32_error_over_its_range():
+    x = np.linspace(-6, 6, 400_001, dtype=np.float32)
+    got = _vectorised("erf32")(x).astype(np.float64)
+    want = np.array([math.erf(v) for v in x.astype(np.float64)])
+    assert np.abs(got - want).max() < 5e-7
+
+
+def test_exp32_relative_error_and_special_values():
+    x = np.linspace(-87, 88, 400_001, dtype=np.float32)
+    got = _vectorised("exp32")(x).astype(np.float64)
+    want = np.exp(x.astype(np.float64))
+    assert (np.abs(got - want) / want).max() < 4e-7
+    special = np.array([np.nan, -np.inf, np.inf, -1000, 1000, 0, -0.0], dtype=np.float32)
+    got = _vectorised("exp32")(special)
+    assert np.isnan(got[0])
+    np.testing.assert_array_equal(got[1:], [0, np.inf, 0, np.inf, 1, 1])
+
+
+def test_tanh32_absolute_error():
+    x = np.concatenate([np.linspace(-12, 12, 200_001), [1e-30, -1e-7, 3e-3, 5e-3]]).astype(
+        np.float32)
+    got = _vectorised("tanh32")(x).astype(np.float64)
+    want = np.tanh(x.astype(np.float64))
+    assert np.abs(got - want).max() < 4e-7
+    small = np.abs(x) < 1e-3
+    np.testing.assert_allclose(got[small], want[small], rtol=1e-6)
+    assert np.isnan(_vectorised("tanh32")(np.array([np.nan], np.float32))[0])
+
+
+# ------------------------------------------------------------------------------- GELU
+
+
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+@pytest.mark.parametrize("shape", [(7,), (64, 130), (2, 3, 5, 9)])
+def test_gelu_matches_torch(path, calls, approximate, shape):
+    x = (np.random.RandomState(0).randn(*shape) * 3).astype(np.float32)
+    x.reshape(-1)[:3] = [-9.0, 0.0, 7.5]
+    assert_matches(both(lambda lib, t: lib.nn.functional.gelu(t, approximate=approximate), x))
+    kind = "exact" if approximate == "none" else "tanh"
+    ran = calls.get(f"{kind}_forward", 0) == 1 and calls.get(f"{kind}_backward", 0) == 1
+    assert ran == (path == "kernels")
+
+
+def test_gelu_kernel_special_values_as_the_numpy_formula():
+    """NaN stays NaN, +-inf and large inputs as the numpy formula gives them (torch's exact
+    GELU of +inf is NaN on the CPU, an artefact of its vectorised erf; its tanh GELU gives inf)."""
+    x = np.array([np.nan, np.inf, -np.inf, 1.0, -50.0, 50.0, 0.0], dtype=np.float32)
+    for approximate in ("none", "tanh"):
+        got = []
+        for enabled in (True, False):
+            kernels.set_enabled(enabled)
+            t = ember.tensor(x, requires_grad=True)
+            y = ember.nn.functional.gelu(t, approximate=approximate)
+            y.backward(ember.ones_like(y))
+            got.append((y.detach().numpy(), t.grad.numpy()))
+        kernels.set_enabled(True)
+        for kernel_result, numpy_result in zip(*got, strict=True):
+            np.testing.assert_allclose(kernel_result[3:], numpy_result[3:], rtol=1e-6)
+            assert np.isnan(kernel_result[0]) and np.isnan(numpy_result[0])
+        np.testing.assert_array_equal(got[0][0][1:3], got[1][0][1:3])
+
+
+def test_gelu_float64_and_strided_inputs_take_the_numpy_path(calls):
+    x = np.random.RandomState(0).randn(6, 8)
+    assert_matches(both(lambda lib, t: lib.nn.functional.gelu(t), x), rtol=1e-10, atol=1e-12)
+    x32 = x.astype(np.float32)
+    assert_matches(both(lambda lib, t: lib.nn.functional.gelu(t.t()), x32))
+    assert not calls  # float64 and a transposed (non-contiguous) view: numpy formulas
+
+
+def test_gelu_double_backward_through_kernel_forward():
+    x = np.random.RandomState(0).randn(5).astype(np.float32)
+    grads = []
+    for lib in (torch, ember):
+        t = lib.tensor(x, requires_grad=True)
+        (g,) = lib.autograd.grad(lib.nn.functional.gelu(t).sum(), t, create_graph=True)
+        (gg,) = lib.autograd.grad(g.sum(), t)
+        grads.append(gg.numpy())
+    np.testing.assert_allclose(grads[1], grads[0], rtol=1e-5, atol=1e-6)
+
+
+# -------------------------------------------------------------------------- LayerNorm
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape, normalized", [((32, 128), (128,)), ((2, 5, 7), (7,)),
+                                               ((3, 4, 6), (4, 6)), ((9, 1), (1,))])
+@pytest.mark.parametrize("affine", ["both", "weight", "none"])
+def test_layer_norm_matches_torch(path, calls, dtype, shape, normalized, affine):
+    rng = np.random.RandomState(0)
+    arrays = [(rng.randn(*shape) * 2 + 1).astype(dtype)]
+    if affine != "none":
+        arrays.append(rng.randn(*normalized).astype(dtype))
+    if affine == "both":
+        arrays.append(rng.randn(*normalized).astype(dtype))
+
+    def fn(lib, x, *wb):
+        return lib.nn.functional.layer_norm(x, normalized, *wb, eps=1e-5)
+
+    tol = dict(rtol=1e-4, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-9, atol=1e-11)
+    assert_matches(both(fn, *arrays), **tol)
+    assert (calls.get("forward") == 1 and calls.get("backward") == 1) == (path == "kernels")
+
+
+def test_layer_norm_module_in_a_model_trains_like_torch(path):
+    rng = np.random.RandomState(0)
+    x, y = rng.randn(16, 12).astype(np.float32), rng.randn(16, 1).astype(np.float32)
+    losses = []
+    torch.manual_seed(0)
+    models = {torch: torch.nn.Sequential(torch.nn.Linear(12, 32), torch.nn.LayerNorm(32),
+                                         torch.nn.GELU(), torch.nn.Linear(32, 1))}
+    models[ember] = ember.nn.Sequential(ember.nn.Linear(12, 32), ember.nn.LayerNorm(32),
+                                        ember.nn.GELU(), ember.nn.Linear(32, 1))
+    models[ember].load_state_dict({k: v.detach().numpy() for k, v in
+                                   models[torch].state_dict().items()})
+    for lib, model in models.items():
+        opt = lib.optim.Adam(model.parameters(), lr=1e-2)
+        run = []
+        for _ in range(20):
+            opt.zero_grad()
+            loss = ((model(lib.tensor(x)) - lib.tensor(y)) ** 2).mean()
+            loss.backward()
+            opt.step()
+            run.append(loss.item())
+        losses.append(run)
+    np.testing.assert_allclose(losses[1], losses[0], rtol=2e-4)
+
+
+# -------------------------------------------------------------------------- attention
+
+
+@pytest.mark.parametrize("case", ["causal", "causal_longer_keys", "causal_shorter_keys",
+                                  "no_mask", "float_mask"])
+def test_attention_softmax_matches_torch(path, calls, case, monkeypatch):
+    rng = np.random.RandomState(0)
+    length, source = {"causal_longer_keys": (5, 9), "causal_shorter_keys": (9, 5)}.get(
+        case, (12, 12))
+    q = rng.randn(2, 3, length, 8).astype(np.float32) * 2
+    k = rng.randn(2, 3, source, 8).astype(np.float32) * 2
+    v = rng.randn(2, 3, source, 4).astype(np.float32)
+    mask = rng.randn(length, source).astype(np.float32)
+
+    def fn(lib, q_, k_, v_):
+        kw = {"attn_mask": lib.tensor(mask)} if case == "float_mask" else {
+            "is_causal": case.startswith("causal")}
+        return lib.nn.functional.scaled_dot_product_attention(q_, k_, v_, **kw)
+
+    assert_matches(both(fn, q, k, v), rtol=1e-4, atol=1e-5)
+    used = calls.get("attention_probs", 0) >= 1 and calls.get("attention_probs_backward", 0) >= 1
+    assert used == (path == "kernels" and case != "float_mask")
+
+
+def test_attention_kernel_in_row_blocks(calls, monkeypatch):
+    """Blocks of query rows: the kernel must place the causal diagonal by the global row."""
+    import ember.nn.functional.attention as attention_module
+
+    monkeypatch.setattr(attention_module, "BLOCK_ELEMENTS", 2 * 3 * 12 * 4)
+    rng = np.random.RandomState(0)
+    q, k, v = (rng.randn(2, 3, 12, 8).astype(np.float32) for _ in range(3))
+    assert_matches(both(lambda lib, *t: lib.nn.functional.scaled_dot_product_attention(
+        *t, is_causal=True), q, k, v), rtol=1e-4, atol=1e-5)
+    assert calls["attention_probs"] > 1
+
+
+def test_attention_rows_with_nan_stay_nan(path):
+    q = np.ones((1, 3, 4), np.float32)
+    q[0, 1, 0] = np.nan
+    k = v = np.ones((1, 3, 4), np.float32)
+    want = torch.nn.functional.scaled_dot_product_attention(
+        *(torch.tensor(a) for a in (q, k, v)), is_causal=True).numpy()
+    got = ember.nn.functional.scaled_dot_product_attention(
+        *(ember.tensor(a) for a in (q, k, v)), is_causal=True).numpy()
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    np.testing.assert_allclose(got[~np.isnan(got)], want[~np.isnan(want)], rtol=1e-6)
+
+
+def test_switches():
+    assert kernels.is_enabled()
+    kernels.set_enabled(False)
+    try:
+        assert not kernels.is_enabled()
+        assert not kernels.usable(np.float32, np.ones(3, np.float32))
+    finally:
+        kernels.set_enabled(True)
+    assert kernels.usable(np.float32, np.ones(3, np.float32))
+    assert not kernels.usable(np.float32, np.ones(3))  # float64 for a float32 kernel
+    assert not kernels.usable(np.float32, np.ones((3, 3), np.float32).T[:, :2])
