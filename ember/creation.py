@@ -334,15 +334,20 @@ def linspace(start: Any, end: Any, steps: int, *, dtype: Any = None, device: Any
     d = _factory_dtype(dtype)
     xp = backend.module_for(backend.as_device(device))
     # torch's kernel: the first half counts up from start, the second half down from end, in
-    # the output's precision (float64 for integer outputs, after truncating start and end)
+    # the output's precision (float64 for integer outputs, after truncating start and end);
+    # in float32 and float64 each value is one fused multiply-add (a single rounding), done
+    # here in a wider type and rounded once
     work = d.np if d.is_floating_point else numpy.dtype("float64")
     if not d.is_floating_point:
         start, end = int(start), int(end)
     lo, hi = xp.asarray(start, dtype=work), xp.asarray(end, dtype=work)
     idx = xp.arange(steps)
     step = (hi - lo) / work.type(max(steps - 1, 1))
-    data = xp.where(idx < steps // 2, lo + step * idx.astype(work),
-                    hi - step * (steps - 1 - idx).astype(work))
+    wide = {4: numpy.dtype("float64"), 8: numpy.dtype(numpy.longdouble) if xp is numpy else work}
+    wide = wide.get(work.itemsize, work)
+    lo, hi, step = lo.astype(wide), hi.astype(wide), step.astype(wide)
+    data = xp.where(idx < steps // 2, lo + step * idx.astype(wide),
+                    hi - step * (steps - 1 - idx).astype(wide)).astype(work)
     if steps == 1:
         data = lo.reshape(1)
     t = Tensor._make(data.astype(d.np))

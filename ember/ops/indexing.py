@@ -55,7 +55,7 @@ def convert_key(key: Any, x: Any) -> tuple:
                 continue
             item = _on_device_of(x, item)
             advanced = True
-        elif isinstance(item, (list, tuple)):
+        elif isinstance(item, (list, tuple, range)):  # torch reads a range as a list
             item = _list_index(xp, item)
             advanced = True
         elif backend.is_array(item):

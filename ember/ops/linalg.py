@@ -183,7 +183,10 @@ class Einsum(Op):
         self.save_for_backward(*arrays)
         xp = backend.module_of(arrays[0])
         equation = ",".join(inputs) + "->" + output
-        return xp.einsum(equation, *arrays, optimize=len(arrays) > 1)
+        if len(arrays) == 1:  # a permuted view where it can be, as torch's
+            return xp.einsum(equation, *arrays)
+        # numpy's contraction order may leave the result transposed; torch's is contiguous
+        return _c_contiguous(xp.einsum(equation, *arrays, optimize=True))
 
     def backward(self, grad: Any) -> tuple:
         saved = self.saved_tensors
@@ -220,7 +223,13 @@ class Einsum(Op):
 
             shape = tuple(self.sizes[c] for c in subs)
             g = scatter_into_zeros(shape, tuple(key), g, True)
-        return sum_to_shape(g, tuple(saved[i].shape))
+        g = sum_to_shape(g, tuple(saved[i].shape))
+        return g if isinstance(g, Tensor) else _c_contiguous(g)  # so that .grad.view() works
+
+
+def _c_contiguous(a: Any) -> Any:
+    """`a` in row-major memory (ascontiguousarray, which would turn a 0-d array 1-d)."""
+    return a if a.flags.c_contiguous else backend.module_of(a).ascontiguousarray(a)
 
 
 def _einsum_call(xp: Any, equation: str, *operands: Any) -> Any:

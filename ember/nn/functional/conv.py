@@ -75,7 +75,8 @@ class Conv2d(Op):
         y = conv_forward(padded, weight, stride, dilation, (oh, ow), groups)  # (O, N, OH, OW)
         if bias is not None:
             y += bias[:, None, None, None]
-        return y.transpose(1, 0, 2, 3)  # (N, O, OH, OW), O-major memory
+        # (N, O, OH, OW), copied to torch's contiguous layout so that .view() works as on torch
+        return xp.ascontiguousarray(y.transpose(1, 0, 2, 3))
 
     def backward(self, grad: Any) -> tuple:
         x, weight, bias = self.saved_tensors
@@ -164,7 +165,7 @@ class ConvTranspose2d(Op):
         y = out[:, :, padding[0]:padding[0] + oh, padding[1]:padding[1] + ow]
         if bias is not None:
             y = y + bias[:, None, None, None]
-        return y.transpose(1, 0, 2, 3)  # (N, O, OH, OW)
+        return xp.ascontiguousarray(y.transpose(1, 0, 2, 3))  # (N, O, OH, OW), contiguous
 
     def backward(self, grad: Any) -> tuple:
         x, weight, bias = self.saved_tensors

@@ -53,7 +53,8 @@ class Conv3d(Op):
         y = conv_forward(padded, weight, stride, dilation, out, groups)  # (O, N, OD, OH, OW)
         if bias is not None:
             y += bias[:, None, None, None, None]
-        return y.transpose(_TO_CN)  # (N, O, OD, OH, OW), O-major memory
+        # (N, O, OD, OH, OW), copied to torch's contiguous layout so that .view() works
+        return module_of(y).ascontiguousarray(y.transpose(_TO_CN))
 
     def backward(self, grad: Any) -> tuple:
         x, weight, bias = self.saved_tensors
@@ -92,7 +93,7 @@ class ConvTranspose3d(Op):
         y = conv_input_grad(x_cn, weight, size, padding, stride, dilation, groups)
         if bias is not None:
             y = y + bias[:, None, None, None, None]
-        return y.transpose(_TO_CN)  # (N, O, OD, OH, OW)
+        return xp.ascontiguousarray(y.transpose(_TO_CN))  # (N, O, OD, OH, OW), contiguous
 
     def backward(self, grad: Any) -> tuple:
         x, weight, bias = self.saved_tensors

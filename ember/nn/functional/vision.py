@@ -262,12 +262,16 @@ native_channel_shuffle = channel_shuffle
 # ---------------------------------------------------------------------------------------------
 
 
-def _base_coords(xp: Any, size: int, align_corners: bool, dtype: Any) -> Any:
-    """Normalized positions in [-1, 1] of the pixel centres (align_corners=False) or of the
-    corner pixels' centres (True)."""
-    if align_corners:
-        return xp.linspace(-1.0, 1.0, size, dtype=dtype) if size > 1 else xp.zeros(1, dtype)
-    return ((xp.arange(size, dtype=dtype) * 2 + 1) / size - 1).astype(dtype)
+def _base_coords(size: int, align_corners: bool, like: Tensor) -> Tensor:
+    """Normalized positions in [-1, 1] of the corner pixels' centres (align_corners=True) or of
+    the pixel centres (False), rounded as torch's: linspace(-1, 1, size), times (size - 1) /
+    size for pixel centres."""
+    from ...creation import linspace  # noqa: PLC0415
+
+    if size <= 1:
+        return Tensor._make(module_of(like._data).zeros(1, dtype=like._data.dtype))
+    coords = linspace(-1, 1, size, dtype=like.dtype, device=like.device)
+    return coords if align_corners else coords * (size - 1) / size
 
 
 def affine_grid(theta: Tensor, size: Any, align_corners: bool | None = None) -> Tensor:
@@ -286,22 +290,46 @@ def affine_grid(theta: Tensor, size: Any, align_corners: bool | None = None) -> 
                          f"{rows + 1} for size {list(size)}. Got {list(theta.shape)}.")
     if min(size[2:]) <= 0:
         raise ValueError(f"Expected non-zero, positive output size. Got {list(size)}")
-    xp = module_of(theta._data)
-    dtype = theta._data.dtype
-    axes = [_base_coords(xp, s, bool(align_corners), dtype) for s in size[2:]]  # (D,) H, W
-    mesh = xp.meshgrid(*axes, indexing="ij")
-    # (x, y[, z], 1) per position: x runs along the last dim
-    base = xp.stack([*reversed(mesh), xp.ones_like(mesh[0])], axis=-1)
-    base = Tensor._make(base.reshape(1, -1, rows + 1))  # (1, L, rows + 1)
-    grid = base @ theta.transpose(1, 2)  # (N, L, rows)
-    return grid.reshape(size[0], *size[2:], rows)
+    # (x, y[, z]) of every output position, x running along the last dim: (1, (D,) H, W) each
+    axes = [_base_coords(s, bool(align_corners), theta) for s in size[2:]]  # (D,) H, W
+    base = []
+    for d, axis in enumerate(reversed(axes)):
+        shape = [1] * (spatial + 1)
+        shape[spatial - d] = axis.shape[0]
+        base.append(axis.reshape(shape))
+    # row r of the grid: x * theta[r, 0] + y * theta[r, 1] (+ z * theta[r, 2]) + theta[r, -1],
+    # summed in this order in the input's precision, as torch's bmm rounds it
+    coef = theta.reshape(size[0], rows, rows + 1, *([1] * spatial))
+    grid = []
+    for r in range(rows):
+        acc = base[0] * coef[:, r, 0]
+        for k in range(1, rows):
+            acc = acc + base[k] * coef[:, r, k]
+        grid.append(acc + coef[:, r, rows])
+    from ...ops.join import stack  # noqa: PLC0415
+
+    return stack(grid, -1)  # (N, (D,) H, W, rows)
 
 
-def _unnormalize(coord: Tensor, size: int, align_corners: bool) -> Tensor:
-    """[-1, 1] -> pixel index space: corners' centres (True) or the outer edges (False)."""
+def _unnormalize(coord: Tensor, size: int, align_corners: bool, volume: bool = False) -> Tensor:
+    """[-1, 1] -> pixel index space: corners' centres (True) or the outer edges (False).
+
+    Rounded as torch's CPU kernels, so that floor() agrees where a point sits on a pixel (the
+    identity grid does): images scale by a precomputed factor, volumes divide last."""
+    if volume:
+        if align_corners:
+            return ((coord + 1) / 2) * (size - 1)
+        return ((coord + 1) * size - 1) / 2
     if align_corners:
         return (coord + 1) * ((size - 1) / 2)
-    return ((coord + 1) * size - 1) / 2
+    shifted = coord + 1
+    x = shifted * (size / 2) - 0.5
+    if x._data.dtype.itemsize != 4:
+        return x
+    # torch's float32 kernel fuses the multiply-subtract (one rounding): the identity grid then
+    # lands exactly on the pixels; float64 does that rounding here, added as a constant
+    fused = (shifted._data.astype("float64") * (size / 2) - 0.5).astype(x._data.dtype)
+    return x + Tensor._make(fused - x._data)
 
 
 def _reflect(coord: Tensor, low2: int, high2: int) -> Tensor:
@@ -318,14 +346,24 @@ def _reflect(coord: Tensor, low2: int, high2: int) -> Tensor:
     return where(even, extra + low, span - extra + low)
 
 
-def _source_coord(coord: Tensor, size: int, padding_mode: str, align_corners: bool) -> Tensor:
+def _source_coord(coord: Tensor, size: int, padding_mode: str, align_corners: bool,
+                  volume: bool) -> Tensor:
     """Pixel-space coordinate, clipped or reflected as padding_mode says."""
-    x = _unnormalize(coord, size, align_corners)
+    x = _unnormalize(coord, size, align_corners, volume)
     if padding_mode == "reflection":
         x = _reflect(x, 0, 2 * (size - 1)) if align_corners else _reflect(x, -1, 2 * size - 1)
     if padding_mode in ("border", "reflection"):
-        x = x.clamp(0, size - 1)
+        x = _clip_coordinates(x, size)
     return x
+
+
+def _clip_coordinates(x: Tensor, size: int) -> Tensor:
+    """x clamped to [0, size - 1]; as in torch, the borders count as outside for the
+    gradient, which is 0 there (clamp's would be 1)."""
+    from ...ops.indexing import where  # noqa: PLC0415
+
+    inside = Tensor._make((x._data > 0) & (x._data < size - 1))
+    return where(inside, x, x.detach().clamp(0, size - 1))
 
 
 def _tap_index(index: Any, size: int, padding_mode: str, align_corners: bool) -> Any:
@@ -421,7 +459,7 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
     xp = module_of(input._data)
     sizes = input.shape[2:]
     # grid's last dim lists x (width) first; the input's dims run outermost first
-    coords = [_source_coord(grid[..., dims - 1 - d], sizes[d], padding_mode, ac)
+    coords = [_source_coord(grid[..., dims - 1 - d], sizes[d], padding_mode, ac, dims == 3)
               for d in range(dims)]
     read = _tap_reader(input, tuple(grid.shape[1:-1]))
     if mode == "nearest":  # round half to even, as torch's nearbyint; the grid gets zeros

@@ -1,0 +1,158 @@
+"""Tutorial-style PyTorch programs run unchanged (imports aside) on Ember with torch's results.
+
+Each program in tests/tutorial_scripts/ is run on torch and, with its torch imports rewritten to
+ember, on Ember; the harness (tests/tutorial_scripts/harness.py) compares the losses, outputs,
+gradients and states they return.
+"""
+
+from __future__ import annotations
+
+import pathlib
+
+import numpy as np
+import pytest
+import torch
+from tutorial_scripts.harness import compare, to_ember_source
+
+import ember
+
+SCRIPTS = sorted(
+    p.stem
+    for p in (pathlib.Path(__file__).parent / "tutorial_scripts").glob("*.py")
+    if p.stem not in ("__init__", "harness")
+)
+
+
+@pytest.mark.parametrize("name", SCRIPTS)
+def test_script_matches_torch(name: str) -> None:
+    compare(name)
+
+
+def test_import_rewriting_only_touches_imports() -> None:
+    source = (
+        "import torch\nimport torch.nn as nn\nimport torch.utils.data\nfrom torch import optim\n"
+        "from torch.utils.data import DataLoader\n    import torch\nx = torch.zeros(1)\n"
+    )
+    assert to_ember_source(source) == (
+        "import ember as torch\nimport ember.nn as nn\n"
+        "import ember.utils.data\nimport ember as torch\nfrom ember import optim\n"
+        "from ember.utils.data import DataLoader\n    import ember as torch\nx = torch.zeros(1)\n"
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Gaps the scripts found, each pinned down on its own against torch
+# ---------------------------------------------------------------------------------------------
+
+
+def both(fn):
+    """fn(torch) and fn(ember), with results as numpy arrays."""
+    out = []
+    for m in (torch, ember):
+        r = fn(m)
+        out.append(r.detach().numpy() if hasattr(r, "detach") else r)
+    return out
+
+
+def test_range_as_an_index() -> None:
+    def fn(m):
+        x = m.arange(12.0).reshape(3, 4)
+        picked = x[range(3), m.tensor([1, 0, 3])]
+        x[range(2), 0] = -1.0
+        return m.cat([picked, x[range(1, 3)].flatten(), x[:, range(0, 4, 2)].flatten()])
+
+    t, e = both(fn)
+    np.testing.assert_array_equal(e, t)
+
+
+@pytest.mark.parametrize(
+    "make, shape",
+    [
+        (lambda m: m.nn.Conv1d(3, 4, 3), (2, 3, 8)),
+        (lambda m: m.nn.Conv2d(3, 4, 3), (2, 3, 6, 6)),
+        (lambda m: m.nn.Conv2d(4, 6, 3, groups=2), (2, 4, 6, 6)),
+        (lambda m: m.nn.Conv3d(3, 4, 3), (2, 3, 5, 5, 5)),
+        (lambda m: m.nn.ConvTranspose2d(3, 4, 3, stride=2), (2, 3, 5, 5)),
+        (lambda m: m.nn.ConvTranspose3d(3, 4, 3), (2, 3, 4, 4, 4)),
+    ],
+)
+def test_conv_outputs_are_contiguous_so_view_works(make, shape) -> None:
+    # LeNet's x.view(-1, 16 * 5 * 5) after conv + pool, x.view(x.size(0), -1) after a conv
+    def fn(m):
+        m.manual_seed(0)
+        conv = make(m)
+        if m is ember:
+            conv.load_state_dict(state)
+        else:
+            state.update(conv.state_dict())
+        x = m.tensor(np.random.RandomState(0).rand(*shape).astype(np.float32))
+        y = conv(x)
+        assert y.is_contiguous()
+        return y.view(shape[0], -1)
+
+    state: dict = {}
+    t, e = both(fn)
+    np.testing.assert_allclose(e, t, rtol=1e-5, atol=1e-5)
+
+
+def test_einsum_results_and_gradients_are_contiguous() -> None:
+    def fn(m):
+        rng = np.random.RandomState(0)
+        a = m.tensor(rng.rand(2, 3, 4).astype(np.float32), requires_grad=True)
+        b = m.tensor(rng.rand(4, 5).astype(np.float32), requires_grad=True)
+        y = m.einsum("bij,bkj->bik", a, a).sum() + m.einsum("bij,jk->kbi", a, b).view(-1).sum()
+        z = m.tensordot(a, b, dims=([2], [0]))
+        assert z.is_contiguous()
+        (y + z.sum()).backward()
+        assert a.grad.is_contiguous() and b.grad.is_contiguous()
+        return m.cat([a.grad.view(-1), b.grad.view(-1), z.view(-1)])
+
+    t, e = both(fn)
+    np.testing.assert_allclose(e, t, rtol=1e-5, atol=1e-5)
+
+
+def test_linspace_rounds_as_torch() -> None:
+    # torch fuses each multiply-add; the middle of linspace(-1, 1, 7) is -2**-25, not 0
+    rng = np.random.RandomState(0)
+    for _ in range(200):
+        a, b = rng.randn(2) * 10
+        n = int(rng.randint(0, 100))
+        for name in ("float32", "float64", "int64", "float16"):
+            t = torch.linspace(float(a), float(b), n, dtype=getattr(torch, name))
+            e = ember.linspace(float(a), float(b), n, dtype=getattr(ember, name))
+            np.testing.assert_array_equal(e.numpy(), t.numpy())
+
+
+@pytest.mark.parametrize("align_corners", [False, True])
+@pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
+def test_spatial_transformer_gradients_at_the_identity(align_corners, padding_mode) -> None:
+    # An STN starts at the identity transform, where every grid point sits on a pixel: the
+    # grid, its unnormalised coordinates and the one-sided gradients there must round as torch's
+    rng = np.random.RandomState(0)
+    x = rng.rand(2, 3, 18, 13).astype(np.float32)
+    eye = np.array([[[1, 0, 0], [0, 1, 0]]] * 2, np.float32)
+    for theta in (eye, eye * 1.5, eye + rng.randn(2, 2, 3).astype(np.float32) * 0.3):
+        res = []
+        for m in (torch, ember):
+            th = m.tensor(theta, requires_grad=True)
+            inp = m.tensor(x, requires_grad=True)
+            grid = m.nn.functional.affine_grid(th, (2, 3, 18, 13), align_corners=align_corners)
+            out = m.nn.functional.grid_sample(
+                inp, grid, padding_mode=padding_mode, align_corners=align_corners
+            )
+            (out * m.arange(out.numel()).reshape(out.shape).float() / 100).sum().backward()
+            res.append(
+                [grid.detach().numpy(), out.detach().numpy(), inp.grad.numpy(), th.grad.numpy()]
+            )
+        np.testing.assert_array_equal(res[1][0], res[0][0])  # the grid, bit for bit
+        for e, t in zip(res[1][1:], res[0][1:]):
+            np.testing.assert_allclose(e, t, rtol=1e-4, atol=1e-4 * np.abs(t).max())
+
+
+def test_affine_grid_3d_matches_torch_bit_for_bit() -> None:
+    rng = np.random.RandomState(1)
+    theta = rng.randn(2, 3, 4).astype(np.float32)
+    for align_corners in (False, True):
+        t = torch.nn.functional.affine_grid(torch.tensor(theta), (2, 1, 3, 5, 4), align_corners)
+        e = ember.nn.functional.affine_grid(ember.tensor(theta), (2, 1, 3, 5, 4), align_corners)
+        np.testing.assert_array_equal(e.numpy(), t.numpy())
