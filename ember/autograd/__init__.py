@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import anomaly_mode, finite_differences, function, grad_mode, node
+from . import anomaly_mode, finite_differences, function, grad_mode, graph, node
 from . import tensor_math  # noqa: F401 (registers the differentiable namespace)
 from .anomaly_mode import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .engine import backward, grad
@@ -28,6 +28,7 @@ def Variable(data: object, requires_grad: bool = False, volatile: bool = False) 
 __all__ = [
     "Function", "FunctionCtx", "GradcheckError", "anomaly_mode", "backward", "detect_anomaly",
     "Variable", "enable_grad", "function", "grad", "grad_mode", "gradcheck", "gradgradcheck",
+    "graph",
     "inference_mode", "is_anomaly_enabled", "is_grad_enabled", "is_inference_mode_enabled",
     "no_grad", "node",
     "once_differentiable", "set_detect_anomaly", "set_grad_enabled",

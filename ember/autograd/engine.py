@@ -10,13 +10,24 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any, Iterable, Sequence
 
 from .. import backend
 from ..doctor.flags import flags as _doctor
 from . import node as node_module
 from .grad_mode import state as grad_state
-from .node import Node, anomaly_state, op_watch, post_accumulate_hooks, tensor_hooks
+from .gradient_edge import GradientEdge, engine_key
+from .node import (
+    AccumulateGrad,
+    Node,
+    accumulators,
+    anomaly_state,
+    op_watch,
+    post_accumulate_hooks,
+    tensor_hooks,
+)
+from .saved_hooks import LeafAlias
 
 Tensor: Any = None  # set by ember.tensor
 
@@ -24,7 +35,7 @@ Tensor: Any = None  # set by ember.tensor
 def _as_tuple(x: Any) -> tuple:
     if x is None:
         return ()
-    if isinstance(x, Tensor):
+    if isinstance(x, (Tensor, GradientEdge)):
         return (x,)
     return tuple(x)
 
@@ -40,6 +51,9 @@ def _root_grads(outputs: tuple, grad_outputs: Sequence[Any] | None, create_graph
         )
     roots = []
     for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
+        if isinstance(out, GradientEdge):
+            roots.append(_edge_root(out, g, create_graph))
+            continue
         if not isinstance(out, Tensor):
             raise TypeError(f"backward: output {i} is a {type(out).__name__}, not a Tensor")
         if not out.requires_grad:
@@ -80,6 +94,15 @@ def _root_grads(outputs: tuple, grad_outputs: Sequence[Any] | None, create_graph
     return roots
 
 
+def _edge_root(edge: GradientEdge, g: Any, create_graph: bool) -> tuple:
+    """A backward that starts from a GradientEdge: its gradient must be given."""
+    if g is None:
+        raise RuntimeError("grad can be implicitly created only for scalar outputs")
+    if not isinstance(g, Tensor):
+        g = Tensor._make(backend.as_array(backend.module_of(g).asarray(g)))
+    return engine_key(edge), (g if create_graph else g._data)
+
+
 def backward(
     tensors: Any,
     grad_tensors: Any = None,
@@ -114,16 +137,24 @@ def grad(
     """Return d(outputs)/d(inputs) without touching `.grad` (torch.autograd.grad).
 
     With `create_graph=True` the returned gradients are part of a new graph, so they can be
-    differentiated again (gradient penalties, Hessian-vector products).
+    differentiated again (gradient penalties, Hessian-vector products). `inputs` may hold
+    `GradientEdge`s, and may be a dict of tensors (the result is then a dict with its keys).
     """
     if is_grads_batched:
         raise RuntimeError("ember.autograd.grad: is_grads_batched=True needs vmap, which "
                            "Ember does not have; loop over the gradient batch instead")
+    if isinstance(inputs, dict):
+        names = list(inputs)
+        result = grad(outputs, list(inputs.values()), grad_outputs, retain_graph, create_graph,
+                      allow_unused, is_grads_batched, materialize_grads)
+        return dict(zip(names, result, strict=True))  # type: ignore[return-value]
     outs = _as_tuple(outputs)
     targets = _as_tuple(inputs)
     if not targets:
         raise RuntimeError("grad requires non-empty inputs.")
     for i, t in enumerate(targets):
+        if isinstance(t, GradientEdge):
+            continue
         if not isinstance(t, Tensor):
             raise TypeError(f"grad: inputs[{i}] is a {type(t).__name__}, not a Tensor")
         if not t.requires_grad:
@@ -141,6 +172,9 @@ def grad(
     result = []
     for i, (t, g) in enumerate(zip(targets, captured)):
         if g is None:
+            if materialize_grads and isinstance(t, GradientEdge):
+                raise RuntimeError("materialize_grads cannot be used when the given input is a "
+                                   "GradientEdge")
             if materialize_grads:
                 result.append(t.detach().new_zeros(t.shape))
                 continue
@@ -226,9 +260,7 @@ def _execute(
     if targets is not None:
         wanted = set()
         for i, t in enumerate(targets):
-            if t._view is not None:
-                node_module.refresh_view(t)
-            key = (t, 0) if t.grad_fn is None else (t.grad_fn, t._output_nr)
+            key = _target_key(t)
             capture[key] = i
             wanted.add(key[0])
     captured: list = [None] * (len(targets) if targets is not None else 0)
@@ -242,6 +274,7 @@ def _execute(
     grad_state.enabled = create_graph
     grad_state.create_graph = create_graph
     whole_passes.append(targets is None)
+    graph_tasks.append(GraphTask(deps, needed, wanted, capture))
     try:
         while ready:
             fn = ready.pop()
@@ -251,9 +284,12 @@ def _execute(
             else:
                 grads = _pop_buffer(buffers, fn)
                 empty = all(g is None for g in grads)
-            if has_hooks and fn in tensor_hooks:
+            skipped = needed is not None and fn not in needed
+            if skipped and fn not in wanted:  # off the way to the inputs: torch runs no hook
+                pass
+            elif has_hooks and fn in tensor_hooks:
                 grads = _run_tensor_hooks(fn, grads, create_graph)
-            if fn._pre_hooks:
+            if fn._pre_hooks and not skipped:
                 grads = _run_node_hooks(fn._pre_hooks, grads, create_graph)
             if capture:
                 for nr in range(fn.num_outputs):
@@ -261,7 +297,7 @@ def _execute(
                     if i is not None:
                         captured[i] = grads[nr]
             edges = fn.next_edges
-            if empty or (needed is not None and fn not in needed):
+            if empty or skipped:
                 input_grads: tuple = (None,) * len(edges)
             else:
                 if op_watch.active:  # the profiler times each node (autograd/op_watch.py)
@@ -303,23 +339,89 @@ def _execute(
             if i is not None:
                 captured[i] = g
             elif accumulate and targets is None:
-                _accumulate(leaf, g, create_graph, handed_out)
-                if post_accumulate_hooks:
-                    _run_post_accumulate_hooks(leaf)
+                _accumulate_leaf(leaf, g, create_graph, handed_out)
         if accumulate and targets is not None:  # backward(inputs=...): fill only those
             for t, g in zip(targets, captured):
                 if g is None:
                     continue
-                if t.grad_fn is None:
-                    _accumulate(t, g, create_graph, handed_out)
-                    if post_accumulate_hooks:
-                        _run_post_accumulate_hooks(t)
+                if isinstance(t, GradientEdge):  # torch fills .grad only for a leaf's edge
+                    if isinstance(t.node, AccumulateGrad):
+                        _accumulate_leaf(t.node.variable, g, create_graph, handed_out)
+                elif t.grad_fn is None:
+                    _accumulate_leaf(t, g, create_graph, handed_out)
                 else:
                     t._grad = _wrap(g)
     finally:
         grad_state.enabled, grad_state.create_graph = prev_enabled, prev_create
         whole_passes.pop()
+        graph_tasks.pop()
     return captured
+
+
+def _target_key(t: Any) -> tuple:
+    """The engine key of an input of grad/backward: a tensor or a GradientEdge."""
+    if isinstance(t, GradientEdge):
+        return engine_key(t)
+    if t._view is not None:
+        node_module.refresh_view(t)
+    fn = t.grad_fn
+    if fn is None:
+        return (t, 0)
+    if fn.__class__ is LeafAlias:  # an unpacked saved copy of a leaf stands for the leaf
+        return fn.next_edges[0]
+    return (fn, t._output_nr)
+
+
+class GraphTask:
+    """What one running backward pass will execute (for `register_multi_grad_hook`)."""
+
+    __slots__ = ("id", "deps", "needed", "wanted", "capture")
+
+    def __init__(self, deps: dict, needed: set | None, wanted: set | None,
+                 capture: dict) -> None:
+        self.id = next(_task_ids)
+        self.deps, self.needed, self.wanted, self.capture = deps, needed, wanted, capture
+
+    def will_execute(self, node: Any) -> bool:
+        """Whether this pass runs `node` (its hooks included); a leaf's AccumulateGrad counts
+        when the pass delivers the leaf's gradient."""
+        if isinstance(node, AccumulateGrad):
+            leaf = node.variable
+            return leaf in self.deps and (not self.capture or (leaf, 0) in self.capture)
+        needed = self.needed
+        return node in self.deps and (needed is None or node in needed or node in self.wanted)
+
+
+_task_ids = itertools.count()
+graph_tasks: list[GraphTask] = []  # the running backward passes, innermost last
+
+
+def current_graph_task_id() -> int:
+    """The id of the innermost running backward pass (never reused), -1 outside backward."""
+    return graph_tasks[-1].id if graph_tasks else -1
+
+
+def will_engine_execute_node(node: Any) -> bool:
+    """Whether the innermost running backward pass will run `node` (torch's private check)."""
+    if not graph_tasks:
+        raise RuntimeError("_will_engine_execute_node should only be called during the "
+                           "backward pass")
+    return graph_tasks[-1].will_execute(node)
+
+
+def _accumulate_leaf(leaf: Any, g: Any, create_graph: bool, handed_out: set) -> None:
+    """The AccumulateGrad step: its node's pre-hooks, `.grad += g`, post-accumulate hooks,
+    then its node's hooks (in torch's order)."""
+    acc = accumulators.get(id(leaf)) if accumulators else None
+    if acc is not None and acc.variable is not leaf:
+        acc = None
+    if acc is not None and acc._pre_hooks:
+        g = _run_node_hooks(acc._pre_hooks, (g,), create_graph)[0]
+    _accumulate(leaf, g, create_graph, handed_out)
+    if post_accumulate_hooks:
+        _run_post_accumulate_hooks(leaf)
+    if acc is not None and acc._post_hooks:
+        _run_node_hooks(acc._post_hooks, (), create_graph, (g,))
 
 
 # One entry per running backward pass (innermost last): True for a plain backward(), False for
@@ -447,7 +549,10 @@ def _run_node_hooks(hooks: list, grads: tuple, create_graph: bool, *extra: tuple
         new = hook(tuple(_wrap(g) for g in grads), *(tuple(_wrap(g) for g in e) for e in extra))
         if new is not None:
             if len(new) != len(grads):
-                raise RuntimeError(f"hook '{getattr(hook, '__name__', hook)}' returned "
-                                   f"{len(new)} gradients; expected {len(grads)}")
+                raise RuntimeError(f"hook '{getattr(hook, '__name__', hook)}' has returned an "
+                                   f"incorrect number of values (got {len(new)}, but expected "
+                                   f"{len(grads)})")
+            if any(old is None and g is not None for old, g in zip(grads, new, strict=True)):
+                raise RuntimeError("can't replace a None gradient with a non-None value")
             grads = tuple(_unwrap(g, create_graph) for g in new)
     return grads

@@ -27,13 +27,15 @@ from .. import backend
 from .. import dtypes as _dtypes
 from .grad_mode import no_grad
 from .grad_mode import state as grad_state
-from .node import FREED, Node, anomaly_state, edge_to, op_watch
+from .node import FREED, Node, anomaly_state, edge_to, op_watch, saved_hooks
 
 Tensor: Any = None  # set by ember.tensor's import of this package
 
 
 class FunctionCtx(Node):
     """The `ctx` passed to forward/backward; it is also the graph node of the call."""
+
+    _packed: Any = None  # what saved_tensors_hooks packed (autograd/saved_hooks.py)
 
     def __init__(self, fn_class: type) -> None:
         self._fn_class = fn_class
@@ -76,6 +78,8 @@ class FunctionCtx(Node):
                 "saved tensors after they have been freed). Pass retain_graph=True to the first "
                 "backward call if you need to backward twice."
             )
+        if self._packed is not None:
+            return self._packed.unpack_all(self)
         out = []
         for i, info in enumerate(self._saved_info):
             if info is None:
@@ -94,6 +98,10 @@ class FunctionCtx(Node):
     @property
     def needs_input_grad(self) -> tuple:
         return tuple(e is not None for e in self.next_edges)
+
+    def release(self) -> None:
+        super().release()
+        self._packed = None
 
     def run_backward(self, grads: tuple) -> tuple:
         create_graph = grad_state.create_graph
@@ -232,6 +240,8 @@ class Function:
                     anomaly_state.on_forward(ctx, out, [a._data for a in args
                                                         if isinstance(a, Tensor)])
         ctx._output_meta = meta
+        if saved_hooks.active and ctx.saved:  # autograd.graph.saved_tensors_hooks
+            saved_hooks.pack_function(ctx)
         return (tuple(outputs) if is_tuple else outputs[0]), ctx
 
 

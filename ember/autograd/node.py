@@ -64,16 +64,24 @@ class Node:
     saved: tuple = ()
     _post_hooks: list | None = None
     _pre_hooks: list | None = None
+    _metadata: dict | None = None
 
     def name(self) -> str:
         return f"{type(self).__name__}Backward0"
 
     @property
     def next_functions(self) -> tuple:
-        """torch's view of the edges: a leaf shows as an `AccumulateGrad` node."""
+        """torch's view of the edges: a leaf shows as its `AccumulateGrad` node."""
         return tuple((None, 0) if e is None else (e if isinstance(e[0], Node)
-                                                  else (AccumulateGrad(e[0]), 0))
+                                                  else (accumulate_grad_of(e[0]), 0))
                      for e in self.next_edges)
+
+    @property
+    def metadata(self) -> dict:
+        """A dict the user may fill: it lives as long as the node (torch's Node.metadata)."""
+        if self._metadata is None:
+            self._metadata = {}
+        return self._metadata
 
     def __repr__(self) -> str:
         return f"<{self.name()} object at {id(self):#x}>"
@@ -104,8 +112,9 @@ class Node:
             self.saved = FREED
 
 
-class AccumulateGrad:
-    """Stands for a leaf in `next_functions`: the step that adds the gradient into `.grad`."""
+class AccumulateGrad(Node):
+    """Stands for a leaf in `next_functions` and gradient edges: the step that adds the
+    gradient into `.grad`. The engine runs its pre-hooks before and its hooks after that."""
 
     next_functions: tuple = ()
 
@@ -117,6 +126,19 @@ class AccumulateGrad:
 
     def __repr__(self) -> str:
         return f"<AccumulateGrad object at {id(self):#x}>"
+
+
+# id(leaf) -> its AccumulateGrad while anyone holds that node (which holds the leaf, so the id
+# stays unique): the same object each time it is asked for, as torch's grad accumulator.
+accumulators: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+
+
+def accumulate_grad_of(leaf: Any) -> AccumulateGrad:
+    """The one AccumulateGrad node of a leaf tensor."""
+    acc = accumulators.get(id(leaf))
+    if acc is None or acc.variable is not leaf:
+        acc = accumulators[id(leaf)] = AccumulateGrad(leaf)
+    return acc
 
 
 class _RemovableHandle:
@@ -363,6 +385,8 @@ def record(node: Op, result: Any, args: tuple, arrays: list) -> None:
     result._requires_grad = True
     if node.saved:
         link_saved(node, result, args, arrays)
+    elif saved_hooks.active:  # (link_saved does it for nodes that saved something)
+        saved_hooks.pack(node, result, args, arrays)
     if anomaly_state.enabled:
         anomaly_state.on_forward(node, result, arrays)
 
@@ -385,6 +409,8 @@ def link_saved(node: Op, result: Any, args: tuple, arrays: list) -> None:
                     break
         refs.append(ref)
     node._saved_refs = tuple(refs)
+    if saved_hooks.active:
+        saved_hooks.pack(node, result, args, arrays)
 
 
 def array_namespace(x: Any) -> Any:
@@ -466,3 +492,20 @@ class _AnomalyState:
 
 
 anomaly_state = _AnomalyState()
+
+
+class _SavedTensorHooks:
+    """True while a `saved_tensors_hooks` context is open in any thread (autograd/saved_hooks.py
+    installs `pack`). It is the one check recording pays for the feature: then every recorded
+    node hands what it keeps for backward to the innermost hooks of the current thread."""
+
+    active = False
+
+    def pack(self, node: Node, result: Any, args: tuple, arrays: Any) -> None:  # saved_hooks
+        raise NotImplementedError  # pragma: no cover
+
+    def pack_function(self, ctx: Node) -> None:  # set by saved_hooks (custom Functions)
+        raise NotImplementedError  # pragma: no cover
+
+
+saved_hooks = _SavedTensorHooks()

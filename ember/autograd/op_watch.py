@@ -8,7 +8,9 @@ False and ops pay nothing more. While it is True they come here:
 * forward-mode AD (`watchers.forward_ad`) gives the result a tangent when an input has one;
 * activation checkpointing (`watchers.capture`) notes the tensors requiring grad that a
   checkpointed function reads, and selective checkpointing (`watchers.selective`) keeps or
-  reuses the results of the ops its policy saves (utils/checkpoint_selective.py).
+  reuses the results of the ops its policy saves (utils/checkpoint_selective.py);
+* `allow_mutation_on_saved_tensors` (`watchers.mutation`) clones a saved tensor before an
+  in-place op writes to its memory (autograd/saved_mutation.py).
 
 While one op runs here the flag is switched off, so what happens inside it (view replays, the
 computation of a tangent) runs as plain ops and is neither timed twice nor given tangents.
@@ -28,6 +30,7 @@ class _Watchers:
     forward_ad: Any = None  # ember.autograd.forward_ad's level while one is open
     capture: Any = None  # a checkpoint's forward: which outside tensors it reads
     selective: Any = None  # selective checkpointing's cache, while saving or reusing
+    mutation: Any = None  # allow_mutation_on_saved_tensors' context, while it is open
 
 
 watchers = _Watchers()
@@ -37,7 +40,7 @@ def update() -> None:
     """Switch the per-op check on exactly when someone watches."""
     w = watchers
     _flag.active = (w.profiler is not None or w.forward_ad is not None or
-                    w.capture is not None or w.selective is not None)
+                    w.capture is not None or w.selective is not None or w.mutation is not None)
 
 
 _NAMES: dict = {}
@@ -102,7 +105,10 @@ def _run_function(cls: type, args: tuple, kwargs: dict) -> Any:
 
 
 def _run_inplace(t: Any, compute: Any, write: Any, *rest: Any) -> Any:
-    """x.op_(...): forward-mode AD moves the tangent onto the written tensor."""
+    """x.op_(...): saved copies are taken first; forward-mode AD moves the tangent onto the
+    written tensor."""
+    if watchers.mutation is not None:
+        watchers.mutation.before_write(t)
     forward_ad = watchers.forward_ad
     if forward_ad is None:
         return write(t, compute, *rest)

@@ -18,6 +18,7 @@ from ..autograd.node import (
     as_output,
     op_watch,
     refresh_view,
+    saved_hooks,
 )
 from ..doctor.flags import flags as _doctor
 from ..tensor import Tensor
@@ -138,6 +139,8 @@ class BinaryOp(Op):
                     else:
                         refs.append(None)
                 node._saved_refs = tuple(refs)
+                if saved_hooks.active:  # autograd.graph.saved_tensors_hooks
+                    saved_hooks.pack(node, result, (a, b), (x, y))
             if kind == "c":  # holomorphic: the real formulas, conjugated (complex_grad.py)
                 complex_grad.make_complex(node, (a, b))
             if anomaly_state.enabled:
@@ -245,6 +248,8 @@ class Div(BinaryOp):
 
 
 class Pow(BinaryOp):
+    saved_for = ((0, 1), (0, 1), (1,))  # the output only for b's gradient (torch saves it so)
+
     def forward(self, a: Any, b: Any) -> Any:
         if (isinstance(a, bool) or getattr(a, "dtype", None) is _BOOL) and \
                 (isinstance(b, bool) or getattr(b, "dtype", None) is _BOOL):
