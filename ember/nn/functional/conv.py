@@ -72,11 +72,11 @@ class Conv2d(Op):
             if bias is not None:
                 y += bias[None, :, None, None]
             return y
-        y = conv_forward(padded, weight, stride, dilation, (oh, ow), groups)  # (O, N, OH, OW)
+        # (N, O, OH, OW) contiguous as torch's, so that .view() works as on torch
+        y = conv_forward(padded, weight, stride, dilation, (oh, ow), groups, batch_major=True)
         if bias is not None:
-            y += bias[:, None, None, None]
-        # (N, O, OH, OW), copied to torch's contiguous layout so that .view() works as on torch
-        return xp.ascontiguousarray(y.transpose(1, 0, 2, 3))
+            y += bias[None, :, None, None]
+        return y
 
     def backward(self, grad: Any) -> tuple:
         x, weight, bias = self.saved_tensors

@@ -97,11 +97,12 @@ def conv_weight_grad(padded: Any, grad_cn: Any, weight_shape: tuple, stride: tup
     o = weight_shape[0]
     columns = _Columns(padded, tuple(weight_shape[2:]), stride, dilation,
                        tuple(grad_cn.shape[2:]))
-    gw = xp.zeros((groups, o // groups, columns.rows // groups), dtype=grad_cn.dtype)
+    # accumulated transposed (cols @ dY^T), the faster shape for OpenBLAS (see conv_kernels)
+    gw_t = xp.zeros((groups, columns.rows // groups, o // groups), dtype=grad_cn.dtype)
     for images, depths in columns.chunks:
         cols = columns(images, depths).reshape(groups, columns.rows // groups, -1)
-        gw += _chunk_of(grad_cn, images, depths, groups) @ cols.transpose(0, 2, 1)
-    return gw.reshape(weight_shape)
+        gw_t += cols @ _chunk_of(grad_cn, images, depths, groups).transpose(0, 2, 1)
+    return gw_t.transpose(0, 2, 1).reshape(weight_shape)
 
 
 def scatter_columns(grad_cn: Any, weight: Any, size: tuple, stride: tuple, dilation: tuple,
