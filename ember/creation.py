@@ -35,6 +35,8 @@ def _plain(data: Any, leaf_dtypes: set) -> Any:
     collect the dtype torch gives each leaf (tensors and numpy values keep theirs)."""
     if isinstance(data, (list, tuple)):
         return [_plain(d, leaf_dtypes) for d in data]
+    if isinstance(data, Sequence) and not isinstance(data, (str, bytes, Tensor)):
+        return [_plain(d, leaf_dtypes) for d in data]  # a deque, range or array.array
     if isinstance(data, Tensor):
         leaf_dtypes.add(data.dtype)
         return backend.to_numpy(data._data)

@@ -788,7 +788,11 @@ class TensorMethods:
     def dot(self, other: Any) -> Any:
         return linalg.dot(self, other)
 
-    inner = vdot = dot
+    def inner(self, other: Any) -> Any:
+        return linalg.inner(self, other)
+
+    def vdot(self, other: Any) -> Any:
+        return linalg.vdot(self, other)
 
     def outer(self, vec2: Any) -> Any:
         return linalg.outer(self, vec2)

@@ -156,3 +156,48 @@ def test_affine_grid_3d_matches_torch_bit_for_bit() -> None:
         t = torch.nn.functional.affine_grid(torch.tensor(theta), (2, 1, 3, 5, 4), align_corners)
         e = ember.nn.functional.affine_grid(ember.tensor(theta), (2, 1, 3, 5, 4), align_corners)
         np.testing.assert_array_equal(e.numpy(), t.numpy())
+
+
+def test_cross_entropy_with_masked_logits() -> None:
+    # NT-Xent masks the diagonal with -inf; torch's loss and gradient stay finite
+    def fn(m):
+        x = m.tensor([[float("-inf"), 1.0, 2.0], [0.5, float("-inf"), 1.0]], requires_grad=True)
+        loss = m.nn.functional.cross_entropy(x, m.tensor([1, 2]))
+        per_row = m.nn.functional.cross_entropy(x.detach(), m.tensor([2, 0]), reduction="none")
+        loss.backward()
+        return m.cat([loss.reshape(1), per_row, x.grad.flatten()])
+
+    t, e = both(fn)
+    np.testing.assert_allclose(e, t, rtol=1e-6)
+
+
+def test_tensor_from_any_sequence() -> None:
+    import array
+    import collections
+
+    for data in (collections.deque([1.5, 2.0]), range(4), array.array("d", [1, 2]), [range(2)] * 2):
+        t, e = torch.tensor(data), ember.tensor(data)
+        assert str(e.dtype).split(".")[1] == str(t.dtype).split(".")[1]
+        np.testing.assert_array_equal(e.numpy(), t.numpy())
+
+
+def test_einsum_sublist_format_and_inner() -> None:
+    rng = np.random.RandomState(0)
+    a, b = rng.rand(2, 3, 4).astype(np.float32), rng.rand(5, 4).astype(np.float32)
+
+    def fn(m):
+        x, y = m.tensor(a), m.tensor(b)
+        return m.cat(
+            [
+                m.einsum(x, [0, 1, 2], y, [3, 2], [0, 1, 3]).flatten(),
+                m.einsum(x, [..., 2], y, [3, 2]).flatten(),
+                m.einsum(x, [0, 1, 2], [2]),
+                m.inner(x, y).flatten(),
+                x.inner(y[0]).flatten(),
+                m.inner(x[0, 0], m.tensor(2.0)),
+                m.vdot(y[0], y[1]).reshape(1),
+            ]
+        )
+
+    t, e = both(fn)
+    np.testing.assert_allclose(e, t, rtol=1e-5)

@@ -133,8 +133,22 @@ def dot(input: Tensor, other: Tensor) -> Tensor:
     return matmul(input, other)
 
 
-inner = dot
-vdot = dot
+def vdot(input: Tensor, other: Tensor) -> Tensor:
+    """dot of 1-D tensors, the first conjugated when complex."""
+    if input._data.dtype.kind == "c":
+        input = input.conj()
+    return dot(input, other)
+
+
+def inner(input: Tensor, other: Tensor) -> Tensor:
+    """Sum of products over the last dims: out[i..., j...] = sum_k a[i..., k] * b[j..., k]
+    (a 0-d operand scales the other)."""
+    if input._data.ndim == 0 or other._data.ndim == 0:
+        return input * other
+    if input._data.shape[-1] != other._data.shape[-1]:
+        raise RuntimeError(f"inner() the last dimension must match on both input tensors but "
+                           f"got shapes {list(input.shape)} and {list(other.shape)}")
+    return tensordot(input, other, dims=([-1], [-1]))
 
 
 def outer(input: Tensor, vec2: Tensor) -> Tensor:
@@ -291,8 +305,34 @@ def _parse_einsum(equation: str, shapes: list) -> tuple:
     return tuple(expanded), out
 
 
+def _sublist_equation(args: tuple) -> tuple:
+    """einsum(a, [0, 1], b, [1, 2], [0, 2]) -> ('ab,bc->ac', (a, b)): torch's sublist format,
+    subscripts as integers in [0, 52) and Ellipsis."""
+    def letters(sublist: Any) -> str:
+        out = ""
+        for s in sublist:
+            if s is Ellipsis:
+                out += "..."
+            elif isinstance(s, int) and 0 <= s < 52:
+                out += string.ascii_letters[s]
+            else:
+                raise ValueError(f"einsum(): expected subscript to be within the range [0, 52), "
+                                 f"but got {s}")
+        return out
+
+    operands = args[0::2][: len(args) // 2]
+    terms = [letters(sub) for sub in args[1::2][: len(args) // 2]]
+    equation = ",".join(terms)
+    if len(args) % 2:
+        equation += "->" + letters(args[-1])
+    return equation, tuple(operands)
+
+
 def einsum(equation: str, *operands: Any) -> Tensor:
-    """Einstein summation, e.g. einsum('bij,bjk->bik', a, b)."""
+    """Einstein summation, e.g. einsum('bij,bjk->bik', a, b), or in the sublist format
+    einsum(a, [0, 1, 2], b, [0, 2, 3], [0, 1, 3])."""
+    if not isinstance(equation, str):
+        equation, operands = _sublist_equation((equation,) + operands)
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     for i, t in enumerate(operands):

@@ -125,7 +125,7 @@ def main(sync, workdir):
         train_epoch(
             train_dataloader, encoder, decoder, encoder_optimizer, decoder_optimizer, criterion
         )
-        for _ in range(3)
+        for _ in range(2)
     ]
     with torch.no_grad():
         input_tensor = train_data[0][0].view(1, -1)

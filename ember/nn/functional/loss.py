@@ -13,7 +13,7 @@ from typing import Any
 from ... import dtypes
 from ...autograd.node import Op, array_namespace
 from ... import backend
-from ...backend import module_of
+from ...backend import errstate, module_of
 from ...doctor.flags import flags as _doctor
 from ...ops._util import astype, shape_str
 from ...ops.indexing import where
@@ -86,7 +86,11 @@ class CrossEntropy(Op):
         self.coef = _ce_coefficients(xp, target, weight, ignore_index, smoothing, c,
                                      logits.dtype)
         self.save_for_backward(logits)
-        return -xp.sum(self.coef * log_p, axis=1)
+        # a -inf logit (a masked class) adds nothing where its coefficient is 0, as in torch's
+        # gather, instead of 0 * -inf = nan
+        with errstate(xp, invalid="ignore"):
+            terms = xp.where(self.coef != 0, self.coef * log_p, 0)
+        return -xp.sum(terms, axis=1)
 
     def backward(self, grad: Any) -> tuple:
         (logits,) = self.saved_tensors
