@@ -13,8 +13,8 @@ The kernels are used when:
 - the environment variable `EMBER_JIT` is not `0` (or `set_enabled(False)` was called), and
 - every array is a C-contiguous numpy array of the dtype the kernel is written for.
 
-Compiled code is cached on disk (numba's `cache=True`), so only the first run on a machine
-pays the compile time (about a second per kernel).
+Each kernel is compiled the first time a process uses it (about 0.3 s each; see approx.JIT
+for why not cached on disk).
 """
 
 from __future__ import annotations

@@ -128,7 +128,7 @@ class ScaledDotProductAttention(Op):
             # softmax: dS = P * (dP - rowsum(dP * P)), and rowsum(dP * P) = rowsum(dO * out)
             # (FlashAttention's identity), so no second (L, S) temporary is needed.
             rowsum = sum_last(g * out[..., rows, :])
-            if not need_mask and _kernel_usable(ds, p, rowsum):
+            if not need_mask and keys and _kernel_usable(ds, p, rowsum):
                 kernels.load("softmax").attention_probs_backward(ds, p, rowsum, scale)
             else:
                 ds -= rowsum
