@@ -607,6 +607,8 @@ from .func_transforms import vmap  # noqa: E402,F401 (torch.vmap)
 from .ops.composite import triangular_solve  # noqa: E402,F401
 from .legacy_types import CPU_TYPES as _CPU_TYPES  # noqa: E402
 from .legacy_types import set_default_tensor_type  # noqa: E402,F401
+from .storage import LEGACY_STORAGES as _LEGACY_STORAGES  # noqa: E402
+from .storage import TypedStorage, UntypedStorage, is_storage  # noqa: E402,F401
 from .memory_layout import (  # noqa: E402,F401
     channels_last,
     channels_last_3d,
@@ -669,4 +671,5 @@ from .autograd.anomaly_mode import is_anomaly_check_nan_enabled, set_anomaly_ena
 from .amp import GradScaler  # noqa: E402,F401 (torch.GradScaler)
 
 globals().update(_CPU_TYPES)  # ember.FloatTensor, ember.LongTensor, ...
+globals().update(_LEGACY_STORAGES)  # ember.FloatStorage, ember.LongStorage, ...
 newaxis = None  # torch.newaxis, numpy's spelling of x[:, None]

@@ -5,6 +5,9 @@ naming each tensor's dtype, shape and byte range, then the raw tensor bytes. The
 saved object (nested dicts, lists, numbers, strings: a model's, an optimizer's or a scheduler's
 state_dict, the epoch...) is stored as JSON in the header's `__metadata__`, with each tensor
 replaced by a reference. Nothing is unpickled, so loading a file from someone else is safe.
+Tensors viewing the same memory with the same layout (tied weights) are stored once and load
+sharing one array, as torch's shared storages do; other views of one storage (a tensor and its
+slice) load as separate copies, since the format holds tensors' values rather than storages.
 
 The format is the one the `safetensors` library reads and writes (its tensor part is readable
 there as is); Ember implements it directly (about 100 lines) because checkpointing must work
@@ -64,16 +67,24 @@ class CheckpointError(RuntimeError):
 class _Encoder:
     def __init__(self) -> None:
         self.tensors: dict = {}  # name -> host array
+        self.names: dict = {}  # a tensor's memory and layout -> the name its values went under
 
     def encode(self, obj: Any) -> Any:
         if isinstance(obj, Tensor):
-            name = f"t{len(self.tensors)}"
-            array = _contiguous(backend.to_numpy(obj.detach()._data))
-            node = {"__tensor__": name}
-            if array.dtype == numpy.complex128:  # safetensors has C64 only: (..., 2) float64
-                array = numpy.stack([array.real, array.imag], axis=-1)
+            data = obj._data
+            # tensors viewing the same memory the same way (tied weights) are stored once and
+            # load as one array: they share memory again, as torch's shared storages
+            key = (obj.data_ptr(), data.dtype.str, data.shape, data.strides, str(obj.device))
+            name = self.names.get(key) if data.size else None
+            node = {"__tensor__": name or f"t{len(self.tensors)}"}
+            if data.dtype == numpy.complex128:  # safetensors has C64 only: (..., 2) float64
                 node["complex128"] = True
-            self.tensors[name] = array
+            if name is None:
+                name = self.names[key] = node["__tensor__"]
+                array = _contiguous(backend.to_numpy(data))
+                if node.get("complex128"):
+                    array = numpy.stack([array.real, array.imag], axis=-1)
+                self.tensors[name] = array
             if obj.device.type != "cpu":  # so that a map_location dict can map it
                 node["device"] = str(obj.device)
             if obj.requires_grad:
@@ -163,7 +174,11 @@ def _decode(node: Any, tensors: dict, device: Any) -> Any:
         elif target is None and "device" in node:  # no map_location: back where it was saved
             target = _saved_device(node["device"])
         if target is not None:
-            data = backend.to_device(data, target)
+            moved = getattr(tensors, "moved", {})  # arrays stored once load as one array
+            key = (node["__tensor__"], str(target))
+            if key not in moved:
+                moved[key] = backend.to_device(data, target)
+            data = moved[key]
         t = Tensor._make(data)
         if node.get("parameter"):
             from .nn.parameter import Parameter  # noqa: PLC0415
@@ -196,6 +211,15 @@ def _decode(node: Any, tensors: dict, device: Any) -> Any:
         return {_hashable(_decode(k, tensors, device)): _decode(v, tensors, device)
                 for k, v in node["__dict__"]}
     return {k: _decode(v, tensors, device) for k, v in node.items()}
+
+
+class _Arrays(dict):
+    """A checkpoint's arrays by name, and those already moved to a device by (name, device):
+    tensors stored as one array load sharing one array on any device."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.moved: dict = {}
 
 
 def _hashable(key: Any) -> Any:
@@ -256,7 +280,7 @@ def _parse(raw: bytes, source: Any, device: Any) -> Any:
         raise CheckpointError(f"{where} is not an Ember checkpoint: unexpected header")
     data = memoryview(raw)[8 + head_len:]
     meta = header.pop("__metadata__", None) or {}
-    tensors = {}
+    tensors = _Arrays()
     for name, info in header.items():
         if isinstance(info, dict) and info.get("dtype") == "BF16" and backend.BFLOAT16 is None:
             raise CheckpointError(f"{where}: tensor '{name}' is bfloat16, which needs the "

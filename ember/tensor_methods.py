@@ -1448,12 +1448,9 @@ class TensorMethods:
         return False
 
     def share_memory_(self) -> Any:
-        """Move the values into shared memory, so processes forked afterwards write to the
+        """Move the storage into shared memory, so processes forked afterwards write to the
         same tensor (Hogwild training); a no-op on a GPU, as torch (ember.multiprocessing)."""
-        from . import multiprocessing as mp  # noqa: PLC0415
-
-        if not self.is_cuda and not mp.is_shared_array(self._data):
-            self._data = mp.share_array(self._data)
+        self.untyped_storage().share_memory_()
         return self
 
     def is_shared(self) -> bool:
@@ -1630,9 +1627,28 @@ class TensorMethods:
         return _more("strided").new_empty_strided(self, size, stride, dtype=dtype,
                                                   device=device, requires_grad=requires_grad)
 
-    def set_(self, source: Any = None, storage_offset: int = 0, size: Any = None,
+    def set_(self, source: Any = None, storage_offset: int | None = None, size: Any = None,
              stride: Any = None) -> Any:
         return _more("strided").set_(self, source, storage_offset, size, stride)
+
+    def untyped_storage(self) -> Any:
+        """The memory this tensor views, as bytes (an ember.UntypedStorage its views share)."""
+        from . import storage  # noqa: PLC0415
+
+        return storage.storage_of(self)
+
+    def storage(self) -> Any:
+        """The memory this tensor views, as a TypedStorage of its dtype (deprecated in torch)."""
+        from . import storage  # noqa: PLC0415
+
+        storage._warn_typed_storage_removal(stacklevel=2)
+        return self._typed_storage()
+
+    def _typed_storage(self) -> Any:
+        from . import storage  # noqa: PLC0415
+
+        return storage.TypedStorage(wrap_storage=storage.storage_of(self), dtype=self.dtype,
+                                    _internal=True)
 
     def is_set_to(self, tensor: Any) -> bool:
         """Whether both tensors view the same memory with the same shape and strides."""

@@ -283,11 +283,25 @@ def resize_as_(t: Tensor, the_template: Tensor, *, memory_format: Any = None) ->
     return resize_(t, tuple(the_template.shape))
 
 
-def set_(t: Tensor, source: Any = None, storage_offset: int = 0, size: Any = None,
+def set_(t: Tensor, source: Any = None, storage_offset: int | None = None, size: Any = None,
          stride: Any = None) -> Tensor:
-    """Make t share source's memory (and its shape and strides, or the ones given)."""
+    """Make t share source's memory: a tensor's (with its shape and strides, or the ones
+    given), or a storage's (all of it as 1-D, or the given offset, size and strides)."""
+    from .. import storage  # noqa: PLC0415 (storage imports this module)
     from . import inplace  # noqa: PLC0415
 
+    if storage_offset is not None and (size is None or not isinstance(storage_offset, int)):
+        got = ", ".join(type(a).__name__ for a in (source, storage_offset, size) if a is not None)
+        raise TypeError(f"set_() received an invalid combination of arguments - got ({got}), "
+                        "but expected one of:\n * ()\n * (ember.Storage source)\n * "
+                        "(ember.Storage source, int storage_offset, tuple of ints size, tuple of "
+                        "ints stride = None)\n * (Tensor source)\n * (Tensor source, int "
+                        "storage_offset, tuple of ints size, tuple of ints stride = None)")
+    if size is not None:
+        size = _int_tuple("set_", "size", size)
+        stride = _contiguous_strides(size) if stride is None else \
+            _int_tuple("set_", "stride", stride)
+    offset = 0 if storage_offset is None else int(storage_offset)
     if source is None:
         data = backend.module_of(t._data).empty(0, dtype=t._data.dtype)
     elif isinstance(source, Tensor):
@@ -296,19 +310,20 @@ def set_(t: Tensor, source: Any = None, storage_offset: int = 0, size: Any = Non
                                f"type {t.dtype}")
         data = source._data
         if size is not None:
-            size = _int_tuple("set_", "size", size)
-            stride = _contiguous_strides(size) if stride is None else \
-                _int_tuple("set_", "stride", stride)
             flat, _ = _flat_storage(data)
-            data = _strided_view(flat, size, stride, int(storage_offset))
+            data = _strided_view(flat, size, stride, offset)
+    elif storage.is_storage(source):
+        data = storage.array_on(source, t.dtype, offset, size, stride)
     else:
-        raise TypeError(f"set_(): argument 'source' must be Tensor, not "
+        raise TypeError(f"set_(): argument 'source' must be Tensor or Storage, not "
                         f"{type(source).__name__}")
     if t.grad_fn is None and t._requires_grad and grad_state.enabled:
         inplace._check_leaf(t)
     t._data = data
     if isinstance(source, Tensor) and source._requires_grad and grad_state.enabled:
         t._requires_grad = True
+    elif storage.is_storage(source):
+        storage.storage_of(t)  # the storage object keeps track of the tensors on it
     t._bump_version()
     return t
 
