@@ -84,21 +84,47 @@ def trusting(trust: bool) -> Iterator[None]:
         _trust.any = before
 
 
+def class_name(obj: Any) -> str:
+    """The name a class (or a function) is saved under."""
+    return _name(obj)
+
+
+def is_global(obj: Any) -> bool:
+    """Whether a class or function can be found again by its module and name (not a lambda
+    or a function defined inside another)."""
+    return "<" not in getattr(obj, "__qualname__", "<") and bool(getattr(obj, "__module__", None))
+
+
+def resolve(name: str, module: str) -> Any:
+    """The class or function saved as `name`: an allowed class, or, when loading with
+    weights_only=False, whatever `module` defines under that name (importing the module)."""
+    found = _allowed.get(name)
+    if found is not None:
+        return found
+    if not getattr(_trust, "any", False):
+        short = name.rsplit(".", 1)[-1]
+        raise UnsafeClassError(
+            f"ember.load: the checkpoint holds an object of class {name}, which is not an "
+            f"allowed class; if you trust this file, allow it with "
+            f"ember.serialization.add_safe_globals([{short}]) (or the safe_globals context "
+            f"manager), or load with weights_only=False")
+    found = importlib.import_module(module)
+    for part in name[len(module) + 1:].split("."):
+        found = getattr(found, part)
+    return found
+
+
 def rebuild(name: str, module: str, state: Any) -> Any:
-    """An object of the class saved as `name` (defined in `module`), attributes restored."""
-    cls = _allowed.get(name)
-    if cls is None:
-        if not getattr(_trust, "any", False):
-            short = name.rsplit(".", 1)[-1]
-            raise UnsafeClassError(
-                f"ember.load: the checkpoint holds an object of class {name}, which is not an "
-                f"allowed class; if you trust this file, allow it with "
-                f"ember.serialization.add_safe_globals([{short}]) (or the safe_globals context "
-                f"manager), or load with weights_only=False")
-        cls = importlib.import_module(module)
-        for part in name[len(module) + 1:].split("."):
-            cls = getattr(cls, part)
+    """An object of the class saved as `name` (defined in `module`), attributes restored
+    (state None: not yet, see restore)."""
+    cls = resolve(name, module)
     obj = cls.__new__(cls)
+    return obj if state is None else restore(obj, state)
+
+
+def restore(obj: Any, state: Any) -> Any:
+    """Give a rebuilt object its saved attributes."""
+    cls = type(obj)
     custom = getattr(cls, "__setstate__", None) not in (None, getattr(object, "__setstate__",
                                                                       None))
     if custom or not isinstance(state, dict):

@@ -26,6 +26,7 @@ import os
 import struct
 import tempfile
 from collections import OrderedDict
+from types import BuiltinFunctionType, FunctionType
 from typing import Any, BinaryIO
 
 import numpy
@@ -38,6 +39,7 @@ from .checkpoint_allowlist import (  # noqa: F401 (torch.serialization's names)
     get_safe_globals,
     safe_globals,
 )
+from .nn.modules.module import Module
 from .size import Size
 from .tensor import Tensor
 
@@ -68,8 +70,20 @@ class _Encoder:
     def __init__(self) -> None:
         self.tensors: dict = {}  # name -> host array
         self.names: dict = {}  # a tensor's memory and layout -> the name its values went under
+        self.seen: dict = {}  # id -> number of a tensor or module met before (kept alive)
 
     def encode(self, obj: Any) -> Any:
+        if isinstance(obj, (Tensor, Module)):  # met again (tied weights): the same object
+            seen = self.seen.get(id(obj))
+            if seen is not None:
+                return {"__ref__": seen[0]}
+            self.seen[id(obj)] = (len(self.seen), obj)
+            node = self._encode_new(obj)
+            node["__id__"] = self.seen[id(obj)][0]
+            return node
+        return self._encode_new(obj)
+
+    def _encode_new(self, obj: Any) -> Any:
         if isinstance(obj, Tensor):
             data = obj._data
             # tensors viewing the same memory the same way (tied weights) are stored once and
@@ -126,6 +140,13 @@ class _Encoder:
         if allowed is not None:  # a class the script registered with add_safe_globals
             return {"__object__": allowed, "module": type(obj).__module__,
                     "state": self.encode(_allowlist.state_of(obj))}
+        if isinstance(obj, Module):  # torch.save(model): its class name and attributes, which
+            # load rebuilds only with weights_only=False (or the class allowed), as torch
+            return {"__object__": _allowlist.class_name(type(obj)), "module": type(obj).__module__,
+                    "state": self.encode(_allowlist.state_of(obj))}
+        if isinstance(obj, (type, FunctionType, BuiltinFunctionType)) and _allowlist.is_global(obj):
+            # a module's activation function or a class it holds: saved by name, as pickle
+            return {"__global__": _allowlist.class_name(obj), "module": obj.__module__}
         if hasattr(obj, "state_dict") and callable(obj.state_dict):
             raise TypeError(
                 f"ember.save: cannot save a {type(obj).__name__} object itself; save its "
@@ -158,6 +179,19 @@ def _decode(node: Any, tensors: dict, device: Any) -> Any:
         return [_decode(v, tensors, device) for v in node]
     if not isinstance(node, dict):
         return node
+    if "__ref__" in node:  # a tensor or module met before: the same object
+        return tensors.memo[node["__ref__"]]
+    if "__id__" in node:
+        node = dict(node)
+        number = node.pop("__id__")
+        if "__object__" in node:  # a module: known before its attributes (cycles, sharing)
+            obj = _allowlist.rebuild(node["__object__"], node["module"], None)
+            tensors.memo[number] = obj
+            return _allowlist.restore(obj, _decode(node["state"], tensors, device))
+        obj = tensors.memo[number] = _decode(node, tensors, device)
+        return obj
+    if "__global__" in node:
+        return _allowlist.resolve(node["__global__"], node["module"])
     if "__tensor__" in node:
         data = tensors[node["__tensor__"]]
         if node.get("complex128"):
@@ -220,6 +254,7 @@ class _Arrays(dict):
     def __init__(self) -> None:
         super().__init__()
         self.moved: dict = {}
+        self.memo: dict = {}  # tensors and modules by number: those saved once load as one
 
 
 def _hashable(key: Any) -> Any:

@@ -6,6 +6,7 @@ import dataclasses
 import io
 import math
 import os
+import pickle
 
 import numpy as np
 import pytest
@@ -103,10 +104,27 @@ def test_gpu_checkpoint_without_a_gpu_says_to_use_map_location(monkeypatch) -> N
 
 
 def test_saving_objects_with_code_is_refused(tmp_path) -> None:
-    with pytest.raises(TypeError, match="save its state_dict"):
-        ember.save(ember.nn.Linear(2, 2), tmp_path / "x")
     with pytest.raises(TypeError, match="cannot save an object of type function"):
         ember.save({"f": lambda: 0}, tmp_path / "x")
+    with pytest.raises(TypeError, match="save its state_dict"):
+        ember.save(ember.optim.SGD([ember.nn.Parameter(ember.zeros(1))], lr=0.1), tmp_path / "x")
+
+
+def test_whole_module_loads_only_when_trusted(tmp_path) -> None:
+    # torch.save(model): the class name and attributes; torch.load needs weights_only=False
+    model = ember.nn.Sequential(ember.nn.Linear(2, 3), ember.nn.GELU(), ember.nn.Linear(3, 3))
+    shared = ember.nn.Linear(3, 3)
+    model.append(shared)
+    model.append(shared)
+    ember.save(model, tmp_path / "m.pt")
+    with pytest.raises(pickle.UnpicklingError, match="weights_only=False"):
+        ember.load(tmp_path / "m.pt")
+    loaded = ember.load(tmp_path / "m.pt", weights_only=False)
+    assert type(loaded) is ember.nn.Sequential and loaded[3] is loaded[4]
+    x = ember.randn(4, 2)
+    assert ember.equal(loaded(x), model(x))
+    with ember.serialization.safe_globals([ember.nn.Sequential, ember.nn.Linear, ember.nn.GELU]):
+        assert ember.equal(ember.load(tmp_path / "m.pt")(x), model(x))
 
 
 def test_write_is_atomic(tmp_path, monkeypatch) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import pathlib
 import re
+import sys
 import tempfile
 import types
 from typing import Any
@@ -49,6 +50,7 @@ def load(name: str, use_ember: bool) -> types.ModuleType:
         ).replace("as torch", "")
     module = types.ModuleType(f"tutorial_{name}_{'ember' if use_ember else 'torch'}")
     module.__file__ = str(path)
+    sys.modules[module.__name__] = module  # dataclasses and pickle look classes up there
     exec(compile(source, str(path), "exec"), module.__dict__)
     return module
 
