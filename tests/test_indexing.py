@@ -374,3 +374,20 @@ def test_accumulating_rows_with_repeated_and_negative_indices_matches_torch() ->
     torch.nn.functional.embedding(torch.tensor(index % 6), t_emb).mul(torch.tensor(values)).sum() \
         .backward()
     np.testing.assert_allclose(emb.grad.numpy(), t_emb.grad.numpy(), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("write", [
+    lambda a: a[(4,) if a.ndim == 1 else (1, 4)].fill_(9),
+    lambda a: (a[-1] if a.ndim == 1 else a[-1, -1]).add_(2),
+    lambda a: (a[2] if a.ndim == 1 else a[1][2]).copy_(a.reshape(-1)[0] + 5),
+    lambda a: (a[(1,)] if a.ndim == 1 else a[(0, 3)]).mul_(3),
+])
+@pytest.mark.parametrize("shape", [(5,), (2, 5)])
+def test_integer_indexing_gives_a_view_that_writes_through(write, shape):
+    """x[i] with every dim taken by an integer is a 0-d view in torch, not a copy."""
+    results = []
+    for lib in (torch, ember):
+        a = lib.arange(float(np.prod(shape))).reshape(shape) + 1
+        write(a)
+        results.append(a.numpy())
+    np.testing.assert_array_equal(results[1], results[0])

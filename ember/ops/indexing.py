@@ -271,9 +271,14 @@ class GetItem(ViewOp):
     def forward(self, x: Any, key: tuple, advanced: bool) -> Any:
         self.in_shape, self.key, self.advanced = x.shape, key, advanced
         try:
-            return x[key]
+            out = x[key]
         except (IndexError, ValueError) as exc:  # cupy: ValueError for unbroadcastable keys
             raise index_error(x.shape, key, exc) from None
+        if out.__class__ is not x.__class__ and not advanced and Ellipsis not in key:
+            # every dim taken by an integer: numpy hands out a scalar copy, torch a 0-d view
+            # (a[4].fill_(9) writes into a); `...` makes numpy return the 0-d view
+            out = x[key + (Ellipsis,)]
+        return out
 
     def backward(self, grad: Any) -> Any:
         return scatter_into_zeros(self.in_shape, self.key, grad, self.advanced)
