@@ -201,3 +201,34 @@ def test_einsum_sublist_format_and_inner() -> None:
 
     t, e = both(fn)
     np.testing.assert_allclose(e, t, rtol=1e-5)
+
+
+def test_losses_under_autocast_are_float32() -> None:
+    pytest.importorskip("ml_dtypes")
+    rng = np.random.RandomState(0)
+    x, y = rng.rand(4, 5).astype(np.float32), np.array([1, 0, 2, 4])
+
+    def fn(m):
+        layer = m.nn.Linear(5, 5)
+        with m.no_grad():
+            layer.weight.copy_(m.tensor(np.eye(5, dtype=np.float32)))
+            layer.bias.zero_()
+        inp = m.tensor(x, requires_grad=True)
+        F = m.nn.functional
+        with m.autocast("cpu", dtype=m.bfloat16):
+            logits = layer(inp)
+            losses = [
+                F.cross_entropy(logits, m.tensor(y)),
+                F.nll_loss(F.log_softmax(logits, 1), m.tensor(y)),
+                F.mse_loss(logits, m.zeros(4, 5)),
+                F.binary_cross_entropy_with_logits(logits, m.ones(4, 5)),
+                F.smooth_l1_loss(logits, m.zeros(4, 5)),
+                F.kl_div(F.log_softmax(logits, 1), m.full((4, 5), 0.2), reduction="batchmean"),
+            ]
+        assert str(logits.dtype).endswith("bfloat16")
+        assert all(str(loss.dtype).endswith("float32") for loss in losses)
+        sum(losses).backward()
+        return m.stack([loss.detach() for loss in losses] + [inp.grad.sum()])
+
+    t, e = both(fn)
+    np.testing.assert_allclose(e, t, rtol=1e-2, atol=3e-3)  # bfloat16 rounding

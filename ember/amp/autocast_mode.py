@@ -2,8 +2,10 @@
 
 Inside `with autocast("cuda"):` the ops that gain most from half precision (linear, matmul and
 its batched forms, convolutions, attention) cast their floating inputs to the autocast dtype;
-everything else runs in the dtype of its inputs, so parameters stay float32 and their
-gradients arrive in float32 (the cast is differentiable). Pair it with `GradScaler`.
+the losses (torch's float32 list: cross_entropy, nll_loss, mse_loss, ...) cast 16-bit inputs up
+to float32, so a loss under autocast is float32 as on torch; everything else runs in the dtype
+of its inputs, so parameters stay float32 and their gradients arrive in float32 (the casts are
+differentiable). Pair it with `GradScaler`.
 
 On the CPU the default is bfloat16, as in torch; it needs the optional ml_dtypes package
 (numpy has no bfloat16), and without it `autocast("cpu")` says to install it or to pass
@@ -96,3 +98,38 @@ def cast_inputs(*tensors: Any) -> tuple:
             t = t.to(dtype)
         out.append(t)
     return tuple(out)
+
+
+def _to_float32(t: Any) -> Any:
+    if not hasattr(t, "device") or not hasattr(t, "dtype"):
+        return t
+    if t.dtype in _SUPPORTED and t.device.type in _active:
+        return t.to(_dtypes.float32)
+    return t
+
+
+def float32_op(func: Callable) -> Callable:
+    """Mark an op of torch's autocast float32 list (the losses): inside autocast its float16 and
+    bfloat16 tensor arguments are cast to float32 first."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if _active:
+            args = tuple(_to_float32(a) for a in args)
+            kwargs = {k: _to_float32(v) for k, v in kwargs.items()}
+        return func(*args, **kwargs)
+
+    return wrapper
+
+
+def refuse_unsafe(op: str, *tensors: Any) -> None:
+    """binary_cross_entropy under CUDA autocast: torch refuses it (16-bit probabilities)."""
+    if "cuda" in _active and any(getattr(t, "device", None) is not None
+                                 and t.device.type == "cuda" for t in tensors):
+        raise RuntimeError(
+            f"torch.nn.functional.{op} and torch.nn.BCELoss are unsafe to autocast.\n"
+            "Many models use a sigmoid layer right before the binary cross entropy layer.\n"
+            "In this case, combine the two layers using "
+            "torch.nn.functional.binary_cross_entropy_with_logits\n"
+            "or torch.nn.BCEWithLogitsLoss.  binary_cross_entropy_with_logits and BCEWithLogits "
+            "are\nsafe to autocast.")
