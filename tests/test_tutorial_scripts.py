@@ -232,3 +232,30 @@ def test_losses_under_autocast_are_float32() -> None:
 
     t, e = both(fn)
     np.testing.assert_allclose(e, t, rtol=1e-2, atol=3e-3)  # bfloat16 rounding
+
+
+def test_renorm_gradient_flows_through_the_norm() -> None:
+    x = np.random.RandomState(0).randn(3, 4).astype(np.float32)
+
+    def fn(m):
+        t = m.tensor(x, requires_grad=True)
+        y = t.renorm(2, 0, 1.0)
+        (y * m.arange(12.0).reshape(3, 4)).sum().backward()
+        return m.cat([y.flatten(), t.grad.flatten()])
+
+    t, e = both(fn)
+    np.testing.assert_allclose(e, t, rtol=1e-5, atol=1e-6)
+
+
+def test_argmax_of_an_empty_tensor_along_a_nonempty_dim() -> None:
+    for m in (torch, ember):
+        x = m.zeros(2, 0, 3)
+        assert tuple(x.argmax(-1).shape) == (2, 0) and tuple(x.argmin(2, keepdim=True).shape) == (
+            2,
+            0,
+            1,
+        )
+        with pytest.raises(IndexError):
+            x.argmax(1)
+        with pytest.raises(IndexError):
+            x.argmax()

@@ -467,9 +467,14 @@ def _arg(input: Tensor, dim: int | None, keepdim: bool, largest: bool) -> Tensor
         raise complex_error("argmax" if largest else "argmin", data)
     xp = backend.module_of(data)
     fn = xp.argmax if largest else xp.argmin
-    if data.size == 0:
-        raise RuntimeError(f"{'argmax' if largest else 'argmin'}(): Expected reduction dim to "
-                           "be specified for input.numel() == 0.")
+    name = "argmax" if largest else "argmin"
+    if data.size == 0 and dim is None:
+        raise IndexError(f"{name}(): Expected reduction dim to be specified for "
+                           "input.numel() == 0.")
+    if data.size == 0:  # fine along a non-empty dim: an empty result, as torch
+        d = wrap_dim(dim, data.ndim)
+        if data.shape[d] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
     if dim is None:
         out = fn(data.reshape(-1))
         if keepdim:

@@ -13,7 +13,7 @@ from typing import Any
 from .. import backend, dtypes, return_types
 from ..tensor import Tensor
 from ._util import to_tensor, wrap_dim
-from .indexing import gather
+from .indexing import gather, where
 
 
 def _long(array: Any) -> Tensor:
@@ -222,8 +222,8 @@ def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
     d = wrap_dim(dim, input.dim(), "renorm")
     others = tuple(i for i in range(input.dim()) if i != d)
     norms = input.norm(p, dim=others, keepdim=True)
-    scale = (maxnorm / (norms + 1e-7)).clamp(max=1.0)
-    return input * scale.detach()
+    # the gradient flows through the norm too, as torch's renorm_backward
+    return where(norms > maxnorm, input * (maxnorm / (norms + 1e-7)), input)
 
 
 def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Tensor:
