@@ -259,3 +259,25 @@ def test_argmax_of_an_empty_tensor_along_a_nonempty_dim() -> None:
             x.argmax(1)
         with pytest.raises(IndexError):
             x.argmax()
+
+
+def test_printed_grad_fn_names_of_losses_and_layers() -> None:
+    # print(loss) and print(model(x)) show torch's node names
+    def names(m):
+        F = m.nn.functional
+        x = m.randn(4, 3, requires_grad=True)
+        t, y = m.tensor([0, 1, 2, 1]), m.rand(4, 3)
+        x4 = m.randn(2, 3, 2, 2, requires_grad=True)
+        outs = [
+            F.cross_entropy(x, t), F.cross_entropy(x, t, reduction="none"),
+            F.cross_entropy(x4, m.zeros(2, 2, 2, dtype=m.long)), F.nll_loss(x, t),
+            F.mse_loss(x, y), F.binary_cross_entropy(x.sigmoid(), y),
+            F.binary_cross_entropy_with_logits(x, y), F.smooth_l1_loss(x, y), F.huber_loss(x, y),
+            m.nn.Linear(3, 2)(x), m.nn.Linear(3, 2, bias=False)(x),
+            m.nn.Linear(3, 2)(x4[..., 0].transpose(1, 2).contiguous()),
+            m.nn.Conv2d(3, 2, 1)(x4), m.nn.Conv1d(3, 2, 1)(x4[..., 0]),
+            m.nn.ConvTranspose2d(3, 2, 2)(x4),
+        ]  # fmt: skip
+        return [repr(o).split("grad_fn=")[1] for o in outs]
+
+    assert names(ember) == names(torch)

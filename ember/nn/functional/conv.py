@@ -18,7 +18,7 @@ from typing import Any
 from ...amp.autocast_mode import cast_inputs
 from ...autograd.node import Op, composite_backward
 from ...backend import module_of
-from ...ops._util import shape_str
+from ...ops._util import shape_str, torch_named
 from ...ops.pad import pad as pad_op
 from ...tensor import Tensor
 from ..errors import LayerInputError
@@ -50,6 +50,9 @@ def _grouped(matrix: Any, groups: int) -> Any:
 
 class Conv2d(Op):
     """y[n, o] = sum over c, kh, kw of w[o, c, kh, kw] * x[n, c, window] (+ b[o])."""
+
+    def name(self) -> str:  # torch shows every convolution as one node kind
+        return "ConvolutionBackward0"
 
     def forward(self, x: Any, weight: Any, bias: Any, stride: tuple, padding: tuple,
                 dilation: tuple, groups: int) -> Any:
@@ -140,6 +143,9 @@ def conv_composite(x: Tensor, w: Tensor, b: Any, stride: tuple, padding: tuple,
 
 class ConvTranspose2d(Op):
     """The adjoint of conv2d: every input pixel spreads w[c] over a KH x KW patch of the output."""
+
+    def name(self) -> str:  # torch shows every convolution as one node kind
+        return "ConvolutionBackward0"
 
     def forward(self, x: Any, weight: Any, bias: Any, stride: tuple, padding: tuple,
                 output_padding: tuple, groups: int, dilation: tuple) -> Any:
@@ -389,7 +395,7 @@ def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
     out = conv2d(input.unsqueeze(2), weight.unsqueeze(2), bias,
                  (1, _tuple(stride, 1, "stride")[0]), pad,
                  (1, _tuple(dilation, 1, "dilation")[0]), groups).squeeze(2)
-    return out.squeeze(0) if unbatched else out
+    return out.squeeze(0) if unbatched else torch_named(out, "Convolution")
 
 
 def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
@@ -422,4 +428,4 @@ def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
                            (1, first(stride, "stride")), (0, first(padding, "padding")),
                            (0, first(output_padding, "output_padding")), groups,
                            (1, first(dilation, "dilation"))).squeeze(2)
-    return out.squeeze(0) if unbatched else out
+    return out.squeeze(0) if unbatched else torch_named(out, "Convolution")

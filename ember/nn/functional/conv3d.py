@@ -42,6 +42,9 @@ _TO_CN = (1, 0, 2, 3, 4)  # (N, C, D, H, W) <-> (C, N, D, H, W)
 class Conv3d(Op):
     """y[n, o] = sum over c, kd, kh, kw of w[o, c, kd, kh, kw] * x[n, c, window] (+ b[o])."""
 
+    def name(self) -> str:  # torch shows every convolution as one node kind
+        return "ConvolutionBackward0"
+
     def forward(self, x: Any, weight: Any, bias: Any, stride: tuple, padding: tuple,
                 dilation: tuple, groups: int) -> Any:
         self.save_for_backward(x, weight, bias)
@@ -80,6 +83,9 @@ class Conv3d(Op):
 
 class ConvTranspose3d(Op):
     """The adjoint of conv3d: every input voxel spreads w[c] over a KD x KH x KW patch."""
+
+    def name(self) -> str:  # torch shows every convolution as one node kind
+        return "ConvolutionBackward0"
 
     def forward(self, x: Any, weight: Any, bias: Any, stride: tuple, padding: tuple,
                 output_padding: tuple, groups: int, dilation: tuple) -> Any:

@@ -7,7 +7,7 @@ from typing import Any
 from ...amp.autocast_mode import cast_inputs
 from ...autograd.node import Op, array_namespace
 from ...backend import module_of
-from ...ops._util import shape_str, sum_first
+from ...ops._util import shape_str, sum_first, torch_named
 from ...ops.linalg import einsum
 from ...tensor import Tensor
 
@@ -68,7 +68,11 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if bias is not None and tuple(bias.shape) not in ((weight.shape[0],), ()):
         raise RuntimeError(f"linear: bias of shape ({shape_str(bias.shape)}) does not match "
                            f"out_features={weight.shape[0]}")
-    return Linear.apply(input, weight, bias)
+    out = Linear.apply(input, weight, bias)
+    # torch's node names: addmm/mm for a matrix input, a view of one for other ranks
+    if input.ndim == 2:
+        return torch_named(out, "Addmm" if bias is not None else "Mm")
+    return torch_named(out, "View" if bias is not None or input.ndim == 1 else "UnsafeView")
 
 
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:

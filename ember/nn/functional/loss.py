@@ -6,6 +6,8 @@ ops computed from logits without overflow: they stay finite for logits of +-1000
 
 from __future__ import annotations
 
+import functools
+import inspect
 import math
 import warnings
 from typing import Any
@@ -16,7 +18,7 @@ from ...autograd.node import Op, array_namespace
 from ... import backend
 from ...backend import errstate, module_of
 from ...doctor.flags import flags as _doctor
-from ...ops._util import astype, shape_str
+from ...ops._util import astype, shape_str, torch_named
 from ...ops.indexing import where
 from ...ops.softmax import log_softmax
 from ...tensor import Tensor
@@ -45,6 +47,38 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
         return loss
     raise ValueError(f"{reduction} is not a valid value for reduction (expected one of "
                      f"{', '.join(_REDUCTIONS)})")
+
+
+
+def _grad_fn_name(name: Any) -> Any:
+    """Decorator: the loss's grad_fn shows torch's name (NllLossBackward0, MseLossBackward0...)
+    rather than that of the last op Ember built it from; `name` may be a function of the
+    call's arguments (None: keep the node's own name)."""
+    def deco(func: Any) -> Any:
+        signature = inspect.signature(func)
+
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            out = func(*args, **kwargs)
+            if not isinstance(out, Tensor) or out.grad_fn is None:
+                return out
+            chosen = name
+            if callable(name):
+                bound = signature.bind(*args, **kwargs)
+                bound.apply_defaults()
+                chosen = name(bound.arguments)
+            return torch_named(out, chosen) if chosen else out
+
+        return wrapper
+
+    return deco
+
+
+def _nll_name(a: dict) -> str | None:
+    target = a["target"]
+    if a.get("label_smoothing") or (isinstance(target, Tensor) and target.is_floating_point()):
+        return None
+    return "NllLoss2D" if a["input"].ndim > 2 else "NllLoss"
 
 
 def _check_same_shape(op: str, input: Tensor, target: Tensor) -> None:
@@ -147,6 +181,7 @@ def _check_targets(op: str, input: Tensor, target: Tensor, ignore_index: int) ->
 
 
 @float32_op
+@_grad_fn_name(_nll_name)
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                   size_average: Any = None, ignore_index: int = -100, reduce: Any = None,
                   reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
@@ -205,6 +240,7 @@ def _reduce_nll(losses: Tensor, target: Any, weight: Any, ignore_index: int, red
 
 
 @float32_op
+@_grad_fn_name(_nll_name)
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
              size_average: Any = None, ignore_index: int = -100, reduce: Any = None,
              reduction: str = "mean") -> Tensor:
@@ -255,6 +291,7 @@ class BinaryCrossEntropy(Op):
 
 
 @float32_op
+@_grad_fn_name("BinaryCrossEntropy")
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                          size_average: Any = None, reduce: Any = None,
                          reduction: str = "mean") -> Tensor:
@@ -311,6 +348,7 @@ def _sigmoid(x: Any) -> Any:
 
 
 @float32_op
+@_grad_fn_name("BinaryCrossEntropyWithLogits")
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
                                      size_average: Any = None, reduce: Any = None,
                                      reduction: str = "mean",
@@ -334,6 +372,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
 
 
 @float32_op
+@_grad_fn_name("MseLoss")
 def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
              reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
     """(input - target)^2"""
@@ -359,6 +398,7 @@ def l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any
 
 
 @float32_op
+@_grad_fn_name("HuberLoss")
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
                weight: Tensor | None = None) -> Tensor:
     """0.5 d^2 for |d| < delta, else delta (|d| - 0.5 delta)."""
@@ -371,6 +411,7 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
 
 
 @float32_op
+@_grad_fn_name("SmoothL1Loss")
 def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
                    reduction: str = "mean", beta: float = 1.0) -> Tensor:
     """0.5 d^2 / beta for |d| < beta, else |d| - 0.5 beta (huber_loss / beta)."""
