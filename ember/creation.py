@@ -84,7 +84,8 @@ def _infer_array(data: Any, dtype: dtypes.dtype | None) -> numpy.ndarray:
         inferred = None
         for d in leaf_dtypes:
             inferred = d if inferred is None else dtypes.promote_types(inferred, d)
-        arr = arr.astype((inferred or dtypes.get_default_dtype()).np, copy=False)
+        with numpy.errstate(over="ignore"):  # tensor(1e40) is inf in float32, silently
+            arr = arr.astype((inferred or dtypes.get_default_dtype()).np, copy=False)
     return arr
 
 

@@ -86,6 +86,8 @@ def to_plain(value: Any) -> Any:
     """Tensors -> numpy arrays; containers recursively; numbers and strings as they are."""
     if hasattr(value, "detach") and hasattr(value, "numpy"):
         return value.detach().cpu().numpy()
+    if type(value).__name__ in ("dtype", "device"):  # torch.float32 / ember.float32
+        return str(value)
     if isinstance(value, dict):
         return {k: to_plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
