@@ -277,6 +277,13 @@ def test_printed_grad_fn_names_of_losses_and_layers() -> None:
             m.nn.Linear(3, 2)(x4[..., 0].transpose(1, 2).contiguous()),
             m.nn.Conv2d(3, 2, 1)(x4), m.nn.Conv1d(3, 2, 1)(x4[..., 0]),
             m.nn.ConvTranspose2d(3, 2, 2)(x4),
+            m.nn.MaxPool2d(2)(x4), m.nn.AvgPool2d(2)(x4), m.nn.AdaptiveAvgPool2d(1)(x4),
+            m.nn.AdaptiveAvgPool2d((1, 2))(x4), m.nn.AdaptiveMaxPool2d(1)(x4),
+            x[0], x[:, 1], x[1:], x[:, :2], x[None], x[m.tensor([0, 2])], x[x > 0], x[..., 0],
+            x.view(-1), x.reshape(2, 6), x.t().reshape(-1), x.flatten(), x4.flatten(1),
+            x.unsqueeze(0), x[None].squeeze(0), x[None].squeeze(), x.t(), x.T, x.transpose(0, 1),
+            x4.permute(0, 2, 3, 1), x4.movedim(1, -1), x @ y.t(), x @ y[0], x[0] @ y[0],
+            m.bmm(x4[0], x4[1]), x4[0] @ x4[1],
         ]  # fmt: skip
         return [repr(o).split("grad_fn=")[1] for o in outs]
 

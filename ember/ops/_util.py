@@ -171,11 +171,14 @@ def torch_named(out: Tensor, name: str) -> Tensor:
     The node's class becomes a subclass of its own class, named `name`, that changes nothing
     else."""
     node = out.grad_fn
-    if node is None or type(node).__name__ == name:
+    if node is None:
         return out
     cls = type(node)
     named = _TORCH_NAMED.get((cls, name))
     if named is None:
-        named = _TORCH_NAMED[(cls, name)] = type(name, (cls,), {"__module__": cls.__module__})
-    node.__class__ = named
+        shown = name if "Backward" in name else f"{name}Backward0"
+        named = _TORCH_NAMED[(cls, name)] = type(name, (cls,), {
+            "__module__": cls.__module__, "name": lambda self: shown})
+    if cls is not named:
+        node.__class__ = named
     return out

@@ -283,6 +283,26 @@ class GetItem(ViewOp):
     def backward(self, grad: Any) -> Any:
         return scatter_into_zeros(self.in_shape, self.key, grad, self.advanced)
 
+    def name(self) -> str:
+        """torch's node for the last step of the index: Index (tensors or lists), Select (an
+        int), Slice (a partial slice), Unsqueeze (None), Alias (nothing)."""
+        if self.advanced:
+            return "IndexBackward0"
+        last, dim = "AliasBackward0", 0
+        used = sum(k is not None and k is not Ellipsis for k in self.key)
+        for k in self.key:
+            if k is Ellipsis:
+                dim += len(self.in_shape) - used
+            elif k is None:
+                last = "UnsqueezeBackward0"
+            elif isinstance(k, slice):
+                if k.indices(self.in_shape[dim]) != (0, self.in_shape[dim], 1):
+                    last = "SliceBackward0"
+                dim += 1
+            else:
+                last, dim = "SelectBackward0", dim + 1
+        return last
+
 
 class IndexPut(Op):
     """out = x with `values` written (or added, if accumulate) at `key`."""

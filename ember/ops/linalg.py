@@ -13,7 +13,11 @@ from .. import backend
 from ..amp.autocast_mode import cast_inputs
 from ..autograd.node import Op, array_namespace
 from ..tensor import Tensor
-from ._util import shape_str, sum_to_shape
+from ._util import shape_str, sum_to_shape, torch_named
+
+
+_MATMUL_NAMES = {(1, 1): "DotBackward0", (2, 1): "MvBackward0", (2, 2): "MmBackward0",
+                 (1, 2): "SqueezeBackward4"}
 
 
 class MatMul(Op):
@@ -21,7 +25,12 @@ class MatMul(Op):
 
     def forward(self, a: Any, b: Any) -> Any:
         self.save_for_backward(a, b)
+        self.ndims = (a.ndim, b.ndim)
         return backend.module_of(a).matmul(a, b)
+
+    def name(self) -> str:
+        """torch's node for the product matmul chose: dot, mv, mm, or a view of a batched one."""
+        return _MATMUL_NAMES.get(getattr(self, "ndims", None), "UnsafeViewBackward0")
 
     def backward(self, grad: Any) -> tuple:
         a, b = self.saved_tensors
@@ -111,7 +120,7 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     if a.shape[0] != b.shape[0]:
         raise RuntimeError(f"bmm: batch sizes differ: ({shape_str(a.shape)}) @ "
                            f"({shape_str(b.shape)})")
-    return matmul(input, mat2)
+    return torch_named(matmul(input, mat2), "Bmm")
 
 
 def mv(input: Tensor, vec: Tensor) -> Tensor:

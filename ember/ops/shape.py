@@ -22,7 +22,7 @@ from ..autograd.node import (
     view_origin,
 )
 from ..tensor import Tensor
-from ._util import as_shape, shape_str, sum_to_shape, wrap_dim, wrap_dims
+from ._util import as_shape, shape_str, sum_to_shape, torch_named, wrap_dim, wrap_dims
 
 _new = object.__new__
 _ndarray = backend.ndarray
@@ -72,7 +72,14 @@ class Reshape(ViewOp):
         self.in_shape = x.shape
         if must_view:
             return backend.reshape_view(x, shape)
-        return backend.module_of(x).reshape(x, shape)
+        out = backend.module_of(x).reshape(x, shape)
+        self.copied = out.base is not (x.base if x.base is not None else x)
+        return out
+
+    def name(self) -> str:
+        """torch's node: View, or UnsafeView where reshape had to copy (squeeze, unsqueeze
+        rename theirs)."""
+        return "UnsafeViewBackward0" if getattr(self, "copied", False) else "ViewBackward0"
 
     def backward(self, grad: Any) -> Any:
         return array_namespace(grad).reshape(grad, self.in_shape)
@@ -82,6 +89,10 @@ class Permute(ViewOp):
     def forward(self, x: Any, dims: tuple) -> Any:
         self.dims = dims
         return backend.module_of(x).transpose(x, dims)
+
+    def name(self) -> str:  # transpose() swaps two dims; permute(), movedim(), t() rename
+        moved = sum(i != d for i, d in enumerate(self.dims))
+        return "TransposeBackward0" if moved == 2 else "PermuteBackward0"
 
     def backward(self, grad: Any) -> Any:
         inverse = [0] * len(self.dims)
@@ -289,14 +300,16 @@ def squeeze(input: Tensor, dim: Any = None) -> Tensor:
     else:
         dims = wrap_dims(dim, len(shape), "squeeze")
         new = tuple(s for i, s in enumerate(shape) if not (i in dims and s == 1))
-    return reshape(input, new) if new != shape else ViewOp_alias(input)
+    out = reshape(input, new) if new != shape else ViewOp_alias(input)
+    kind = 0 if dim is None else 2 if isinstance(dim, (tuple, list)) else 1
+    return torch_named(out, f"SqueezeBackward{kind}")
 
 
 def unsqueeze(input: Tensor, dim: int) -> Tensor:
     nd = input._data.ndim
     d = wrap_dim(dim, nd + 1, "unsqueeze")
     shape = input._data.shape
-    return Reshape.apply(input, shape[:d] + (1,) + shape[d:])
+    return torch_named(Reshape.apply(input, shape[:d] + (1,) + shape[d:]), "Unsqueeze")
 
 
 def permute(input: Tensor, *dims: Any) -> Tensor:
@@ -308,7 +321,7 @@ def permute(input: Tensor, *dims: Any) -> Tensor:
             f"length of the desired ordering of dimensions i.e. input.dim() = {nd} is not equal "
             f"to len(dims) = {len(dims)}"
         )
-    return Permute.apply(input, wrap_dims(dims, nd, "permute"))
+    return torch_named(Permute.apply(input, wrap_dims(dims, nd, "permute")), "Permute")
 
 
 def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
@@ -328,7 +341,8 @@ def t(input: Tensor) -> Tensor:
     if input._data.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
                            f"{input._data.ndim}D")
-    return transpose(input, 0, 1) if input._data.ndim == 2 else ViewOp_alias(input)
+    return torch_named(transpose(input, 0, 1), "T") if input._data.ndim == 2 else \
+        ViewOp_alias(input)
 
 
 def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:
@@ -342,7 +356,7 @@ def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:
     order = [d for d in range(nd) if d not in src]
     for d, s in sorted(zip(dst, src)):
         order.insert(d, s)
-    return Permute.apply(input, tuple(order))
+    return torch_named(Permute.apply(input, tuple(order)), "Permute")
 
 
 moveaxis = movedim

@@ -14,7 +14,7 @@ from typing import Any
 
 from ...autograd.node import Op, composite_backward
 from ...backend import module_of
-from ...ops._util import shape_str
+from ...ops._util import shape_str, torch_named
 from ...ops.pad import pad as pad_op
 from ...tensor import Tensor
 from ..errors import LayerInputError
@@ -64,6 +64,9 @@ def _untile(values: Any, kernel: tuple) -> Any:
 
 
 class MaxPool2d(Op):
+    def name(self) -> str:  # torch's node name
+        return "MaxPool2DWithIndicesBackward0"
+
     def forward(self, x: Any, kernel: tuple, stride: tuple, padding: tuple, dilation: tuple,
                 ceil_mode: bool) -> Any:
         xp = module_of(x)
@@ -145,6 +148,9 @@ def _max_pool_composite(x: Tensor, winner: Tensor, kernel: tuple, stride: tuple,
 
 
 class AvgPool2d(Op):
+    def name(self) -> str:  # torch's node name
+        return "AvgPool2DBackward0"
+
     def forward(self, x: Any, kernel: tuple, stride: tuple, padding: tuple, ceil_mode: bool,
                 count_include_pad: bool, divisor_override: int | None) -> Any:
         xp = module_of(x)
@@ -382,12 +388,17 @@ def _adaptive(input: Tensor, output_size: Any, largest: bool, op: str) -> tuple:
 
 def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
     """Average pooling to a fixed output size, whatever the input size."""
-    return _adaptive(input, output_size, False, "adaptive_avg_pool2d")[0]
+    out = _adaptive(input, output_size, False, "adaptive_avg_pool2d")[0]
+    if input.ndim != 4:
+        return out
+    return torch_named(out, "MeanBackward1" if out.shape[-2:] == (1, 1) else "AdaptiveAvgPool2D")
 
 
 def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
     """Max pooling to a fixed output size; indices are flat positions h * W + w."""
     out, index = _adaptive(input, output_size, True, "adaptive_max_pool2d")
+    if input.ndim == 4:
+        out = torch_named(out, "AdaptiveMaxPool2D")
     return (out, index) if return_indices else out
 
 
