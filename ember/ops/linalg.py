@@ -15,7 +15,6 @@ from ..autograd.node import Op, array_namespace
 from ..tensor import Tensor
 from ._util import shape_str, sum_to_shape, torch_named
 
-
 _MATMUL_NAMES = {(1, 1): "DotBackward0", (2, 1): "MvBackward0", (2, 2): "MmBackward0",
                  (1, 2): "SqueezeBackward4"}
 
