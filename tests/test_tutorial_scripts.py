@@ -288,3 +288,17 @@ def test_printed_grad_fn_names_of_losses_and_layers() -> None:
         return [repr(o).split("grad_fn=")[1] for o in outs]
 
     assert names(ember) == names(torch)
+
+
+def test_inplace_ops_on_complex_tensors() -> None:
+    def fn(m):
+        w = m.zeros(3, dtype=m.cfloat)
+        w.copy_(m.tensor([1 + 2j, 0, 3]))
+        w.add_(1j)
+        w.mul_(m.tensor([2.0, 1.0, 0.5]))
+        return m.view_as_real(w)
+
+    t, e = both(fn)
+    np.testing.assert_allclose(e, t)
+    with pytest.raises(RuntimeError, match="can't be cast"):
+        ember.zeros(2).add_(ember.tensor([1j, 2]))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from .. import backend, dtypes
+from ..autograd import complex_grad as _complex_grad
 from ..tensor import Tensor
 
 
@@ -163,6 +164,7 @@ def is_scalar(x: Any) -> bool:
 
 
 _TORCH_NAMED: dict = {}
+_complex_variants = _complex_grad._variants  # variant class -> op class (complex gradients)
 
 
 def torch_named(out: Tensor, name: str) -> Tensor:
@@ -174,6 +176,8 @@ def torch_named(out: Tensor, name: str) -> Tensor:
     if node is None:
         return out
     cls = type(node)
+    if cls in _complex_variants:  # a complex graph's node already has a class of its own
+        return out
     named = _TORCH_NAMED.get((cls, name))
     if named is None:
         shown = name if "Backward" in name else f"{name}Backward0"

@@ -61,7 +61,7 @@ def _check_writable(t: Tensor, result: Tensor) -> None:
             f"broadcast shape [{', '.join(map(str, result._data.shape))}]"
         )
     rk, tk = result._data.dtype.kind, t._data.dtype.kind
-    order = {"b": 0, "u": 1, "i": 1, "f": 2}
+    order = {"b": 0, "u": 1, "i": 1, "f": 2, "V": 2, "c": 3}  # V: bfloat16
     if order[rk] > order[tk]:
         raise RuntimeError(
             f"result type {result.dtype.name.capitalize()} can't be cast to the desired output "
