@@ -391,3 +391,23 @@ def test_grad_fn_names_and_next_functions():
     for expected, fn in cases.items():
         for m in LIBS:
             assert fn(m, leaves(m, A)[0]).grad_fn.name() == expected, (m.__name__, expected)
+
+
+def test_leaf_grad_takes_the_leafs_layout_as_torch():
+    """torch's layout contract: a non-contiguous incoming gradient is stored with the leaf's
+    strides (x.grad.view(-1) then works)."""
+    import torch
+
+    import ember
+
+    results = []
+    for lib in (torch, ember):
+        x = lib.randn(3, 4, requires_grad=True)
+        (x.t() * x.t().contiguous()).sum().backward()
+        w = lib.randn(2, 3, 4, 5).to(memory_format=lib.channels_last).requires_grad_()
+        (w * 2).sum().backward()
+        y = lib.randn(4, 3, requires_grad=True)
+        y.t().sum().backward()
+        results.append((x.grad.stride(), w.grad.stride(), y.grad.stride(),
+                        tuple(x.grad.view(-1).shape)))
+    assert results[1] == results[0]

@@ -274,3 +274,16 @@ def test_linear_input_mismatch_names_the_shapes() -> None:
 def test_layer_norm_shape_error() -> None:
     with pytest.raises(RuntimeError, match=r"normalized_shape=\[5\]"):
         ember.nn.LayerNorm(5)(ember.randn(3, 4))
+
+
+def test_normalization_grad_fn_names_as_torch():
+    names = []
+    for lib in (torch, ember):
+        f = lib.nn.functional
+        x = lib.randn(4, 6, 5, requires_grad=True)
+        outs = [f.batch_norm(x, None, None, training=True), f.layer_norm(x, (5,)),
+                f.group_norm(x, 2), f.group_norm(x, 2, lib.ones(6), lib.zeros(6)),
+                f.instance_norm(x), f.instance_norm(x, lib.zeros(6), lib.ones(6),
+                                                    use_input_stats=False)]
+        names.append([o.grad_fn.name() for o in outs])
+    assert names[1] == names[0]

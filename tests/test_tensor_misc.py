@@ -420,3 +420,20 @@ def test_reshape_error_names_the_shape():
     with pytest.raises(RuntimeError) as info:
         ember.zeros(3, 4).reshape(5, -1)
     assert "[5, -1]" in str(info.value) and "12" in str(info.value)
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_of_infinite_rows_and_empty_tensors_as_torch(name, recwarn):
+    x = np.array([[-np.inf] * 3, [1.0, 2.0, 3.0], [np.inf, 0.0, 1.0]], dtype=np.float32)
+    got = getattr(ember, name)(ember.tensor(x), -1).numpy()
+    want = getattr(torch, name)(torch.tensor(x), -1).numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-6, equal_nan=True)
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+    for shape in [(0, 3), (2, 0)]:
+        grads = []
+        for lib in (torch, ember):
+            a = lib.zeros(*shape, requires_grad=True)
+            y = getattr(lib.nn.functional, name)(a, -1)
+            y.sum().backward()
+            grads.append((tuple(y.shape), tuple(a.grad.shape)))
+        assert grads[0] == grads[1]

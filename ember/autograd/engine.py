@@ -467,7 +467,14 @@ def _accumulate(leaf: Any, g: Any, create_graph: bool, handed_out: set) -> None:
         g = backend.to_device(g, leaf.device)  # a 0-d CPU tensor that met GPU tensors
     existing = leaf._grad
     if existing is None:
-        if g.base is not None or id(g) in handed_out or not backend.is_writeable(g):
+        data = leaf._data
+        if data.__class__ is g.__class__ and g.strides != data.strides and g.shape == data.shape:
+            # torch's layout contract: .grad gets the leaf's strides (contiguous for a
+            # contiguous leaf, channels_last for a channels_last one)
+            fresh = backend.module_of(data).empty_like(data, dtype=g.dtype)
+            fresh[...] = g
+            g = fresh
+        elif g.base is not None or id(g) in handed_out or not backend.is_writeable(g):
             g = g.copy()
         handed_out.add(id(g))
         leaf._grad = Tensor._make(g)

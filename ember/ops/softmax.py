@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from typing import Any
 
@@ -16,9 +17,14 @@ class Softmax(Op):
         # softmax(x)_i = exp(x_i - m) / sum_j exp(x_j - m), m = max(x): no overflow
         self.dim = dim
         xp = backend.module_of(x)
-        e = x - xp.amax(x, axis=dim, keepdims=True)
-        xp.exp(e, out=e)
-        e /= xp.sum(e, axis=dim, keepdims=True)
+        if x.size == 0:  # nothing to normalise (amax refuses an empty axis)
+            self.save_for_backward(x)
+            return x.copy()
+        m = xp.amax(x, axis=dim, keepdims=True)
+        with _quiet_if_infinite(xp, m):  # a row of -inf gives NaN, as torch, without a warning
+            e = x - m
+            xp.exp(e, out=e)
+            e /= xp.sum(e, axis=dim, keepdims=True)
         self.save_for_backward(e)
         return e
 
@@ -34,8 +40,13 @@ class LogSoftmax(Op):
         # log_softmax(x) = x - m - log sum exp(x - m)
         self.dim = dim
         xp = backend.module_of(x)
-        shifted = x - xp.amax(x, axis=dim, keepdims=True)
-        y = shifted - xp.log(xp.sum(xp.exp(shifted), axis=dim, keepdims=True))
+        if x.size == 0:
+            self.save_for_backward(x)
+            return x.copy()
+        m = xp.amax(x, axis=dim, keepdims=True)
+        with _quiet_if_infinite(xp, m):
+            shifted = x - m
+            y = shifted - xp.log(xp.sum(xp.exp(shifted), axis=dim, keepdims=True))
         self.save_for_backward(y)
         return y
 
@@ -44,6 +55,14 @@ class LogSoftmax(Op):
         (y,) = self.saved_tensors
         xp = array_namespace(grad)
         return grad - xp.exp(y) * xp.sum(grad, axis=self.dim, keepdims=True)
+
+
+def _quiet_if_infinite(xp: Any, row_max: Any) -> Any:
+    """numpy's errstate only when some row's max is infinite (then x - max has inf - inf = NaN,
+    torch's answer): the check is on the small reduced array, the context costs microseconds."""
+    if xp.isinf(row_max).any():
+        return backend.errstate(xp, invalid="ignore")
+    return contextlib.nullcontext()
 
 
 def _softmax_dim(name: str, ndim: int, dim: int | None) -> int:

@@ -14,7 +14,7 @@ from ... import dtypes, kernels
 from ...autograd.grad_mode import no_grad
 from ...autograd.node import Op, array_namespace
 from ...backend import module_of
-from ...ops._util import shape_str, sum_first, sum_last
+from ...ops._util import shape_str, sum_first, sum_last, torch_named
 from ...tensor import Tensor
 
 
@@ -40,6 +40,9 @@ def _channel_statistics(xp: Any, x: Any, eps: float) -> tuple:
 
 class BatchNorm(Op):
     """Per-channel (dim 1) normalization with given statistics (batch or running)."""
+
+    def name(self) -> str:  # torch's node for batch_norm on the CPU
+        return "NativeBatchNormBackward0"
 
     def forward(self, x: Any, weight: Any, bias: Any, mean: Any, invstd: Any, axes: tuple,
                 training: bool, eps: float) -> Any:
@@ -166,6 +169,9 @@ class LayerNorm(Op):
     matrix-vector product (BLAS, multi-threaded) instead of a numpy reduction; the
     elementwise work is done in place on as few temporaries as possible.
     """
+
+    def name(self) -> str:  # torch's node for layer_norm
+        return "NativeLayerNormBackward0"
 
     def forward(self, x: Any, weight: Any, bias: Any, axes: tuple, eps: float) -> Any:
         xp = module_of(x)
@@ -307,7 +313,7 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
         normed = normed * weight.reshape(shape)
     if bias is not None:
         normed = normed + bias.reshape(shape)
-    return normed
+    return torch_named(normed, "NativeGroupNorm")
 
 
 def instance_norm(input: Tensor, running_mean: Tensor | None = None,
@@ -331,7 +337,8 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
                                f"channel of the input ({shape_str(input.shape)})), got shape "
                                f"({shape_str(t.shape)})")
     if not use_input_stats:
-        return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
+        return torch_named(batch_norm(input, running_mean, running_var, weight, bias, False,
+                                      momentum, eps), "View")
     spatial = input[0, 0].numel()
     if spatial <= 1:
         raise ValueError(f"Expected more than 1 spatial element when training, got input size "
@@ -343,7 +350,7 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
             var = flat.var(2, correction=1).mean(0)
             running_mean.mul_(1 - momentum).add_(mean.to(running_mean.dtype) * momentum)
             running_var.mul_(1 - momentum).add_(var.to(running_var.dtype) * momentum)
-    return group_norm(input, channels, weight, bias, eps)
+    return torch_named(group_norm(input, channels, weight, bias, eps), "View")  # torch's node
 
 
 def rms_norm(input: Tensor, normalized_shape: Sequence[int], weight: Tensor | None = None,
