@@ -255,10 +255,14 @@ def _like_filled(input: Tensor, fill: Any, dtype: Any, device: Any, requires_gra
         return _filled(input.shape, fill, d, dev, requires_grad)
     xp = backend.module_of(input._data)
     np_dtype = dtypes.to_dtype(d).np
+    src = input._data
+    # numpy's default order "K" keeps the stride order; for overlapping (expanded) memory
+    # torch falls back to contiguous
+    order = "C" if any(st == 0 and n > 1 for st, n in zip(src.strides, src.shape)) else "K"
     if fill is None:
-        data = xp.empty_like(input._data, dtype=np_dtype)
+        data = xp.empty_like(src, dtype=np_dtype, order=order)
     else:
-        data = xp.full_like(input._data, fill, dtype=np_dtype)
+        data = xp.full_like(src, fill, dtype=np_dtype, order=order)
     return _finish(data, input.device, requires_grad)
 
 

@@ -437,3 +437,19 @@ def test_softmax_of_infinite_rows_and_empty_tensors_as_torch(name, recwarn):
             y.sum().backward()
             grads.append((tuple(y.shape), tuple(a.grad.shape)))
         assert grads[0] == grads[1]
+
+
+def test_clone_and_like_keep_the_stride_order_as_torch():
+    """preserve_format: a non-overlapping tensor's stride order is kept (transposed, sliced,
+    permuted, channels_last); expanded (overlapping) memory becomes contiguous."""
+    strides = []
+    for lib in (torch, ember):
+        x = lib.arange(12.0).reshape(3, 4)
+        views = [x.t(), x[:, ::2], x.t()[::2], lib.zeros(2, 3, 4).permute(2, 0, 1),
+                 x.unsqueeze(1).expand(3, 5, 4),
+                 lib.zeros(2, 3, 4, 5).to(memory_format=lib.channels_last)]
+        strides.append([(tuple(v.clone().stride()), tuple(lib.zeros_like(v).stride()),
+                         tuple(lib.empty_like(v).stride()), tuple(lib.ones_like(v).stride()),
+                         v.clone().is_contiguous()) for v in views])
+        np.testing.assert_array_equal(views[2].clone().numpy(), views[2].numpy())
+    assert strides[1] == strides[0]

@@ -136,8 +136,8 @@ class Diagonal(ViewOp):
 
 
 class Clone(Op):
-    def forward(self, x: Any) -> Any:
-        return x.copy()
+    def forward(self, x: Any, order: str = "C") -> Any:
+        return x.copy(order=order)
 
     def backward(self, grad: Any) -> Any:
         return grad
@@ -497,9 +497,12 @@ def clone(input: Tensor, *, memory_format: Any = None) -> Tensor:
 
     fmt = mf.check(memory_format, input._data.ndim, "clone")
     if fmt is mf.preserve_format:
-        fmt = mf.suggest(input._data)
-        if fmt is mf.contiguous_format:
-            return Clone.apply(input)
+        data = input._data
+        if not any(st == 0 and n > 1 for st, n in zip(data.strides, data.shape)):
+            # torch keeps a non-overlapping tensor's stride order (x.t().clone() is x.t()'s
+            # layout, channels_last stays channels_last): numpy's order="K" does the same
+            return Clone.apply(input, "K")
+        return Clone.apply(input)  # overlapping (expanded) memory: contiguous, as torch
     return mf.ToMemoryFormat.apply(input, fmt)
 
 
