@@ -638,6 +638,8 @@ def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: 
 
 
 def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
+    if input._sparse_layout:  # sparse COO (ops/sparse_index.py)
+        return input.index_select(dim, index)
     d = wrap_dim(dim, input._data.ndim, "index_select")
     if index._data.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")

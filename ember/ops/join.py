@@ -54,6 +54,10 @@ def _common_dtype(op: str, tensors: Sequence[Tensor]) -> list:
 
 def cat(tensors: Sequence[Tensor], dim: int = 0, *, out: Tensor | None = None) -> Tensor:
     tensors = _common_dtype("cat", list(tensors))
+    if tensors[0]._sparse_layout:  # sparse COO inputs (ops/sparse_index.py)
+        from .sparse_index import cat as sparse_cat  # noqa: PLC0415
+
+        return sparse_cat(tensors, dim)
     # torch skips legacy empty 1-d tensors of shape (0,)
     kept = [t for t in tensors if not (t._data.ndim == 1 and t._data.shape[0] == 0)]
     if not kept:
@@ -97,6 +101,10 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
                 f"stack expects each tensor to be equal size, but got [{', '.join(map(str, ref.shape))}] "
                 f"at entry 0 and [{', '.join(map(str, t.shape))}] at entry {i}"
             )
+    if ref._sparse_layout:  # sparse COO inputs (ops/sparse_index.py)
+        from .sparse_index import stack as sparse_stack  # noqa: PLC0415
+
+        return sparse_stack(tensors, dim)
     d = wrap_dim(dim, ref._data.ndim + 1, "stack")
     return Stack.apply(*tensors, dim=d)
 
@@ -109,6 +117,9 @@ def hstack(tensors: Sequence[Tensor]) -> Tensor:
 def vstack(tensors: Sequence[Tensor]) -> Tensor:
     from .shape import atleast_2d  # noqa: PLC0415
 
+    tensors = list(tensors)
+    if tensors and tensors[0]._sparse_layout:  # a sparse vector becomes a row by unsqueeze
+        return cat([t.unsqueeze(0) if t.ndim == 1 else t for t in tensors], 0)
     return cat([atleast_2d(t) for t in tensors], 0)
 
 

@@ -119,17 +119,21 @@ class ToSparse(Op):
         return dense_of(raw(grad, "to_sparse")), None
 
 
-class Convert(Op):
-    """Move the entries to another dtype and/or device; the gradient moves back."""
+class ToCopy(Op):
+    """Move the entries to another dtype and/or device (torch's _to_copy); the gradient moves
+    back."""
 
-    def forward(self, x: COO, np_dtype: Any, device: Any) -> COO:
+    def forward(self, x: SparseStorage, np_dtype: Any, device: Any) -> SparseStorage:
         self.dtype, self.device = x.values.dtype, backend.device_of(x.values)
-        values, indices = x.values, x.indices
-        if device is not None:
-            values, indices = backend.to_device(values, device), backend.to_device(indices, device)
-        if np_dtype is not None:
-            values = values.astype(np_dtype)
-        return COO(indices, values, x.shape, x.coalesced)
+
+        def move(array: Any, values: bool = False) -> Any:
+            if device is not None:
+                array = backend.to_device(array, device)
+            return array.astype(np_dtype) if values and np_dtype is not None else array
+
+        if isinstance(x, CSR):
+            return CSR(move(x.crow_indices), move(x.col_indices), move(x.values, True), x.shape)
+        return COO(move(x.indices), move(x.values, True), x.shape, x.coalesced)
 
     def backward(self, grad: Any) -> tuple:
         g = raw(grad, "to")
@@ -158,15 +162,43 @@ class Scale(Op):
         return raw(grad, "mul") * self.c, None
 
 
+class Div(Op):
+    """s / c for a number c (torch divides the values; zero stays zero)."""
+
+    def forward(self, x: COO, c: Any) -> COO:
+        self.c = c
+        return x.like(self.divide(x.values))
+
+    def divide(self, values: Any) -> Any:
+        with backend.errstate(backend.module_of(values), divide="ignore", invalid="ignore"):
+            return values / self.c
+
+    def backward(self, grad: Any) -> tuple:  # d(s / c) = grad / c
+        g = raw(grad, "div")
+        return (g.like(self.divide(g.values)) if isinstance(g, COO) else self.divide(g)), None
+
+
+class Clone(Op):
+    """A copy of the payload (COO or CSR): the identity for the gradient."""
+
+    def forward(self, x: SparseStorage) -> SparseStorage:
+        return x.copy()
+
+    def backward(self, grad: Any) -> Any:
+        return raw(grad, "clone")
+
+
 class AddSparse(Op):
-    """a + alpha * b of two sparse tensors: the entries of both, uncoalesced."""
+    """a + alpha * b of two sparse tensors: the entries of both; coalesced when both are (torch
+    merges two coalesced tensors), else left uncoalesced."""
 
     def forward(self, a: COO, b: COO, alpha: Any) -> COO:
         self.alpha = alpha
         if a.shape != b.shape:
             raise RuntimeError(f"add: expected sizes to match, got ({shape_str(a.shape)}) and "
                                f"({shape_str(b.shape)})")
-        return a + (b if alpha == 1 else b.like(b.values * alpha))
+        out = a + (b if alpha == 1 else b.like(b.values * alpha))
+        return out.coalesce() if a.coalesced and b.coalesced else out
 
     def backward(self, grad: Any) -> tuple:
         g = raw(grad, "add")
@@ -269,9 +301,9 @@ class SparseMM(Op):
 # ------------------------------------------------------------------------------------------
 
 
-def sparse_coo_tensor(indices: Any, values: Any, size: Any = None, *, dtype: Any = None,
-                      device: Any = None, pin_memory: bool = False, requires_grad: bool = False,
-                      check_invariants: bool | None = None,
+def sparse_coo_tensor(indices: Any = None, values: Any = None, size: Any = None, *,
+                      dtype: Any = None, device: Any = None, pin_memory: bool = False,
+                      requires_grad: bool = False, check_invariants: bool | None = None,
                       is_coalesced: bool | None = None) -> SparseTensor:
     """A sparse COO tensor with entries `values` at the coordinate columns of `indices`.
 
@@ -286,6 +318,12 @@ def sparse_coo_tensor(indices: Any, values: Any, size: Any = None, *, dtype: Any
     from .. import creation  # noqa: PLC0415
 
     dev = None if device is None else backend.as_device(device)
+    if indices is None and values is None:  # sparse_coo_tensor(size=...): no entries
+        if size is None:
+            raise TypeError("sparse_coo_tensor() needs indices and values, or size")
+        size = (size,) if isinstance(size, int) else tuple(size)
+        indices = creation.zeros(len(size), 0, dtype=dtypes.int64, device=dev)
+        values = creation.zeros(0, dtype=dtype, device=dev)
     if not isinstance(indices, Tensor):
         indices = creation.tensor(indices, dtype=dtypes.int64, device=dev)
     if not isinstance(values, Tensor):
@@ -406,8 +444,8 @@ def mul(a: Any, b: Any) -> SparseTensor:
 def transpose(x: SparseTensor, dim0: int, dim1: int) -> SparseTensor:
     d0, d1 = wrap_dim(dim0, x.ndim), wrap_dim(dim1, x.ndim)
     if max(d0, d1) >= x._data.sparse_dim:
-        raise NotImplementedError("transpose of a sparse tensor's dense dims is not "
-                                  "implemented; to_dense() first")
+        raise RuntimeError(f"sparse transpose: transposed dimensions must be sparse Got "
+                           f"sparse_dim: {x._data.sparse_dim}, d0: {d0}, d1: {d1}")
     if d0 == d1:
         return x
     return sparse_apply(Transpose, x, d0, d1)

@@ -11,10 +11,11 @@ from typing import Any
 
 from .. import backend, dtypes
 from ..autograd.node import Op
-from ..sparse.storage import COO, CSR
+from ..sparse.storage import COO, CSR, not_implemented, scatter_add
 from ..sparse.tensor import SparseTensor, sparse_apply
 from ..tensor import Tensor
 from ._util import shape_str
+from .complex import _dtype_name
 from .sparse_coo import dense_of, grad_at, raw
 
 
@@ -76,6 +77,77 @@ class CsrToCoo(Op):
 
     def backward(self, grad: Any) -> Any:
         return raw(grad, "to_sparse")
+
+
+class SparseSampledAddmm(Op):
+    """beta * input + alpha * (mat1 @ mat2), computed only at input's entries (CSR result).
+
+    With G the gradient at those entries: d input = beta * G (on its entries),
+    d mat1 = alpha * G @ mat2^T, d mat2 = alpha * mat1^T @ G.
+    """
+
+    def forward(self, x: CSR, mat1: Any, mat2: Any, beta: Any, alpha: Any) -> CSR:
+        rows, cols = x.row_indices(), x.col_indices
+        self.coords = backend.module_of(x.values).stack([rows, cols])
+        self.shape, self.mat1, self.mat2, self.beta, self.alpha = x.shape, mat1, mat2, beta, alpha
+        products = (mat1[rows] * mat2[:, cols].T).sum(axis=1)  # (nnz,): row . column
+        values = beta * x.values + alpha * products
+        return CSR(x.crow_indices, x.col_indices, values.astype(x.values.dtype), x.shape)
+
+    def backward(self, grad: Any) -> tuple:
+        g = grad_at(raw(grad, "sampled_addmm"), self.coords)
+        rows, cols = self.coords
+        need_x, need_1, need_2 = (e is not None for e in self.next_edges[:3])
+        xp = backend.module_of(g)
+        gx = g1 = g2 = None
+        if need_x:
+            gx = COO(self.coords, g * self.beta, self.shape, True)
+        if need_1:
+            g1 = xp.zeros(self.mat1.shape, g.dtype)
+            scatter_add(g1, rows, (self.alpha * g)[:, None] * self.mat2[:, cols].T)
+        if need_2:
+            g2t = xp.zeros(self.mat2.shape[::-1], g.dtype)  # rows of mat2^T, one per column
+            scatter_add(g2t, cols, (self.alpha * g)[:, None] * self.mat1[rows])
+            g2 = g2t.T
+        return gx, g1, g2, None, None
+
+
+def sampled_addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1.0,
+                  alpha: Any = 1.0) -> SparseTensor:
+    """beta * input + alpha * (mat1 @ mat2) at the entries of the CSR matrix `input` only.
+
+    >>> pattern = ember.eye(2).to_sparse_csr()
+    >>> ember.sparse.sampled_addmm(pattern, ember.ones(2, 3), ember.ones(3, 2)).to_dense()
+    tensor([[4., 0.],
+            [0., 4.]])
+    """
+    if not isinstance(input, SparseTensor) or not isinstance(input._data, CSR):
+        raise NotImplementedError(f"sampled_addmm is implemented for a sparse CSR input only, "
+                                  f"got layout {input.layout!r}")
+    for name, m in (("mat1", mat1), ("mat2", mat2)):
+        if m._sparse_layout:
+            raise not_implemented(f"sampled_addmm with a sparse {name}", m._data.layout_name)
+        if m.ndim != 2:
+            raise RuntimeError(f"sampled_addmm: Expected {name} to be a matrix, got {m.ndim}-D "
+                               f"tensor")
+    if input._data.dtype.kind not in "fc":
+        raise RuntimeError(f"sparse_sampled_addmm: Expected self to be a floating-point or "
+                           f"complex tensor, but got {_dtype_name(input._data)}")
+    if mat1.dtype is not mat2.dtype:
+        raise RuntimeError(f"sampled_addmm: Expected mat1 and mat2 to have the same dtype, but "
+                           f"got {_dtype_name(mat1._data)} and {_dtype_name(mat2._data)}")
+    if mat1.dtype is not input.dtype:
+        raise RuntimeError(f"sampled_addmm: Expected mat1 and self to have the same dtype, but "
+                           f"got {_dtype_name(mat1._data)} and {_dtype_name(input._data)}")
+    if mat1.shape[1] != mat2.shape[0]:
+        raise RuntimeError(f"sampled_addmm: mat1 and mat2 shapes cannot be multiplied "
+                           f"({mat1.shape[0]}x{mat1.shape[1]} and {mat2.shape[0]}x"
+                           f"{mat2.shape[1]})")
+    if input.shape[0] != mat1.shape[0]:
+        raise RuntimeError("sampled_addmm: self.shape[-2] must match mat1.shape[-2]")
+    if input.shape[1] != mat2.shape[1]:
+        raise RuntimeError("sampled_addmm: self.shape[-1] must match mat2.shape[-1]")
+    return sparse_apply(SparseSampledAddmm, input, mat1, mat2, beta, alpha)
 
 
 def sparse_csr_tensor(crow_indices: Any, col_indices: Any, values: Any, size: Any = None, *,

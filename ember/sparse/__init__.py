@@ -19,7 +19,7 @@ from ..tensor import Tensor
 from .tensor import SparseTensor
 
 __all__ = ["SparseTensor", "addmm", "check_sparse_tensor_invariants", "hspmm", "log_softmax",
-           "mm", "smm", "softmax", "sum"]
+           "mm", "sampled_addmm", "smm", "softmax", "spdiags", "sum"]
 
 
 def mm(mat1: Tensor, mat2: Tensor, reduce: str = "sum") -> Tensor:
@@ -74,6 +74,63 @@ def smm(input: Tensor, mat: Tensor) -> SparseTensor:
     indices = stack([rows.repeat_interleave(mat.shape[1]), cols.repeat(rows.shape[0])])
     return _coo.sparse_coo_tensor(indices, hybrid.values().reshape(-1), tuple(hybrid.shape),
                                   is_coalesced=True)
+
+
+def spdiags(diagonals: Tensor, offsets: Tensor, shape: Any, layout: Any = None) -> SparseTensor:
+    """A sparse matrix of `shape` with row k of `diagonals` on the diagonal `offsets[k]`; as
+    scipy's spdiags, the value in column j of that row lands at (j - offsets[k], j).
+
+    >>> ember.sparse.spdiags(ember.tensor([[1., 2., 3.]]), ember.tensor([1]), (2, 3)).to_dense()
+    tensor([[0., 2., 0.],
+            [0., 0., 3.]])
+
+    Gradients reach `diagonals` (torch has no derivative for spdiags).
+    """
+    from .. import backend, creation, dtypes  # noqa: PLC0415
+    from ..ops.complex import _dtype_name  # noqa: PLC0415
+
+    if not isinstance(offsets, Tensor):
+        offsets = creation.tensor(offsets)
+    if offsets.dtype is not dtypes.int64:
+        raise RuntimeError(f"Offset Tensor must have dtype Long but got "
+                           f"{_dtype_name(offsets._data)}")
+    if offsets.ndim > 1:
+        raise RuntimeError("Offsets must be scalar or vector")
+    if diagonals.ndim not in (1, 2):
+        raise RuntimeError("Diagonals must be vector or matrix")
+    if len(shape) != 2:
+        raise RuntimeError("Output shape must be 2d")
+    diag = diagonals.reshape(1, -1) if diagonals.ndim == 1 else diagonals
+    offs = [int(o) for o in offsets.reshape(-1).tolist()]
+    if diag.shape[0] != len(offs):
+        raise RuntimeError(f"Number of diagonals ({diag.shape[0]}) does not match the number of "
+                           f"offsets ({len(offs)})")
+    if len(set(offs)) != len(offs):
+        raise RuntimeError("Offset tensor contains duplicate values")
+    rows, cols = (int(n) for n in shape)
+    xp = backend.module_of(diag._data)
+    which, columns, shifts = [], [], []
+    for k, offset in enumerate(offs):  # diagonal k covers columns [start, stop)
+        start, stop = max(0, offset), min(cols, rows + offset, diag.shape[1])
+        if stop < start:
+            raise RuntimeError(f"spdiags: offset {offset} lies outside a matrix of shape "
+                               f"({rows}, {cols})")
+        columns.append(xp.arange(start, stop, dtype=dtypes.int64.np))
+        which.append(xp.full(stop - start, k, dtype=dtypes.int64.np))
+        shifts.append(xp.full(stop - start, offset, dtype=dtypes.int64.np))
+    column = xp.concatenate(columns)
+    values = diag[Tensor._make(xp.concatenate(which)), Tensor._make(column)]
+    indices = Tensor._make(xp.stack([column - xp.concatenate(shifts), column]))
+    out = _coo.sparse_coo_tensor(indices, values, (rows, cols))
+    if layout is None or layout is dtypes.sparse_coo:
+        return out
+    if layout is dtypes.sparse_csr:
+        return out.to_sparse_csr()
+    raise NotImplementedError(f"spdiags: layout {layout!r} is not implemented (Ember has "
+                              "sparse_coo and sparse_csr)")
+
+
+sampled_addmm = _csr.sampled_addmm
 
 
 class check_sparse_tensor_invariants:  # noqa: N801 (torch's name)

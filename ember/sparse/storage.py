@@ -273,9 +273,12 @@ def unlinearize(flat: Any, shape: tuple) -> Any:
 
 
 def scatter_add(out: Any, index: Any, values: Any) -> None:
-    """out[index] += values along dim 0, repeated indices each adding."""
+    """out[index] += values along dim 0, repeated indices each adding (or-ing for bool)."""
     from ..ops.indexing import _add_at  # noqa: PLC0415 (ops import the tensor module)
 
+    if out.dtype.kind == "b":  # torch sums bool entries as a logical or
+        backend.ufunc_at("logical_or", out, (index,), values)
+        return
     _add_at(backend.module_of(out), out, (index,), values)
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from .. import backend, dtypes
 from ..tensor import Tensor
+from .inplace import SparseInPlace
 from .storage import COO, CSR, SparseStorage
 
 _new = object.__new__
@@ -37,6 +38,18 @@ def _csr() -> Any:
     return sparse_csr
 
 
+def _index() -> Any:
+    from ..ops import sparse_index  # noqa: PLC0415
+
+    return sparse_index
+
+
+def _named(out: Tensor, name: str) -> Tensor:
+    from ..ops._util import torch_named  # noqa: PLC0415
+
+    return torch_named(out, name)
+
+
 def _unary(name: str) -> Any:
     def method(self: SparseTensor) -> SparseTensor:
         return _coo().map_values(self, lambda v: getattr(v, name)())
@@ -46,7 +59,14 @@ def _unary(name: str) -> Any:
     return method
 
 
-class SparseTensor(Tensor):
+def _to(dtype: Any) -> Any:
+    def method(self: SparseTensor) -> SparseTensor:
+        return self.to(dtype)
+
+    return method
+
+
+class SparseTensor(SparseInPlace, Tensor):
     """A sparse COO (`layout=ember.sparse_coo`) or CSR (`ember.sparse_csr`) tensor.
 
     Build one with `ember.sparse_coo_tensor`, `ember.sparse_csr_tensor` or `dense.to_sparse()`.
@@ -170,8 +190,7 @@ class SparseTensor(Tensor):
             dtype = None
         if device is None and dtype is None:
             return self
-        self._require_coo("to")
-        return sparse_apply(_coo().Convert, self, None if dtype is None else dtype.np, device)
+        return sparse_apply(_coo().ToCopy, self, None if dtype is None else dtype.np, device)
 
     def cpu(self) -> SparseTensor:
         return self.to("cpu")
@@ -189,14 +208,15 @@ class SparseTensor(Tensor):
     def half(self) -> SparseTensor:
         return self.to(dtypes.float16)
 
+    bfloat16, long, int, short = (_to(dtypes.bfloat16), _to(dtypes.int64), _to(dtypes.int32),
+                                  _to(dtypes.int16))
+    char, byte, bool = _to(dtypes.int8), _to(dtypes.uint8), _to(dtypes.bool_)
+
     def type_as(self, other: Any) -> SparseTensor:
         return self.to(other.dtype)
 
     def clone(self, *, memory_format: Any = None) -> SparseTensor:
-        if isinstance(self._data, CSR):
-            return SparseTensor._wrap(self._data.copy())
-        return _coo().scale(self, 1) if self._requires_grad else SparseTensor._wrap(
-            self._data.copy())
+        return sparse_apply(_coo().Clone, self)
 
     def detach(self) -> SparseTensor:
         out = SparseTensor._wrap(self._data)
@@ -255,38 +275,53 @@ class SparseTensor(Tensor):
 
     # ------------------------------------------------------------------ arithmetic
     def add(self, other: Any, *, alpha: Any = 1) -> Tensor:
-        return _coo().add(self, other, alpha)
+        return _named(_coo().add(self, other, alpha), "Add")
 
     def __add__(self, other: Any) -> Tensor:
-        return _coo().add(self, other)
+        return self.add(other)
 
     def __radd__(self, other: Any) -> Tensor:
         return _coo().add(other, self)
 
     def sub(self, other: Any, *, alpha: Any = 1) -> Tensor:
-        return _coo().add(self, other, -alpha)
+        return _named(_coo().add(self, other, -alpha), "Sub")
 
     def __sub__(self, other: Any) -> Tensor:
-        return _coo().add(self, other, -1)
+        return self.sub(other)
 
     def __rsub__(self, other: Any) -> Tensor:
         return _coo().add(other, self, -1)
 
     def mul(self, other: Any) -> SparseTensor:
-        return _coo().mul(self, other)
+        return _named(_coo().mul(self, other), "Mul")
 
     __mul__ = __rmul__ = multiply = mul
 
     def div(self, other: Any, *, rounding_mode: str | None = None) -> SparseTensor:
-        if isinstance(other, Tensor) and other.ndim > 0 or rounding_mode is not None:
-            raise NotImplementedError("div of a sparse tensor by a tensor is not implemented; "
-                                      "divide by a number")
-        return _coo().scale(self, 1 / (other.item() if isinstance(other, Tensor) else other))
+        """Divide the entries by a number or a 0-d dense tensor (zero stays zero); with a
+        rounding_mode the result is coalesced, as torch's."""
+        if isinstance(other, Tensor) and (other.ndim > 0 or other._sparse_layout):
+            raise RuntimeError(f"Sparse division requires a scalar or zero-dim dense tensor "
+                               f"divisor (got shape [{', '.join(map(str, other.shape))}] for "
+                               f"divisor)")
+        c = other.item() if isinstance(other, Tensor) else other
+        if rounding_mode is not None:
+            out = _coo().map_values(self, lambda v: v.div(c, rounding_mode=rounding_mode))
+            return _named(out, "DivBackward2")
+        x = self
+        if self._data.dtype.kind in "biu":  # true division of integers gives floats
+            x = self.to(dtypes.get_default_dtype())
+        return _named(sparse_apply(_coo().Div, x, c), "Div")
 
-    __truediv__ = divide = div
+    __truediv__ = divide = true_divide = div
+
+    def floor_divide(self, other: Any) -> SparseTensor:
+        return self.div(other, rounding_mode="floor")
+
+    __floordiv__ = floor_divide
 
     def __neg__(self) -> SparseTensor:
-        return _coo().scale(self, -1)
+        return _named(_coo().scale(self, -1), "Neg")
 
     neg = negative = __neg__
 
@@ -307,12 +342,46 @@ class SparseTensor(Tensor):
         return _coo().transpose(self, dim0, dim1)
 
     def sum(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
-        if keepdim:
-            raise NotImplementedError("sum of a sparse tensor with keepdim=True is not "
-                                      "implemented")
+        """torch.sparse.sum; keepdim puts each summed dim back with size 1 (unsqueeze)."""
+        from ..ops._util import wrap_dims  # noqa: PLC0415
         from ..ops.sparse_reduce import sparse_sum  # noqa: PLC0415
 
-        return sparse_sum(self, dim, dtype)
+        if keepdim and dim is None:
+            raise TypeError("sum(): keepdim=True needs dim (torch's sum(dtype) overload has "
+                            "no keepdim)")
+        out = sparse_sum(self, dim, dtype)
+        if keepdim:
+            for d in sorted(wrap_dims(dim, self.ndim, "sum")):
+                out = out.unsqueeze(d)
+            _named(out, "SumBackward1")
+        return out
+
+    # ------------------------------------------------------------------ indexing and shape
+    def __getitem__(self, key: Any) -> Tensor:
+        return _index().getitem(self, key)
+
+    def select(self, dim: int, index: int) -> Tensor:
+        return _index().select(self, dim, index)
+
+    def index_select(self, dim: int, index: Tensor) -> SparseTensor:
+        return _index().index_select(self, dim, index)
+
+    def narrow_copy(self, dim: int, start: int, length: int) -> SparseTensor:
+        return _index().narrow_copy(self, dim, start, length)
+
+    def narrow(self, dim: int, start: Any, length: int) -> SparseTensor:
+        from .storage import not_implemented  # noqa: PLC0415
+
+        raise not_implemented("narrow (a strided view; narrow_copy copies)",
+                              self._data.layout_name)
+
+    def unsqueeze(self, dim: int) -> SparseTensor:
+        return _index().unsqueeze(self, dim)
+
+    def permute(self, *dims: Any) -> SparseTensor:
+        if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+            dims = tuple(dims[0])
+        return _index().permute(self, dims)
 
     def pow(self, exponent: Any) -> SparseTensor:
         if not isinstance(exponent, (int, float)) or exponent <= 0:
@@ -346,3 +415,23 @@ class SparseTensor(Tensor):
     erf = _unary("erf")
     deg2rad = _unary("deg2rad")
     rad2deg = _unary("rad2deg")
+    erfinv = _unary("erfinv")
+    fix = _unary("trunc")
+    absolute = abs
+    isnan = _unary("isnan")  # bool results: no gradient
+    isinf = _unary("isinf")
+    isposinf = _unary("isposinf")
+    isneginf = _unary("isneginf")
+    signbit = _unary("signbit")
+
+    def positive(self) -> SparseTensor:
+        return self
+
+    def conj_physical(self) -> SparseTensor:
+        if self._data.dtype.kind != "c":
+            return self.clone()
+        return _coo().map_values(self, lambda v: v.conj_physical())
+
+    def nan_to_num(self, nan: float = 0.0, posinf: float | None = None,
+                   neginf: float | None = None) -> SparseTensor:
+        return _coo().map_values(self, lambda v: v.nan_to_num(nan, posinf, neginf))
