@@ -411,3 +411,30 @@ def test_leaf_grad_takes_the_leafs_layout_as_torch():
         results.append((x.grad.stride(), w.grad.stride(), y.grad.stride(),
                         tuple(x.grad.view(-1).shape)))
     assert results[1] == results[0]
+
+
+def test_gradient_parts_summed_in_place_never_touch_arrays_others_hold():
+    """The engine adds a node's gradient parts in place only into arrays nobody else holds:
+    hooks that keep a part, tensors used twice in one op, split pieces and retained grads must
+    all see torch's values."""
+    import torch
+
+    import ember
+
+    def run(lib):
+        x = lib.arange(1.0, 13.0).reshape(3, 4).requires_grad_()
+        seen = []
+        y = x * 1
+        y.register_hook(lambda g: seen.append(g))
+        a, b = y.split(2, dim=1)
+        z = y * 1
+        z.retain_grad()
+        w = z + z  # one op, the same gradient object for both inputs
+        out = (a * 2).sum() + (b * 3).sum() + (w * y).sum() + (y + y).sum()
+        out.backward()
+        return [x.grad, z.grad] + seen
+
+    got, want = run(ember), run(torch)
+    assert len(got) == len(want)
+    for g, t in zip(got, want, strict=True):
+        np.testing.assert_array_equal(g.detach().numpy(), t.detach().numpy())

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import itertools
+import sys
 from typing import Any, Iterable, Sequence
 
 from .. import backend
@@ -318,7 +319,7 @@ def _execute(
                     if g is not None:
                         if target.num_outputs == 1:
                             old = buffers.get(target)
-                            buffers[target] = g if old is None else old + g
+                            buffers[target] = g if old is None else _sum_into(old, g)
                         else:
                             _add_to_buffer(buffers, target, edge[1], g)
                     left = deps[target] - 1
@@ -327,7 +328,7 @@ def _execute(
                         ready.append(target)
                 elif g is not None:  # a leaf tensor
                     old = buffers.get(target)
-                    buffers[target] = g if old is None else old + g
+                    buffers[target] = g if old is None else _sum_into(old, g)
         # Whatever is left in the buffers belongs to leaf tensors.
         handed_out: set = set(user_arrays)
         for leaf, g in buffers.items():
@@ -439,10 +440,34 @@ def _add_to_buffer(buffers: dict, fn: Any, nr: int, g: Any) -> None:
         slots = buffers.get(fn)
         if slots is None:
             slots = buffers[fn] = [None] * fn.num_outputs
-        slots[nr] = g if slots[nr] is None else slots[nr] + g
+        old = slots[nr]
+        slots[nr] = g if old is None else _sum_into(old, g)
         return
     old = buffers.get(fn)
-    buffers[fn] = g if old is None else old + g
+    buffers[fn] = g if old is None else _sum_into(old, g)
+
+
+_NDARRAY = backend.ndarray
+# References to a buffered gradient that nobody else holds: the buffer's own, the caller's
+# local `old`, _sum_into's parameter and getrefcount's argument.
+_ONLY_OURS = 4
+
+
+def _sum_into(old: Any, g: Any) -> Any:
+    """old + g, written into `old` when the engine holds its only reference.
+
+    A node's gradient often arrives in parts (split/chunk outputs, a tensor used twice): each
+    part used to cost a new full-size array. When `old` is a numpy array that no tensor, saved
+    value, hook or other buffer references (CPython's reference count says so, the test numpy
+    itself uses to reuse temporaries) and g has its shape and dtype, adding in place is
+    invisible to everyone else.
+    """
+    if (old.__class__ is _NDARRAY and g.__class__ is _NDARRAY and old.base is None
+            and old.shape == g.shape and old.dtype == g.dtype
+            and sys.getrefcount(old) <= _ONLY_OURS and old.flags.writeable):
+        old += g
+        return old
+    return old + g
 
 
 def _pop_buffer(buffers: dict, fn: Node) -> tuple:
