@@ -55,6 +55,7 @@ from .vision import (
     ChannelShuffle, Fold, PixelShuffle, PixelUnshuffle, Unfold, Upsample, UpsamplingBilinear2d,
     UpsamplingNearest2d,
 )
+from . import utils  # torch.nn.modules.utils is reachable after a bare `import torch`
 
 __all__ = [name for name, value in globals().items()  # the layers, not the submodules
            if not name.startswith("_") and not isinstance(value, _ModuleType)]

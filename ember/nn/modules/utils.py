@@ -44,7 +44,7 @@ def _list_with_default(out_size: list, defaults: list) -> list:
 def consume_prefix_in_state_dict_if_present(state_dict: dict, prefix: str) -> None:
     """Strip `prefix` from the keys (and the _metadata keys) of state_dict, in place: e.g. the
     'module.' that DataParallel / DistributedDataParallel checkpoints carry."""
-    for key in sorted(state_dict.keys()):
+    for key in list(state_dict.keys()):  # in order: the stripped keys keep the model's order
         if key.startswith(prefix):
             state_dict[key[len(prefix):]] = state_dict.pop(key)
     metadata = getattr(state_dict, "_metadata", None)
