@@ -673,3 +673,7 @@ from .amp import GradScaler  # noqa: E402,F401 (torch.GradScaler)
 globals().update(_CPU_TYPES)  # ember.FloatTensor, ember.LongTensor, ...
 globals().update(_LEGACY_STORAGES)  # ember.FloatStorage, ember.LongStorage, ...
 newaxis = None  # torch.newaxis, numpy's spelling of x[:, None]
+
+from .sparse.dispatch import route_top_level_functions as _route_sparse  # noqa: E402
+
+_route_sparse(globals())  # ember.neg(sparse) -> the sparse method, as torch's dispatcher
