@@ -413,6 +413,32 @@ def test_leaf_grad_takes_the_leafs_layout_as_torch():
     assert results[1] == results[0]
 
 
+def test_autograd_grad_results_take_the_inputs_layout_as_torch():
+    """WGAN-GP's gradient penalty: autograd.grad of a conv's input, then gradients.view(B, -1),
+    with and without create_graph; torch's conv kernels return the input's layout."""
+    import torch
+
+    import ember
+
+    results = []
+    for lib in (torch, ember):
+        lib.manual_seed(0)
+        x = lib.rand(2, 3, 6, 6, requires_grad=True)
+        xc = lib.rand(2, 3, 6, 6).to(memory_format=lib.channels_last).requires_grad_()
+        strides = []
+        for conv in (lib.nn.Conv2d(3, 4, 4, 2, 1), lib.nn.Conv2d(3, 3, 3, groups=3),
+                     lib.nn.ConvTranspose2d(3, 2, 4, 2, 1)):
+            for inp in (x, xc):
+                for create_graph in (False, True):
+                    (g,) = lib.autograd.grad(conv(inp).sum(), inp, create_graph=create_graph,
+                                             only_inputs=True)
+                    if inp is x:
+                        g.view(2, -1)
+                    strides.append(g.stride())
+        results.append(strides)
+    assert results[1] == results[0]
+
+
 def test_gradient_parts_summed_in_place_never_touch_arrays_others_hold():
     """The engine adds a node's gradient parts in place only into arrays nobody else holds:
     hooks that keep a part, tensors used twice in one op, split pieces and retained grads must

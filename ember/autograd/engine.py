@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import sys
+import warnings
 from typing import Any, Iterable, Sequence
 
 from .. import backend
@@ -131,6 +132,7 @@ def grad(
     grad_outputs: Any = None,
     retain_graph: bool | None = None,
     create_graph: bool = False,
+    only_inputs: bool = True,
     allow_unused: bool | None = None,
     is_grads_batched: bool = False,
     materialize_grads: bool = False,
@@ -140,14 +142,19 @@ def grad(
     With `create_graph=True` the returned gradients are part of a new graph, so they can be
     differentiated again (gradient penalties, Hessian-vector products). `inputs` may hold
     `GradientEdge`s, and may be a dict of tensors (the result is then a dict with its keys).
+    `only_inputs` is torch's deprecated argument, accepted (WGAN-GP code passes it) and ignored.
     """
+    if not only_inputs:
+        warnings.warn("only_inputs argument is deprecated and is ignored now (defaults to True). "
+                      "To accumulate gradient for other parts of the graph, please use "
+                      "torch.autograd.backward.", FutureWarning, stacklevel=2)
     if is_grads_batched:
         raise RuntimeError("ember.autograd.grad: is_grads_batched=True needs vmap, which "
                            "Ember does not have; loop over the gradient batch instead")
     if isinstance(inputs, dict):
         names = list(inputs)
         result = grad(outputs, list(inputs.values()), grad_outputs, retain_graph, create_graph,
-                      allow_unused, is_grads_batched, materialize_grads)
+                      True, allow_unused, is_grads_batched, materialize_grads)
         return dict(zip(names, result, strict=True))  # type: ignore[return-value]
     outs = _as_tuple(outputs)
     targets = _as_tuple(inputs)
@@ -186,6 +193,13 @@ def grad(
                 )
             result.append(None)
         else:
+            data = getattr(t, "_data", None)  # None for a GradientEdge
+            if (data.__class__ is g.__class__ and g.strides != data.strides
+                    and g.shape == data.shape):
+                g = _in_layout_of(g, data)  # a conv's input gradient, a transposed product's
+            elif (g.__class__ is Tensor and g._data.__class__ is data.__class__
+                    and g._data.strides != data.strides and g.shape == data.shape):
+                g = _recorded_in_layout_of(g, t)  # create_graph: the same contract
             result.append(_wrap(g))
     return tuple(result)
 
@@ -494,11 +508,7 @@ def _accumulate(leaf: Any, g: Any, create_graph: bool, handed_out: set) -> None:
     if existing is None:
         data = leaf._data
         if data.__class__ is g.__class__ and g.strides != data.strides and g.shape == data.shape:
-            # torch's layout contract: .grad gets the leaf's strides (contiguous for a
-            # contiguous leaf, channels_last for a channels_last one)
-            fresh = backend.module_of(data).empty_like(data, dtype=g.dtype)
-            fresh[...] = g
-            g = fresh
+            g = _in_layout_of(g, data)
         elif g.base is not None or id(g) in handed_out or not backend.is_writeable(g):
             g = g.copy()
         handed_out.add(id(g))
@@ -513,6 +523,26 @@ def _accumulate(leaf: Any, g: Any, create_graph: bool, handed_out: set) -> None:
         existing._bump_version()
     else:
         leaf._grad = Tensor._make(data + g)
+
+
+def _in_layout_of(g: Any, data: Any) -> Any:
+    """A copy of gradient g with the strides of the tensor it belongs to: torch's layout
+    contract for .grad and what its kernels return to autograd.grad (contiguous for a contiguous
+    tensor, channels_last for a channels_last one), so g.view(...) works as on torch."""
+    fresh = backend.module_of(data).empty_like(data, dtype=g.dtype)
+    fresh[...] = g
+    return fresh
+
+
+def _recorded_in_layout_of(g: Tensor, t: Tensor) -> Tensor:
+    """_in_layout_of for a gradient recorded under create_graph (a differentiable copy)."""
+    from .. import memory_layout  # noqa: PLC0415
+
+    if t.is_contiguous():
+        return g.contiguous()
+    if t.ndim == 4 and t.is_contiguous(memory_format=memory_layout.channels_last):
+        return g.contiguous(memory_format=memory_layout.channels_last)
+    return g
 
 
 def _wrap(g: Any) -> Any:
