@@ -141,12 +141,20 @@ def compile(model: Callable | None = None, *, fullgraph: bool = False, dynamic: 
             backend: str | Callable | None = None, mode: str | None = None,
             options: dict | None = None, name: str | None = None, disable: bool = False,
             **compiler_options: Any) -> Any:
-    """torch.compile's signature; Ember has no graph compiler, so the model or function comes
-    back unchanged and runs eagerly (same results, eager speed). Works as `compile(model)`,
-    `@compile` and `@compile(mode=...)`."""
+    """torch.compile's signature; Ember has no graph compiler, so the model or function runs
+    eagerly (same results, eager speed). A function comes back unchanged; a Module comes back
+    in torch's OptimizedModule wrapper (state_dict keys prefixed '_orig_mod.', `._orig_mod`
+    unwraps it). Works as `compile(model)`, `@compile` and `@compile(mode=...)`."""
     if model is None:
         return lambda fn: fn
     if not callable(model):
         raise RuntimeError(f"compile: expected a Module or a function, got "
                            f"{type(model).__name__}")
+    if disable:
+        return model
+    from .compiled_module import OptimizedModule  # noqa: PLC0415
+    from .nn.modules.module import Module  # noqa: PLC0415
+
+    if isinstance(model, Module):
+        return OptimizedModule(model)
     return model

@@ -65,6 +65,35 @@ def test_compile_returns_a_working_callable():
     assert f(ember.tensor(3.0)).item() == 6.0 and g(ember.tensor(3.0)).item() == 4.0
 
 
+def test_compile_wraps_a_module_as_torch():
+    """torch.compile(model) is an OptimizedModule: '_orig_mod.' state_dict keys (nanoGPT strips
+    them when loading), `._orig_mod` unwraps, attributes and train/eval pass through."""
+    import copy
+    import io
+
+    results = []
+    for lib in (torch, ember):
+        net = lib.nn.Sequential(lib.nn.Linear(2, 2), lib.nn.BatchNorm1d(2))
+        c = lib.compile(net)
+        out = [type(c).__name__, c._orig_mod is net, list(c.state_dict()), c.training]
+        c.eval()
+        out += [net.training, c.training, net[1].training]
+        c.train()
+        c.foo = 3
+        out += [net.foo, len(c), repr(c), [n for n, _ in c.named_parameters()]]
+        out += [[n for n, _ in c.named_modules()], hasattr(c, "weight")]
+        d = copy.deepcopy(c)
+        out += [type(d).__name__, d._orig_mod is not net]
+        buf = io.BytesIO()
+        lib.save(c, buf)
+        buf.seek(0)
+        e = lib.load(buf, weights_only=False)
+        out += [type(e).__name__, list(e.state_dict())[:1], str(c.load_state_dict(c.state_dict()))]
+        out += [tuple(c(lib.ones(3, 2)).shape), lib.compile(net, disable=True) is net]
+        results.append(str(out).replace("ember", "torch"))
+    assert results[1] == results[0]
+
+
 # ---------------------------------------------------------------------------------------------
 # GradScaler
 # ---------------------------------------------------------------------------------------------

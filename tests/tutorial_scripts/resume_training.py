@@ -1,7 +1,8 @@
 """Resumable training as in the big training scripts: a checkpoint with model, optimizer,
 a SequentialLR scheduler, GradScaler, epoch, best metric and
 RNG states; save_checkpoint/is_best copying, "module." prefixes from DataParallel stripped,
-map_location forms, resuming gives the uninterrupted run's numbers; an EMA copy's state."""
+map_location forms, resuming gives the uninterrupted run's numbers; an EMA copy's state; a
+torch.compile'd model's '_orig_mod.' checkpoint keys stripped as nanoGPT does."""
 
 import copy
 import shutil
@@ -167,6 +168,21 @@ def main(sync, workdir):
     wrapped = OrderedDict(("module." + k, v) for k, v in model.state_dict().items())
     torch.nn.modules.utils.consume_prefix_in_state_dict_if_present(wrapped, "module.")
     out["consumed"] = list(wrapped)[:3]
+    # nanoGPT: a checkpoint of a torch.compile'd model, '_orig_mod.' stripped when loading
+    compiled = torch.compile(model)
+    out["compiled_keys"] = list(compiled.state_dict())[:2]
+    raw_model = getattr(compiled, "_orig_mod", compiled)
+    out["raw_is_model"] = raw_model is model
+    torch.save({"model": compiled.state_dict(), "iter_num": 4}, workdir / "ckpt.pt")
+    state_dict = torch.load(workdir / "ckpt.pt", map_location="cpu")["model"]
+    unwanted_prefix = "_orig_mod."
+    for k, v in list(state_dict.items()):
+        if k.startswith(unwanted_prefix):
+            state_dict[k[len(unwanted_prefix) :]] = state_dict.pop(k)
+    fresh = Net()
+    fresh.load_state_dict(state_dict)
+    compiled.eval()
+    out["compiled_eval"] = [model.training, compiled(val_x), fresh.eval()(val_x)]
     # the RNG state round trip replays the same draws
     state = torch.get_rng_state()
     a = torch.rand(3)
