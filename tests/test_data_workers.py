@@ -212,6 +212,20 @@ def test_persistent_workers_survive_epochs():
     assert not any(w.is_alive() for w in workers)
 
 
+def test_persistent_workers_outlive_a_loader_only_the_loop_holds():
+    # `for b in DataLoader(..., persistent_workers=True)`: the loader is dropped at once, the
+    # loop's iterator keeps its workers (torch's iterator stops them when it is collected)
+    batches = [b.tolist() for b in edata.DataLoader(list(range(10)), batch_size=3,
+                                                    num_workers=2, persistent_workers=True)]
+    assert batches == [[0, 1, 2], [3, 4, 5], [6, 7, 8], [9]]
+    it = iter(edata.DataLoader(list(range(4)), batch_size=2, num_workers=1,
+                               persistent_workers=True))
+    workers = it._workers
+    assert next(it).tolist() == [0, 1]
+    del it
+    assert not any(w.is_alive() for w in workers)
+
+
 def test_spawned_workers_receive_the_dataset_pickled():
     ds = edata.TensorDataset(ember.arange(10.0), ember.arange(10))
     loader = edata.DataLoader(ds, batch_size=4, num_workers=1, multiprocessing_context="spawn")

@@ -164,10 +164,9 @@ class DataLoader:
         return _length(self.dataset, self._is_iterable, self.batch_size, self.drop_last,
                        self._index_sampler)
 
-    def __del__(self) -> None:
-        iterator = self.__dict__.get("_iterator")
-        if iterator is not None:
-            iterator._shutdown_workers()
+    # No __del__ shutting the persistent iterator's workers down: a loop may still hold that
+    # iterator (`for b in DataLoader(ds, num_workers=2, persistent_workers=True)` drops the
+    # loader at once); the iterator stops its workers when it is collected, as torch's.
 
 
 def _length(dataset: Any, is_iterable: bool, batch_size: int | None, drop_last: bool,
