@@ -420,6 +420,9 @@ from .ops.complex import (  # noqa: E402
     view_as_complex,
     view_as_real,
 )
+from .ops.foreach import FOREACH_OPS as _FOREACH_OPS  # noqa: E402  (torch._foreach_*)
+
+globals().update(_FOREACH_OPS)
 from .ops.pointwise import (  # noqa: E402
     cartesian_prod,
     copysign,
