@@ -660,7 +660,14 @@ class TensorMethods:
     def repeat(self, *sizes: Any) -> Any:
         return movement.repeat(self, *sizes)
 
-    def tile(self, dims: Any) -> Any:
+    def tile(self, *dims: Any, **kwargs: Any) -> Any:
+        """x.tile(2, 1), x.tile((2, 1)) and x.tile(dims=(2, 1)), as torch's method takes them."""
+        if "dims" in kwargs:
+            dims = (kwargs.pop("dims"),)
+        if kwargs:
+            raise TypeError(f"tile() got an unexpected keyword argument '{next(iter(kwargs))}'")
+        if len(dims) == 1 and isinstance(dims[0], (list, tuple)):
+            dims = tuple(dims[0])
         return movement.tile(self, dims)
 
     def repeat_interleave(self, repeats: Any, dim: int | None = None) -> Any:

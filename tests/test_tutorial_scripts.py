@@ -302,3 +302,29 @@ def test_inplace_ops_on_complex_tensors() -> None:
     np.testing.assert_allclose(e, t)
     with pytest.raises(RuntimeError, match="can't be cast"):
         ember.zeros(2).add_(ember.tensor([1j, 2]))
+
+
+def test_layouts_code_views_afterwards() -> None:
+    # x[:, idx].view(B, -1), scores.t().softmax(-1).view(-1): torch's results are contiguous
+    def fn(m):
+        x = m.arange(144.0).view(2, 4, 6, 3)
+        t = m.arange(30.0).view(5, 6).t() / 10
+        cl = x.contiguous(memory_format=m.channels_last)
+        outs = [x[:, [0, 2]], x[:, :, [1, 3]], x[..., [0, 1]], x[:, [0, 1], [2, 3]], t[:, [0, 2]],
+                t.softmax(-1), t.log_softmax(0), cl.softmax(1), t[:, ::2].softmax(0)]
+        assert all(o.is_contiguous() for o in outs)
+        return m.cat([o.view(-1) for o in outs])
+
+    t, e = both(fn)
+    np.testing.assert_allclose(e, t, rtol=1e-6)
+
+
+def test_tile_takes_dims_as_torch_does() -> None:
+    def fn(m):
+        x = m.arange(6).view(2, 3)
+        outs = [x.tile(2), x.tile(2, 1), x.tile((2,)), x.tile([2, 1, 1]), x.tile(dims=(2, 1)),
+                x.tile(x.shape), m.tile(x, (1, 2))]
+        return m.cat([o.flatten() for o in outs])
+
+    t, e = both(fn)
+    np.testing.assert_array_equal(e, t)

@@ -278,6 +278,10 @@ class GetItem(ViewOp):
             # every dim taken by an integer: numpy hands out a scalar copy, torch a 0-d view
             # (a[4].fill_(9) writes into a); `...` makes numpy return the 0-d view
             out = x[key + (Ellipsis,)]
+        elif advanced and not out.flags.c_contiguous:
+            # numpy lays x[:, idx] out with the indexed dim outermost; torch's result is
+            # contiguous, and code views it (x[:, idx].view(B, -1))
+            out = backend.module_of(out).ascontiguousarray(out)
         return out
 
     def backward(self, grad: Any) -> Any:

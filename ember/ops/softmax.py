@@ -22,7 +22,7 @@ class Softmax(Op):
             return x.copy()
         m = xp.amax(x, axis=dim, keepdims=True)
         with _quiet_if_infinite(xp, m):  # a row of -inf gives NaN, as torch, without a warning
-            e = x - m
+            e = _shifted(xp, x, m)
             xp.exp(e, out=e)
             e /= xp.sum(e, axis=dim, keepdims=True)
         self.save_for_backward(e)
@@ -45,7 +45,7 @@ class LogSoftmax(Op):
             return x.copy()
         m = xp.amax(x, axis=dim, keepdims=True)
         with _quiet_if_infinite(xp, m):
-            shifted = x - m
+            shifted = _shifted(xp, x, m)
             y = shifted - xp.log(xp.sum(xp.exp(shifted), axis=dim, keepdims=True))
         self.save_for_backward(y)
         return y
@@ -55,6 +55,16 @@ class LogSoftmax(Op):
         (y,) = self.saved_tensors
         xp = array_namespace(grad)
         return grad - xp.exp(y) * xp.sum(grad, axis=self.dim, keepdims=True)
+
+
+def _shifted(xp: Any, x: Any, m: Any) -> Any:
+    """x - m in a new C-contiguous array: torch's softmax output is contiguous whatever the
+    input's layout (x.t().softmax(-1).view(-1) works), numpy's would follow x's strides."""
+    if x.flags.c_contiguous:
+        return x - m
+    out = xp.empty(x.shape, dtype=x.dtype)
+    xp.subtract(x, m, out=out)
+    return out
 
 
 def _quiet_if_infinite(xp: Any, row_max: Any) -> Any:
