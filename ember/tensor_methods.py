@@ -492,48 +492,82 @@ class TensorMethods:
         return compare.bitwise_right_shift(self, other)
 
     # ------------------------------------------------------------------ reductions
-    def sum(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Any:
+    def sum(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None,
+            axis: Any = None, keepdims: Any = None) -> Any:
+        if axis is not None or keepdims is not None:  # numpy's names, as torch
+            dim, keepdim = reduce.numpy_spelling(dim, keepdim, axis, keepdims)
         return reduce.sum(self, dim, keepdim, dtype=dtype)
 
     def nansum(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Any:
         return reduce.nansum(self, dim, keepdim, dtype=dtype)
 
-    def mean(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Any:
+    def mean(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None,
+             axis: Any = None, keepdims: Any = None) -> Any:
+        if axis is not None or keepdims is not None:  # numpy's names, as torch
+            dim, keepdim = reduce.numpy_spelling(dim, keepdim, axis, keepdims)
         return reduce.mean(self, dim, keepdim, dtype=dtype)
 
     def nanmean(self, dim: Any = None, keepdim: bool = False) -> Any:
         return reduce.nanmean(self, dim, keepdim)
 
-    def prod(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Any:
+    def prod(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None,
+             axis: Any = None, keepdims: Any = None) -> Any:
+        if axis is not None or keepdims is not None:  # numpy's names, as torch
+            dim, keepdim = reduce.numpy_spelling(dim, keepdim, axis, keepdims)
         return reduce.prod(self, dim, keepdim, dtype=dtype)
 
     def var(self, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
-            correction: Any = None) -> Any:
+            correction: Any = None, axis: Any = None, keepdims: Any = None) -> Any:
+        if axis is not None or keepdims is not None:  # numpy's names, as torch
+            dim, keepdim = reduce.numpy_spelling(dim, keepdim, axis, keepdims)
         return reduce.var(self, dim, unbiased, keepdim, correction=correction)
 
     def std(self, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
-            correction: Any = None) -> Any:
+            correction: Any = None, axis: Any = None, keepdims: Any = None) -> Any:
+        if axis is not None or keepdims is not None:  # numpy's names, as torch
+            dim, keepdim = reduce.numpy_spelling(dim, keepdim, axis, keepdims)
         return reduce.std(self, dim, unbiased, keepdim, correction=correction)
 
-    def max(self, dim: Any = None, keepdim: bool = False) -> Any:
+    def max(self, dim: Any = None, keepdim: bool = False, *,
+            axis: Any = None, keepdims: Any = None) -> Any:
+        if axis is not None or keepdims is not None:  # numpy's names, as torch
+            dim, keepdim = reduce.numpy_spelling(dim, keepdim, axis, keepdims)
         return reduce.max(self, dim, keepdim)
 
-    def min(self, dim: Any = None, keepdim: bool = False) -> Any:
+    def min(self, dim: Any = None, keepdim: bool = False, *,
+            axis: Any = None, keepdims: Any = None) -> Any:
+        if axis is not None or keepdims is not None:  # numpy's names, as torch
+            dim, keepdim = reduce.numpy_spelling(dim, keepdim, axis, keepdims)
         return reduce.min(self, dim, keepdim)
 
-    def amax(self, dim: Any = (), keepdim: bool = False) -> Any:
+    def amax(self, dim: Any = (), keepdim: bool = False, *,
+             axis: Any = None, keepdims: Any = None) -> Any:
+        if axis is not None or keepdims is not None:  # numpy's names, as torch
+            dim, keepdim = reduce.numpy_spelling(dim, keepdim, axis, keepdims)
         return reduce.amax(self, dim, keepdim)
 
-    def amin(self, dim: Any = (), keepdim: bool = False) -> Any:
+    def amin(self, dim: Any = (), keepdim: bool = False, *,
+             axis: Any = None, keepdims: Any = None) -> Any:
+        if axis is not None or keepdims is not None:  # numpy's names, as torch
+            dim, keepdim = reduce.numpy_spelling(dim, keepdim, axis, keepdims)
         return reduce.amin(self, dim, keepdim)
 
-    def argmax(self, dim: int | None = None, keepdim: bool = False) -> Any:
+    def argmax(self, dim: int | None = None, keepdim: bool = False, *,
+               axis: Any = None, keepdims: Any = None) -> Any:
+        if axis is not None or keepdims is not None:  # numpy's names, as torch
+            dim, keepdim = reduce.numpy_spelling(dim, keepdim, axis, keepdims)
         return reduce.argmax(self, dim, keepdim)
 
-    def argmin(self, dim: int | None = None, keepdim: bool = False) -> Any:
+    def argmin(self, dim: int | None = None, keepdim: bool = False, *,
+               axis: Any = None, keepdims: Any = None) -> Any:
+        if axis is not None or keepdims is not None:  # numpy's names, as torch
+            dim, keepdim = reduce.numpy_spelling(dim, keepdim, axis, keepdims)
         return reduce.argmin(self, dim, keepdim)
 
-    def logsumexp(self, dim: Any = None, keepdim: bool = False) -> Any:
+    def logsumexp(self, dim: Any = None, keepdim: bool = False, *,
+                  axis: Any = None, keepdims: Any = None) -> Any:
+        if axis is not None or keepdims is not None:  # numpy's names, as torch
+            dim, keepdim = reduce.numpy_spelling(dim, keepdim, axis, keepdims)
         return reduce.logsumexp(self, dim, keepdim)
 
     def cumsum(self, dim: int, *, dtype: Any = None) -> Any:
@@ -546,10 +580,16 @@ class TensorMethods:
              dtype: Any = None) -> Any:
         return reduce.norm(self, p, dim, keepdim, dtype)
 
-    def all(self, dim: Any = None, keepdim: bool = False) -> Any:
+    def all(self, dim: Any = None, keepdim: bool = False, *,
+            axis: Any = None, keepdims: Any = None) -> Any:
+        if axis is not None or keepdims is not None:  # numpy's names, as torch
+            dim, keepdim = reduce.numpy_spelling(dim, keepdim, axis, keepdims)
         return reduce.all(self, dim, keepdim)
 
-    def any(self, dim: Any = None, keepdim: bool = False) -> Any:
+    def any(self, dim: Any = None, keepdim: bool = False, *,
+            axis: Any = None, keepdims: Any = None) -> Any:
+        if axis is not None or keepdims is not None:  # numpy's names, as torch
+            dim, keepdim = reduce.numpy_spelling(dim, keepdim, axis, keepdims)
         return reduce.any(self, dim, keepdim)
 
     def count_nonzero(self, dim: Any = None) -> Any:

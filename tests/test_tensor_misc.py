@@ -453,3 +453,20 @@ def test_clone_and_like_keep_the_stride_order_as_torch():
                          v.clone().is_contiguous()) for v in views])
         np.testing.assert_array_equal(views[2].clone().numpy(), views[2].numpy())
     assert strides[1] == strides[0]
+
+
+@pytest.mark.parametrize("call", [
+    "x.sum(axis=1)", "lib.sum(x, axis=0, keepdims=True)", "x.mean(axis=1, keepdim=True)",
+    "lib.mean(x, axis=(0, 1))", "x.prod(axis=0)", "x.std(axis=0)", "x.var(axis=1, keepdims=True)",
+    "x.max(axis=1).values", "lib.max(x, axis=0).indices", "x.min(axis=1, keepdims=True).values",
+    "lib.amax(x, axis=1)", "x.amin(axis=0, keepdims=True)", "x.argmax(axis=1)",
+    "lib.argmin(x, axis=0, keepdims=True)", "lib.logsumexp(x, axis=1)", "(x > 1).all(axis=0)",
+    "(x > 1).any(axis=1, keepdims=True)", "lib.cat([x, x], axis=0)", "lib.stack([x, x], axis=1)",
+])
+def test_numpy_spellings_axis_and_keepdims_as_torch(call):
+    """torch's argument parser takes numpy's axis=/keepdims= for dim=/keepdim=."""
+    results = []
+    for lib in (torch, ember):
+        x = lib.arange(6.0).reshape(2, 3)
+        results.append(eval(call, {"lib": lib, "x": x}).tolist())
+    np.testing.assert_allclose(results[1], results[0], rtol=1e-6)

@@ -186,3 +186,8 @@ def torch_named(out: Tensor, name: str) -> Tensor:
     if cls is not named:
         node.__class__ = named
     return out
+
+
+def numpy_spelling(dim: Any, keepdim: Any, axis: Any, keepdims: Any) -> tuple:
+    """torch accepts numpy's names for reductions: axis= for dim=, keepdims= for keepdim=."""
+    return (dim if axis is None else axis), (keepdim if keepdims is None else keepdims)

@@ -52,7 +52,10 @@ def _common_dtype(op: str, tensors: Sequence[Tensor]) -> list:
     return [t if t._data.dtype == target.np else t.to(target) for t in tensors]
 
 
-def cat(tensors: Sequence[Tensor], dim: int = 0, *, out: Tensor | None = None) -> Tensor:
+def cat(tensors: Sequence[Tensor], dim: int = 0, *, out: Tensor | None = None,
+        axis: Any = None) -> Tensor:
+    if axis is not None:  # numpy's name, as torch
+        dim = axis
     tensors = _common_dtype("cat", list(tensors))
     if tensors[0]._sparse_layout:  # sparse COO inputs (ops/sparse_index.py)
         from .sparse_index import cat as sparse_cat  # noqa: PLC0415
@@ -92,7 +95,9 @@ def cat(tensors: Sequence[Tensor], dim: int = 0, *, out: Tensor | None = None) -
 concat = concatenate = cat
 
 
-def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+def stack(tensors: Sequence[Tensor], dim: int = 0, *, axis: Any = None) -> Tensor:
+    if axis is not None:  # numpy's name, as torch
+        dim = axis
     tensors = _common_dtype("stack", list(tensors))
     ref = tensors[0]
     for i, t in enumerate(tensors):

@@ -14,7 +14,7 @@ from typing import Any
 from .. import backend, dtypes, return_types
 from ..autograd.node import Op, array_namespace
 from ..tensor import Tensor
-from ._util import astype, complex_error, wrap_dim, wrap_dims
+from ._util import astype, complex_error, numpy_spelling, wrap_dim, wrap_dims
 
 
 class _Reduction(Op):
@@ -309,7 +309,9 @@ def _integer_sum_dtype(x: Tensor, dtype: Any) -> Tensor:
 
 
 def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *,  # noqa: A001
-        dtype: Any = None) -> Tensor:
+        dtype: Any = None, axis: Any = None, keepdims: Any = None) -> Tensor:
+    if axis is not None or keepdims is not None:  # numpy's names, as torch
+        dim, keepdim = numpy_spelling(dim, keepdim, axis, keepdims)
     x = _integer_sum_dtype(input, dtype)
     return Sum.apply(x, _axes(x, dim, "sum"), keepdim)
 
@@ -322,7 +324,10 @@ def nansum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any 
     return sum(where(input.isnan(), 0.0, input), dim, keepdim, dtype=dtype)
 
 
-def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None,
+         axis: Any = None, keepdims: Any = None) -> Tensor:
+    if axis is not None or keepdims is not None:  # numpy's names, as torch
+        dim, keepdim = numpy_spelling(dim, keepdim, axis, keepdims)
     x = input.to(dtypes.to_dtype(dtype)) if dtype is not None else input
     if x._data.dtype.kind not in "fcV":
         raise RuntimeError(
@@ -338,7 +343,9 @@ def nanmean(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
 
 
 def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *,
-         dtype: Any = None) -> Tensor:
+         dtype: Any = None, axis: Any = None, keepdims: Any = None) -> Tensor:
+    if axis is not None or keepdims is not None:  # numpy's names, as torch
+        dim, keepdim = numpy_spelling(dim, keepdim, axis, keepdims)
     x = _integer_sum_dtype(input, dtype)
     axes = _axes(x, dim, "prod")
     return Prod.apply(x, axes, keepdim)
@@ -360,7 +367,9 @@ def _var_args(dim: Any, unbiased: Any, keepdim: Any) -> tuple:
 
 
 def var(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
-        correction: Any = None) -> Tensor:
+        correction: Any = None, axis: Any = None, keepdims: Any = None) -> Tensor:
+    if axis is not None or keepdims is not None:  # numpy's names, as torch
+        dim, keepdim = numpy_spelling(dim, keepdim, axis, keepdims)
     dim, unbiased, keepdim = _var_args(dim, unbiased, keepdim)
     if input._data.dtype.kind == "c":  # mean of |z - mean|^2: the parts' variances add up
         from .complex import imag, real  # noqa: PLC0415
@@ -372,7 +381,9 @@ def var(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = Fa
 
 
 def std(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
-        correction: Any = None) -> Tensor:
+        correction: Any = None, axis: Any = None, keepdims: Any = None) -> Tensor:
+    if axis is not None or keepdims is not None:  # numpy's names, as torch
+        dim, keepdim = numpy_spelling(dim, keepdim, axis, keepdims)
     dim, unbiased, keepdim = _var_args(dim, unbiased, keepdim)
     if input._data.dtype.kind == "c":
         return var(input, dim, unbiased, keepdim, correction=correction).sqrt()
@@ -397,13 +408,19 @@ def _require_float(x: Tensor, op: str) -> None:
         raise RuntimeError(f"{op}(): input dtype should be floating point, got {x.dtype}")
 
 
-def amax(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
+def amax(input: Tensor, dim: Any = (), keepdim: bool = False, *,
+         axis: Any = None, keepdims: Any = None) -> Tensor:
+    if axis is not None or keepdims is not None:  # numpy's names, as torch
+        dim, keepdim = numpy_spelling(dim, keepdim, axis, keepdims)
     if input._data.dtype.kind == "c":
         raise complex_error("amax", input._data)
     return AMax.apply(input, _axes(input, dim, "amax"), keepdim)
 
 
-def amin(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
+def amin(input: Tensor, dim: Any = (), keepdim: bool = False, *,
+         axis: Any = None, keepdims: Any = None) -> Tensor:
+    if axis is not None or keepdims is not None:  # numpy's names, as torch
+        dim, keepdim = numpy_spelling(dim, keepdim, axis, keepdims)
     if input._data.dtype.kind == "c":
         raise complex_error("amin", input._data)
     return AMin.apply(input, _axes(input, dim, "amin"), keepdim)
@@ -451,13 +468,17 @@ def _max_min(input: Tensor, dim: Any, keepdim: bool, other: Any, largest: bool) 
 
 
 def max(input: Tensor, dim: Any = None, keepdim: bool = False, *,  # noqa: A001
-        other: Any = None) -> Any:
+        other: Any = None, axis: Any = None, keepdims: Any = None) -> Any:
     """max(x) -> value; max(x, dim) -> (values, indices); max(x, other) -> elementwise."""
+    if axis is not None or keepdims is not None:  # numpy's names, as torch
+        dim, keepdim = numpy_spelling(dim, keepdim, axis, keepdims)
     return _max_min(input, dim, keepdim, other, True)
 
 
 def min(input: Tensor, dim: Any = None, keepdim: bool = False, *,  # noqa: A001
-        other: Any = None) -> Any:
+        other: Any = None, axis: Any = None, keepdims: Any = None) -> Any:
+    if axis is not None or keepdims is not None:  # numpy's names, as torch
+        dim, keepdim = numpy_spelling(dim, keepdim, axis, keepdims)
     return _max_min(input, dim, keepdim, other, False)
 
 
@@ -485,15 +506,24 @@ def _arg(input: Tensor, dim: int | None, keepdim: bool, largest: bool) -> Tensor
     return Tensor._make(backend.as_array(out).astype("int64", copy=False))
 
 
-def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False, *,
+           axis: Any = None, keepdims: Any = None) -> Tensor:
+    if axis is not None or keepdims is not None:  # numpy's names, as torch
+        dim, keepdim = numpy_spelling(dim, keepdim, axis, keepdims)
     return _arg(input, dim, keepdim, True)
 
 
-def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False, *,
+           axis: Any = None, keepdims: Any = None) -> Tensor:
+    if axis is not None or keepdims is not None:  # numpy's names, as torch
+        dim, keepdim = numpy_spelling(dim, keepdim, axis, keepdims)
     return _arg(input, dim, keepdim, False)
 
 
-def logsumexp(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+def logsumexp(input: Tensor, dim: Any = None, keepdim: bool = False, *,
+              axis: Any = None, keepdims: Any = None) -> Tensor:
+    if axis is not None or keepdims is not None:  # numpy's names, as torch
+        dim, keepdim = numpy_spelling(dim, keepdim, axis, keepdims)
     if input._data.dtype.kind not in "fV":
         input = input.to(dtypes.get_default_dtype())
     return LogSumExp.apply(input, _axes(input, dim, "logsumexp"), keepdim)
@@ -534,14 +564,20 @@ def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False,
     return Norm.apply(input, float(p), _axes(input, dim, "norm"), keepdim)
 
 
-def all(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001
+def all(input: Tensor, dim: Any = None, keepdim: bool = False, *,
+        axis: Any = None, keepdims: Any = None) -> Tensor:  # noqa: A001
+    if axis is not None or keepdims is not None:  # numpy's names, as torch
+        dim, keepdim = numpy_spelling(dim, keepdim, axis, keepdims)
     xp = backend.module_of(input._data)
     axes = None if dim is None else _axes(input, dim, "all")
     out = backend.as_array(xp.all(input._data, axis=axes, keepdims=keepdim))
     return Tensor._make(out.astype("uint8") if input._data.dtype == "uint8" else out)
 
 
-def any(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001
+def any(input: Tensor, dim: Any = None, keepdim: bool = False, *,
+        axis: Any = None, keepdims: Any = None) -> Tensor:  # noqa: A001
+    if axis is not None or keepdims is not None:  # numpy's names, as torch
+        dim, keepdim = numpy_spelling(dim, keepdim, axis, keepdims)
     xp = backend.module_of(input._data)
     axes = None if dim is None else _axes(input, dim, "any")
     out = backend.as_array(xp.any(input._data, axis=axes, keepdims=keepdim))
