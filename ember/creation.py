@@ -184,20 +184,20 @@ def _filled(size: tuple, fill: Any, dtype: Any, device: Any, requires_grad: bool
     return t
 
 
-def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
-          out: Tensor | None = None, layout: Any = None) -> Tensor:
-    return _filled(size, 0, dtype, device, requires_grad)
+def zeros(*dims: Any, size: Any = None, dtype: Any = None, device: Any = None,
+          requires_grad: bool = False, out: Tensor | None = None, layout: Any = None) -> Tensor:
+    return _filled(dims if size is None else (size,), 0, dtype, device, requires_grad)
 
 
-def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
-         out: Tensor | None = None, layout: Any = None) -> Tensor:
-    return _filled(size, 1, dtype, device, requires_grad)
+def ones(*dims: Any, size: Any = None, dtype: Any = None, device: Any = None,
+         requires_grad: bool = False, out: Tensor | None = None, layout: Any = None) -> Tensor:
+    return _filled(dims if size is None else (size,), 1, dtype, device, requires_grad)
 
 
-def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
-          out: Tensor | None = None, layout: Any = None, pin_memory: bool = False,
-          memory_format: Any = None) -> Tensor:
-    out = _filled(size, None, dtype, device, requires_grad)
+def empty(*dims: Any, size: Any = None, dtype: Any = None, device: Any = None,
+          requires_grad: bool = False, out: Tensor | None = None, layout: Any = None,
+          pin_memory: bool = False, memory_format: Any = None) -> Tensor:
+    out = _filled(dims if size is None else (size,), None, dtype, device, requires_grad)
     if memory_format is None:
         return out
     from . import memory_layout as mf  # noqa: PLC0415

@@ -198,20 +198,24 @@ def _make(data: Any, requires_grad: bool) -> Tensor:
     return t
 
 
-def rand(*size: Any, generator: Generator | None = None, dtype: Any = None, device: Any = None,
+def rand(*dims: Any, size: Any = None, generator: Generator | None = None,
+         dtype: Any = None, device: Any = None,
          requires_grad: bool = False, out: Any = None) -> Tensor:
     """Uniform samples from [0, 1)."""
     d = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
     _check_floating(d, "rand")
-    return _make(_draw("uniform", _sized(size), d, device, generator), requires_grad)
+    shape = _sized(dims if size is None else (size,))  # torch also takes size=
+    return _make(_draw("uniform", shape, d, device, generator), requires_grad)
 
 
-def randn(*size: Any, generator: Generator | None = None, dtype: Any = None, device: Any = None,
+def randn(*dims: Any, size: Any = None, generator: Generator | None = None,
+          dtype: Any = None, device: Any = None,
           requires_grad: bool = False, out: Any = None) -> Tensor:
     """Standard normal samples."""
     d = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
     _check_floating(d, "randn")
-    return _make(_draw("normal", _sized(size), d, device, generator), requires_grad)
+    shape = _sized(dims if size is None else (size,))  # torch also takes size=
+    return _make(_draw("normal", shape, d, device, generator), requires_grad)
 
 
 def randint(*args: Any, generator: Generator | None = None, dtype: Any = None, device: Any = None,

@@ -394,3 +394,14 @@ def test_default_device_setting_and_context_follow_torch() -> None:
     finally:
         ember.set_default_device(None)
     assert ember.get_default_device() == ember.device("cpu")
+
+
+@pytest.mark.parametrize("call", ["zeros", "ones", "empty", "rand", "randn"])
+def test_creation_takes_size_as_a_keyword_as_torch(call):
+    shapes = []
+    for lib in (torch, ember):
+        fn = getattr(lib, call)
+        shapes.append([tuple(fn(size=(2, 3)).shape), tuple(fn(size=[4]).shape),
+                       tuple(fn(size=()).shape), tuple(fn(2, 3).shape), tuple(fn((2, 3)).shape),
+                       fn(size=(2,), dtype=lib.float64).dtype == lib.float64])
+    assert shapes[1] == shapes[0]
