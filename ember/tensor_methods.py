@@ -405,11 +405,11 @@ class TensorMethods:
                    neginf: float | None = None) -> Any:
         return unary.nan_to_num(self, nan, posinf, neginf)
 
-    def softmax(self, dim: int, dtype: Any = None) -> Any:
-        return softmax.softmax(self, dim, dtype=dtype)
+    def softmax(self, dim: Any = None, dtype: Any = None, *, axis: Any = None) -> Any:
+        return softmax.softmax(self, _required_dim("softmax", dim, axis), dtype=dtype)
 
-    def log_softmax(self, dim: int, dtype: Any = None) -> Any:
-        return softmax.log_softmax(self, dim, dtype=dtype)
+    def log_softmax(self, dim: Any = None, dtype: Any = None, *, axis: Any = None) -> Any:
+        return softmax.log_softmax(self, _required_dim("log_softmax", dim, axis), dtype=dtype)
 
     # ------------------------------------------------------------------ comparisons / logic
     def eq(self, other: Any) -> Any:
@@ -625,11 +625,11 @@ class TensorMethods:
         return _sort.unique(self, sorted, return_inverse, return_counts, dim)
 
     # ------------------------------------------------------------------ shape and movement
-    def reshape(self, *shape: Any) -> Any:
-        return movement.reshape(self, *shape)
+    def reshape(self, *dims: Any, shape: Any = None) -> Any:  # torch also takes shape=
+        return movement.reshape(self, *dims) if shape is None else movement.reshape(self, shape)
 
-    def view(self, *shape: Any) -> Any:
-        return movement.view(self, *shape)
+    def view(self, *dims: Any, size: Any = None) -> Any:  # torch also takes size=
+        return movement.view(self, *dims) if size is None else movement.view(self, size)
 
     def view_as(self, other: Any) -> Any:
         return movement.view(self, other.shape)
@@ -652,8 +652,8 @@ class TensorMethods:
     def unsqueeze(self, dim: int) -> Any:
         return movement.unsqueeze(self, dim)
 
-    def permute(self, *dims: Any) -> Any:
-        return movement.permute(self, *dims)
+    def permute(self, *order: Any, dims: Any = None) -> Any:  # torch also takes dims=
+        return movement.permute(self, *order) if dims is None else movement.permute(self, dims)
 
     def transpose(self, dim0: int, dim1: int) -> Any:
         return movement.transpose(self, dim0, dim1)
@@ -688,8 +688,8 @@ class TensorMethods:
 
     moveaxis = movedim
 
-    def expand(self, *sizes: Any) -> Any:
-        return movement.expand(self, *sizes)
+    def expand(self, *sizes: Any, size: Any = None) -> Any:  # torch also takes size=
+        return movement.expand(self, *sizes) if size is None else movement.expand(self, size)
 
     def expand_as(self, other: Any) -> Any:
         return movement.expand_as(self, other)
@@ -697,8 +697,8 @@ class TensorMethods:
     def broadcast_to(self, size: Any) -> Any:
         return movement.broadcast_to(self, size)
 
-    def repeat(self, *sizes: Any) -> Any:
-        return movement.repeat(self, *sizes)
+    def repeat(self, *sizes: Any, repeats: Any = None) -> Any:  # torch also takes repeats=
+        return movement.repeat(self, *sizes) if repeats is None else movement.repeat(self, repeats)
 
     def tile(self, *dims: Any, **kwargs: Any) -> Any:
         """x.tile(2, 1), x.tile((2, 1)) and x.tile(dims=(2, 1)), as torch's method takes them."""
@@ -1831,3 +1831,12 @@ for _alias, _target in (("arcsin_", "asin_"), ("arccos_", "acos_"), ("arctan_", 
                         ("not_equal_", "ne_"), ("multiply_", "mul_"), ("subtract_", "sub_"),
                         ("divide_", "div_")):
     setattr(TensorMethods, _alias, getattr(TensorMethods, _target))
+
+
+def _required_dim(op: str, dim: Any, axis: Any) -> Any:
+    """`dim`, or numpy's `axis=` (torch's argument parser takes both); one is required."""
+    if axis is not None:
+        return axis
+    if dim is None:
+        raise TypeError(f"{op}() missing 1 required positional argument: 'dim'")
+    return dim

@@ -470,3 +470,22 @@ def test_numpy_spellings_axis_and_keepdims_as_torch(call):
         x = lib.arange(6.0).reshape(2, 3)
         results.append(eval(call, {"lib": lib, "x": x}).tolist())
     np.testing.assert_allclose(results[1], results[0], rtol=1e-6)
+
+
+@pytest.mark.parametrize("call", [
+    "x.softmax(axis=1)", "lib.softmax(x, axis=1)", "x.log_softmax(axis=0)",
+    "lib.log_softmax(x, axis=1)", "x.reshape(shape=(3, 2))", "x.view(size=(3, 2))",
+    "x.expand(size=(2, 2, 3))", "x.permute(dims=(1, 0))", "x.repeat(repeats=(1, 2))",
+])
+def test_keyword_spellings_torch_accepts(call):
+    results = []
+    for lib in (torch, ember):
+        x = lib.arange(6.0).reshape(2, 3)
+        results.append(eval(call, {"lib": lib, "x": x}).tolist())
+    np.testing.assert_allclose(results[1], results[0], rtol=1e-6)
+
+
+def test_softmax_method_still_requires_dim():
+    for lib in (torch, ember):
+        with pytest.raises(TypeError):
+            lib.ones(2, 3).softmax()

@@ -92,7 +92,10 @@ def _prepare(input: Tensor, dtype: Any) -> Tensor:
     return input
 
 
-def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
+def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None, *,
+            axis: Any = None) -> Tensor:
+    if axis is not None:  # numpy's name, as torch's argument parser takes it
+        dim = axis
     x = _prepare(input, dtype)
     d = _softmax_dim("softmax", x._data.ndim, dim)
     if x._data.ndim == 0:
@@ -101,7 +104,9 @@ def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: 
 
 
 def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
-                dtype: Any = None) -> Tensor:
+                dtype: Any = None, *, axis: Any = None) -> Tensor:
+    if axis is not None:
+        dim = axis
     x = _prepare(input, dtype)
     d = _softmax_dim("log_softmax", x._data.ndim, dim)
     if x._data.ndim == 0:
