@@ -498,7 +498,9 @@ class TensorMethods:
             dim, keepdim = reduce.numpy_spelling(dim, keepdim, axis, keepdims)
         return reduce.sum(self, dim, keepdim, dtype=dtype)
 
-    def nansum(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Any:
+    def nansum(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None,
+               axis: Any = None, keepdims: Any = None) -> Any:
+        dim, keepdim = reduce.numpy_spelling(dim, keepdim, axis, keepdims)
         return reduce.nansum(self, dim, keepdim, dtype=dtype)
 
     def mean(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None,
@@ -570,8 +572,8 @@ class TensorMethods:
             dim, keepdim = reduce.numpy_spelling(dim, keepdim, axis, keepdims)
         return reduce.logsumexp(self, dim, keepdim)
 
-    def cumsum(self, dim: int, *, dtype: Any = None) -> Any:
-        return reduce.cumsum(self, dim, dtype=dtype)
+    def cumsum(self, dim: Any = None, *, dtype: Any = None, axis: Any = None) -> Any:
+        return reduce.cumsum(self, _required_dim("cumsum", dim, axis), dtype=dtype)
 
     def cumprod(self, dim: int, *, dtype: Any = None) -> Any:
         return reduce.cumprod(self, dim, dtype=dtype)
@@ -595,23 +597,28 @@ class TensorMethods:
     def count_nonzero(self, dim: Any = None) -> Any:
         return reduce.count_nonzero(self, dim)
 
-    def median(self, dim: int | None = None, keepdim: bool = False) -> Any:
+    def median(self, dim: int | None = None, keepdim: bool = False, *, axis: Any = None,
+               keepdims: Any = None) -> Any:
+        dim, keepdim = reduce.numpy_spelling(dim, keepdim, axis, keepdims)
         return reduce.median(self, dim, keepdim)
 
-    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True, *,
+             axis: Any = None) -> Any:
         from .ops import sort as _sort  # noqa: PLC0415
 
-        return _sort.topk(self, k, dim, largest, sorted)
+        return _sort.topk(self, k, dim if axis is None else axis, largest, sorted)
 
-    def sort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
+    def sort(self, dim: int = -1, descending: bool = False, stable: bool = False, *,
+             axis: Any = None) -> Any:
         from .ops import sort as _sort  # noqa: PLC0415
 
-        return _sort.sort(self, dim, descending, stable=stable)
+        return _sort.sort(self, dim if axis is None else axis, descending, stable=stable)
 
-    def argsort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
+    def argsort(self, dim: int = -1, descending: bool = False, stable: bool = False, *,
+                axis: Any = None) -> Any:
         from .ops import sort as _sort  # noqa: PLC0415
 
-        return _sort.argsort(self, dim, descending, stable=stable)
+        return _sort.argsort(self, dim if axis is None else axis, descending, stable=stable)
 
     def kthvalue(self, k: int, dim: int = -1, keepdim: bool = False) -> Any:
         from .ops import sort as _sort  # noqa: PLC0415
@@ -646,11 +653,11 @@ class TensorMethods:
     def ravel(self) -> Any:
         return movement.ravel(self)
 
-    def squeeze(self, dim: Any = None) -> Any:
-        return movement.squeeze(self, dim)
+    def squeeze(self, dim: Any = None, *, axis: Any = None) -> Any:
+        return movement.squeeze(self, dim if axis is None else axis)
 
-    def unsqueeze(self, dim: int) -> Any:
-        return movement.unsqueeze(self, dim)
+    def unsqueeze(self, dim: Any = None, *, axis: Any = None) -> Any:
+        return movement.unsqueeze(self, _required_dim("unsqueeze", dim, axis))
 
     def permute(self, *order: Any, dims: Any = None) -> Any:  # torch also takes dims=
         return movement.permute(self, *order) if dims is None else movement.permute(self, dims)
@@ -751,14 +758,14 @@ class TensorMethods:
     def split(self, split_size: Any, dim: int = 0) -> Any:
         return join.split(self, split_size, dim)
 
-    def chunk(self, chunks: int, dim: int = 0) -> Any:
-        return join.chunk(self, chunks, dim)
+    def chunk(self, chunks: int, dim: int = 0, *, axis: Any = None) -> Any:
+        return join.chunk(self, chunks, dim if axis is None else axis)
 
     def tensor_split(self, indices_or_sections: Any, dim: int = 0) -> Any:
         return join.tensor_split(self, indices_or_sections, dim)
 
-    def unbind(self, dim: int = 0) -> Any:
-        return join.unbind(self, dim)
+    def unbind(self, dim: int = 0, *, axis: Any = None) -> Any:
+        return join.unbind(self, dim if axis is None else axis)
 
     def narrow(self, dim: int, start: Any, length: int) -> Any:
         return join.narrow(self, dim, start, length)
@@ -769,8 +776,8 @@ class TensorMethods:
         return windows.unfold(self, dimension, size, step)
 
     # ------------------------------------------------------------------ indexing
-    def gather(self, dim: int, index: Any) -> Any:
-        return indexing.gather(self, dim, index)
+    def gather(self, dim: Any = None, index: Any = None, *, axis: Any = None) -> Any:
+        return indexing.gather(self, _required_dim("gather", dim, axis), index)
 
     def take(self, index: Any) -> Any:
         return indexing.take(self, index)
@@ -789,8 +796,8 @@ class TensorMethods:
                        include_self: bool = True) -> Any:
         return indexing.scatter_reduce(self, dim, index, src, reduce, include_self=include_self)
 
-    def index_select(self, dim: int, index: Any) -> Any:
-        return indexing.index_select(self, dim, index)
+    def index_select(self, dim: Any = None, index: Any = None, *, axis: Any = None) -> Any:
+        return indexing.index_select(self, _required_dim("index_select", dim, axis), index)
 
     def index_add(self, dim: int, index: Any, source: Any, *, alpha: Any = 1) -> Any:
         return indexing.index_add(self, dim, index, source, alpha=alpha)

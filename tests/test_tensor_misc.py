@@ -465,6 +465,11 @@ def test_clone_and_like_keep_the_stride_order_as_torch():
     "x.softmax(axis=1)", "lib.softmax(x, axis=1)", "x.log_softmax(axis=0)",
     "lib.log_softmax(x, axis=1)", "x.reshape(shape=(3, 2))", "x.view(size=(3, 2))",
     "x.expand(size=(2, 2, 3))", "x.permute(dims=(1, 0))", "x.repeat(repeats=(1, 2))",
+    "x.nansum(axis=1)", "x.cumsum(axis=0)", "x.median(axis=1).values", "x.topk(2, axis=1).values",
+    "x.sort(axis=1).values", "x.argsort(axis=0)", "x[None].squeeze(axis=0)",
+    "x.unsqueeze(axis=0)", "x.chunk(2, axis=1)[0]", "x.unbind(axis=0)[1]",
+    "x.gather(axis=1, index=lib.zeros(2, 1, dtype=lib.long))",
+    "x.index_select(axis=0, index=lib.tensor([1]))",
 ])
 def test_keyword_spellings_torch_accepts(call):
     """torch's argument parser takes numpy's axis=/keepdims= for dim=/keepdim=, and size=,
@@ -476,7 +481,8 @@ def test_keyword_spellings_torch_accepts(call):
     np.testing.assert_allclose(results[1], results[0], rtol=1e-6)
 
 
-def test_softmax_method_still_requires_dim():
+@pytest.mark.parametrize("method", ["softmax", "log_softmax", "cumsum", "unsqueeze"])
+def test_methods_still_require_dim(method):
     for lib in (torch, ember):
         with pytest.raises(TypeError):
-            lib.ones(2, 3).softmax()
+            getattr(lib.ones(2, 3), method)()
