@@ -37,7 +37,7 @@ def calls(monkeypatch):
         original = getattr(module, name)
 
         def counted(*args, **kwargs):
-            counts[name] = counts.get(name, 0) + 1
+            counts[f"{module_name}.{name}"] = counts.get(f"{module_name}.{name}", 0) + 1
             return original(*args, **kwargs)
 
         monkeypatch.setattr(module, name, counted)
@@ -45,7 +45,9 @@ def calls(monkeypatch):
     for module_name, names in {"gelu": ["exact_forward", "exact_backward", "tanh_forward",
                                         "tanh_backward"],
                                "layer_norm": ["forward", "backward"],
-                               "softmax": ["attention_probs", "attention_probs_backward"]}.items():
+                               "softmax": ["attention_probs", "attention_probs_backward"],
+                               "batch_norm": ["statistics", "normalize", "backward"],
+                               "relu": ["forward", "backward"]}.items():
         for name in names:
             spy(module_name, name)
     return counts
@@ -143,7 +145,7 @@ def test_gelu_matches_torch(path, calls, approximate, shape):
     x.reshape(-1)[:3] = [-9.0, 0.0, 7.5]
     assert_matches(both(lambda lib, t: lib.nn.functional.gelu(t, approximate=approximate), x))
     kind = "exact" if approximate == "none" else "tanh"
-    ran = calls.get(f"{kind}_forward", 0) == 1 and calls.get(f"{kind}_backward", 0) == 1
+    ran = calls.get(f"gelu.{kind}_forward", 0) == 1 and calls.get(f"gelu.{kind}_backward", 0) == 1
     assert ran == (path == "kernels")
 
 
@@ -205,7 +207,8 @@ def test_layer_norm_matches_torch(path, calls, dtype, shape, normalized, affine)
 
     tol = dict(rtol=1e-4, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-9, atol=1e-11)
     assert_matches(both(fn, *arrays), **tol)
-    assert (calls.get("forward") == 1 and calls.get("backward") == 1) == (path == "kernels")
+    assert (calls.get("layer_norm.forward") == 1 and calls.get("layer_norm.backward") == 1) == (
+        path == "kernels")
 
 
 def test_layer_norm_module_in_a_model_trains_like_torch(path):
@@ -252,7 +255,8 @@ def test_attention_softmax_matches_torch(path, calls, case, monkeypatch):
         return lib.nn.functional.scaled_dot_product_attention(q_, k_, v_, **kw)
 
     assert_matches(both(fn, q, k, v), rtol=1e-4, atol=1e-5)
-    used = calls.get("attention_probs", 0) >= 1 and calls.get("attention_probs_backward", 0) >= 1
+    used = calls.get("softmax.attention_probs", 0) >= 1 and \
+        calls.get("softmax.attention_probs_backward", 0) >= 1
     assert used == (path == "kernels" and case != "float_mask")
 
 
@@ -265,7 +269,7 @@ def test_attention_kernel_in_row_blocks(calls, monkeypatch):
     q, k, v = (rng.randn(2, 3, 12, 8).astype(np.float32) for _ in range(3))
     assert_matches(both(lambda lib, *t: lib.nn.functional.scaled_dot_product_attention(
         *t, is_causal=True), q, k, v), rtol=1e-4, atol=1e-5)
-    assert calls["attention_probs"] > 1
+    assert calls["softmax.attention_probs"] > 1
 
 
 def test_attention_rows_with_nan_stay_nan(path):
@@ -278,6 +282,112 @@ def test_attention_rows_with_nan_stay_nan(path):
         *(ember.tensor(a) for a in (q, k, v)), is_causal=True).numpy()
     np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
     np.testing.assert_allclose(got[~np.isnan(got)], want[~np.isnan(want)], rtol=1e-6)
+
+
+# ------------------------------------------------------------------------- batch norm
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(8, 3, 5, 7), (4, 6), (5, 4, 9), (2, 3, 2, 3, 4)])
+@pytest.mark.parametrize("affine", [True, False])
+@pytest.mark.parametrize("training", [True, False])
+def test_batch_norm_matches_torch(path, calls, dtype, shape, affine, training):
+    rng = np.random.RandomState(0)
+    channels = shape[1]
+    arrays = [(rng.randn(*shape) * 3 + 2).astype(dtype)]
+    if affine:
+        arrays += [rng.randn(channels).astype(dtype), rng.randn(channels).astype(dtype)]
+    stats = (rng.randn(channels).astype(dtype), (rng.rand(channels) + 0.5).astype(dtype))
+    running = {}
+
+    def fn(lib, x, *wb):
+        rm, rv = lib.tensor(stats[0]), lib.tensor(stats[1])
+        running[lib] = (rm, rv)
+        return lib.nn.functional.batch_norm(x, rm, rv, *wb, training=training, momentum=0.3,
+                                            eps=1e-4)
+
+    tol = dict(rtol=1e-4, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-9, atol=1e-11)
+    assert_matches(both(fn, *arrays), **tol)
+    for t, e in zip(running[torch], running[ember], strict=True):  # the running statistics
+        np.testing.assert_allclose(e.numpy(), t.numpy(), **tol)
+    expected = {"batch_norm.normalize": 1, "batch_norm.backward": 1}
+    if training:
+        expected["batch_norm.statistics"] = 1
+    ran = {k: v for k, v in calls.items() if k.startswith("batch_norm")}
+    assert (ran == expected) == (path == "kernels")
+
+
+def test_batch_norm_kernel_sums_a_large_channel_accurately(path):
+    # 64 x 32 x 32 values per channel with a large mean: float32 sums must not drift
+    x = (np.random.RandomState(0).randn(64, 2, 32, 32) + 1000).astype(np.float32)
+    xt = torch.tensor(x.astype(np.float64))
+    want = torch.nn.functional.batch_norm(xt, None, None, training=True).numpy()
+    got = ember.nn.functional.batch_norm(ember.tensor(x), None, None, training=True).numpy()
+    np.testing.assert_allclose(got, want, atol=2e-3)  # float32 of values ~1000 holds 6e-5
+
+
+def test_batch_norm_module_in_a_cnn_trains_like_torch(path):
+    rng = np.random.RandomState(0)
+    x = rng.randn(8, 2, 6, 6).astype(np.float32)
+    y = rng.randint(0, 3, 8)
+    torch.manual_seed(0)
+
+    def build(lib):
+        nn = lib.nn
+        return nn.Sequential(nn.Conv2d(2, 4, 3), nn.BatchNorm2d(4), nn.ReLU(), nn.Flatten(),
+                             nn.Linear(64, 3))
+
+    models = {torch: build(torch), ember: build(ember)}
+    models[ember].load_state_dict({k: v.detach().numpy() for k, v in
+                                   models[torch].state_dict().items()})
+    losses = []
+    for lib, model in models.items():
+        opt = lib.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        run = []
+        for _ in range(15):
+            opt.zero_grad()
+            loss = lib.nn.functional.cross_entropy(model(lib.tensor(x)), lib.tensor(y))
+            loss.backward()
+            opt.step()
+            run.append(loss.item())
+        model.eval()
+        run.append(model(lib.tensor(x)).sum().item())
+        losses.append(run)
+    np.testing.assert_allclose(losses[1], losses[0], rtol=2e-4, atol=1e-5)
+
+
+# ------------------------------------------------------------------------------- relu
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_matches_torch_with_special_values(path, calls, dtype):
+    x = np.array([-0.0, 0.0, np.nan, -np.inf, np.inf, 2, -3, 1e-30, -1e-30], dtype)
+    g = np.array([1, 2, 3, np.nan, 5, np.nan, 7, 8, 9], dtype)
+    results = []
+    for lib in (torch, ember):
+        t = lib.tensor(x, requires_grad=True)
+        y = lib.relu(t)
+        y.backward(lib.tensor(g))
+        results.append((y.detach().numpy(), t.grad.numpy()))
+    (ty, tg), (ey, eg) = results
+    np.testing.assert_array_equal(ey, ty)
+    if path == "kernels":  # torch's rules exactly: relu(-0.0) is -0.0, a NaN gradient of an
+        np.testing.assert_array_equal(np.signbit(ey), np.signbit(ty))  # inactive unit is 0
+        np.testing.assert_array_equal(eg, tg)
+    else:  # numpy's g * (y > 0) differs only at NaNs (a NaN gradient, or a NaN output)
+        ordinary = ~np.isnan(g) & ~np.isnan(x)
+        np.testing.assert_array_equal(eg[ordinary], tg[ordinary])
+    assert (calls.get("relu.forward") == 1 and calls.get("relu.backward") == 1) == (
+        path == "kernels")
+
+
+def test_relu_on_strided_and_integer_inputs_takes_the_numpy_path(calls):
+    x = np.random.RandomState(0).randn(6, 4).astype(np.float32)
+    for lib_x in (ember.tensor(x).t(), ember.tensor(np.arange(-3, 3))):
+        got = ember.relu(lib_x).numpy()
+        want = torch.relu(torch.tensor(lib_x.numpy())).numpy()
+        np.testing.assert_array_equal(got, want)
+    assert not calls
 
 
 def test_switches():

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .. import backend, dtypes
+from .. import backend, dtypes, kernels
 from ..autograd import low_precision
 from ..autograd.grad_mode import state as grad_state
 from ..autograd.node import Op, array_namespace, as_output, op_watch, record, refresh_view
@@ -360,13 +360,21 @@ class Relu(UnaryOp):
             if x.dtype.kind == "c":
                 raise complex_error("relu", x)
             raise RuntimeError("relu: bool tensors are not supported")
-        y = _xp(x).maximum(x, 0)
+        if x.dtype.kind == "f" and kernels.usable(x.dtype, x):  # one loop (kernels/relu.py)
+            y = kernels.load("relu").forward(x)
+        else:
+            y = _xp(x).maximum(x, 0)
         self.save_for_backward(y)
         return y
 
     def backward(self, grad: Any) -> Any:
         (y,) = self.saved_tensors
-        return grad * (y > 0)  # 1 where the unit was active, 0 elsewhere (also at 0)
+        if not isinstance(y, Tensor) and y.dtype.kind == "f" and kernels.usable(y.dtype, grad, y):
+            return kernels.load("relu").backward(grad, y)
+        # 1 where the unit was active, 0 elsewhere (also at 0). torch's rule differs at NaNs
+        # (a NaN gradient of an inactive unit gives 0, a NaN output passes the gradient):
+        # exact as xp.where(y <= 0, 0, grad), but that runs 10x slower in numpy
+        return grad * (y > 0)
 
 
 class Erf(UnaryOp):

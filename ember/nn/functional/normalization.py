@@ -50,6 +50,9 @@ class BatchNorm(Op):
             training, eps
         self.count = x.size // mean.shape[1] if mean.shape[1] else 0  # values per channel
         self.save_for_backward(x, weight)
+        if x.size and _kernel_usable_bn(x, weight, bias, mean, invstd):
+            return kernels.load("batch_norm").normalize(_as_nck(x), mean, invstd, weight,
+                                                        bias).reshape(x.shape)
         shape = mean.shape
         y = (x - mean) * invstd
         if weight is not None:
@@ -88,6 +91,10 @@ class BatchNorm(Op):
                          need_b: Any) -> tuple:
         """The same formula on (N, C, K) views, with the per-channel sums as BLAS products
         (3x numpy's reductions) and one temporary besides dx."""
+        if _kernel_usable_bn(x, grad, weight, self.mean, self.invstd):
+            gx, gw, gb = kernels.load("batch_norm").backward(
+                _as_nck(grad), _as_nck(x), self.mean, self.invstd, weight, self.training)
+            return gx.reshape(x.shape), gw if need_w else None, gb if need_b else None
         xp = module_of(x)
         n, c = x.shape[0], x.shape[1]
         x3, g3 = x.reshape(n, c, -1), grad.reshape(n, c, -1)
@@ -108,6 +115,18 @@ class BatchNorm(Op):
             gx = g3 * scale
         return (gx.reshape(x.shape), g_weight if need_w else None,
                 g_bias if need_b else None)
+
+
+def _kernel_usable_bn(x: Any, *others: Any) -> bool:
+    """Whether kernels/batch_norm.py may run: C-contiguous float32/float64 numpy arrays of one
+    dtype (None for an absent weight or bias is fine)."""
+    return x.dtype.kind == "f" and x.dtype.itemsize >= 4 and \
+        kernels.usable(x.dtype, x, *(a for a in others if a is not None))
+
+
+def _as_nck(a: Any) -> Any:
+    """A C-contiguous (N, C, *) array as its (N, C, K) view."""
+    return a.reshape(a.shape[0], a.shape[1], -1)
 
 
 def _channel_sums(a3: Any) -> Any:
@@ -142,8 +161,13 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         if n <= 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got input "
                              f"size {input.shape}")
-        mean, invstd = _channel_statistics(xp, x, eps) if x.dtype.kind in "fV" and \
-            x.dtype.itemsize >= 4 else _statistics(xp, x, axes, eps)
+        if _kernel_usable_bn(x):  # one loop per channel (ember/kernels/batch_norm.py)
+            mean, invstd = kernels.load("batch_norm").statistics(_as_nck(x), eps)
+            mean, invstd = mean.reshape(shape), invstd.reshape(shape)
+        elif x.dtype.kind in "fV" and x.dtype.itemsize >= 4:
+            mean, invstd = _channel_statistics(xp, x, eps)
+        else:
+            mean, invstd = _statistics(xp, x, axes, eps)
         if running_mean is not None and running_var is not None:
             var = 1 / (invstd * invstd) - eps
             with no_grad():
