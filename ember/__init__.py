@@ -677,6 +677,10 @@ globals().update(_CPU_TYPES)  # ember.FloatTensor, ember.LongTensor, ...
 globals().update(_LEGACY_STORAGES)  # ember.FloatStorage, ember.LongStorage, ...
 newaxis = None  # torch.newaxis, numpy's spelling of x[:, None]
 
+from .ops._util import spell_numpy_names as _spell_numpy_names  # noqa: E402
+
+_spell_numpy_names(globals())  # torch.cumprod(x, axis=0): numpy's names, as torch's parser
+
 from .sparse.dispatch import route_top_level_functions as _route_sparse  # noqa: E402
 
 _route_sparse(globals())  # ember.neg(sparse) -> the sparse method, as torch's dispatcher

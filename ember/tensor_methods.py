@@ -50,6 +50,9 @@ def bind_ops() -> None:
     join, indexing, linalg, softmax, convert = _join, _indexing, _linalg, _softmax, _convert
     inplace, random, creation, dtypes = _inplace, _random, _creation, _dtypes
     Add, Sub, Mul, Div, Pow = _arith.Add, _arith.Sub, _arith.Mul, _arith.Div, _arith.Pow
+    from .ops._util import spell_numpy_names  # noqa: PLC0415
+
+    spell_numpy_names(TensorMethods)  # x.cumprod(axis=0), x.mode(1, keepdims=True), ...
 
 
 class TensorMethods:

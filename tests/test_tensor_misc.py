@@ -470,6 +470,27 @@ def test_clone_and_like_keep_the_stride_order_as_torch():
     "x.unsqueeze(axis=0)", "x.chunk(2, axis=1)[0]", "x.unbind(axis=0)[1]",
     "x.gather(axis=1, index=lib.zeros(2, 1, dtype=lib.long))",
     "x.index_select(axis=0, index=lib.tensor([1]))",
+    # the function forms, and the other dim-taking ops (DDPM's torch.cumprod(alphas, axis=0))
+    "lib.cumprod(x, axis=0)", "x.cumprod(axis=1)", "lib.cumsum(x, axis=1)",
+    "lib.logcumsumexp(x, axis=1)", "lib.cummax(x, axis=0).values", "x.cummin(axis=1).indices",
+    "lib.mode(x, axis=1, keepdims=True).values", "x.kthvalue(1, axis=0).values",
+    "lib.count_nonzero(x, axis=0)", "lib.nanmean(x, axis=1, keepdims=True)", "lib.diff(x, axis=0)",
+    "lib.narrow(x, axis=1, start=0, length=2)", "x.select(axis=1, index=0)",
+    "lib.quantile(x, 0.5, axis=1, keepdims=True)", "lib.aminmax(x, axis=0, keepdims=True).max",
+    "lib.nanmedian(x, axis=1).values", "lib.repeat_interleave(x, 2, axis=0)",
+    "lib.tensor_split(x, 2, axis=1)[0]", "lib.std_mean(x, axis=1, keepdims=True)[0]",
+    "lib.var_mean(x, axis=0)[1]", "lib.trapezoid(x, axis=0)", "lib.cumulative_trapezoid(x, axis=1)",
+    "lib.squeeze(x[None], axis=0)", "lib.unsqueeze(x, axis=1)", "lib.topk(x, 2, axis=1).values",
+    "lib.sort(x, axis=0, descending=True).values", "lib.argsort(x, axis=1)",
+    "lib.median(x, axis=1, keepdims=True).values", "lib.nansum(x, axis=1)",
+    "lib.gather(x, axis=1, index=lib.zeros(2, 1, dtype=lib.long))",
+    "lib.index_select(x, axis=1, index=lib.tensor([2]))", "lib.unbind(x, axis=1)[0]",
+    "lib.chunk(x, 3, axis=1)[1]", "lib.renorm(x, 2, axis=0, maxnorm=1.0)",
+    "lib.take_along_dim(x, lib.zeros(2, 1, dtype=lib.long), axis=1)",
+    "x.scatter(axis=0, index=lib.zeros(2, 3, dtype=lib.long), src=x)",
+    "lib.index_add(x, axis=0, index=lib.tensor([1]), source=x[:1])",
+    "x.clone().cumsum_(axis=0)", "x.clone().unsqueeze_(axis=0)",
+    "x.clone().index_fill_(axis=1, index=lib.tensor([0]), value=-1.0)",
 ])
 def test_keyword_spellings_torch_accepts(call):
     """torch's argument parser takes numpy's axis=/keepdims= for dim=/keepdim=, and size=,
@@ -486,3 +507,9 @@ def test_methods_still_require_dim(method):
     for lib in (torch, ember):
         with pytest.raises(TypeError):
             getattr(lib.ones(2, 3), method)()
+
+
+def test_dim_and_axis_together_is_an_error():
+    for lib in (torch, ember):
+        with pytest.raises(TypeError, match="unexpected keyword argument 'axis'"):
+            lib.cumprod(lib.ones(2), dim=0, axis=0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Iterable
 
 from .. import backend, dtypes
@@ -191,3 +192,51 @@ def torch_named(out: Tensor, name: str) -> Tensor:
 def numpy_spelling(dim: Any, keepdim: Any, axis: Any, keepdims: Any) -> tuple:
     """torch accepts numpy's names for reductions: axis= for dim=, keepdims= for keepdim=."""
     return (dim if axis is None else axis), (keepdim if keepdims is None else keepdims)
+
+
+# dim-taking functions and methods whose signatures spell only `dim`/`keepdim`: torch's argument
+# parser takes numpy's `axis=`/`keepdims=` for them all (torch.cumprod(x, axis=0))
+NUMPY_SPELLED = (
+    "cumprod", "logcumsumexp", "cummax", "cummin", "mode", "kthvalue", "count_nonzero",
+    "nanmean", "diff", "narrow", "select", "quantile", "nanquantile", "aminmax", "nanmedian",
+    "repeat_interleave", "tensor_split", "scatter", "scatter_add", "scatter_reduce", "index_add",
+    "index_copy", "index_fill", "take_along_dim", "renorm", "std_mean", "var_mean", "trapezoid",
+    "cumulative_trapezoid", "cumsum", "squeeze", "unsqueeze", "topk", "sort", "argsort",
+    "median", "gather", "index_select", "nansum", "unbind", "chunk", "cumsum_", "cumprod_",
+    "scatter_", "scatter_add_", "scatter_reduce_", "index_add_", "index_copy_", "index_fill_",
+    "squeeze_", "unsqueeze_", "renorm_",
+)
+
+
+def accepts_numpy_spelling(fn: Any) -> Any:
+    """Wrap `fn` so that axis= reaches it as dim= and keepdims= as keepdim=, as torch's parser."""
+    if getattr(fn, "__numpy_spelled__", False):
+        return fn
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        for numpy_name, torch_name in (("axis", "dim"), ("keepdims", "keepdim")):
+            if numpy_name in kwargs:
+                if torch_name in kwargs:
+                    raise TypeError(f"{fn.__name__}() got an unexpected keyword argument "
+                                    f"'{numpy_name}'")
+                kwargs[torch_name] = kwargs.pop(numpy_name)
+        return fn(*args, **kwargs)
+
+    wrapper.__numpy_spelled__ = True
+    return wrapper
+
+
+def spell_numpy_names(namespace: Any) -> None:
+    """Wrap the NUMPY_SPELLED entries of a class or module dict whose signatures lack `axis`."""
+    import inspect  # noqa: PLC0415
+
+    is_dict = isinstance(namespace, dict)
+    for name in NUMPY_SPELLED:
+        fn = namespace.get(name) if is_dict else namespace.__dict__.get(name)
+        if fn is None or "axis" in inspect.signature(fn).parameters:
+            continue
+        if is_dict:
+            namespace[name] = accepts_numpy_spelling(fn)
+        else:
+            setattr(namespace, name, accepts_numpy_spelling(fn))
