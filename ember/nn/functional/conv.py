@@ -65,9 +65,9 @@ class Conv2d(Op):
         oh = out_size(h, kh, stride[0], padding[0], dilation[0])
         ow = out_size(w, kw, stride[1], padding[1], dilation[1])
         self.out_hw = (oh, ow)
-        padded = pad_spatial(x, (padding[0], padding[0], padding[1], padding[1]))
+        pads = (padding[0], padding[0], padding[1], padding[1])
         if cg == 1 and groups > 1 and o == groups:  # depthwise: shift, scale, add
-            view = windows(padded, k, stride, dilation, (oh, ow))
+            view = windows(pad_spatial(x, pads), k, stride, dilation, (oh, ow))
             y = xp.zeros((n, o, oh, ow), dtype=x.dtype)
             for i in range(kh):
                 for j in range(kw):
@@ -76,7 +76,8 @@ class Conv2d(Op):
                 y += bias[None, :, None, None]
             return y
         # (N, O, OH, OW) contiguous as torch's, so that .view() works as on torch
-        y = conv_forward(padded, weight, stride, dilation, (oh, ow), groups, batch_major=True)
+        y = conv_forward(x, weight, stride, dilation, (oh, ow), groups, batch_major=True,
+                         pads=pads)
         if bias is not None:
             y += bias[None, :, None, None]
         return y
@@ -95,9 +96,10 @@ class Conv2d(Op):
         o, cg, kh, kw = weight.shape
         oh, ow = self.out_hw
         k = (kh, kw)
-        padded = pad_spatial(x, (padding[0], padding[0], padding[1], padding[1]))
+        pads = (padding[0], padding[0], padding[1], padding[1])
         gx = gw = gb = None
         if cg == 1 and groups > 1 and o == groups:  # depthwise
+            padded = pad_spatial(x, pads)
             view = windows(padded, k, stride, dilation, (oh, ow))
             if needs[1]:
                 gw = xp.empty_like(weight)
@@ -117,7 +119,8 @@ class Conv2d(Op):
         else:
             grad_onp = grad.transpose(1, 0, 2, 3)  # (O, N, OH, OW)
             if needs[1]:  # dW = dY @ cols^T
-                gw = conv_weight_grad(padded, grad_onp, weight.shape, stride, dilation, groups)
+                gw = conv_weight_grad(x, grad_onp, weight.shape, stride, dilation, groups,
+                                      pads)
             if needs[0]:
                 gx = conv_input_grad(grad_onp, weight, x.shape, stride, padding, dilation,
                                      groups)

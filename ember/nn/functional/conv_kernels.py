@@ -47,10 +47,13 @@ class _Columns:
     laid out (OH, Wp) per image with junk in the last Wp - OW of each row.
     """
 
-    def __init__(self, padded: Any, kernel: tuple, stride: tuple, dilation: tuple,
-                 out: tuple) -> None:
-        self.xp = xp = module_of(padded)
-        n, self.c, hp, wp = padded.shape
+    def __init__(self, x: Any, kernel: tuple, stride: tuple, dilation: tuple, out: tuple,
+                 pads: tuple = (0, 0, 0, 0)) -> None:
+        """x (N, C, H, W) with `pads` (top, bottom, left, right) of zeros around it: the wide
+        layout writes the padded image straight into its own buffer (one copy, not two)."""
+        self.xp = xp = module_of(x)
+        n, self.c = x.shape[:2]
+        hp, wp = x.shape[2] + pads[0] + pads[1], x.shape[3] + pads[2] + pads[3]
         self.kernel, self.out = kernel, out
         self.rows = self.c * kernel[0] * kernel[1]
         # stride 1, and at most 1 junk column in 5 (else the bigger product costs more than
@@ -58,20 +61,22 @@ class _Columns:
         self.wide = tuple(stride) == (1, 1) and 5 * (wp - out[1]) <= wp
         if self.wide:
             self.width = wp
-            size = padded.size
+            size = n * self.c * hp * wp
             # wp spare values at the end: the junk columns of the last rows read past the image
-            flat = xp.zeros(size + wp, dtype=padded.dtype)
-            flat[:size].reshape(padded.shape)[...] = padded
-            it = padded.itemsize
+            flat = xp.zeros(size + wp, dtype=x.dtype)
+            flat[:size].reshape(n, self.c, hp, wp)[
+                :, :, pads[0]:pads[0] + x.shape[2], pads[2]:pads[2] + x.shape[3]] = x
+            it = x.itemsize
             self.view = xp.lib.stride_tricks.as_strided(
                 flat, (self.c,) + tuple(kernel) + (n, out[0] * wp),
                 (hp * wp * it, dilation[0] * wp * it, dilation[1] * it, self.c * hp * wp * it, it))
         else:
             self.width = out[1]
-            self.view = windows(padded, kernel, stride, dilation, out)  # (N, C, KH, KW, OH, OW)
+            # (N, C, KH, KW, OH, OW)
+            self.view = windows(pad_spatial(x, pads), kernel, stride, dilation, out)
         self.positions = out[0] * self.width
-        self.step = _batch_chunk(n, self.rows, self.positions, padded.itemsize, xp)
-        self.flat = xp.empty(self.rows * self.step * self.positions, dtype=padded.dtype)
+        self.step = _batch_chunk(n, self.rows, self.positions, x.itemsize, xp)
+        self.flat = xp.empty(self.rows * self.step * self.positions, dtype=x.dtype)
 
     def __call__(self, start: int, end: int) -> Any:
         """The (C*KH*KW, m*OH*width) columns of images start..end."""
@@ -87,17 +92,18 @@ class _Columns:
         return cols.reshape(self.rows, m * self.positions)
 
 
-def conv_forward(padded: Any, weight: Any, stride: tuple, dilation: tuple, out: tuple,
-                 groups: int, batch_major: bool = False) -> Any:
-    """y = W @ im2col(x), chunk by chunk: returns (O, N, OH, OW), or with `batch_major` torch's
-    contiguous (N, O, OH, OW), transposed one chunk at a time while the product is in cache."""
-    xp = module_of(padded)
-    n = padded.shape[0]
+def conv_forward(x: Any, weight: Any, stride: tuple, dilation: tuple, out: tuple,
+                 groups: int, batch_major: bool = False, pads: tuple = (0, 0, 0, 0)) -> Any:
+    """y = W @ im2col(x padded by `pads`), chunk by chunk: returns (O, N, OH, OW), or with
+    `batch_major` torch's contiguous (N, O, OH, OW), transposed one chunk at a time while the
+    product is in cache."""
+    xp = module_of(x)
+    n = x.shape[0]
     o, cg, kh, kw = weight.shape
-    columns = _Columns(padded, (kh, kw), stride, dilation, out)
+    columns = _Columns(x, (kh, kw), stride, dilation, out, pads)
     w_mat = weight.reshape(groups, o // groups, cg * kh * kw)
-    y = xp.empty(((n, o) if batch_major else (o, n)) + tuple(out), dtype=padded.dtype)
-    scratch = xp.empty(o * columns.step * columns.positions, dtype=padded.dtype) \
+    y = xp.empty(((n, o) if batch_major else (o, n)) + tuple(out), dtype=x.dtype)
+    scratch = xp.empty(o * columns.step * columns.positions, dtype=x.dtype) \
         if columns.wide or batch_major else None
     for start, end in _chunks(n, columns.step):
         cols = columns(start, end).reshape(groups, cg * kh * kw, -1)
@@ -116,12 +122,13 @@ def conv_forward(padded: Any, weight: Any, stride: tuple, dilation: tuple, out: 
     return y
 
 
-def conv_weight_grad(padded: Any, grad_onp: Any, weight_shape: tuple, stride: tuple,
-                     dilation: tuple, groups: int) -> Any:
-    """dW = dY @ im2col(x)^T, summed over chunks. grad_onp is dY as (O, N, OH, OW)."""
-    xp = module_of(padded)
+def conv_weight_grad(x: Any, grad_onp: Any, weight_shape: tuple, stride: tuple,
+                     dilation: tuple, groups: int, pads: tuple = (0, 0, 0, 0)) -> Any:
+    """dW = dY @ im2col(x padded by `pads`)^T, summed over chunks. grad_onp is dY as
+    (O, N, OH, OW)."""
+    xp = module_of(x)
     o, cg, kh, kw = weight_shape
-    columns = _Columns(padded, (kh, kw), stride, dilation, tuple(grad_onp.shape[2:]))
+    columns = _Columns(x, (kh, kw), stride, dilation, tuple(grad_onp.shape[2:]), pads)
     # accumulated transposed, as cols @ dY^T: OpenBLAS runs that shape ~1.8x faster than
     # dY @ cols^T (measured: 16 x 6528 by 6528 x 144 at 41 GFLOP/s, transposed at 73)
     gw_t = xp.zeros((groups, cg * kh * kw, o // groups), dtype=grad_onp.dtype)
@@ -129,7 +136,7 @@ def conv_weight_grad(padded: Any, grad_onp: Any, weight_shape: tuple, stride: tu
     # dY in the wide layout: zeros in the junk columns (they stay zero: only [..., :OW] is set)
     wide = xp.zeros(o * columns.step * columns.positions, dtype=grad_onp.dtype) \
         if columns.wide else None
-    for start, end in _chunks(padded.shape[0], columns.step):
+    for start, end in _chunks(x.shape[0], columns.step):
         cols = columns(start, end).reshape(groups, cg * kh * kw, -1)
         g = grad_onp[:, start:end]
         if wide is not None:
@@ -157,11 +164,11 @@ def conv_input_grad(grad_onp: Any, weight: Any, in_shape: tuple, stride: tuple, 
         grad_nchw = grad_onp.transpose(1, 0, 2, 3)
         if padding[0] <= reach[0] and padding[1] <= reach[1]:
             pads = (reach[0] - padding[0],) * 2 + (reach[1] - padding[1],) * 2
-            return conv_forward(pad_spatial(grad_nchw, pads), flipped, (1, 1), dilation,
-                                (h, w), groups, batch_major=True)
-        full = conv_forward(pad_spatial(grad_nchw, (reach[0],) * 2 + (reach[1],) * 2), flipped,
-                            (1, 1), dilation, (h + 2 * padding[0], w + 2 * padding[1]), groups,
-                            batch_major=True)
+            return conv_forward(grad_nchw, flipped, (1, 1), dilation, (h, w), groups,
+                                batch_major=True, pads=pads)
+        full = conv_forward(grad_nchw, flipped, (1, 1), dilation,
+                            (h + 2 * padding[0], w + 2 * padding[1]), groups, batch_major=True,
+                            pads=(reach[0],) * 2 + (reach[1],) * 2)
         return full[:, :, padding[0]:padding[0] + h, padding[1]:padding[1] + w]
     oh, ow = grad_onp.shape[2:]
     gpad = xp.zeros((c, n, h + 2 * padding[0], w + 2 * padding[1]), dtype=grad_onp.dtype)
