@@ -100,7 +100,7 @@ def main(sync, workdir):
     for step in range(3):
         x = images.clone().requires_grad_(True)
         loss = F.nll_loss(model(x), labels)
-        grad, = torch.autograd.grad(loss, x)
+        (grad,) = torch.autograd.grad(loss, x)
         x_adv = (images + 0.05 * grad.sign()).clamp(0, 1)
         loss = 0.5 * F.nll_loss(model(images), labels) + 0.5 * F.nll_loss(model(x_adv), labels)
         optimizer.zero_grad()

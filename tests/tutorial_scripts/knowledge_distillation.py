@@ -39,7 +39,9 @@ class LightNN(nn.Module):
             nn.MaxPool2d(kernel_size=2, stride=2),
             nn.Conv2d(8, 4, kernel_size=3, padding=1), nn.ReLU(),
         )  # fmt: skip
-        self.classifier = nn.Sequential(nn.Linear(4 * 4 * 4, 16), nn.ReLU(), nn.Linear(16, num_classes))
+        self.classifier = nn.Sequential(
+            nn.Linear(4 * 4 * 4, 16), nn.ReLU(), nn.Linear(16, num_classes)
+        )
         self.hidden_proj = nn.Linear(16, 32)  # student hidden -> teacher hidden size
         self.regressor = nn.Conv2d(4, 8, kernel_size=1)  # student map -> teacher channels
 

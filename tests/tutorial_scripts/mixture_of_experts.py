@@ -15,7 +15,9 @@ import torch.nn.functional as F
 class Expert(nn.Module):
     def __init__(self, d_model, d_hidden):
         super().__init__()
-        self.net = nn.Sequential(nn.Linear(d_model, d_hidden), nn.GELU(), nn.Linear(d_hidden, d_model))
+        self.net = nn.Sequential(
+            nn.Linear(d_model, d_hidden), nn.GELU(), nn.Linear(d_hidden, d_model)
+        )
 
     def forward(self, x):
         return self.net(x)

@@ -103,8 +103,8 @@ class PointNetDenseCls(nn.Module):
 
 def feature_transform_regularizer(trans):
     d = trans.size()[1]
-    I = torch.eye(d)[None, :, :]
-    return torch.mean(torch.norm(torch.bmm(trans, trans.transpose(2, 1)) - I, dim=(1, 2)))
+    identity = torch.eye(d)[None, :, :]
+    return torch.mean(torch.norm(torch.bmm(trans, trans.transpose(2, 1)) - identity, dim=(1, 2)))
 
 
 def augment(rng, points):

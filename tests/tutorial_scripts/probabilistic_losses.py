@@ -138,9 +138,9 @@ def main(sync, workdir):
     # -- multi-label classification --
     n_labels = 5
     clf = sync(nn.Sequential(nn.Linear(6, 12), nn.ReLU(), nn.Linear(12, n_labels)))
-    targets = torch.from_numpy((rng.rand(40, n_labels) < [0.5, 0.2, 0.1, 0.4, 0.05]).astype(
-        np.float32
-    ))
+    targets = torch.from_numpy(
+        (rng.rand(40, n_labels) < [0.5, 0.2, 0.1, 0.4, 0.05]).astype(np.float32)
+    )
     features = torch.from_numpy(rng.randn(40, 6).astype(np.float32)) + targets.sum(1, True) * 0.3
     pos = targets.sum(0)
     pos_weight = (targets.size(0) - pos) / pos.clamp(min=1)

@@ -23,7 +23,12 @@ class MatrixFactorization(nn.Module):
 
     def forward(self, user, item):
         dot = (self.user_factors(user) * self.item_factors(item)).sum(dim=1)
-        return dot + self.user_bias(user).squeeze(1) + self.item_bias(item).squeeze(1) + self.global_bias
+        return (
+            dot
+            + self.user_bias(user).squeeze(1)
+            + self.item_bias(item).squeeze(1)
+            + self.global_bias
+        )
 
 
 class NCF(nn.Module):
@@ -126,7 +131,7 @@ def main(sync, workdir):
         scores = scores.masked_fill(seen, float("-inf"))
         top = scores.topk(5, dim=1).indices
         held_out = items[20:30]
-        hits = (top[users[20:30]] == held_out.unsqueeze(1))
+        hits = top[users[20:30]] == held_out.unsqueeze(1)
         rank = hits.float().argmax(1)
         ndcg = torch.where(hits.any(1), 1.0 / torch.log2(rank.float() + 2), torch.zeros(10))
     out["top"] = top

@@ -81,7 +81,9 @@ def metrics(pred, true):
 def main(sync, workdir):
     rng = np.random.RandomState(0)
     t = np.arange(120, dtype=np.float32)
-    series = np.sin(t / 6) + 0.3 * np.sin(t / 2.5) + 0.1 * rng.randn(120).astype(np.float32) + t / 60
+    series = (
+        np.sin(t / 6) + 0.3 * np.sin(t / 2.5) + 0.1 * rng.randn(120).astype(np.float32) + t / 60
+    )
     series = torch.from_numpy(series.astype(np.float32))
     train, test = series[:90], series[90:]
     lo, hi = train.min(), train.max()
@@ -89,7 +91,10 @@ def main(sync, workdir):
     window, horizon = 12, 4
     windows = scale(train).unfold(0, window + horizon, 2)  # (N, window + horizon)
     X, Y = windows[:, :window, None], windows[:, window:, None]
-    out = {"windows_shape": list(windows.shape), "scaled_range": [scale(train).min(), scale(train).max()]}
+    out = {
+        "windows_shape": list(windows.shape),
+        "scaled_range": [scale(train).min(), scale(train).max()],
+    }
 
     model = sync(Seq2Seq(horizon=horizon))
     optimizer = torch.optim.Adam(model.parameters(), lr=5e-3)
