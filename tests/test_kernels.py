@@ -19,6 +19,12 @@ from ember import kernels
 pytest.importorskip("numba")
 
 
+@pytest.fixture(autouse=True)
+def small_arrays_too(monkeypatch):
+    """The tests' small arrays reach the kernels (they normally start at MIN_ELEMENTS)."""
+    monkeypatch.setattr(kernels, "MIN_ELEMENTS", 0)
+
+
 @pytest.fixture(params=["kernels", "numpy"])
 def path(request):
     """Run the test once through the compiled kernels and once through the numpy formulas."""
@@ -388,6 +394,19 @@ def test_relu_on_strided_and_integer_inputs_takes_the_numpy_path(calls):
         want = torch.relu(torch.tensor(lib_x.numpy())).numpy()
         np.testing.assert_array_equal(got, want)
     assert not calls
+
+
+def test_small_arrays_take_the_numpy_formulas(calls, monkeypatch):
+    # a small model never imports numba: numpy's passes over a few thousand values cost less
+    monkeypatch.setattr(kernels, "MIN_ELEMENTS", 1 << 15)
+    x = ember.randn(64, 100, requires_grad=True)  # 6,400 values
+    ember.nn.functional.gelu(ember.relu(x)).sum().backward()
+    ember.nn.functional.layer_norm(x, (100,)).sum().backward()
+    ember.nn.functional.batch_norm(x, None, None, training=True).sum().backward()
+    assert not calls
+    big = ember.randn(64, 1 << 9, requires_grad=True)  # 32,768 values
+    (ember.relu(big) * 2).sum().backward()  # a contiguous gradient reaches relu
+    assert calls == {"relu.forward": 1, "relu.backward": 1}
 
 
 def test_switches():

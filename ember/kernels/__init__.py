@@ -11,10 +11,14 @@ paths against torch with.
 The kernels are used when:
 - numba imports (checked once, lazily: importing Ember never imports numba), and
 - the environment variable `EMBER_JIT` is not `0` (or `set_enabled(False)` was called), and
-- every array is a C-contiguous numpy array of the dtype the kernel is written for.
+- every array is a C-contiguous numpy array of the dtype the kernel is written for, and
+- the first array has at least MIN_ELEMENTS values: below that numpy's few passes cost
+  microseconds, and the first kernel a process uses costs importing numba (~0.3 s) plus
+  compiling or loading it, which a small model (an MLP on 8x8 digits) would never earn back.
 
-Each kernel is compiled the first time a process uses it (about 0.3 s each; see approx.JIT
-for why not cached on disk).
+Each kernel is compiled the first time a process uses it (about 0.3 s each). Kernels that call
+nothing from another file are also cached on disk (approx.JIT_CACHED), so later processes load
+them in milliseconds; those using approx.py's functions are not (see approx.JIT for why).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from typing import Any
 from .. import backend
 
 _numpy = backend.numpy
+MIN_ELEMENTS = 1 << 15  # smaller first arrays take the numpy formulas (see above)
 _state: dict = {"enabled": os.environ.get("EMBER_JIT", "1") != "0", "numba": None}
 
 
@@ -57,6 +62,8 @@ def usable(dtype: Any, *arrays: Any) -> bool:
     for a in arrays:
         if a.__class__ is not _numpy.ndarray or a.dtype != dtype or not a.flags.c_contiguous:
             return False
+    if arrays[0].size < MIN_ELEMENTS:
+        return False
     return available()
 
 

@@ -30,6 +30,16 @@ FASTMATH = {"reassoc", "contract", "arcp", "nsz", "afn"}  # keeps NaN and inf se
 # would leave callers' cached code stale. Compiling costs ~0.3 s per kernel, once per process.
 JIT = dict(fastmath=FASTMATH, error_model="numpy", cache=False, nogil=True)
 
+
+def jit_cached(fn: object) -> object:
+    """numba.njit(**JIT) with the compiled code cached on disk: only for kernels that call no
+    jitted function from another file (the staleness above cannot happen to them). Where no
+    cache directory is writable (numba raises when the kernel is defined) it is not cached."""
+    try:
+        return numba.njit(**dict(JIT, cache=True))(fn)
+    except RuntimeError:
+        return numba.njit(**JIT)(fn)
+
 _F = np.float32
 _P = (1.1283791879936036, 0.1891110059524484, 0.05529387798628147, 0.004073930363018999,
       0.0004071229372721057, 6.192489343891783e-06, -6.530347325510069e-09)

@@ -15,13 +15,12 @@ Written for float32 and float64 (numba compiles one version per dtype).
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
-from .approx import JIT
+from .approx import jit_cached
 
 
-@numba.njit(**JIT)
+@jit_cached
 def _statistics(x, eps, zero, mean, invstd):  # noqa: ANN001, ANN202 (arrays)
     # the per-channel scalars are read back from their x-dtype arrays, so the loops stay in x's
     # dtype (float32 in, float32 arithmetic)
@@ -46,7 +45,7 @@ def _statistics(x, eps, zero, mean, invstd):  # noqa: ANN001, ANN202 (arrays)
         invstd[j] = 1.0 / np.sqrt(total / count + eps)
 
 
-@numba.njit(**JIT)
+@jit_cached
 def _normalize(x, mean, invstd, w, b, y):  # noqa: ANN001, ANN202
     n, c, k = x.shape
     for i in range(n):
@@ -56,7 +55,7 @@ def _normalize(x, mean, invstd, w, b, y):  # noqa: ANN001, ANN202
                 y[i, j, t] = (x[i, j, t] - m) * scale + shift
 
 
-@numba.njit(**JIT)
+@jit_cached
 def _backward(g, x, mean, invstd, w, training, zero, gx, gw, gb, consts):  # noqa: ANN001, ANN202
     n, c, k = x.shape
     count = n * k

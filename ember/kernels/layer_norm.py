@@ -10,13 +10,12 @@ Written for float32 and float64 (numba compiles one version per dtype).
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
-from .approx import JIT
+from .approx import jit_cached
 
 
-@numba.njit(**JIT)
+@jit_cached
 def _forward(x, w, b, eps, inv_c, zero, y, mean, invstd):  # noqa: ANN001, ANN202 (arrays)
     # the per-row scalars are read back from their float arrays, so the loops stay in x's dtype
     rows, c = x.shape
@@ -36,7 +35,7 @@ def _forward(x, w, b, eps, inv_c, zero, y, mean, invstd):  # noqa: ANN001, ANN20
             y[i, j] = (x[i, j] - m) * r * w[j] + b[j]
 
 
-@numba.njit(**JIT)
+@jit_cached
 def _backward(g, x, w, mean, invstd, inv_c, zero, gx, gw, gb):  # noqa: ANN001, ANN202
     rows, c = x.shape
     gw[:] = 0

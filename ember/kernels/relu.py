@@ -9,20 +9,19 @@ The formulas are those of ops/unary.py's `Relu`, with torch's NaN rules:
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
-from .approx import JIT
+from .approx import jit_cached
 
 
-@numba.njit(**JIT)
+@jit_cached
 def _forward(x, zero, y):  # noqa: ANN001, ANN202 (flat arrays of one float dtype)
     for i in range(x.size):
         v = x[i]
         y[i] = zero if v < zero else v
 
 
-@numba.njit(**JIT)
+@jit_cached
 def _backward(grad, y, zero, out):  # noqa: ANN001, ANN202
     for i in range(y.size):
         out[i] = zero if y[i] <= zero else grad[i]
