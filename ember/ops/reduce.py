@@ -14,7 +14,7 @@ from typing import Any
 from .. import backend, dtypes, return_types
 from ..autograd.node import Op, array_namespace
 from ..tensor import Tensor
-from ._util import astype, complex_error, numpy_spelling, wrap_dim, wrap_dims
+from ._util import astype, complex_error, numpy_spelling, torch_named, wrap_dim, wrap_dims
 
 
 class _Reduction(Op):
@@ -137,6 +137,9 @@ class AMax(_Reduction):
 
     largest = True
 
+    def name(self) -> str:  # max()/min() rename theirs
+        return "AmaxBackward0" if self.largest else "AminBackward0"
+
     def forward(self, x: Any, axes: tuple, keepdim: bool) -> Any:
         self.setup(x, axes, keepdim)
         if x.size == 0 and builtins.any(x.shape[a] == 0 for a in axes):
@@ -164,6 +167,9 @@ class AMin(AMax):
 class MedianAll(AMax):
     """median() of all elements: the lower median; like amax, ties share the gradient."""
 
+    def name(self) -> str:
+        return "MedianBackward0"
+
     def forward(self, x: Any, axes: tuple, keepdim: bool) -> Any:
         self.setup(x, axes, keepdim)
         xp = backend.module_of(x)
@@ -177,6 +183,9 @@ class MedianAll(AMax):
 
 
 class LogSumExp(_Reduction):
+    def name(self) -> str:
+        return "LogsumexpBackward0"
+
     def forward(self, x: Any, axes: tuple, keepdim: bool) -> Any:
         # log sum exp(x) = m + log sum exp(x - m) with m = max(x): no overflow
         self.setup(x, axes, keepdim)
@@ -246,6 +255,9 @@ def _cumprod_grad_with_zeros(xp: Any, x: Any, grad: Any, d: int) -> Any:
 class Norm(_Reduction):
     """Vector p-norm over `axes`: (sum |x|^p)^(1/p), with max/min for p = +-inf."""
 
+    def name(self) -> str:  # torch.norm, Tensor.norm and linalg.norm all reach vector_norm
+        return "LinalgVectorNormBackward0"
+
     def forward(self, x: Any, p: float, axes: tuple, keepdim: bool) -> Any:
         self.setup(x, axes, keepdim)
         self.p = p
@@ -313,7 +325,8 @@ def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *,  # noqa: A001
     if axis is not None or keepdims is not None:  # numpy's names, as torch
         dim, keepdim = numpy_spelling(dim, keepdim, axis, keepdims)
     x = _integer_sum_dtype(input, dtype)
-    return Sum.apply(x, _axes(x, dim, "sum"), keepdim)
+    out = Sum.apply(x, _axes(x, dim, "sum"), keepdim)
+    return out if dim is None else torch_named(out, "SumBackward1")  # torch's sum.dim_IntList
 
 
 def nansum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
@@ -321,7 +334,7 @@ def nansum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any 
 
     if input._data.dtype.kind not in "fV":  # integers have no NaN
         return sum(input, dim, keepdim, dtype=dtype)
-    return sum(where(input.isnan(), 0.0, input), dim, keepdim, dtype=dtype)
+    return torch_named(sum(where(input.isnan(), 0.0, input), dim, keepdim, dtype=dtype), "Nansum")
 
 
 def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None,
@@ -334,7 +347,8 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
             "mean(): could not infer output dtype. Input dtype must be either a floating point "
             f"or complex dtype. Got: {x.dtype.name.capitalize()} (use x.float().mean())"
         )
-    return Mean.apply(x, _axes(x, dim, "mean"), keepdim)
+    out = Mean.apply(x, _axes(x, dim, "mean"), keepdim)
+    return out if dim is None else torch_named(out, "MeanBackward1")  # torch's mean.dim
 
 
 def nanmean(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
@@ -347,8 +361,8 @@ def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *,
     if axis is not None or keepdims is not None:  # numpy's names, as torch
         dim, keepdim = numpy_spelling(dim, keepdim, axis, keepdims)
     x = _integer_sum_dtype(input, dtype)
-    axes = _axes(x, dim, "prod")
-    return Prod.apply(x, axes, keepdim)
+    out = Prod.apply(x, _axes(x, dim, "prod"), keepdim)
+    return out if dim is None else torch_named(out, "ProdBackward1")  # torch's prod.dim_int
 
 
 def _correction(unbiased: Any, correction: Any) -> float:
@@ -393,14 +407,16 @@ def std(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = Fa
 
 def var_mean(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
              correction: Any = None) -> tuple:
-    return (var(input, dim, unbiased, keepdim, correction=correction),
-            mean(input, dim if not isinstance(dim, bool) else None, keepdim))
+    return (torch_named(var(input, dim, unbiased, keepdim, correction=correction), "VarMean"),
+            torch_named(mean(input, dim if not isinstance(dim, bool) else None, keepdim),
+                        "VarMean"))
 
 
 def std_mean(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
              correction: Any = None) -> tuple:
-    return (std(input, dim, unbiased, keepdim, correction=correction),
-            mean(input, dim if not isinstance(dim, bool) else None, keepdim))
+    return (torch_named(std(input, dim, unbiased, keepdim, correction=correction), "StdMean"),
+            torch_named(mean(input, dim if not isinstance(dim, bool) else None, keepdim),
+                        "StdMean"))
 
 
 def _require_float(x: Tensor, op: str) -> None:
@@ -426,8 +442,10 @@ def amin(input: Tensor, dim: Any = (), keepdim: bool = False, *,
     return AMin.apply(input, _axes(input, dim, "amin"), keepdim)
 
 
-def _select_along(input: Tensor, dim: int, keepdim: bool, index: Any, kind: Any) -> Any:
-    """(values, indices) where values are gathered at `index` so gradients go there only."""
+def _select_along(input: Tensor, dim: int, keepdim: bool, index: Any, kind: Any,
+                  name: str) -> Any:
+    """(values, indices) where values are gathered at `index` so gradients go there only;
+    `values.grad_fn` shows torch's node `name` for the whole op."""
     from .indexing import gather  # noqa: PLC0415
 
     idx = Tensor._make(backend.as_array(index).astype("int64", copy=False))
@@ -435,7 +453,7 @@ def _select_along(input: Tensor, dim: int, keepdim: bool, index: Any, kind: Any)
     if not keepdim:
         values = values.squeeze(dim)
         idx = idx.squeeze(dim)
-    return kind(values, idx)
+    return kind(torch_named(values, name), idx)
 
 
 def _max_min(input: Tensor, dim: Any, keepdim: bool, other: Any, largest: bool) -> Any:
@@ -453,7 +471,8 @@ def _max_min(input: Tensor, dim: Any, keepdim: bool, other: Any, largest: bool) 
             raise RuntimeError(f"{name}(): Expected reduction dim to be specified for "
                                "input.numel() == 0. Specify the reduction dim with the 'dim' "
                                "argument.")
-        return amax(input) if largest else amin(input)
+        return torch_named(amax(input) if largest else amin(input),  # torch's max()
+                           "MaxBackward1" if largest else "MinBackward1")
     d = wrap_dim(dim, input._data.ndim, name)
     data = input._data
     if data.ndim and data.shape[d] == 0:
@@ -464,7 +483,8 @@ def _max_min(input: Tensor, dim: Any, keepdim: bool, other: Any, largest: bool) 
     if data.ndim == 0:
         index = index.reshape(())
     kind = return_types.max if largest else return_types.min
-    return _select_along(input, d, keepdim or data.ndim == 0, index, kind)
+    return _select_along(input, d, keepdim or data.ndim == 0, index, kind,
+                         "MaxBackward0" if largest else "MinBackward0")
 
 
 def max(input: Tensor, dim: Any = None, keepdim: bool = False, *,  # noqa: A001
@@ -608,4 +628,5 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
     index = xp.take(order, [(n - 1) // 2], axis=d)
     if data.ndim == 0:
         index = index.reshape(())
-    return _select_along(input, d, keepdim or data.ndim == 0, index, return_types.median)
+    return _select_along(input, d, keepdim or data.ndim == 0, index, return_types.median,
+                         "MedianBackward1")

@@ -10,7 +10,7 @@ from typing import Any
 
 from .. import backend, return_types
 from ..tensor import Tensor
-from ._util import complex_error, wrap_dim
+from ._util import complex_error, torch_named, wrap_dim
 from .indexing import gather
 
 
@@ -33,11 +33,11 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, *, stable: bool
     if data.dtype.kind == "c":
         raise complex_error("sort", data)
     if data.ndim == 0:
-        return return_types.sort(input.clone(), Tensor._make(backend.module_of(data).zeros(
-            (), "int64")))
+        return return_types.sort(torch_named(input.clone(), "Sort"), Tensor._make(
+            backend.module_of(data).zeros((), "int64")))
     d = wrap_dim(dim, data.ndim, "sort")
     idx = Tensor._make(_order(data, d, descending, stable).astype("int64", copy=False))
-    return return_types.sort(gather(input, d, idx), idx)
+    return return_types.sort(torch_named(gather(input, d, idx), "Sort"), idx)
 
 
 def argsort(input: Tensor, dim: int = -1, descending: bool = False, *,
@@ -60,12 +60,12 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True,
     if not 0 <= k <= n:
         raise RuntimeError(f"topk: selected index k out of range (k={k}, size of dim {d} is {n})")
     if data.ndim == 0:
-        return return_types.topk(input.clone(), Tensor._make(
+        return return_types.topk(torch_named(input.clone(), "Topk"), Tensor._make(
             backend.module_of(data).zeros((), "int64")))
     order = _order(data, d, largest, True)
     xp = backend.module_of(data)
     idx = Tensor._make(xp.take(order, xp.arange(k), axis=d).astype("int64", copy=False))
-    return return_types.topk(gather(input, d, idx), idx)
+    return return_types.topk(torch_named(gather(input, d, idx), "Topk"), idx)
 
 
 def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Any:
@@ -83,7 +83,7 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Any
     values = gather(source, d, idx)
     if not keepdim:
         values, idx = values.squeeze(d), idx.squeeze(d)
-    return return_types.kthvalue(values, idx)
+    return return_types.kthvalue(torch_named(values, "Kthvalue"), idx)
 
 
 def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,  # noqa: A002

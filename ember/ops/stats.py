@@ -12,7 +12,7 @@ from typing import Any
 
 from .. import backend, dtypes, return_types
 from ..tensor import Tensor
-from ._util import to_tensor, wrap_dim
+from ._util import to_tensor, torch_named, wrap_dim
 from .indexing import gather, where
 
 
@@ -44,7 +44,7 @@ def _cumulative_extreme(input: Tensor, dim: int, largest: bool) -> Any:
     if first_nan is not None:  # after a NaN the index stays on the (latest) NaN
         index = xp.where(xp.isnan(running), first_nan, index)
     idx = _long(index)
-    return kind(gather(input, d, idx), idx)
+    return kind(torch_named(gather(input, d, idx), "Cummax" if largest else "Cummin"), idx)
 
 
 def cummax(input: Tensor, dim: int) -> Any:
@@ -66,7 +66,7 @@ def logcumsumexp(input: Tensor, dim: int) -> Tensor:
         return x.clone()
     m = x.detach().amax(d, keepdim=True)
     m = m.masked_fill(m.isinf(), 0.0)
-    return (x - m).exp().cumsum(d).log() + m
+    return torch_named((x - m).exp().cumsum(d).log() + m, "Logcumsumexp")
 
 
 def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False) -> Any:
@@ -79,8 +79,9 @@ def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False) -> 
         if keepdim:
             shape = (1,) * input.dim()
             lo, hi = lo.reshape(shape), hi.reshape(shape)
-        return return_types.aminmax(lo, hi)
-    return return_types.aminmax(input.amin(dim, keepdim), input.amax(dim, keepdim))
+        return return_types.aminmax(torch_named(lo, "Aminmax"), torch_named(hi, "Aminmax"))
+    return return_types.aminmax(torch_named(input.amin(dim, keepdim), "Aminmax"),
+                                torch_named(input.amax(dim, keepdim), "Aminmax"))
 
 
 def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> Any:
@@ -112,7 +113,7 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> Any:
     values = gather(input, d, idx)
     if not keepdim:
         values, idx = values.squeeze(d), idx.squeeze(d)
-    return return_types.mode(values, idx)
+    return return_types.mode(torch_named(values, "Mode"), idx)
 
 
 def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
@@ -125,7 +126,8 @@ def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False) -> A
         if valid == 0:
             return Tensor._make(xp.asarray(xp.nan, dtype=data.dtype))
         order = xp.argsort(flat._data, kind="stable")
-        return gather(flat, 0, _long(order[(valid - 1) // 2:(valid - 1) // 2 + 1])).reshape(())
+        picked = gather(flat, 0, _long(order[(valid - 1) // 2:(valid - 1) // 2 + 1]))
+        return torch_named(picked.reshape(()), "NanmedianBackward0")
     d = wrap_dim(dim, data.ndim, "nanmedian") if data.ndim else 0
     source = input if data.ndim else input.reshape(1)
     arr = source._data
@@ -137,7 +139,7 @@ def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False) -> A
     values = gather(source, d, idx)
     if not keepdim or data.ndim == 0:
         values, idx = values.squeeze(d), idx.squeeze(d)
-    return return_types.median(values, idx)
+    return return_types.median(torch_named(values, "NanmedianBackward1"), idx)
 
 
 _INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
@@ -214,7 +216,7 @@ def nanquantile(input: Tensor, q: Any, dim: int | None = None, keepdim: bool = F
 
 def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
     """The p-norm of input - other."""
-    return (input - other).norm(p)
+    return torch_named((input - other).norm(p), "Dist")
 
 
 def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
@@ -223,7 +225,8 @@ def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
     others = tuple(i for i in range(input.dim()) if i != d)
     norms = input.norm(p, dim=others, keepdim=True)
     # the gradient flows through the norm too, as torch's renorm_backward
-    return where(norms > maxnorm, input * (maxnorm / (norms + 1e-7)), input)
+    return torch_named(where(norms > maxnorm, input * (maxnorm / (norms + 1e-7)), input),
+                       "Renorm")
 
 
 def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Tensor:
