@@ -74,7 +74,7 @@ from .creation import (  # noqa: E402
     zeros,
     zeros_like,
 )
-from .ops.shape import diagonal  # noqa: E402
+from .ops.shape import diagonal  # noqa: E402,F401
 from .ops._util import broadcast_shapes  # noqa: E402
 from .ops.arith import (  # noqa: E402
     add,
@@ -526,8 +526,7 @@ def can_cast(from_: dtype, to: dtype) -> bool:
     return from_.category <= to.category
 
 
-def trace(input: Tensor) -> Tensor:
-    return diagonal(input).sum()
+from .ops.shape import trace  # noqa: E402,F401
 
 # torch.* spellings of in-place methods, strided views, LU and the incomplete gamma
 from .ops.incomplete_gamma import igamma, igammac  # noqa: E402,F401

@@ -13,7 +13,7 @@ import numpy
 
 from . import backend, dtypes
 from .doctor.flags import flags as _doctor
-from .ops._util import as_shape
+from .ops._util import as_shape, torch_named
 from .tensor import Tensor
 
 
@@ -431,11 +431,11 @@ def diag(input: Tensor, diagonal: int = 0) -> Tensor:
         out = zeros(n, n, dtype=input.dtype, device=input.device)
         from .ops.indexing import _index_put_key  # noqa: PLC0415
 
-        return _index_put_key(out, (rows, cols), input, False)
-    if input._data.ndim == 2:
+        return torch_named(_index_put_key(out, (rows, cols), input, False), "DiagEmbed")
+    if input._data.ndim == 2:  # torch's node for the diagonal_copy it returns
         from .ops.shape import diagonal  # noqa: PLC0415
 
-        return diagonal(input, k, 0, 1)
+        return torch_named(diagonal(input, k, 0, 1), "DiagonalBackward0_copy")
     raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input._data.ndim}D")
 
 

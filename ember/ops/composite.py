@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..tensor import Tensor
-from ._util import wrap_dim
+from ._util import torch_named, wrap_dim
 
 
 def _embed(input: Tensor, src: Tensor, key: tuple, what: str) -> Tensor:
@@ -100,7 +100,7 @@ def sum_to_size(input: Tensor, *size: Any) -> Tensor:
 
 
 def narrow_copy(input: Tensor, dim: int, start: int, length: int) -> Tensor:
-    return input.narrow(dim, start, length).clone()
+    return torch_named(input.narrow(dim, start, length).clone(), "NarrowCopy")
 
 
 def is_nonzero(input: Tensor) -> bool:
@@ -124,8 +124,8 @@ def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1,
     products = (batch1 @ batch2).sum(0)
     scaled = products if alpha == 1 else products * alpha
     if beta == 0:  # input is ignored, NaNs included, as torch
-        return scaled
-    return (input if beta == 1 else input * beta) + scaled
+        return torch_named(scaled, "Addbmm")
+    return torch_named((input if beta == 1 else input * beta) + scaled, "Addbmm")
 
 
 def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:

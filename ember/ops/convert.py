@@ -14,6 +14,9 @@ from ._util import astype
 class ToDtype(Op):
     bf16_in_float32 = False  # the caller chose the result dtype
 
+    def name(self) -> str:  # torch's node for every .to() that copies
+        return "ToCopyBackward0"
+
     def forward(self, x: Any, np_dtype: Any) -> Any:
         self.in_dtype = x.dtype
         if x.__class__ is not backend.ndarray:  # a GPU array: bfloat16 only if CuPy has it
@@ -28,6 +31,7 @@ class ToDtype(Op):
 
 class ToDevice(Op):
     bf16_in_float32 = False
+    name = ToDtype.name
 
     def forward(self, x: Any, device: backend.device) -> Any:
         self.source = backend.device_of(x)

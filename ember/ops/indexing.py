@@ -20,6 +20,7 @@ from ._util import (
     broadcast_shapes,
     shape_str,
     sum_to_shape,
+    torch_named,
     wrap_dim,
 )
 from .shape import ViewOp
@@ -387,6 +388,11 @@ class Gather(Op):
 class Scatter(Op):
     """out = x, then out[index[i] along dim] = src[i] (src may be a number)."""
 
+    def name(self) -> str:  # torch's: scatter of a tensor, of a number, and scatter_add
+        if self.reduce == "add":
+            return "ScatterAddBackward0"
+        return "ScatterBackward1" if self.src_shape is None else "ScatterBackward0"
+
     def forward(self, x: Any, dim: int, index: Any, src: Any, reduce: str | None) -> Any:
         self.key = dim_index(index, dim, x.ndim)
         self.src_shape = getattr(src, "shape", None)
@@ -602,7 +608,7 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
 
 
 def take(input: Tensor, index: Tensor) -> Tensor:
-    return getitem(input.reshape(-1), index)
+    return torch_named(getitem(input.reshape(-1), index), "Take")
 
 
 def scatter(input: Tensor, dim: int, index: Tensor, src: Any = None, *, value: Any = None,
@@ -663,7 +669,7 @@ def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *,
     idx = _check_index_tensor("index_add", input, d, index, False).reshape(-1)
     if alpha != 1:
         source = source * alpha
-    return _index_put_key(input, _along(d, idx), source, True)
+    return torch_named(_index_put_key(input, _along(d, idx), source, True), "IndexAdd")
 
 
 def index_reduce(input: Tensor, dim: int, index: Tensor, source: Tensor, reduce: str, *,
@@ -698,19 +704,23 @@ def index_reduce(input: Tensor, dim: int, index: Tensor, source: Tensor, reduce:
         if i != d and n_src != n_in:
             raise RuntimeError(f"index_reduce_(): source.size({i}) ({n_src}) must match "
                                f"self.size({i}) ({n_in})")
-    return ScatterReduce.apply(input, d, spread, source, reduce, include_self)
+    return torch_named(ScatterReduce.apply(input, d, spread, source, reduce, include_self),
+                       "IndexReduce")
 
 
 def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
     d = wrap_dim(dim, input._data.ndim, "index_copy")
     idx = _check_index_tensor("index_copy", input, d, index, False).reshape(-1)
-    return _index_put_key(input, _along(d, idx), source, False)
+    return torch_named(_index_put_key(input, _along(d, idx), source, False), "IndexCopy")
 
 
 def index_fill(input: Tensor, dim: int, index: Tensor, value: Any) -> Tensor:
     d = wrap_dim(dim, input._data.ndim, "index_fill")
     idx = _check_index_tensor("index_fill", input, d, index, False).reshape(-1)
-    return _index_put_key(input, _along(d, idx), value, False)
+    out = _index_put_key(input, _along(d, idx), value, False)
+    # torch's overloads: a number, a 0-d tensor
+    return torch_named(out, "IndexFillBackward1" if isinstance(value, Tensor) else
+                       "IndexFillBackward0")
 
 
 def where(condition: Tensor, input: Any = None, other: Any = None) -> Any:
@@ -777,9 +787,8 @@ def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:
             raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but got "
                                f"tensor with {value._data.ndim} dimension(s).")
         value = value.to(input.dtype)
-    else:
-        value = _cast_scalar(value, input)
-    return where(mask, value, input)
+        return torch_named(where(mask, value, input), "MaskedFillBackward1")  # torch's overloads
+    return torch_named(where(mask, _cast_scalar(value, input), input), "MaskedFillBackward0")
 
 
 def _cast_scalar(value: Any, like: Tensor) -> Any:
@@ -795,7 +804,7 @@ def masked_select(input: Tensor, mask: Tensor) -> Tensor:
     from .shape import broadcast_tensors  # noqa: PLC0415
 
     x, m = broadcast_tensors(input, mask)
-    return getitem(x, m)
+    return torch_named(getitem(x, m), "MaskedSelect")
 
 
 def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:

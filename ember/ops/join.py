@@ -8,7 +8,7 @@ from typing import Any, Sequence
 from .. import backend, dtypes
 from ..autograd.node import Op
 from ..tensor import Tensor
-from ._util import shape_str, wrap_dim
+from ._util import shape_str, torch_named, wrap_dim
 
 
 class Cat(Op):
@@ -153,10 +153,20 @@ def _narrow_key(dim: int, start: int, length: int) -> tuple:
     return (slice(None),) * dim + (slice(start, start + length),)
 
 
-def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
-    """Views of consecutive pieces: equal pieces of a given size, or the given section sizes."""
+def _pieces(tensor: Tensor, sections: list, d: int, name: str | None) -> tuple:
+    """Consecutive views of the given sizes along d, shown as torch's node `name` if given."""
     from .indexing import getitem  # noqa: PLC0415
 
+    out, start = [], 0
+    for s in sections:
+        piece = getitem(tensor, _narrow_key(d, start, s))
+        out.append(piece if name is None else torch_named(piece, name))
+        start += s
+    return tuple(out)
+
+
+def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
+    """Views of consecutive pieces: equal pieces of a given size, or the given section sizes."""
     d = wrap_dim(dim, tensor._data.ndim, "split")
     n = tensor._data.shape[d]
     if isinstance(split_size_or_sections, int) or isinstance(split_size_or_sections, Tensor):
@@ -165,6 +175,7 @@ def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
             raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got "
                                f"dimension size of {n}")
         sections = [size] * (n // size) + ([n % size] if n % size else []) if size else [0]
+        name = "Split"
     else:
         sections = [int(s) for s in split_size_or_sections]
         if sum(sections) != n:
@@ -172,11 +183,8 @@ def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
                 f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's "
                 f"size at dimension {d}), but got split_sizes={sections}"
             )
-    out, start = [], 0
-    for s in sections:
-        out.append(getitem(tensor, _narrow_key(d, start, s)))
-        start += s
-    return tuple(out)
+        name = "SplitWithSizes"
+    return _pieces(tensor, sections, d, name)
 
 
 def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
@@ -186,7 +194,7 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
     n = input._data.shape[d]
     size = max(math.ceil(n / chunks), 1) if n else 0
     if size == 0:
-        return tuple(split(input, [0] * chunks, d)) if n == 0 else ()
+        return _pieces(input, [0] * chunks, d, "Split") if n == 0 else ()
     return split(input, size, d)
 
 
@@ -201,7 +209,7 @@ def tensor_split(input: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple
         idx = [min(int(i), n) for i in indices_or_sections]
         bounds = [0] + idx + [n]
         sizes = [max(b - a, 0) for a, b in zip(bounds[:-1], bounds[1:])]
-    return split(input, sizes, d)
+    return _pieces(input, sizes, d, None)  # torch's pieces are plain slices
 
 
 def unbind(input: Tensor, dim: int = 0) -> tuple:
@@ -209,7 +217,8 @@ def unbind(input: Tensor, dim: int = 0) -> tuple:
 
     d = wrap_dim(dim, input._data.ndim, "unbind")
     lead = (slice(None),) * d
-    return tuple(getitem(input, lead + (i,)) for i in range(input._data.shape[d]))
+    return tuple(torch_named(getitem(input, lead + (i,)), "Unbind")
+                 for i in range(input._data.shape[d]))
 
 
 def narrow(input: Tensor, dim: int, start: Any, length: int) -> Tensor:

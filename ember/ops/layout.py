@@ -12,7 +12,7 @@ from typing import Any
 
 from .. import backend
 from ..tensor import Tensor
-from ._util import wrap_dim
+from ._util import torch_named, wrap_dim
 
 
 def select(input: Tensor, dim: int, index: int) -> Tensor:
@@ -40,7 +40,7 @@ def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -
     d1, d2 = wrap_dim(dim1, nd, "diag_embed"), wrap_dim(dim2, nd, "diag_embed")
     if (d1, d2) != (nd - 2, nd - 1):
         out = out.movedim((nd - 2, nd - 1), (d1, d2))
-    return out
+    return torch_named(out, "DiagEmbed")
 
 
 def block_diag(*tensors: Tensor) -> Tensor:
@@ -69,7 +69,7 @@ def block_diag(*tensors: Tensor) -> Tensor:
             parts.append(b.new_zeros((r, cols - left - c), dtype=target))
         rows.append(cat(parts, 1))
         left += c
-    return cat(rows, 0)
+    return torch_named(cat(rows, 0), "BlockDiag")
 
 
 def rot90(input: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:
@@ -82,12 +82,14 @@ def rot90(input: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:
                            f"dim1 = {d1}")
     k %= 4
     if k == 1:
-        return input.flip(d1).transpose(d0, d1)
-    if k == 2:
-        return input.flip(d0, d1)
-    if k == 3:
-        return input.flip(d0).transpose(d0, d1)
-    return input.clone()
+        out = input.flip(d1).transpose(d0, d1)
+    elif k == 2:
+        out = input.flip(d0, d1)
+    elif k == 3:
+        out = input.flip(d0).transpose(d0, d1)
+    else:
+        out = input.clone()
+    return torch_named(out, "Rot90")
 
 
 def atleast_3d(input: Tensor) -> Tensor:
@@ -112,15 +114,14 @@ def kron(input: Tensor, other: Tensor) -> Tensor:
         a_shape += [sa, 1]
         b_shape += [1, sb]
         out_shape.append(sa * sb)
-    return (a.reshape(a_shape) * b.reshape(b_shape)).reshape(out_shape)
+    return torch_named((a.reshape(a_shape) * b.reshape(b_shape)).reshape(out_shape), "UnsafeView")
 
 
 def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
     """beta * input + alpha * outer(vec1, vec2)."""
     outer = vec1.unsqueeze(1) * vec2.unsqueeze(0)
-    if beta == 0:
-        return alpha * outer + input * 0
-    return beta * input + alpha * outer
+    out = alpha * outer + input * 0 if beta == 0 else beta * input + alpha * outer
+    return torch_named(out, "Addr")
 
 
 def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
@@ -138,7 +139,7 @@ def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
         raise RuntimeError("masked_scatter: expected source to have at least as many elements "
                            f"as ones in mask ({count}), got {source.numel()}")
     values = source.reshape(-1)[:count].to(input.dtype)
-    return _index_put_key(input, (m._data,), values, False)
+    return torch_named(_index_put_key(input, (m._data,), values, False), "MaskedScatter")
 
 
 def put(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
@@ -150,5 +151,5 @@ def put(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) 
     idx = index.reshape(-1)
     if idx.numel() and (int(idx.max()) >= n or int(idx.min()) < -n):
         raise IndexError(f"put_(): Expected a flat index in range [{-n}, {n - 1}] ")
-    return index_put(flat, (idx,), source.reshape(-1).to(input.dtype), accumulate).reshape(
-        input.shape)
+    out = index_put(flat, (idx,), source.reshape(-1).to(input.dtype), accumulate)
+    return torch_named(out.reshape(input.shape), "Put")

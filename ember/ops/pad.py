@@ -7,10 +7,14 @@ from typing import Any, Sequence
 from .. import backend
 from ..autograd.node import Op
 from ..tensor import Tensor
+from ._util import torch_named
 from .indexing import scatter_into_zeros
 
 
 class ConstantPad(Op):
+    def name(self) -> str:
+        return "ConstantPadNdBackward0"
+
     def forward(self, x: Any, pads: tuple, value: Any) -> Any:
         # pads: one (before, after) pair per dim of x, negative values crop
         xp = backend.module_of(x)
@@ -112,7 +116,11 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: Any = 
     if padded and all(s < 1 for s in sizes):
         raise RuntimeError(f"pad: input {list(input.shape)} is too small for {mode} padding "
                            f"{pad}: calculated output sizes {sizes}")
-    return IndexPad.apply(input, pairs, mode)
+    out = IndexPad.apply(input, pairs, mode)
+    if mode == "circular":  # torch pads circularly in Python, ending in a CopySlices node
+        return out
+    kind = "Reflection" if mode == "reflect" else "Replication"
+    return torch_named(out, f"{kind}Pad{len(pad) // 2}D")  # torch's node per padded dims
 
 
 def _circular_with_crop(input: Tensor, pairs: tuple) -> Tensor:

@@ -144,6 +144,9 @@ class Clone(Op):
 
 
 class Contiguous(Op):
+    def name(self) -> str:  # torch's contiguous() is a clone
+        return "CloneBackward0"
+
     def forward(self, x: Any) -> Any:
         return backend.module_of(x).ascontiguousarray(x)
 
@@ -267,6 +270,8 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     start, end = wrap_dim(start_dim, nd, "flatten"), wrap_dim(end_dim, nd, "flatten")
     if start > end:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if start == end:  # nothing to merge: torch returns the tensor itself
+        return input
     shape = input._data.shape
     n = 1
     for s in shape[start:end + 1]:
@@ -489,6 +494,11 @@ def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Te
     return Diagonal.apply(input, offset, d1, d2)
 
 
+def trace(input: Tensor) -> Tensor:
+    """The sum of the diagonal."""
+    return torch_named(diagonal(input).sum(), "Trace")
+
+
 def clone(input: Tensor, *, memory_format: Any = None) -> Tensor:
     """A copy; by default (preserve_format) a channels-last tensor stays channels-last."""
     if memory_format is None and input._data.flags.c_contiguous:
@@ -524,7 +534,7 @@ def contiguous(input: Tensor, memory_format: Any = None) -> Tensor:
 
 
 def ravel(input: Tensor) -> Tensor:
-    return flatten(contiguous(input))
+    return reshape(contiguous(input), (-1,))
 
 
 def atleast_1d(input: Tensor) -> Tensor:
