@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from .ops._util import torch_named
 from .ops.pointwise import digamma, polygamma, sinc, xlog1py, xlogy  # noqa: F401
 from .ops.pointwise import lgamma as gammaln  # noqa: F401
 from .ops.pointwise import mvlgamma as multigammaln  # noqa: F401
@@ -24,26 +25,26 @@ def ndtr(input: Tensor) -> Tensor:
 
 def ndtri(input: Tensor) -> Tensor:
     """The inverse of the standard normal CDF."""
-    return erfinv(2 * _as_float(input) - 1) * math.sqrt(2.0)
+    return torch_named(erfinv(2 * _as_float(input) - 1) * math.sqrt(2.0), "SpecialNdtri")
 
 
 def log_ndtr(input: Tensor) -> Tensor:
     """log of the standard normal CDF, accurate in the far left tail through erfc."""
     x = _as_float(input)
-    return (erfc(-x * _SQRT_HALF) * 0.5).log()
+    return torch_named((erfc(-x * _SQRT_HALF) * 0.5).log(), "SpecialLogNdtr")
 
 
 def erfcx(input: Tensor) -> Tensor:
     """exp(x^2) erfc(x)."""
     x = _as_float(input)
-    return (x * x).exp() * erfc(x)
+    return torch_named((x * x).exp() * erfc(x), "SpecialErfcx")
 
 
 def entr(input: Tensor) -> Tensor:
     """-x ln x for x > 0, 0 at 0, -inf for x < 0."""
     x = _as_float(input)
     out = -xlogy(x, x)
-    return out.masked_fill(x.detach() < 0, -math.inf)
+    return torch_named(out.masked_fill(x.detach() < 0, -math.inf), "SpecialEntr")
 
 
 def i0(input: Tensor) -> Tensor:
@@ -55,12 +56,12 @@ def i0(input: Tensor) -> Tensor:
     for k in range(1, 40):
         term = term * q / (k * k)
         total = total + term
-    return total
+    return torch_named(total, "I0")
 
 
 def i0e(input: Tensor) -> Tensor:
     x = _as_float(input)
-    return i0(x) * (-x.abs()).exp()
+    return torch_named(i0(x) * (-x.abs()).exp(), "SpecialI0E")
 
 
 def i1(input: Tensor) -> Tensor:
@@ -72,12 +73,12 @@ def i1(input: Tensor) -> Tensor:
     for k in range(1, 40):
         term = term * q / (k * (k + 1))
         total = total + term
-    return total
+    return torch_named(total, "SpecialI1")
 
 
 def i1e(input: Tensor) -> Tensor:
     x = _as_float(input)
-    return i1(x) * (-x.abs()).exp()
+    return torch_named(i1(x) * (-x.abs()).exp(), "SpecialI1E")
 
 
 def _as_float(x: Tensor) -> Tensor:

@@ -69,7 +69,7 @@ class TensorMethods:
         return arith.sub(self, other)
 
     def __rsub__(self, other: Any) -> Any:
-        return arith.sub(other, self)
+        return arith.rsub(self, other)
 
     def __mul__(self, other: Any) -> Any:
         return Mul.apply(self, other)
@@ -80,8 +80,8 @@ class TensorMethods:
     def __truediv__(self, other: Any) -> Any:
         return arith.div(self, other)
 
-    def __rtruediv__(self, other: Any) -> Any:
-        return arith.div(other, self)
+    def __rtruediv__(self, other: Any) -> Any:  # torch computes reciprocal() * other
+        return arith.torch_named(arith.div(other, self), "Mul")
 
     def __floordiv__(self, other: Any) -> Any:
         return arith.floor_divide(self, other)
@@ -399,10 +399,10 @@ class TensorMethods:
     clip = clamp
 
     def clamp_min(self, min: Any) -> Any:  # noqa: A002
-        return unary.clamp(self, min=min)
+        return unary.clamp_min(self, min)
 
     def clamp_max(self, max: Any) -> Any:  # noqa: A002
-        return unary.clamp(self, max=max)
+        return unary.clamp_max(self, max)
 
     def nan_to_num(self, nan: float = 0.0, posinf: float | None = None,
                    neginf: float | None = None) -> Any:
@@ -687,7 +687,8 @@ class TensorMethods:
 
     @property
     def H(self) -> Any:  # noqa: N802 (the conjugate transpose)
-        return _more("complex").conj(self.T)
+        # torch transposes a matrix (TransposeBackward0); .T permutes
+        return _more("complex").conj(self.transpose(0, 1) if self.dim() == 2 else self.T)
 
     @property
     def mH(self) -> Any:  # noqa: N802
@@ -756,7 +757,7 @@ class TensorMethods:
         return movement.diagonal(self, offset, dim1, dim2)
 
     def trace(self) -> Any:
-        return movement.diagonal(self).sum()
+        return movement.trace(self)
 
     def split(self, split_size: Any, dim: int = 0) -> Any:
         return join.split(self, split_size, dim)
@@ -977,10 +978,12 @@ class TensorMethods:
         return self._inplace(lambda s: arith.pow(s, exponent), True, exponent)
 
     def addcmul_(self, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Any:
-        return self._inplace(lambda s: s + value * tensor1 * tensor2, False, tensor1, tensor2)
+        return self._inplace(lambda s: arith.addcmul(s, tensor1, tensor2, value=value), False,
+                             tensor1, tensor2)
 
     def addcdiv_(self, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Any:
-        return self._inplace(lambda s: s + value * tensor1 / tensor2, False, tensor1, tensor2)
+        return self._inplace(lambda s: arith.addcdiv(s, tensor1, tensor2, value=value), False,
+                             tensor1, tensor2)
 
     def lerp_(self, end: Any, weight: Any) -> Any:
         return self._inplace(lambda s: unary.lerp(s, end, weight), True, end, weight)
@@ -1036,10 +1039,10 @@ class TensorMethods:
     clip_ = clamp_
 
     def clamp_min_(self, min: Any) -> Any:  # noqa: A002
-        return self.clamp_(min=min)
+        return self._inplace(lambda s: unary.clamp_min(s, min), True, min)
 
     def clamp_max_(self, max: Any) -> Any:  # noqa: A002
-        return self.clamp_(max=max)
+        return self._inplace(lambda s: unary.clamp_max(s, max), True, max)
 
     def nan_to_num_(self, nan: float = 0.0, posinf: float | None = None,
                     neginf: float | None = None) -> Any:

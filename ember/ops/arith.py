@@ -22,7 +22,7 @@ from ..autograd.node import (
 )
 from ..doctor.flags import flags as _doctor
 from ..tensor import Tensor
-from ._util import WordedValueError, broadcast_error, complex_error, sum_to_shape
+from ._util import WordedValueError, broadcast_error, complex_error, sum_to_shape, torch_named
 
 _new = object.__new__
 _ndarray = backend.ndarray
@@ -249,8 +249,14 @@ class Div(BinaryOp):
 
 class Pow(BinaryOp):
     saved_for = ((0, 1), (0, 1), (1,))  # the output only for b's gradient (torch saves it so)
+    overload = 0
+
+    def name(self) -> str:  # torch's pow overloads: Tensor ** Scalar, ** Tensor, Scalar ** Tensor
+        return f"PowBackward{self.overload}"
 
     def forward(self, a: Any, b: Any) -> Any:
+        if not isinstance(b, _NUMBER):
+            self.overload = 2 if isinstance(a, _NUMBER) else 1
         if (isinstance(a, bool) or getattr(a, "dtype", None) is _BOOL) and \
                 (isinstance(b, bool) or getattr(b, "dtype", None) is _BOOL):
             if isinstance(b, bool) and not isinstance(a, bool):  # torch: x ** True is x
@@ -415,19 +421,20 @@ def _check_alpha(op: str, input: Any, other: Any, alpha: Any) -> None:
 
 def rsub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
     """other - alpha * input"""
-    return sub(other, input, alpha=alpha)
+    out = sub(other, input, alpha=alpha)
+    return torch_named(out, "RsubBackward0" if isinstance(other, Tensor) else "RsubBackward1")
 
 
 def addcmul(input: Any, tensor1: Any, tensor2: Any, *, value: Any = 1,
             out: Tensor | None = None) -> Tensor:
     """input + value * tensor1 * tensor2"""
-    return _maybe_out(input + value * tensor1 * tensor2, out)
+    return _maybe_out(torch_named(input + value * tensor1 * tensor2, "Addcmul"), out)
 
 
 def addcdiv(input: Any, tensor1: Any, tensor2: Any, *, value: Any = 1,
             out: Tensor | None = None) -> Tensor:
     """input + value * tensor1 / tensor2"""
-    return _maybe_out(input + value * tensor1 / tensor2, out)
+    return _maybe_out(torch_named(input + value * tensor1 / tensor2, "Addcdiv"), out)
 
 
 def mul(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
@@ -454,7 +461,8 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None,
     from .unary import floor, trunc  # noqa: PLC0415
 
     quotient = Div.apply(input, other)
-    return _maybe_out(floor(quotient) if rounding_mode == "floor" else trunc(quotient), out)
+    rounded = floor(quotient) if rounding_mode == "floor" else trunc(quotient)
+    return _maybe_out(torch_named(rounded, "DivBackward2"), out)  # torch's div.Tensor_mode
 
 
 divide = true_divide = div

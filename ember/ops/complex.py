@@ -319,9 +319,10 @@ def sgn(input: Tensor) -> Tensor:
     _check_tensor("sgn", input)
     if input._data.dtype.kind == "c":
         return Sgn.apply(input)
+    from ._util import torch_named  # noqa: PLC0415
     from .unary import Sign  # noqa: PLC0415
 
-    return Sign.apply(input)
+    return torch_named(Sign.apply(input), "Sgn")
 
 
 def complex(real: Tensor, imag: Tensor) -> Tensor:  # noqa: A001 (torch's name)

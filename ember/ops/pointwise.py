@@ -12,7 +12,7 @@ from typing import Any
 
 from .. import backend, dtypes
 from ..tensor import Tensor
-from ._util import to_tensor, wrap_dim
+from ._util import to_tensor, torch_named, wrap_dim
 from .unary import UnaryOp
 
 _LN2 = math.log(2.0)
@@ -36,10 +36,17 @@ def _pair(a: Any, b: Any) -> tuple:
     return ta, tb
 
 
+def _overload(input: Any, other: Any) -> int:
+    """The number torch gives a binary op's overload: 0 for two tensors, 1 for a number as
+    input, 2 for a number as other (xlogy(2., y) shows XlogyBackward1)."""
+    return 0 if isinstance(input, Tensor) and isinstance(other, Tensor) else \
+        1 if isinstance(other, Tensor) else 2
+
+
 def hypot(input: Tensor, other: Tensor) -> Tensor:
     """sqrt(input^2 + other^2)."""
     a, b = _pair(input, other)
-    return (a * a + b * b).sqrt()
+    return torch_named((a * a + b * b).sqrt(), "Hypot")
 
 
 def logaddexp(input: Tensor, other: Tensor) -> Tensor:
@@ -47,7 +54,7 @@ def logaddexp(input: Tensor, other: Tensor) -> Tensor:
     a, b = _pair(input, other)
     m = a.detach().maximum(b.detach())
     m = m.masked_fill(m.isinf(), 0.0)
-    return m + ((a - m).exp() + (b - m).exp()).log()
+    return torch_named(m + ((a - m).exp() + (b - m).exp()).log(), "Logaddexp")
 
 
 def logaddexp2(input: Tensor, other: Tensor) -> Tensor:
@@ -55,7 +62,7 @@ def logaddexp2(input: Tensor, other: Tensor) -> Tensor:
     a, b = _pair(input, other)
     m = a.detach().maximum(b.detach())
     m = m.masked_fill(m.isinf(), 0.0)
-    return m + ((a - m).exp2() + (b - m).exp2()).log2()
+    return torch_named(m + ((a - m).exp2() + (b - m).exp2()).log2(), "Logaddexp2")
 
 
 def xlogy(input: Any, other: Any) -> Tensor:
@@ -63,7 +70,8 @@ def xlogy(input: Any, other: Any) -> Tensor:
     x, y = _pair(input, other)
     both_zero = (x.detach() == 0) & (y.detach() == 0)  # 0 log 0 = 0
     out = x * y.masked_fill(both_zero, 1.0).log()  # d/dx = log y, also where x == 0
-    return out.masked_fill((x.detach() == 0) & (y.detach() == math.inf), 0.0)
+    out = out.masked_fill((x.detach() == 0) & (y.detach() == math.inf), 0.0)
+    return torch_named(out, f"XlogyBackward{_overload(input, other)}")
 
 
 def xlog1py(input: Any, other: Any) -> Tensor:
@@ -71,7 +79,8 @@ def xlog1py(input: Any, other: Any) -> Tensor:
     x, y = _pair(input, other)
     both_zero = (x.detach() == 0) & (y.detach() == -1)
     out = x * y.masked_fill(both_zero, 0.0).log1p()
-    return out.masked_fill((x.detach() == 0) & (y.detach() == math.inf), 0.0)
+    out = out.masked_fill((x.detach() == 0) & (y.detach() == math.inf), 0.0)
+    return torch_named(out, f"SpecialXlog1PyBackward{_overload(input, other)}")
 
 
 def copysign(input: Tensor, other: Any) -> Tensor:
@@ -79,15 +88,17 @@ def copysign(input: Tensor, other: Any) -> Tensor:
     a, b = _pair(input, other)
     from .indexing import where  # noqa: PLC0415
 
-    return where(b.detach().signbit(), -a.abs(), a.abs())
+    out = where(b.detach().signbit(), -a.abs(), a.abs())
+    return torch_named(out, "CopysignBackward0" if isinstance(other, Tensor) else
+                       "CopysignBackward1")  # torch's overloads
 
 
 def deg2rad(input: Tensor) -> Tensor:
-    return _float(input) * (math.pi / 180.0)
+    return torch_named(_float(input) * (math.pi / 180.0), "Deg2Rad")
 
 
 def rad2deg(input: Tensor) -> Tensor:
-    return _float(input) * (180.0 / math.pi)
+    return torch_named(_float(input) * (180.0 / math.pi), "Rad2Deg")
 
 
 def positive(input: Tensor) -> Tensor:
@@ -102,7 +113,7 @@ def sinc(input: Tensor) -> Tensor:
     x = _float(input)
     zero = x.detach() == 0
     px = x.masked_fill(zero, 1.0) * math.pi
-    return (px.sin() / px).masked_fill(zero, 1.0)
+    return torch_named((px.sin() / px).masked_fill(zero, 1.0), "Sinc")
 
 
 def heaviside(input: Tensor, values: Any) -> Tensor:
@@ -265,7 +276,7 @@ def mvlgamma(input: Tensor, p: int) -> Tensor:
     out = x.new_full((), p * (p - 1) / 4 * math.log(math.pi))
     for j in range(p):
         out = out + lgamma(x - j / 2)
-    return out
+    return torch_named(out, "Mvlgamma")
 
 
 # --------------------------------------------------------------------- differences and products
@@ -308,7 +319,8 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
 
     a0, a1, a2 = (narrow(a, d, i, 1) for i in range(3))
     b0, b1, b2 = (narrow(b, d, i, 1) for i in range(3))
-    return cat([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], d)
+    return torch_named(cat([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], d),
+                       "LinalgCross")
 
 
 def cartesian_prod(*tensors: Tensor) -> Tensor:

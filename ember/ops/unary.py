@@ -17,7 +17,7 @@ from ..autograd.node import Op, array_namespace, as_output, op_watch, record, re
 from ..doctor.flags import flags as _doctor
 from ..tensor import Tensor
 from . import special
-from ._util import complex_error
+from ._util import complex_error, torch_named
 
 _new = object.__new__
 _ndarray = backend.ndarray
@@ -155,6 +155,9 @@ class Log10(UnaryOp):
 
 
 class Log1p(UnaryOp):
+    def name(self) -> str:
+        return "Log1PBackward0"
+
     def forward(self, x: Any) -> Any:
         self.save_for_backward(x)
         return _xp(x).log1p(x)
@@ -461,6 +464,9 @@ class Clamp(UnaryOp):
 
     float_result = False
 
+    def name(self) -> str:  # torch's clamp overload with scalar bounds
+        return "ClampBackward1"
+
     def forward(self, x: Any, lo: Any, hi: Any) -> Any:
         self.save_for_backward(x)
         self.lo, self.hi = lo, hi
@@ -696,7 +702,7 @@ def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A
             out = where(out < min, min, out)
         if max is not None:
             out = where(out > max, max, out)
-        return out
+        return torch_named(out, "ClampBackward0")  # torch's clamp overload with tensor bounds
     if input._data.dtype.kind not in "fV" and (isinstance(min, float) or isinstance(max, float)):
         input = input.to(dtypes.get_default_dtype())
     np_dtype = input._data.dtype
@@ -708,11 +714,11 @@ clip = clamp
 
 
 def clamp_min(input: Tensor, min: Any) -> Tensor:  # noqa: A002
-    return clamp(input, min=min)
+    return torch_named(clamp(input, min=min), "ClampMin")
 
 
 def clamp_max(input: Tensor, max: Any) -> Tensor:  # noqa: A002
-    return clamp(input, max=max)
+    return torch_named(clamp(input, max=max), "ClampMax")
 
 
 def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None,
@@ -722,4 +728,5 @@ def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None,
 
 def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:
     """input + weight * (end - input)"""
-    return input + weight * (end - input)
+    out = input + weight * (end - input)
+    return torch_named(out, "LerpBackward1" if isinstance(weight, Tensor) else "LerpBackward0")
