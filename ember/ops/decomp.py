@@ -14,7 +14,7 @@ from typing import Any
 from .. import backend, dtypes, return_types
 from ..autograd.function import Function
 from ..tensor import Tensor
-from ._util import shape_str
+from ._util import shape_str, torch_named
 from .join import cat
 
 
@@ -74,7 +74,7 @@ class _Inv(Function):
 def inv(A: Tensor) -> Tensor:
     """The inverse of each square matrix."""
     _square("linalg.inv", A)
-    return _Inv.apply(A)
+    return torch_named(_Inv.apply(A), "LinalgInvEx")
 
 
 class _Det(Function):
@@ -93,7 +93,7 @@ class _Det(Function):
 
 def det(A: Tensor) -> Tensor:
     _square("linalg.det", A)
-    return _Det.apply(A)
+    return torch_named(_Det.apply(A), "LinalgDet")
 
 
 class _Slogdet(Function):
@@ -115,12 +115,14 @@ class _Slogdet(Function):
 def slogdet(A: Tensor) -> Any:
     """(sign, log|det|) of each square matrix."""
     _square("linalg.slogdet", A)
-    return return_types.slogdet(*_Slogdet.apply(A))
+    sign, logabs = _Slogdet.apply(A)
+    return return_types.slogdet(sign, torch_named(logabs, "LinalgSlogdet"))
 
 
 def logdet(A: Tensor) -> Tensor:
     sign, logabs = slogdet(A)
-    return logabs.masked_fill(sign < 0, math.nan).masked_fill(sign == 0, -math.inf)
+    out = logabs.masked_fill(sign < 0, math.nan).masked_fill(sign == 0, -math.inf)
+    return torch_named(out, "Where")  # torch's last step
 
 
 class _Solve(Function):
@@ -153,7 +155,7 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
     rhs = rhs.expand(*batch, *rhs.shape[-2:])
     target = dtypes.promote_types(A.dtype, B.dtype)
     X = _Solve.apply(A_b.to(target), rhs.to(target))
-    return X.squeeze(-1) if vector else X
+    return torch_named(X.squeeze(-1) if vector else X, "LinalgSolveEx")
 
 
 def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True,
@@ -201,7 +203,7 @@ class _Cholesky(Function):
 def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
     """The lower Cholesky factor L with A = L L^T (U = L^T when upper=True)."""
     _square("linalg.cholesky", A)
-    L = _Cholesky.apply(A)
+    L = torch_named(_Cholesky.apply(A), "LinalgCholeskyEx")
     return _mT(L) if upper else L
 
 
@@ -236,8 +238,10 @@ def qr(A: Tensor, mode: str = "reduced") -> Any:
     if m < n and mode != "r":
         # wide A = Q [R1 | R2]: QR of the square left block (differentiable), then R2 = Q^T A2
         Q, R1 = _QR.apply(A[..., :m], "reduced")
+        torch_named(Q, "LinalgQr")
         return return_types.qr(Q, cat([R1, _mT(Q) @ A[..., m:]], dim=-1))
     Q, R = _QR.apply(A, mode)
+    torch_named(R, "LinalgQr")  # renames the node both come from
     if mode == "r":
         return return_types.qr(Tensor._make(backend.module_of(A._data).zeros(0, A._data.dtype)),
                                R)
@@ -279,7 +283,8 @@ def _diag_embed(v: Tensor) -> Tensor:
 def eigh(A: Tensor, UPLO: str = "L") -> Any:  # noqa: N803 (torch's name)
     """Eigenvalues (ascending) and eigenvectors of symmetric matrices."""
     _square("linalg.eigh", A)
-    return return_types.eigh(*_Eigh.apply(A, UPLO))
+    values, vectors = _Eigh.apply(A, UPLO)
+    return return_types.eigh(torch_named(values, "LinalgEigh"), vectors)  # renames their node
 
 
 def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:  # noqa: N803
@@ -340,7 +345,8 @@ def svd(A: Tensor, full_matrices: bool = True, *, driver: Any = None) -> Any:
             raise NotImplementedError("linalg.svd: full_matrices=True is not differentiable "
                                       "for non-square inputs; use full_matrices=False")
         return return_types.svd(_wrap(U), _wrap(S), _wrap(Vh))
-    return return_types.svd(*_SVD.apply(A))
+    U, S, Vh = _SVD.apply(A)
+    return return_types.svd(U, torch_named(S, "LinalgSvd"), Vh)  # renames their node
 
 
 def svdvals(A: Tensor, *, driver: Any = None) -> Tensor:
@@ -367,7 +373,7 @@ def pinv(A: Tensor, *, atol: Any = None, rtol: Any = None, hermitian: bool = Fal
         cutoff = cutoff.clamp(min=atol)
     keep = S.detach() > cutoff
     S_inv = (1.0 / S.masked_fill(~keep, 1.0)).masked_fill(~keep, 0.0)
-    return _mT(Vh) @ (S_inv.unsqueeze(-1) * _mT(U))
+    return torch_named(_mT(Vh) @ (S_inv.unsqueeze(-1) * _mT(U)), "LinalgPinv")
 
 
 def matrix_rank(A: Tensor, *, atol: Any = None, rtol: Any = None,

@@ -145,7 +145,7 @@ def vdot(input: Tensor, other: Tensor) -> Tensor:
     """dot of 1-D tensors, the first conjugated when complex."""
     if input._data.dtype.kind == "c":
         input = input.conj()
-    return dot(input, other)
+    return torch_named(dot(input, other), "Vdot")
 
 
 def inner(input: Tensor, other: Tensor) -> Tensor:
@@ -171,14 +171,14 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: An
     product = mm(mat1, mat2)
     if alpha != 1:
         product = product * alpha
-    return product + (input if beta == 1 else input * beta)
+    return torch_named(product + (input if beta == 1 else input * beta), "Addmm")
 
 
 def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
     product = mv(mat, vec)
     if alpha != 1:
         product = product * alpha
-    return product + (input if beta == 1 else input * beta)
+    return torch_named(product + (input if beta == 1 else input * beta), "Addmv")
 
 
 def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1,
@@ -186,7 +186,7 @@ def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1,
     product = bmm(batch1, batch2)
     if alpha != 1:
         product = product * alpha
-    return product + (input if beta == 1 else input * beta)
+    return torch_named(product + (input if beta == 1 else input * beta), "Baddbmm")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -195,6 +195,14 @@ def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1,
 
 
 class Einsum(Op):
+    def name(self) -> str:
+        """torch's einsum ends in its last step's node: a permute, or a sum, of one operand; for
+        several, a view of the batched product where some letter is summed, else a product."""
+        summed = any(c not in self.output for subs in self.inputs for c in subs)
+        if len(self.inputs) == 1:
+            return "SumBackward1" if summed else "PermuteBackward0"
+        return "ViewBackward0" if summed else "MulBackward0"
+
     def forward(self, *arrays: Any, inputs: tuple, output: str) -> Any:
         self.inputs, self.output = inputs, output
         self.sizes = {}

@@ -8,6 +8,7 @@ import math
 
 from .. import backend
 from ..tensor import Tensor
+from ._util import torch_named
 
 
 def norm_except_dim(v: Tensor, pow: float = 2, dim: int = 0) -> Tensor:
@@ -45,7 +46,7 @@ def matrix_exp(A: Tensor) -> Tensor:
         E = eye + (B @ E) / j
     for _ in range(s):
         E = E @ E
-    return E
+    return torch_named(E, "LinalgMatrixExp")
 
 
 def householder_product(A: Tensor, tau: Tensor) -> Tensor:

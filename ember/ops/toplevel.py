@@ -10,7 +10,7 @@ from typing import Any
 
 from .. import backend, dtypes
 from ..tensor import Tensor
-from ._util import wrap_dim
+from ._util import torch_named, wrap_dim
 
 
 def _wrap(data: Any) -> Tensor:
@@ -30,7 +30,11 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
     if p < 0:
         raise RuntimeError(f"cdist only supports non-negative p values, got {p}")
     diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)  # (*, P, R, M)
-    return diff.norm(p, dim=-1)
+    # torch's node: Cdist, or a View where it computes the 2-norm through a matrix product
+    by_mm = p == 2 and (compute_mode == "use_mm_for_euclid_dist" or (
+        compute_mode == "use_mm_for_euclid_dist_if_necessary" and
+        (x1.shape[-2] > 25 or x2.shape[-2] > 25)))
+    return torch_named(diff.norm(p, dim=-1), "View" if by_mm else "Cdist")
 
 
 def pdist(input: Tensor, p: float = 2.0) -> Tensor:
@@ -40,7 +44,7 @@ def pdist(input: Tensor, p: float = 2.0) -> Tensor:
     n = input.shape[0]
     xp = backend.module_of(input._data)
     i, j = xp.triu_indices(n, 1)
-    return (input[_wrap(i)] - input[_wrap(j)]).norm(p, dim=-1)
+    return torch_named((input[_wrap(i)] - input[_wrap(j)]).norm(p, dim=-1), "Pdist")
 
 
 # ------------------------------------------------------------------ sets and indices
