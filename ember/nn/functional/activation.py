@@ -13,6 +13,7 @@ from ... import kernels
 from ...autograd.node import array_namespace
 from ...backend import module_of, numpy
 from ...ops import special
+from ...ops._util import torch_named
 from ...ops.softmax import log_softmax, softmax
 from ...ops.unary import UnaryOp, sigmoid, tanh
 from ...ops.unary import relu as _relu
@@ -204,6 +205,9 @@ class Hardswish(UnaryOp):
 
 
 class Softsign(UnaryOp):
+    def name(self) -> str:  # torch computes softsign as x / (1 + |x|)
+        return "DivBackward0"
+
     def forward(self, x: Any) -> Any:
         self.save_for_backward(x)
         return x / (1 + module_of(x).abs(x))
@@ -242,10 +246,13 @@ class Threshold(UnaryOp):
 class Shrink(UnaryOp):
     """softshrink (soft=True) and hardshrink: zero inside [-lambd, lambd]."""
 
+    def name(self) -> str:
+        return "SoftshrinkBackward0" if self.soft else "HardshrinkBackward0"
+
     def forward(self, x: Any, lambd: float, soft: bool) -> Any:
         xp = module_of(x)
         self.save_for_backward(x)
-        self.lambd = lambd
+        self.lambd, self.soft = lambd, soft
         outside = (x > lambd) | (x < -lambd)
         if soft:
             return xp.where(x > lambd, x - lambd, xp.where(x < -lambd, x + lambd, 0)).astype(
@@ -312,7 +319,7 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
         raise RuntimeError("ZeroDivisionError: celu's alpha must not be 0")
     if inplace:
         return _inplace(input, Elu.apply, alpha, 1.0, 1.0 / alpha)
-    return Elu.apply(input, alpha, 1.0, 1.0 / alpha)
+    return torch_named(Elu.apply(input, alpha, 1.0, 1.0 / alpha), "Celu")
 
 
 def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
@@ -410,7 +417,7 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
         shape = [1] * input.ndim
         shape[1 if input.ndim > 1 else 0] = channels
         weight = weight.reshape(shape)
-    return where(input > 0, input, weight * input)
+    return torch_named(where(input > 0, input, weight * input), "PreluKernel")
 
 
 def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
@@ -438,7 +445,7 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
         raise RuntimeError(f"glu: Halving dimension must be even, but dimension {dim} is size "
                            f"{input.shape[dim]}")
     a, b = input.chunk(2, dim)
-    return a * sigmoid(b)
+    return torch_named(a * sigmoid(b), "Glu")
 
 
 def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3,

@@ -71,6 +71,9 @@ def _tile_key(tap: tuple) -> tuple:
 
 
 class MaxPool3d(Op):
+    def name(self) -> str:  # torch's node name
+        return "MaxPool3DWithIndicesBackward0"
+
     def forward(self, x: Any, kernel: tuple, stride: tuple, padding: tuple, dilation: tuple,
                 ceil_mode: bool, indices_out: list | None) -> Any:
         xp = module_of(x)
@@ -157,6 +160,9 @@ def _crop(padded: Any, pads: tuple, size: tuple) -> Any:
 
 
 class AvgPool3d(Op):
+    def name(self) -> str:  # torch's node name
+        return "AvgPool3DBackward0"
+
     def forward(self, x: Any, kernel: tuple, stride: tuple, padding: tuple, ceil_mode: bool,
                 count_include_pad: bool, divisor_override: int | None) -> Any:
         xp = module_of(x)

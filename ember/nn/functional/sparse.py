@@ -8,7 +8,7 @@ from ... import dtypes
 from ...autograd.grad_mode import no_grad
 from ...autograd.node import Op
 from ...backend import module_of, ufunc_at
-from ...ops._util import shape_str
+from ...ops._util import shape_str, torch_named
 from ...ops.indexing import scatter_into_zeros
 from ...tensor import Tensor
 
@@ -167,7 +167,9 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
                                             device=weight.device))
         from ...ops.join import stack  # noqa: PLC0415
 
-        return stack(parts) if parts else creation.zeros(0, weight.shape[1], dtype=weight.dtype)
+        if not parts:
+            return creation.zeros(0, weight.shape[1], dtype=weight.dtype)
+        return torch_named(stack(parts), "EmbeddingBag")
     # sum / mean: one (bags, L) matrix of bag memberships times the (L, dim) rows
     member = xp.zeros((len(starts), idx.shape[0]), dtype=weight._data.dtype)
     for bag, (a, b) in enumerate(zip(starts, ends)):
@@ -179,7 +181,7 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
     matrix = Tensor._make(member)
     if per_sample_weights is not None:
         matrix = matrix * per_sample_weights.unsqueeze(0)
-    return matrix @ rows
+    return torch_named(matrix @ rows, "EmbeddingBag")
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:

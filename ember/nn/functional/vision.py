@@ -13,6 +13,7 @@ import math
 from typing import Any
 
 from ...backend import module_of
+from ...ops._util import torch_named
 from ...ops.indexing import index_select
 from ...tensor import Tensor
 from ..errors import LayerInputError
@@ -182,7 +183,12 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None,
             out = _cubic(out, dim, sizes[i], scales[i], bool(align_corners))
         else:
             out = _linear(out, dim, sizes[i], scales[i], bool(align_corners))
-    return out
+    return torch_named(out, f"Upsample{_KERNELS[mode]}{spatial}D{'Aa' if antialias else ''}")
+
+
+# torch's upsample kernel for each mode, named in its grad_fn (UpsampleBilinear2DBackward0)
+_KERNELS = {"nearest": "Nearest", "nearest-exact": "NearestExact", "linear": "Linear",
+            "bilinear": "Bilinear", "trilinear": "Trilinear", "bicubic": "Bicubic"}
 
 
 def upsample(input: Tensor, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
@@ -218,7 +224,7 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
     x = input.reshape(*lead, c // (r * r), r, r, h, w)
     n = len(lead)
     x = x.permute(*range(n), n, n + 3, n + 1, n + 4, n + 2)  # (*, C, H, r, W, r)
-    return x.reshape(*lead, c // (r * r), h * r, w * r)
+    return torch_named(x.reshape(*lead, c // (r * r), h * r, w * r), "PixelShuffle")
 
 
 def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
@@ -233,7 +239,7 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     x = input.reshape(*lead, c, h // r, r, w // r, r)
     n = len(lead)
     x = x.permute(*range(n), n, n + 2, n + 4, n + 1, n + 3)  # (*, C, r, r, H, W)
-    return x.reshape(*lead, c * r * r, h // r, w // r)
+    return torch_named(x.reshape(*lead, c * r * r, h // r, w // r), "PixelUnshuffle")
 
 
 
@@ -308,7 +314,7 @@ def affine_grid(theta: Tensor, size: Any, align_corners: bool | None = None) -> 
         grid.append(acc + coef[:, r, rows])
     from ...ops.join import stack  # noqa: PLC0415
 
-    return stack(grid, -1)  # (N, (D,) H, W, rows)
+    return torch_named(stack(grid, -1), "AffineGridGenerator")  # (N, (D,) H, W, rows)
 
 
 def _unnormalize(coord: Tensor, size: int, align_corners: bool, volume: bool = False) -> Tensor:
@@ -455,7 +461,7 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
     if mode == "bicubic":
         if dims != 2:
             raise RuntimeError("grid_sampler(): bicubic interpolation only supports 4D input")
-        return _grid_sample_bicubic(input, grid, padding_mode, ac)
+        return torch_named(_grid_sample_bicubic(input, grid, padding_mode, ac), "GridSampler2D")
     xp = module_of(input._data)
     sizes = input.shape[2:]
     # grid's last dim lists x (width) first; the input's dims run outermost first
@@ -464,7 +470,8 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
     read = _tap_reader(input, tuple(grid.shape[1:-1]))
     if mode == "nearest":  # round half to even, as torch's nearbyint; the grid gets zeros
         out = read([xp.rint(q._data).astype("int64") for q in coords])
-        return out + (grid * 0).sum() if grid.requires_grad else out
+        out = out + (grid * 0).sum() if grid.requires_grad else out
+        return torch_named(out, f"GridSampler{dims}D")
     lows = [xp.floor(q._data) for q in coords]
     upper = [(q - Tensor._make(lo)).unsqueeze(1) for q, lo in zip(coords, lows)]
     out = None
@@ -475,4 +482,4 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
             weight = wd if weight is None else weight * wd
         term = read([lo.astype("int64") + bit for lo, bit in zip(lows, corner)]) * weight
         out = term if out is None else out + term
-    return out
+    return torch_named(out, f"GridSampler{dims}D")
