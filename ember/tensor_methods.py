@@ -705,8 +705,8 @@ class TensorMethods:
     def expand_as(self, other: Any) -> Any:
         return movement.expand_as(self, other)
 
-    def broadcast_to(self, size: Any) -> Any:
-        return movement.broadcast_to(self, size)
+    def broadcast_to(self, *size: Any) -> Any:  # x.broadcast_to(3, 4) as well as ((3, 4))
+        return movement.expand(self, *size)
 
     def repeat(self, *sizes: Any, repeats: Any = None) -> Any:  # torch also takes repeats=
         return movement.repeat(self, *sizes) if repeats is None else movement.repeat(self, repeats)
@@ -1049,9 +1049,13 @@ class TensorMethods:
         return self._inplace(lambda s: unary.nan_to_num(s, nan, posinf, neginf), True)
 
     def zero_(self) -> Any:
-        return self.fill_(0)
+        return self._fill(0, "ZeroBackward0")
 
     def fill_(self, value: Any) -> Any:
+        # torch's node: FillBackward2 for a number, FillBackward3 for a tensor value
+        return self._fill(value, "FillBackward3" if hasattr(value, "_data") else "FillBackward2")
+
+    def _fill(self, value: Any, name: str) -> Any:
         like = self
 
         def compute(s: Any) -> Any:
@@ -1059,7 +1063,7 @@ class TensorMethods:
                 return value.to(like.dtype).expand(like.shape).clone()
             return creation.full(like.shape, value, dtype=like.dtype, device=like.device)
 
-        return self._inplace(compute, False, value)
+        return inplace.apply_inplace(self, compute, False, (value,), overwrites=name)
 
     def copy_(self, src: Any, non_blocking: bool = False) -> Any:
         return inplace.copy_(self, src, non_blocking)

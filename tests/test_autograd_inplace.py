@@ -6,8 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-
 from autograd_helpers import LIBS, check_same, check_same_error, leaves, rand
+
+import ember
 
 A = rand(3, 4)
 B = rand(3, 4, seed=1)
@@ -471,3 +472,34 @@ def test_diagonal_is_a_writable_view_like_torch() -> None:
         (b * lib.tensor(w)).sum().backward()
         grads.append(a.grad.numpy())
     np.testing.assert_allclose(grads[0], grads[1], rtol=1e-12)
+
+
+@pytest.mark.parametrize("write", ["zero_", "fill_", "fill_tensor", "copy_", "copy_grad_src"])
+def test_overwriting_in_place_keeps_the_tensor_in_the_graph(write):
+    # torch: y.zero_() / fill_ / copy_ leave y requiring grad (ZeroBackward0, FillBackward2,
+    # CopyBackwards), its old history gets a zero gradient, and a src that requires grad its own
+    results = []
+    for lib in (torch, ember):
+        a = lib.tensor([1.0, -2.0, 3.0], requires_grad=True)
+        src = lib.tensor([0.5, 0.25, 2.0], requires_grad=True)
+        y = a * 2
+        if write == "zero_":
+            y.zero_()
+        elif write == "fill_":
+            y.fill_(5.0)
+        elif write == "fill_tensor":
+            y.fill_(lib.tensor(4.0))
+        elif write == "copy_":
+            y.copy_(lib.ones(3))
+        else:
+            y.copy_(src * 3)
+        (y * a).sum().backward()
+        results.append((y.requires_grad, y.grad_fn.name(), y.detach().numpy(), a.grad.numpy(),
+                        None if src.grad is None else src.grad.numpy()))
+    (t_req, t_name, t_y, t_ga, t_gs), (e_req, e_name, e_y, e_ga, e_gs) = results
+    assert (e_req, e_name) == (t_req, t_name)
+    np.testing.assert_allclose(e_y, t_y)
+    np.testing.assert_allclose(e_ga, t_ga)
+    assert (e_gs is None) == (t_gs is None)
+    if t_gs is not None:
+        np.testing.assert_allclose(e_gs, t_gs)

@@ -613,6 +613,12 @@ CASES = {
     "fmod": lambda m, x: m.fmod(x, 1.5),
     "rem": lambda m, x: x % 1.5,
     "xlogy": lambda m, x: m.xlogy(x.abs(), x.abs() + 1),
+    "broadcast_to": lambda m, x: x.broadcast_to(3, 4, 5),
+    "zero_": lambda m, x: x.clone().zero_(),
+    "fill_": lambda m, x: x.clone().fill_(1.0),
+    "fill_tensor": lambda m, x: x.clone().fill_(m.tensor(2.0)),
+    "copy_": lambda m, x: m.zeros(4, 5).copy_(x),
+    "copy_into_graph": lambda m, x: (x * 2).copy_(m.ones(4, 5)),
 }
 
 # torch's name depends on its kernels' internals or on CPU-only paths, or Ember records the op
@@ -634,25 +640,9 @@ LEFT = {
         lambda m, x: x.repeat_interleave(2, 0),
         "ViewBackward0: a step inside torch's repeat_interleave",
     ),
-    "broadcast_to": (
-        lambda m, x: x.broadcast_to(3, 4, 5),
-        "Ember's Tensor.broadcast_to takes the shape as one argument only",
-    ),
     "setitem": (
         lambda m, x: _setitem(x),
         "torch::autograd::CopySlices: torch writes through a view of the tensor",
-    ),
-    "zero_": (
-        lambda m, x: x.clone().zero_(),
-        "ZeroBackward0: Ember's zero_ result leaves the graph (its gradient is zero)",
-    ),
-    "fill_": (
-        lambda m, x: x.clone().fill_(1.0),
-        "FillBackward2: Ember's fill_ result leaves the graph (its gradient is zero)",
-    ),
-    "copy_": (
-        lambda m, x: m.zeros(4, 5).copy_(x),
-        "torch::autograd::CopyBackwards: Ember records copy_ as a clone",
     ),
     "t_": (lambda m, x: x.clone().t_(), "TBackward1: torch's number for the in-place view"),
     "unsqueeze_": (

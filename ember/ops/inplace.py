@@ -40,6 +40,31 @@ class CopySlices(Op):
         return g_base, g_values, None
 
 
+class Overwritten(Op):
+    """t after an in-place write of values that do not depend on t's old ones (zero_, fill_,
+    copy_): t stays in the graph, as in torch, with a zero gradient for its old history and
+    the gradient itself for the new values' own history (a `src` that requires grad)."""
+
+    def backward(self, grad: Any) -> tuple:
+        need_old, need_new = self.next_edges
+        zeros = backend.module_of(grad).zeros_like(grad) if need_old else None
+        return zeros, grad if need_new else None
+
+
+_OVERWRITTEN: dict = {}
+
+
+def _overwritten(t: Tensor, result: Tensor, name: str) -> None:
+    """Make t's grad_fn an Overwritten node named as torch's (ZeroBackward0, FillBackward2...)."""
+    cls = _OVERWRITTEN.get(name)
+    if cls is None:  # name() may be qualified as torch's: "torch::autograd::CopyBackwards"
+        cls = _OVERWRITTEN[name] = type(name.rsplit("::", 1)[-1], (Overwritten,), {
+            "__module__": __name__, "name": lambda self: name})
+    node = object.__new__(cls)
+    node.next_edges = (edge_to(t), edge_to(result))
+    t.grad_fn, t._output_nr, t._requires_grad = node, 0, True
+
+
 def _check_leaf(t: Tensor) -> None:
     if t.grad_fn is None and t._requires_grad:
         raise RuntimeError(
@@ -75,15 +100,16 @@ def _check_writable(t: Tensor, result: Tensor) -> None:
 
 
 def apply_inplace(t: Tensor, compute: Callable[[Tensor], Tensor], saves_input: bool = True,
-                  others: tuple = ()) -> Tensor:
-    """Write `compute(t)` into `t` and keep autograd's view of `t` correct. Returns `t`."""
+                  others: tuple = (), overwrites: str | None = None) -> Tensor:
+    """Write `compute(t)` into `t` and keep autograd's view of `t` correct. Returns `t`.
+    `overwrites`: the new values do not depend on t's old ones; torch's node name for that."""
     if op_watch.active:  # forward-mode AD moves tangents along (autograd/op_watch.py)
         return op_watch.run_inplace(t, compute, _write_inplace, saves_input, others)
-    return _write_inplace(t, compute, saves_input, others)
+    return _write_inplace(t, compute, saves_input, others, overwrites)
 
 
 def _write_inplace(t: Tensor, compute: Callable[[Tensor], Tensor], saves_input: bool,
-                   others: tuple) -> Tensor:
+                   others: tuple, overwrites: str | None = None) -> Tensor:
     if t._view is not None:
         refresh_view(t)
     tracking = grad_state.enabled and (
@@ -110,6 +136,9 @@ def _write_inplace(t: Tensor, compute: Callable[[Tensor], Tensor], saves_input: 
     t._data[...] = result._data
     t._bump_version()
     if view is None:
+        if overwrites is not None:
+            _overwritten(t, result, overwrites)
+            return t
         t.grad_fn, t._output_nr = result.grad_fn, result._output_nr
         t._requires_grad = result._requires_grad
         return t
@@ -182,7 +211,8 @@ def copy_(t: Tensor, src: Any, non_blocking: bool = False) -> Tensor:
                 f"broadcast to the destination shape [{', '.join(map(str, t.shape))}]"
             ) from None
 
-    return apply_inplace(t, compute, saves_input=False, others=(src,))
+    return apply_inplace(t, compute, saves_input=False, others=(src,),
+                         overwrites="torch::autograd::CopyBackwards")
 
 
 def copy_into_out(out: Tensor, result: Tensor) -> Tensor:
