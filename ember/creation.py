@@ -55,6 +55,24 @@ def _plain(data: Any, leaf_dtypes: set) -> Any:
     return data
 
 
+def _ragged_where(plain: Any, dim: int = 0) -> str:
+    """Torch's words for the first place where nested lists differ in length."""
+    if not isinstance(plain, list) or not plain:
+        return "ragged nested sequences"
+    sizes = [len(p) if isinstance(p, list) else None for p in plain]
+    first = sizes[0]
+    for size in sizes[1:]:
+        if size != first:
+            got = "a scalar" if size is None else size
+            want = "a scalar" if first is None else f"sequence of length {first}"
+            return f"expected {want} at dim {dim + 1} (got {got})"
+    for p in plain:
+        found = _ragged_where(p, dim + 1)
+        if found != "ragged nested sequences":
+            return found
+    return "ragged nested sequences"
+
+
 def _infer_array(data: Any, dtype: dtypes.dtype | None) -> numpy.ndarray:
     """A host array from Python data, with torch's dtype inference: the leaves' dtypes promoted
     together (so [int32 tensor, int32 tensor] stays int32 and [1, 2.5] is the default float)."""
@@ -67,9 +85,11 @@ def _infer_array(data: Any, dtype: dtypes.dtype | None) -> numpy.ndarray:
     plain = _plain(data, leaf_dtypes)
     try:
         arr = numpy.array(plain)
-    except ValueError as exc:
-        raise ValueError(f"tensor(): could not build a tensor from ragged nested sequences "
-                         f"({exc})") from None
+    except ValueError:
+        where = _ragged_where(plain)
+        error = TypeError if where.endswith("(got a scalar)") else ValueError  # torch's types
+        raise error(f"tensor(): {where}: nested sequences must form a rectangular array (pad "
+                    "them to one length first)") from None
     numbers_only = None not in leaf_dtypes
     if numbers_only and (arr.dtype == object or arr.dtype == numpy.uint64):
         if dtype is None or not dtype.is_floating_point:
@@ -78,6 +98,9 @@ def _infer_array(data: Any, dtype: dtypes.dtype | None) -> numpy.ndarray:
     if arr.dtype == object:
         raise TypeError(f"tensor(): could not infer a dtype for {type(data).__name__} data "
                         "(expected numbers, bools, nested sequences of them, or arrays)")
+    if arr.dtype.kind in "US":  # torch's ValueError for strings
+        raise ValueError(f"tensor(): cannot build a tensor from strings (got {type(data).__name__}"
+                         " data holding str); expected numbers, bools or nested sequences of them")
     if dtype is None:
         if not numbers_only or arr.dtype.kind not in "biufc":
             raise TypeError(f"tensor(): could not infer a dtype for data of numpy type {arr.dtype}")

@@ -555,6 +555,10 @@ def _index_put_key(input: Tensor, key: tuple, values: Any, accumulate: bool) -> 
     return IndexPut.apply(input, key, values, accumulate)
 
 
+# the ops whose out-of-range index torch reports as IndexError (the others: RuntimeError)
+_INDEX_ERROR_OPS = frozenset({"index_select", "index_copy", "index_fill", "index_reduce"})
+
+
 def _check_index_tensor(op: str, x: Tensor, dim: int, index: Tensor, same_ndim: bool) -> Any:
     if not isinstance(index, Tensor):
         raise TypeError(f"{op}(): argument 'index' must be a Tensor, not {type(index).__name__}")
@@ -565,10 +569,12 @@ def _check_index_tensor(op: str, x: Tensor, dim: int, index: Tensor, same_ndim: 
         raise RuntimeError(f"{op}(): Index tensor must have the same number of dimensions as "
                            f"input tensor (index is {idx.ndim}-d, input is {x._data.ndim}-d)")
     size = x._data.shape[dim] if x._data.ndim else 1
-    if idx.size and (int(idx.max()) >= size or int(idx.min()) < -size):
+    low = -size if op == "index_fill" else 0  # only index_fill takes negative indices in torch
+    if idx.size and (int(idx.max()) >= size or int(idx.min()) < low):
         bad = int(idx.max()) if int(idx.max()) >= size else int(idx.min())
-        raise RuntimeError(f"{op}(): index {bad} is out of bounds for dimension {dim} with "
-                           f"size {size}")
+        error = IndexError if op in _INDEX_ERROR_OPS else RuntimeError
+        raise error(f"{op}(): index {bad} is out of bounds for dimension {dim} with size {size}"
+                    f" (valid: 0..{size - 1})")
     if same_ndim:
         for d in range(idx.ndim):
             if d != dim and idx.shape[d] > x._data.shape[d]:

@@ -39,6 +39,9 @@ class Stack(Op):
 
 
 def _common_dtype(op: str, tensors: Sequence[Tensor]) -> list:
+    if isinstance(tensors, Tensor):  # cat(x, y): a forgotten list
+        raise TypeError(f"{op}(): argument 'tensors' (position 1) must be tuple of Tensors, not "
+                        f"Tensor (write {op}([a, b]), not {op}(a, b))")
     if not tensors:
         error = ValueError if op == "cat" else RuntimeError  # torch's choice
         raise error(f"{op}(): expected a non-empty list of Tensors")
@@ -56,7 +59,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0, *, out: Tensor | None = None,
         axis: Any = None) -> Tensor:
     if axis is not None:  # numpy's name, as torch
         dim = axis
-    tensors = _common_dtype("cat", list(tensors))
+    tensors = _common_dtype("cat", tensors if isinstance(tensors, Tensor) else list(tensors))
     if tensors[0]._sparse_layout:  # sparse COO inputs (ops/sparse_index.py)
         from .sparse_index import cat as sparse_cat  # noqa: PLC0415
 
@@ -98,7 +101,7 @@ concat = concatenate = cat
 def stack(tensors: Sequence[Tensor], dim: int = 0, *, axis: Any = None) -> Tensor:
     if axis is not None:  # numpy's name, as torch
         dim = axis
-    tensors = _common_dtype("stack", list(tensors))
+    tensors = _common_dtype("stack", tensors if isinstance(tensors, Tensor) else list(tensors))
     ref = tensors[0]
     for i, t in enumerate(tensors):
         if t._data.shape != ref._data.shape:
@@ -203,6 +206,8 @@ def tensor_split(input: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple
     n = input._data.shape[d]
     if isinstance(indices_or_sections, int):
         k = indices_or_sections
+        if k <= 0:
+            raise RuntimeError(f"tensor_split: number of sections must be larger than 0, got {k}")
         base, extra = divmod(n, k)
         sizes = [base + 1] * extra + [base] * (k - extra)
     else:
@@ -227,9 +232,14 @@ def narrow(input: Tensor, dim: int, start: Any, length: int) -> Tensor:
     d = wrap_dim(dim, input._data.ndim, "narrow")
     n = input._data.shape[d]
     start = int(start)
+    if not -n <= start <= n:  # torch's errors: IndexError for start, RuntimeError for length
+        raise IndexError(f"narrow(): start out of range (expected to be in range of [{-n}, {n}],"
+                         f" but got {start})")
     if start < 0:
         start += n
-    if not 0 <= start <= n or length < 0 or start + length > n:
-        raise IndexError(f"narrow(): start ({start}) + length ({length}) exceeds dimension size "
-                         f"({n}).")
+    if length < 0:
+        raise RuntimeError(f"narrow(): length must be non-negative, got {length}")
+    if start + length > n:
+        raise RuntimeError(f"narrow(): start ({start}) + length ({length}) exceeds dimension size "
+                           f"({n}).")
     return getitem(input, _narrow_key(d, start, length))

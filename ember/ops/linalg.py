@@ -69,7 +69,12 @@ def _check_tensors(op: str, a: Any, b: Any) -> None:
 
 def matmul(input: Tensor, other: Tensor) -> Tensor:
     """Matrix product with numpy/torch rules for 1-D operands and broadcast batch dims."""
-    _check_tensors("matmul", input, other)
+    return _matmul(input, other, "matmul")
+
+
+def _matmul(input: Tensor, other: Tensor, op: str) -> Tensor:
+    """matmul, with errors that name the op the user called (mm, bmm, mv...)."""
+    _check_tensors(op, input, other)
     if input._sparse_layout or other._sparse_layout:  # COO / CSR products (ops/sparse_coo.py)
         from .sparse_coo import mm as sparse_mm  # noqa: PLC0415
 
@@ -82,8 +87,11 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
     inner_a = a.shape[-1]
     inner_b = b.shape[-2] if b.ndim > 1 else b.shape[0]
     if inner_a != inner_b:
+        if op == "mm":  # torch's words
+            raise RuntimeError(f"mm: mat1 and mat2 shapes cannot be multiplied "
+                               f"({shape_str(a.shape)} and {shape_str(b.shape)})")
         raise RuntimeError(
-            f"matmul: ({shape_str(a.shape)}) @ ({shape_str(b.shape)}): inner dimensions "
+            f"{op}: ({shape_str(a.shape)}) @ ({shape_str(b.shape)}): inner dimensions "
             f"{inner_a} and {inner_b} differ"
         )
     if a.ndim > 2 or b.ndim > 2:
@@ -93,10 +101,10 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
             broadcast_shapes(a.shape[:-2] if a.ndim > 1 else (), b.shape[:-2] if b.ndim > 1 else ())
         except RuntimeError:
             raise RuntimeError(
-                f"matmul: ({shape_str(a.shape)}) @ ({shape_str(b.shape)}): batch dimensions "
+                f"{op}: ({shape_str(a.shape)}) @ ({shape_str(b.shape)}): batch dimensions "
                 f"{tuple(a.shape[:-2])} and {tuple(b.shape[:-2])} cannot be broadcast"
             ) from None
-    _check_same_dtype("matmul", input, other)
+    _check_same_dtype(op, input, other)
     return MatMul.apply(input, other)
 
 
@@ -106,7 +114,7 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:
         raise RuntimeError(f"mm: expected 2D tensors, got {input._data.ndim}D and "
                            f"{mat2._data.ndim}D (shapes ({shape_str(input.shape)}) and "
                            f"({shape_str(mat2.shape)}))")
-    return matmul(input, mat2)
+    return _matmul(input, mat2, "mm")
 
 
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:
@@ -119,14 +127,14 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     if a.shape[0] != b.shape[0]:
         raise RuntimeError(f"bmm: batch sizes differ: ({shape_str(a.shape)}) @ "
                            f"({shape_str(b.shape)})")
-    return torch_named(matmul(input, mat2), "Bmm")
+    return torch_named(_matmul(input, mat2, "bmm"), "Bmm")
 
 
 def mv(input: Tensor, vec: Tensor) -> Tensor:
     if input._data.ndim != 2 or vec._data.ndim != 1:
         raise RuntimeError(f"mv: expected a 2D matrix and a 1D vector, got shapes "
                            f"({shape_str(input.shape)}) and ({shape_str(vec.shape)})")
-    return matmul(input, vec)
+    return _matmul(input, vec, "mv")
 
 
 def dot(input: Tensor, other: Tensor) -> Tensor:
@@ -160,6 +168,11 @@ def inner(input: Tensor, other: Tensor) -> Tensor:
 
 
 def outer(input: Tensor, vec2: Tensor) -> Tensor:
+    """The outer product of two 1-D tensors: out[i, j] = input[i] * vec2[j]."""
+    for name, v in (("self", input), ("vec2", vec2)):
+        if v.ndim != 1:
+            raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {v.ndim}-D "
+                               f"(shape ({shape_str(v.shape)}))")
     return input.reshape(-1, 1) * vec2.reshape(1, -1)
 
 

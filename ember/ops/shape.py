@@ -266,6 +266,7 @@ def ViewOp_alias(x: Tensor) -> Tensor:  # noqa: N802 (a view op with no change o
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     nd = input._data.ndim
     if nd == 0:
+        wrap_dim(start_dim, 0, "flatten"), wrap_dim(end_dim, 0, "flatten")  # 0 or -1 only
         return reshape(input, (1,))
     start, end = wrap_dim(start_dim, nd, "flatten"), wrap_dim(end_dim, nd, "flatten")
     if start > end:
@@ -322,7 +323,7 @@ def permute(input: Tensor, *dims: Any) -> Tensor:
     dims = as_shape(dims)
     if len(dims) != nd:
         raise RuntimeError(
-            f"permute(sparse_coo): number of dimensions in the tensor input does not match the "
+            f"permute: number of dimensions in the tensor input does not match the "
             f"length of the desired ordering of dimensions i.e. input.dim() = {nd} is not equal "
             f"to len(dims) = {len(dims)}"
         )
@@ -445,7 +446,15 @@ def repeat_interleave(input: Tensor, repeats: Any = None, dim: int | None = None
     n = input._data.shape[d]
     xp = backend.module_of(input._data)
     counts = repeats._data if isinstance(repeats, Tensor) else repeats
-    index = xp.repeat(xp.arange(n), counts)
+    try:
+        index = xp.repeat(xp.arange(n), counts)
+    except ValueError:  # numpy's words; torch's error names the sizes
+        sizes = xp.shape(counts)
+        if len(sizes) > 1 or (sizes and sizes[0] not in (1, n)):
+            raise RuntimeError(f"repeat_interleave: repeats must have the same size as input "
+                               f"along dim, but got repeats.size(0) = {sizes[-1]} and "
+                               f"input.size({d}) = {n}") from None
+        raise RuntimeError("repeat_interleave: repeats can not be negative") from None
     return index_select(input, d, Tensor._make(index))
 
 
@@ -496,6 +505,9 @@ def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Te
 
 def trace(input: Tensor) -> Tensor:
     """The sum of the diagonal."""
+    if input.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.ndim} "
+                           f"(shape ({shape_str(input.shape)}))")
     return torch_named(diagonal(input).sum(), "Trace")
 
 

@@ -88,7 +88,8 @@ def _prepare(input: Tensor, dtype: Any) -> Tensor:
     if dtype is not None:
         return input.to(dtypes.to_dtype(dtype))
     if input._data.dtype.kind not in "fV":
-        raise RuntimeError(f"softmax: expected a floating point input, got {input.dtype}")
+        raise NotImplementedError(f"softmax: expected a floating point input, got {input.dtype} "
+                                  "(torch has no integer kernel): convert it with .float()")
     return input
 
 

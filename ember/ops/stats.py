@@ -232,6 +232,9 @@ def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
 def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Tensor:
     """Count of each value in a 1-D non-negative integer tensor (or the sum of its weights)."""
     data = input._data
+    if data.dtype.kind not in "iub":  # torch's type for a float input
+        raise NotImplementedError(f"bincount: not implemented for {input.dtype} input; it counts "
+                                  "non-negative integers (convert with .long())")
     if data.ndim != 1 or data.dtype.kind not in "iu":
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
     if data.size and int(data.min()) < 0:
@@ -252,6 +255,10 @@ def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Ten
     data = input._data
     xp = backend.module_of(data)
     lo, hi = float(min), float(max)
+    if bins <= 0:
+        raise RuntimeError(f"histc: bins must be > 0, but got {bins}")
+    if lo > hi:
+        raise RuntimeError(f"histc: max must be larger than min (got min={min}, max={max})")
     if lo == hi and data.size:
         lo, hi = float(data.min()), float(data.max())
     if lo == hi:

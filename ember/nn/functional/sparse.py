@@ -75,7 +75,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
         raise RuntimeError(f"embedding: weight must be 2-D, got ({shape_str(weight.shape)})")
     n = weight.shape[0]
     idx = input._data
-    if idx.size and (int(idx.max()) >= n or int(idx.min()) < -n):
+    if idx.size and (int(idx.max()) >= n or int(idx.min()) < 0):  # torch: no negative indices
         bad = int(idx.max()) if int(idx.max()) >= n else int(idx.min())
         raise IndexError(f"embedding: index {bad} is out of range for an embedding table of "
                          f"{n} rows (valid: 0..{n - 1})")
