@@ -18,7 +18,7 @@ from ...autograd.node import Op, array_namespace
 from ... import backend
 from ...backend import errstate, module_of
 from ...doctor.flags import flags as _doctor
-from ...ops._util import astype, shape_str, torch_named
+from ...ops._util import astype, broadcast_shapes, shape_str, torch_named
 from ...ops.indexing import where
 from ...ops.softmax import log_softmax
 from ...tensor import Tensor
@@ -90,6 +90,12 @@ def _check_same_shape(op: str, input: Tensor, target: Tensor) -> None:
 
 def _warn_broadcast(op: str, input: Tensor, target: Tensor) -> None:
     if tuple(input.shape) != tuple(target.shape):
+        try:
+            broadcast_shapes(tuple(input.shape), tuple(target.shape))
+        except RuntimeError as exc:  # name the loss, not the subtraction inside it
+            raise RuntimeError(f"{op}: the input ({shape_str(input.shape)}) and the target "
+                               f"({shape_str(target.shape)}) cannot be broadcast: "
+                               f"{str(exc).split('cannot be broadcast: ', 1)[-1]}") from None
         if _doctor.target_shape:  # the doctor makes (N, 1) vs (N,) -> (N, N) an error
             _doctor.check_target_shape(op, input, target)
         warnings.warn(
@@ -163,13 +169,38 @@ def _class_dim_last(input: Tensor) -> Tensor:
     return input.movedim(1, -1).reshape(-1, c)
 
 
-def _check_targets(op: str, input: Tensor, target: Tensor, ignore_index: int) -> None:
+def _target_shape_error(input: Tensor, target: Tensor) -> type:
+    """torch's exception type for a target of the wrong shape: ValueError when the batch sizes
+    differ (or a 1-D input gets several targets), RuntimeError otherwise."""
+    if input.ndim == 1:
+        return ValueError if target.ndim == 1 else RuntimeError
+    batch_differs = target.ndim >= 1 and target.shape[0] != input.shape[0]
+    return ValueError if batch_differs else RuntimeError
+
+
+def _check_index_dtype(op: str, target: Tensor) -> None:
+    """torch takes class indices as int64 (Long) or uint8 (Byte) only."""
+    if target._data.dtype.name not in ("int64", "uint8"):
+        raise RuntimeError(f"{op}: expected target dtype to be Long or Byte (int64 or uint8), but "
+                           f"got {target.dtype}; convert the labels with target.long()")
+
+
+def _index_target_shape(input: Tensor) -> tuple:
+    return () if input.ndim == 1 else (input.shape[0],) + tuple(input.shape[2:])
+
+
+def _check_targets(op: str, input: Tensor, target: Tensor, ignore_index: int) -> Tensor:
+    """The target, checked against the input's shape and class count (a 1-D input's target of
+    shape (1) is read as a scalar, as torch does)."""
     c = input.shape[0] if input.ndim == 1 else input.shape[1]
-    expected = () if input.ndim == 1 else (input.shape[0],) + tuple(input.shape[2:])
+    expected = _index_target_shape(input)
+    if input.ndim == 1 and tuple(target.shape) == (1,):
+        target = target.reshape(())
     if tuple(target.shape) != expected:
-        raise ValueError(
+        raise _target_shape_error(input, target)(
             f"{op}: Expected target of shape ({shape_str(expected) if expected else 'scalar'}) "
-            f"for input of shape ({shape_str(input.shape)}) (class dim 1), got target of "
+            f"for input of shape ({shape_str(input.shape)}) (class dim {min(input.ndim - 1, 1)}),"
+            f" got target of "
             f"shape ({shape_str(target.shape)})")
     t = target._data
     bad = (t != ignore_index) & ((t < 0) | (t >= c))
@@ -178,6 +209,7 @@ def _check_targets(op: str, input: Tensor, target: Tensor, ignore_index: int) ->
         raise IndexError(f"{op}: Target {value} is out of bounds: class indices must be in "
                          f"[0, {c}) for an input with {c} classes (or equal ignore_index="
                          f"{ignore_index})")
+    return target
 
 
 @float32_op
@@ -196,7 +228,8 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{reduction} is not a valid value for reduction")
     if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+        raise RuntimeError(f"cross_entropy: label_smoothing must be between 0.0 and 1.0. Got: "
+                           f"{label_smoothing}")
     if input._data.dtype.kind not in "fV":
         raise RuntimeError(f"cross_entropy: expected floating point logits, got {input.dtype}")
     c = input.shape[0] if input.ndim == 1 else input.shape[1]
@@ -204,7 +237,12 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
         raise RuntimeError(f"cross_entropy: weight should have {c} elements (one per class), "
                            f"got shape ({shape_str(weight.shape)})")
     if target._data.dtype.kind in "fV":  # class probabilities
-        _check_same_shape("cross_entropy", input, target)
+        if tuple(input.shape) != tuple(target.shape):
+            raise _target_shape_error(input, target)(
+                f"cross_entropy: class probabilities as target must have the input's shape "
+                f"({shape_str(input.shape)}), got a float target of shape "
+                f"({shape_str(target.shape)}); for class indices, pass an int64 target of shape "
+                f"({shape_str(_index_target_shape(input)) or 'scalar'})")
         t = target * (1 - label_smoothing) + label_smoothing / c if label_smoothing else target
         log_p = log_softmax(input, 0 if input.ndim == 1 else 1)
         if weight is not None:
@@ -215,7 +253,8 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     if target._data.dtype.kind not in "iu":
         raise RuntimeError(f"cross_entropy: expected class indices (int64) or probabilities "
                            f"(float) as target, got {target.dtype}")
-    _check_targets("cross_entropy", input, target, ignore_index)
+    _check_index_dtype("cross_entropy", target)
+    target = _check_targets("cross_entropy", input, target, ignore_index)
     logits = _class_dim_last(input)
     flat_target = target._data.reshape(-1)
     w = weight._data if weight is not None else None
@@ -253,7 +292,13 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
     if target._data.dtype.kind not in "iu":
         raise RuntimeError(f"nll_loss: expected class indices (int64) as target, got "
                            f"{target.dtype}")
-    _check_targets("nll_loss", input, target, ignore_index)
+    _check_index_dtype("nll_loss", target)
+    c = input.shape[0] if input.ndim == 1 else input.shape[1]
+    if weight is not None and weight.numel() != c:
+        raise RuntimeError(f"nll_loss: weight tensor should be defined either for all {c} "
+                           f"classes or no classes but got weight tensor of shape "
+                           f"({shape_str(weight.shape)})")
+    target = _check_targets("nll_loss", input, target, ignore_index)
     log_p = _class_dim_last(input)
     t = target._data.reshape(-1)
     xp = module_of(t)
@@ -303,8 +348,14 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     if x.size and (bool((x < 0).any()) or bool((x > 1).any())):
         raise RuntimeError("binary_cross_entropy: all elements of input should be between 0 and "
                            "1 (pass logits to binary_cross_entropy_with_logits instead)")
-    if target._data.dtype != x.dtype:
-        target = target.to(input.dtype)
+    t = target._data
+    if t.dtype != x.dtype:
+        raise RuntimeError(f"binary_cross_entropy: Found dtype {target.dtype} but expected "
+                           f"{input.dtype}: the target must have the input's dtype (e.g. "
+                           f"target.to({input.dtype}))")
+    if t.size and (bool((t < 0).any()) or bool((t > 1).any())):
+        raise RuntimeError("binary_cross_entropy: all elements of target should be between 0 "
+                           f"and 1, got values in [{t.min()}, {t.max()}]")
     loss = BinaryCrossEntropy.apply(input, target)
     if weight is not None:
         loss = loss * weight
@@ -358,6 +409,10 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
     if _doctor.loss_input:  # the doctor: sigmoid output fed to BCE-with-logits?
         _doctor.check_loss_input("binary_cross_entropy_with_logits", input)
     _check_same_shape("binary_cross_entropy_with_logits", input, target)
+    if not target.is_floating_point():
+        raise RuntimeError(f"binary_cross_entropy_with_logits: the target must be floating point "
+                           f"(0./1. labels or probabilities), got {target.dtype}; convert it with "
+                           f"target.float()")
     if target._data.dtype != input._data.dtype:
         target = target.to(input.dtype)
     loss = BCEWithLogits.apply(input, target, pos_weight)
@@ -472,10 +527,14 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var: Tensor, full: bool = F
     """0.5 (log max(var, eps) + (input - target)^2 / max(var, eps)) (+ 0.5 log 2 pi if full)."""
     if isinstance(var, (int, float)):
         var = input.new_full(tuple(input.shape), float(var))
-    if var.ndim == input.ndim - 1 or (var.ndim == input.ndim and var.shape[-1] == 1
-                                      and input.shape[-1] != 1):
-        var = var.reshape(tuple(var.shape[:input.ndim - 1]) + (1,)) if var.ndim < input.ndim \
-            else var
+    shape, var_shape = tuple(input.shape), tuple(var.shape)
+    if var_shape != shape:  # torch's rules: one var per sample (homoscedastic), or per element
+        if var_shape == shape[:-1]:
+            var = var.unsqueeze(-1)
+        elif not (var_shape[:-1] == shape[:-1] and var_shape[-1:] == (1,)):
+            raise ValueError(f"gaussian_nll_loss: var is of incorrect size: expected the input's "
+                             f"shape ({shape_str(shape)}), or it without its last dim, or with a "
+                             f"last dim of 1; got var of shape ({shape_str(var_shape)})")
     if bool((var._data < 0).any()):
         raise ValueError("var has negative entry/entries")
     v = var.clamp_min(eps)
@@ -547,6 +606,9 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
     x = input if input.ndim == 2 else input.reshape(1, -1)
     t = target.reshape(-1)
     c = x.shape[1]
+    if t.numel() and (int(t._data.min()) < 0 or int(t._data.max()) >= c):
+        raise RuntimeError(f"multi_margin_loss: target out of range: class indices must be in "
+                           f"[0, {c}), got values in [{int(t._data.min())}, {int(t._data.max())}]")
     picked = x.gather(1, t.reshape(-1, 1))
     margins = (margin - picked + x).clamp_min(0)
     if p == 2:

@@ -134,6 +134,13 @@ def _channel_sums(a3: Any) -> Any:
     return sum_first(sum_last(a3)[..., 0])  # (N, C) per sample, then over N
 
 
+def _require_float(op: str, input: Tensor) -> None:
+    """torch's normalization kernels exist for floating point only."""
+    if not input.is_floating_point():
+        raise NotImplementedError(f'"{op}" not implemented for {input.dtype} input of shape '
+                                  f"({shape_str(input.shape)}); convert it with .float() first")
+
+
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
                weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
                momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
@@ -145,6 +152,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     if input.ndim < 2:
         raise ValueError(f"batch_norm: expected at least 2D input (N, C, ...), got "
                          f"{input.ndim}D input of shape ({shape_str(input.shape)})")
+    _require_float("batch_norm", input)
     channels = input.shape[1]
     for name, t in (("running_mean", running_mean), ("running_var", running_var),
                     ("weight", weight), ("bias", bias)):
@@ -305,6 +313,7 @@ def _normalized_shape(shape: Any) -> tuple:
 def layer_norm(input: Tensor, normalized_shape: Sequence[int], weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Normalize over the last len(normalized_shape) dims (LayerNorm)."""
+    _require_float("layer_norm", input)
     shape = _normalized_shape(normalized_shape)
     k = len(shape)
     if tuple(input.shape[input.ndim - k:]) != shape or input.ndim < k:
@@ -325,6 +334,7 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
     if input.ndim < 2:
         raise RuntimeError(f"group_norm: expected input of at least 2 dimensions (N, C, *), got "
                            f"({shape_str(input.shape)})")
+    _require_float("group_norm", input)
     n, c = input.shape[0], input.shape[1]
     if c % num_groups:
         raise RuntimeError(f"group_norm: Expected number of channels in input to be divisible by "
@@ -353,6 +363,7 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
     if input.ndim < 3:
         raise ValueError(f"instance_norm: expected input of at least 3 dimensions (N, C, *), "
                          f"got ({shape_str(input.shape)})")
+    _require_float("instance_norm", input)
     channels = input.shape[1]
     for name, t in (("running_mean", running_mean), ("running_var", running_var),
                     ("weight", weight), ("bias", bias)):

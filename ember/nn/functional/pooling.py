@@ -329,12 +329,23 @@ def _adaptive_bins(size: int, out: int) -> list:
     return [(i * size // out, -(-(i + 1) * size // out)) for i in range(out)]
 
 
+def _check_nonempty(input: Tensor, unbatched: bool, op: str) -> None:
+    """Adaptive pooling has no bins to average or maximize over an empty dim (torch's error)."""
+    shape = tuple(input.shape)
+    for d in range(0 if unbatched else 1, len(shape)):
+        if shape[d] == 0:
+            raise LayerInputError(f"Expected input to have non-zero size for non-batch "
+                                  f"dimensions, but input has sizes {list(shape)} with dimension "
+                                  f"{d} being empty", op)
+
+
 def _adaptive(input: Tensor, output_size: Any, largest: bool, op: str) -> tuple:
     """(values, flat indices or None) of adaptive pooling to `output_size`."""
     x, unbatched = _batched(input, 2)
     if x.ndim != 4:
         raise LayerInputError(f"expected 3D or 4D input, got ({shape_str(input.shape)})", op)
     n, c, h, w = x.shape
+    _check_nonempty(input, unbatched, op)
     if not largest and not x.dtype.is_floating_point:  # a mean of integers: torch refuses too
         raise NotImplementedError(f'"{op}" not implemented for {x.dtype} input; convert it '
                                   "with .float() first")

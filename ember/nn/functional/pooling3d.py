@@ -29,7 +29,7 @@ from ...tensor import Tensor
 from ..errors import LayerInputError
 from .conv import _tuple
 from .fold import Im2Col, out_size, pad_spatial, window_slices, windows
-from .pooling import _batched, _check_pool, _lp_root, divide_sums
+from .pooling import _batched, _check_nonempty, _check_pool, _lp_root, divide_sums
 
 _EVERY = (slice(None), slice(None))
 
@@ -278,6 +278,7 @@ def _adaptive_input(input: Tensor, output_size: Any, op: str) -> tuple:
         raise LayerInputError(f"expected 4D (C, D, H, W) or 5D (N, C, D, H, W) input, got "
                               f"({shape_str(input.shape)})", op)
     x, unbatched = _batched(input, 3)
+    _check_nonempty(input, unbatched, op)
     sizes = (output_size,) * 3 if isinstance(output_size, int) else tuple(output_size)
     if len(sizes) != 3:
         raise ValueError(f"{op}: output_size must be an int or 3 values, got {output_size!r}")
