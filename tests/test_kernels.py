@@ -53,7 +53,8 @@ def calls(monkeypatch):
                                "layer_norm": ["forward", "backward"],
                                "softmax": ["attention_probs", "attention_probs_backward"],
                                "batch_norm": ["statistics", "normalize", "backward"],
-                               "relu": ["forward", "backward"]}.items():
+                               "relu": ["forward", "backward"],
+                               "im2col": ["im2col", "col2im"]}.items():
         for name in names:
             spy(module_name, name)
     return counts
@@ -360,6 +361,46 @@ def test_batch_norm_module_in_a_cnn_trains_like_torch(path):
         run.append(model(lib.tensor(x)).sum().item())
         losses.append(run)
     np.testing.assert_allclose(losses[1], losses[0], rtol=2e-4, atol=1e-5)
+
+
+# ----------------------------------------------------------------------- im2col / col2im
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", [
+    # (N, C, H, W), (O, C/groups, KH, KW), stride, padding, dilation, groups
+    ((2, 3, 14, 14), (4, 3, 5, 5), 1, 0, 1, 1),  # LeNet's second layer: narrow rows
+    ((2, 4, 9, 8), (6, 4, 3, 3), 2, 1, 1, 1),  # stride 2 (ResNet's downsampling)
+    ((3, 2, 7, 9), (5, 2, 2, 3), (2, 1), (1, 2), 1, 1),  # non-square, uneven
+    ((2, 4, 11, 10), (4, 2, 3, 3), 1, 3, 2, 2),  # dilation, groups, padding past the reach
+    ((2, 3, 8, 8), (7, 3, 1, 1), 2, 0, 1, 1),  # 1x1 shortcut with stride
+    ((1, 2, 5, 6), (3, 2, 3, 2), 3, 2, (1, 2), 1),  # stride 3 skipping input rows
+])
+def test_conv2d_through_im2col_kernels_matches_torch(path, calls, dtype, case):
+    x_shape, w_shape, stride, padding, dilation, groups = case
+    rng = np.random.RandomState(0)
+    arrays = [rng.randn(*x_shape).astype(dtype), rng.randn(*w_shape).astype(dtype),
+              rng.randn(w_shape[0]).astype(dtype)]
+
+    def fn(lib, x, w, b):
+        return lib.nn.functional.conv2d(x, w, b, stride, padding, dilation, groups)
+
+    tol = dict(rtol=1e-4, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-9, atol=1e-11)
+    assert_matches(both(fn, *arrays), **tol)
+    assert (calls.get("im2col.im2col", 0) > 0) == (path == "kernels")
+
+
+def test_col2im_kernel_adds_overlapping_windows(path, calls):
+    # the input gradient of a layer with more outputs than inputs (col2im, not the flipped
+    # convolution), with overlapping windows and a stride
+    rng = np.random.RandomState(1)
+    arrays = [rng.randn(2, 2, 9, 9).astype(np.float32), rng.randn(8, 2, 3, 3).astype(np.float32)]
+
+    def fn(lib, x, w):
+        return lib.nn.functional.conv2d(x, w, stride=2, padding=1)
+
+    assert_matches(both(fn, *arrays), rtol=1e-4, atol=1e-5)
+    assert (calls.get("im2col.col2im", 0) > 0) == (path == "kernels")
 
 
 # ------------------------------------------------------------------------------- relu

@@ -20,11 +20,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...backend import module_of, reshape_view
+from ... import kernels
+from ...backend import module_of, numpy, reshape_view
 from .fold import add_windows, pad_spatial, windows
 
 CHUNK_BYTES = 4 << 20  # the im2col buffer per chunk (measured: 2-4 MiB is the sweet spot)
 GPU_CHUNK_BYTES = 1 << 30  # on a GPU: the whole batch unless its patch matrix passes 1 GiB
+
+
+def _compiled(a: Any, size: int | None = None) -> bool:
+    """Whether kernels/im2col.py may run on a's data: a float32/float64 numpy array (of
+    `size` values, default a's own) at or over the kernels' size threshold, numba on."""
+    return a.__class__ is numpy.ndarray and a.dtype.kind == "f" and a.dtype.itemsize >= 4 \
+        and (a.size if size is None else size) >= kernels.MIN_ELEMENTS and kernels.is_enabled()
 
 
 def _batch_chunk(n: int, rows: int, positions: int, itemsize: int, xp: Any = None) -> int:
@@ -72,8 +80,12 @@ class _Columns:
                 (hp * wp * it, dilation[0] * wp * it, dilation[1] * it, self.c * hp * wp * it, it))
         else:
             self.width = out[1]
-            # (N, C, KH, KW, OH, OW)
-            self.view = windows(pad_spatial(x, pads), kernel, stride, dilation, out)
+            self.view = None
+            if _compiled(x):  # kernels/im2col.py reads x unpadded: no padded copy
+                self.x = x
+                self.geometry = (stride[0], stride[1], dilation[0], dilation[1], pads[0], pads[2])
+            else:  # (N, C, KH, KW, OH, OW)
+                self.view = windows(pad_spatial(x, pads), kernel, stride, dilation, out)
         self.positions = out[0] * self.width
         self.step = _batch_chunk(n, self.rows, self.positions, x.itemsize, xp)
         self.flat = xp.empty(self.rows * self.step * self.positions, dtype=x.dtype)
@@ -88,7 +100,10 @@ class _Columns:
         else:
             cols = self.flat[:self.rows * m * self.positions].reshape(
                 (self.c,) + tuple(self.kernel) + (m,) + tuple(self.out))
-            cols[...] = self.view[start:end].transpose(1, 2, 3, 0, 4, 5)
+            if self.view is None:
+                kernels.load("im2col").im2col(self.x, start, self.geometry, cols)
+            else:
+                cols[...] = self.view[start:end].transpose(1, 2, 3, 0, 4, 5)
         return cols.reshape(self.rows, m * self.positions)
 
 
@@ -171,9 +186,18 @@ def conv_input_grad(grad_onp: Any, weight: Any, in_shape: tuple, stride: tuple, 
                             pads=(reach[0],) * 2 + (reach[1],) * 2)
         return full[:, :, padding[0]:padding[0] + h, padding[1]:padding[1] + w]
     oh, ow = grad_onp.shape[2:]
-    gpad = xp.zeros((c, n, h + 2 * padding[0], w + 2 * padding[1]), dtype=grad_onp.dtype)
     w_t = weight.reshape(groups, og, cg * kh * kw).transpose(0, 2, 1)  # (G, Cg*KK, Og)
     step = _batch_chunk(n, c * kh * kw, oh * ow, grad_onp.itemsize, xp)
+    if _compiled(grad_onp, n * c * h * w):  # kernels/im2col.py adds straight into dX
+        gx = xp.zeros(in_shape, dtype=grad_onp.dtype)
+        geometry = (stride[0], stride[1], dilation[0], dilation[1], padding[0], padding[1])
+        for start, end in _chunks(n, step):
+            m = end - start
+            g = grad_onp[:, start:end].reshape(groups, og, m * oh * ow)
+            g_cols = (w_t @ g).reshape(c, kh, kw, m, oh, ow)
+            kernels.load("im2col").col2im(g_cols, start, geometry, gx)
+        return gx
+    gpad = xp.zeros((c, n, h + 2 * padding[0], w + 2 * padding[1]), dtype=grad_onp.dtype)
     for start, end in _chunks(n, step):
         m = end - start
         g = grad_onp[:, start:end].reshape(groups, og, m * oh * ow)
