@@ -247,6 +247,12 @@ def _operand_key(x: Any) -> tuple[Any, int]:
     raise TypeError(f"unsupported operand of type {type(x).__name__}")
 
 
+def as_python_number(value: Any) -> Any:
+    """A numpy scalar as the Python number torch takes it for (np.float64 subclasses float, but
+    numpy 2 computes float32 * np.float64(2) in float64); anything else unchanged."""
+    return value.item() if isinstance(value, numpy.generic) else value
+
+
 def wrap_int_scalar(value: Any, np_dtype: Any) -> Any:
     """A Python int outside an integer array's range, wrapped into it the way torch converts
     scalars (uint8 + 300 adds 44); numpy 2 would raise OverflowError instead."""

@@ -101,6 +101,36 @@ def test_tensor_scalar_promotion(op_name, scalar_first, t_kind):
     assert not errors, "\n".join(errors)
 
 
+NUMPY_SCALARS = {"np.float64": np.float64(2.5), "np.float32": np.float32(2.5),
+                 "np.int64": np.int64(3)}
+
+
+@pytest.mark.parametrize("op_name", list(OPS))
+def test_numpy_scalars_promote_as_python_numbers(op_name):
+    """float32 tensor * np.sqrt(2.0) is float32: a numpy scalar is a Python number to torch
+    (CS231n's random_weight), though numpy 2 alone computes float32 * np.float64 in float64."""
+    errors = []
+    for d, (s, value) in itertools.product(DTYPES, NUMPY_SCALARS.items()):
+        SCALARS[s] = value
+        try:
+            for specs in ([("dim", d), ("scalar", s)], [("scalar", s), ("zero", d)]):
+                err = check_op(op_name, *specs)
+                if err:
+                    errors.append(err)
+        finally:
+            del SCALARS[s]
+    assert not errors, "\n".join(errors)
+
+
+def test_clamp_with_numpy_scalar_bounds():
+    for m in (torch, ember):
+        x = m.tensor([0.2, 0.7, 1.4])
+        assert name(m.clamp(x, min=np.float64(0.5)).dtype) == "float32"
+        assert name(x.clamp(np.float32(0.5), np.float64(1.0)).dtype) == "float32"
+        assert name(m.arange(3).clamp(max=np.float64(1.5)).dtype) == "float32"
+        assert m.arange(3).clamp(max=np.float64(1.5)).tolist() == [0.0, 1.0, 1.5]
+
+
 @pytest.mark.parametrize("op_name", ["+", "-", "*", "/"])
 def test_inplace_promotion(op_name):
     """x op= y keeps x's dtype and raises where the result type cannot be cast back."""

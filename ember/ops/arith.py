@@ -27,6 +27,7 @@ from ._util import WordedValueError, broadcast_error, complex_error, sum_to_shap
 _new = object.__new__
 _ndarray = backend.ndarray
 _NUMBER = (bool, int, float, complex)
+_PLAIN_NUMBER = frozenset(_NUMBER)
 _BOOL = dtypes.bool_.np
 _BF16 = backend.BFLOAT16
 
@@ -59,10 +60,10 @@ class BinaryOp(Op):
             return op_watch.run_op(cls, (a, b), {})
         ta = isinstance(a, Tensor)
         tb = isinstance(b, Tensor)
-        if not ta and not isinstance(a, _NUMBER):
-            a, ta = _operand(a, b), True
-        if not tb and not isinstance(b, _NUMBER):
-            b, tb = _operand(b, a), True
+        if not ta and a.__class__ not in _PLAIN_NUMBER:
+            a, ta = _scalar_or_operand(a, b)
+        if not tb and b.__class__ not in _PLAIN_NUMBER:
+            b, tb = _scalar_or_operand(b, a)
         if ta and a._view is not None:
             refresh_view(a)
         if tb and b._view is not None:
@@ -177,6 +178,14 @@ def _reduce(g: Any, shape: Any, dtype: Any) -> Any:
             g = complex_grad.real_part(g)
         g = astype(g, dtype)
     return g
+
+
+def _scalar_or_operand(value: Any, other: Any) -> tuple[Any, bool]:
+    """(value, is_tensor): a number stays a number, anything else becomes a tensor."""
+    number = dtypes.as_python_number(value)  # torch takes numpy scalars as Python numbers
+    if isinstance(number, _NUMBER):
+        return number, False
+    return _operand(value, other), True
 
 
 def _operand(value: Any, other: Any) -> Tensor:

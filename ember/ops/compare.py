@@ -10,6 +10,7 @@ from ._util import broadcast_error, complex_error, to_tensor
 
 
 def _operands(a: Any, b: Any) -> tuple:
+    a, b = dtypes.as_python_number(a), dtypes.as_python_number(b)  # as torch takes numpy scalars
     x = a._data if isinstance(a, Tensor) else a
     y = b._data if isinstance(b, Tensor) else b
     if not isinstance(a, Tensor) and not isinstance(a, (bool, int, float)):

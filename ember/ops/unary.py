@@ -694,6 +694,7 @@ def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     _check_real("clamp", input)
+    min, max = dtypes.as_python_number(min), dtypes.as_python_number(max)
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         from .indexing import where  # noqa: PLC0415
 
