@@ -724,9 +724,10 @@ class TensorMethods:
     def repeat_interleave(self, repeats: Any, dim: int | None = None) -> Any:
         return movement.repeat_interleave(self, repeats, dim)
 
-    def flip(self, *dims: Any) -> Any:
-        if len(dims) == 1 and isinstance(dims[0], (list, tuple)):
-            dims = tuple(dims[0])
+    def flip(self, *order: Any, dims: Any = None) -> Any:  # torch also takes dims=
+        if dims is None:
+            dims = tuple(order[0]) if len(order) == 1 and isinstance(order[0], (list, tuple)) \
+                else order
         return movement.flip(self, dims)
 
     def fliplr(self) -> Any:
@@ -935,20 +936,20 @@ class TensorMethods:
         return creation.tensor(data, dtype=dtype or self.dtype, device=device or self.device,
                                requires_grad=requires_grad)
 
-    def new_zeros(self, *size: Any, dtype: Any = None, device: Any = None,
-                  requires_grad: bool = False) -> Any:
-        return creation.zeros(*size, dtype=dtype or self.dtype, device=device or self.device,
-                              requires_grad=requires_grad)
+    def new_zeros(self, *sizes: Any, size: Any = None, dtype: Any = None, device: Any = None,
+                  requires_grad: bool = False) -> Any:  # torch also takes size=
+        return creation.zeros(*(sizes if size is None else (size,)), dtype=dtype or self.dtype,
+                              device=device or self.device, requires_grad=requires_grad)
 
-    def new_ones(self, *size: Any, dtype: Any = None, device: Any = None,
-                 requires_grad: bool = False) -> Any:
-        return creation.ones(*size, dtype=dtype or self.dtype, device=device or self.device,
-                             requires_grad=requires_grad)
+    def new_ones(self, *sizes: Any, size: Any = None, dtype: Any = None, device: Any = None,
+                 requires_grad: bool = False) -> Any:  # torch also takes size=
+        return creation.ones(*(sizes if size is None else (size,)), dtype=dtype or self.dtype,
+                             device=device or self.device, requires_grad=requires_grad)
 
-    def new_empty(self, *size: Any, dtype: Any = None, device: Any = None,
-                  requires_grad: bool = False) -> Any:
-        return creation.empty(*size, dtype=dtype or self.dtype, device=device or self.device,
-                              requires_grad=requires_grad)
+    def new_empty(self, *sizes: Any, size: Any = None, dtype: Any = None, device: Any = None,
+                  requires_grad: bool = False) -> Any:  # torch also takes size=
+        return creation.empty(*(sizes if size is None else (size,)), dtype=dtype or self.dtype,
+                              device=device or self.device, requires_grad=requires_grad)
 
     def new_full(self, size: Any, fill_value: Any, *, dtype: Any = None, device: Any = None,
                  requires_grad: bool = False) -> Any:

@@ -328,3 +328,28 @@ def test_tile_takes_dims_as_torch_does() -> None:
 
     t, e = both(fn)
     np.testing.assert_array_equal(e, t)
+
+
+def test_flip_and_new_factories_take_keywords_as_torch_does() -> None:
+    def fn(m):
+        x = m.arange(6.0).view(2, 3)
+        outs = [x.flip(1), x.flip(0, 1), x.flip([1]), x.flip(dims=[1]), x.flip(dims=(0, 1)),
+                x.new_zeros(size=(2,)), x.new_ones(size=[3]), x.new_zeros(2, 1), x.new_ones((2,)),
+                x.new_empty(size=(0,))]
+        return m.cat([o.flatten() for o in outs])
+
+    t, e = both(fn)
+    np.testing.assert_array_equal(e, t)
+
+
+def test_add_and_sub_scale_a_number_by_alpha() -> None:
+    # t.add(1, alpha=2): alpha times a Python number, as in torch
+    def fn(m):
+        x = m.arange(4.0, requires_grad=True)
+        i = m.arange(4)
+        y = x.add(1, alpha=2) + m.sub(x, 0.5, alpha=3) + x.clone().add_(2, alpha=-1)
+        y.sum().backward()
+        return m.cat([y.detach(), x.grad, i.add(3, alpha=2).float(), m.add(i, True, alpha=2)])
+
+    t, e = both(fn)
+    np.testing.assert_array_equal(e, t)

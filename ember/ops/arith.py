@@ -403,7 +403,7 @@ def add(input: Any, other: Any, *, alpha: Any = 1, out: Tensor | None = None) ->
     """input + alpha * other"""
     if alpha != 1:
         _check_alpha("add", input, other, alpha)
-        other = mul(other, alpha)
+        other = _times_alpha(other, alpha)
     return _maybe_out(Add.apply(input, other), out)
 
 
@@ -412,7 +412,7 @@ def sub(input: Any, other: Any, *, alpha: Any = 1, out: Tensor | None = None) ->
     _check_not_bool("sub", input, other)
     if alpha != 1:
         _check_alpha("sub", input, other, alpha)
-        other = mul(other, alpha)
+        other = _times_alpha(other, alpha)
     return _maybe_out(Sub.apply(input, other), out)
 
 
@@ -426,6 +426,11 @@ def _check_alpha(op: str, input: Any, other: Any, alpha: Any) -> None:
             for v in (input, other)):
         raise RuntimeError("For integral input tensors, argument alpha must not be a floating "
                            "point number.")
+
+
+def _times_alpha(other: Any, alpha: Any) -> Any:
+    """alpha * other; a number `other` (t.add(1, alpha=2)) stays a Python number."""
+    return mul(other, alpha) if isinstance(other, Tensor) else other * alpha
 
 
 def rsub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
