@@ -38,12 +38,21 @@ def _binary(op: str, fn_name: str, a: Any, b: Any) -> Tensor:
     return Tensor._make(backend.as_array(out))
 
 
-def eq(input: Any, other: Any) -> Tensor:
-    return _binary("eq", "equal", input, other)
+def _maybe_out(result: Tensor, out: Tensor | None) -> Tensor:
+    """out=: the result written into `out`, cast to its dtype (torch.eq(a, b, out=int_tensor))."""
+    if out is None:
+        return result
+    from .inplace import copy_into_out  # noqa: PLC0415
+
+    return copy_into_out(out, result)
 
 
-def ne(input: Any, other: Any) -> Tensor:
-    return _binary("ne", "not_equal", input, other)
+def eq(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
+    return _maybe_out(_binary("eq", "equal", input, other), out)
+
+
+def ne(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
+    return _maybe_out(_binary("ne", "not_equal", input, other), out)
 
 
 def _ordered(op: str, fn_name: str, a: Any, b: Any) -> Tensor:
@@ -56,39 +65,40 @@ def _ordered(op: str, fn_name: str, a: Any, b: Any) -> Tensor:
     return _binary(op, fn_name, a, b)
 
 
-def lt(input: Any, other: Any) -> Tensor:
-    return _ordered("lt", "less", input, other)
+def lt(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
+    return _maybe_out(_ordered("lt", "less", input, other), out)
 
 
-def le(input: Any, other: Any) -> Tensor:
-    return _ordered("le", "less_equal", input, other)
+def le(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
+    return _maybe_out(_ordered("le", "less_equal", input, other), out)
 
 
-def gt(input: Any, other: Any) -> Tensor:
-    return _ordered("gt", "greater", input, other)
+def gt(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
+    return _maybe_out(_ordered("gt", "greater", input, other), out)
 
 
-def ge(input: Any, other: Any) -> Tensor:
-    return _ordered("ge", "greater_equal", input, other)
+def ge(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
+    return _maybe_out(_ordered("ge", "greater_equal", input, other), out)
 
 
 greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
 
 
-def logical_and(input: Any, other: Any) -> Tensor:
-    return _binary("logical_and", "logical_and", input, other)
+def logical_and(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
+    return _maybe_out(_binary("logical_and", "logical_and", input, other), out)
 
 
-def logical_or(input: Any, other: Any) -> Tensor:
-    return _binary("logical_or", "logical_or", input, other)
+def logical_or(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
+    return _maybe_out(_binary("logical_or", "logical_or", input, other), out)
 
 
-def logical_xor(input: Any, other: Any) -> Tensor:
-    return _binary("logical_xor", "logical_xor", input, other)
+def logical_xor(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
+    return _maybe_out(_binary("logical_xor", "logical_xor", input, other), out)
 
 
-def logical_not(input: Tensor) -> Tensor:
-    return Tensor._make(backend.as_array(backend.module_of(input._data).logical_not(input._data)))
+def logical_not(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    xp = backend.module_of(input._data)
+    return _maybe_out(Tensor._make(backend.as_array(xp.logical_not(input._data))), out)
 
 
 def _check_integral(op: str, *values: Any) -> None:
@@ -100,35 +110,36 @@ def _check_integral(op: str, *values: Any) -> None:
                                "integer or bool tensors")
 
 
-def bitwise_and(input: Any, other: Any) -> Tensor:
+def bitwise_and(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
     _check_integral("bitwise_and", input, other)
-    return _binary("bitwise_and", "bitwise_and", input, other)
+    return _maybe_out(_binary("bitwise_and", "bitwise_and", input, other), out)
 
 
-def bitwise_or(input: Any, other: Any) -> Tensor:
+def bitwise_or(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
     _check_integral("bitwise_or", input, other)
-    return _binary("bitwise_or", "bitwise_or", input, other)
+    return _maybe_out(_binary("bitwise_or", "bitwise_or", input, other), out)
 
 
-def bitwise_xor(input: Any, other: Any) -> Tensor:
+def bitwise_xor(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
     _check_integral("bitwise_xor", input, other)
-    return _binary("bitwise_xor", "bitwise_xor", input, other)
+    return _maybe_out(_binary("bitwise_xor", "bitwise_xor", input, other), out)
 
 
-def bitwise_left_shift(input: Any, other: Any) -> Tensor:
+def bitwise_left_shift(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
     _check_integral("lshift", input, other)
-    return _binary("bitwise_left_shift", "left_shift", input, other)
+    return _maybe_out(_binary("bitwise_left_shift", "left_shift", input, other), out)
 
 
-def bitwise_right_shift(input: Any, other: Any) -> Tensor:
+def bitwise_right_shift(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
     """Arithmetic shift: signed values keep their sign, as in torch."""
     _check_integral("rshift", input, other)
-    return _binary("bitwise_right_shift", "right_shift", input, other)
+    return _maybe_out(_binary("bitwise_right_shift", "right_shift", input, other), out)
 
 
-def bitwise_not(input: Tensor) -> Tensor:
+def bitwise_not(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     _check_integral("bitwise_not", input)
-    return Tensor._make(backend.as_array(backend.module_of(input._data).invert(input._data)))
+    xp = backend.module_of(input._data)
+    return _maybe_out(Tensor._make(backend.as_array(xp.invert(input._data))), out)
 
 
 def _test(fn_name: str, input: Tensor) -> Tensor:
