@@ -92,15 +92,20 @@ def rot90(input: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:
     return torch_named(out, "Rot90")
 
 
-def atleast_3d(input: Tensor) -> Tensor:
-    nd = input.dim()
-    if nd == 0:
-        return input.reshape(1, 1, 1)
-    if nd == 1:
-        return input.reshape(1, -1, 1)
-    if nd == 2:
-        return input.unsqueeze(-1)
-    return input
+def atleast_3d(*tensors: Any) -> Any:
+    from .shape import each_tensor  # noqa: PLC0415
+
+    def one(input: Tensor) -> Tensor:
+        nd = input.dim()
+        if nd == 0:
+            return input.reshape(1, 1, 1)
+        if nd == 1:
+            return input.reshape(1, -1, 1)
+        if nd == 2:
+            return input.unsqueeze(-1)
+        return input
+
+    return each_tensor(one, tensors)
 
 
 def kron(input: Tensor, other: Tensor) -> Tensor:
@@ -126,13 +131,17 @@ def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta: Any = 1, alpha: Any
 
 def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
     """Copy source's leading elements, in order, into the positions where mask is True."""
+    from ._util import broadcast_shapes  # noqa: PLC0415
     from .indexing import _index_put_key  # noqa: PLC0415
     from .shape import broadcast_to  # noqa: PLC0415
 
     if mask.dtype.name != "bool":
         raise RuntimeError(f"masked_scatter_ only supports boolean masks, but got mask with "
                            f"dtype {mask.dtype}")
-    m = broadcast_to(mask, input.shape)
+    shape = broadcast_shapes(input.shape, mask.shape)  # out of place, self and mask broadcast
+    if tuple(input.shape) != tuple(shape):
+        input = input.expand(shape)
+    m = broadcast_to(mask, shape)
     xp = backend.module_of(m._data)
     count = int(xp.count_nonzero(m._data))
     if source.numel() < count:

@@ -549,10 +549,26 @@ def ravel(input: Tensor) -> Tensor:
     return reshape(contiguous(input), (-1,))
 
 
-def atleast_1d(input: Tensor) -> Tensor:
-    return reshape(input, (1,)) if input._data.ndim == 0 else input
+def each_tensor(fn: Any, tensors: tuple) -> Any:
+    """atleast_*d's calling forms, as torch's: f(t) gives a tensor; f(a, b, ...) and f([a, b])
+    or f((a, b)) give a tuple."""
+    if len(tensors) == 1 and isinstance(tensors[0], Tensor):
+        return fn(tensors[0])
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tensors[0]
+    return tuple(fn(t) for t in tensors)
 
 
-def atleast_2d(input: Tensor) -> Tensor:
-    nd = input._data.ndim
-    return reshape(input, (1,) * (2 - nd) + input._data.shape) if nd < 2 else input
+def atleast_1d(*tensors: Any) -> Any:
+    def one(input: Tensor) -> Tensor:
+        return reshape(input, (1,)) if input._data.ndim == 0 else input
+
+    return each_tensor(one, tensors)
+
+
+def atleast_2d(*tensors: Any) -> Any:
+    def one(input: Tensor) -> Tensor:
+        nd = input._data.ndim
+        return reshape(input, (1,) * (2 - nd) + input._data.shape) if nd < 2 else input
+
+    return each_tensor(one, tensors)
