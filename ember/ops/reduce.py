@@ -624,8 +624,12 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
     d = wrap_dim(dim, data.ndim, "median")
     n = data.shape[d] if data.ndim else 1
     source = data if data.ndim else data.reshape(1)
-    order = xp.argsort(source, axis=d, kind="stable")
+    order = xp.argsort(source, axis=d, kind="stable")  # NaNs last, in their original order
     index = xp.take(order, [(n - 1) // 2], axis=d)
+    if source.dtype.kind in "fc" and n:  # a slice holding NaN has median NaN: its first NaN
+        nans = xp.isnan(source).sum(axis=d, keepdims=True)
+        first_nan = xp.take_along_axis(order, xp.minimum(n - nans, n - 1), axis=d)
+        index = xp.where(nans > 0, first_nan, index)
     if data.ndim == 0:
         index = index.reshape(())
     return _select_along(input, d, keepdim or data.ndim == 0, index, return_types.median,
