@@ -35,9 +35,21 @@ def log_ndtr(input: Tensor) -> Tensor:
 
 
 def erfcx(input: Tensor) -> Tensor:
-    """exp(x^2) erfc(x)."""
+    """exp(x^2) erfc(x): directly below x = 2.5, above it by the continued fraction
+    erfcx(x) = 1 / (sqrt(pi) (x + (1/2) / (x + 1 / (x + (3/2) / (x + ...))))), 40 terms (float64
+    precision from 2.5 on), as exp(x^2) overflows and erfc(x) underflows."""
+    from .ops.indexing import where  # noqa: PLC0415
+
     x = _as_float(input)
-    return torch_named((x * x).exp() * erfc(x), "SpecialErfcx")
+    large = x.detach() > 2.5
+    small_x = x.masked_fill(large, 0.0)
+    large_x = x.masked_fill(~large, 2.5)
+    denominator = large_x
+    for k in range(40, 0, -1):
+        denominator = large_x + (k / 2) / denominator
+    direct = (small_x * small_x).exp() * erfc(small_x)
+    out = where(large, 1 / (math.sqrt(math.pi) * denominator), direct)
+    return torch_named(out, "SpecialErfcx")
 
 
 def entr(input: Tensor) -> Tensor:

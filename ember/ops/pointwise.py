@@ -68,8 +68,8 @@ def logaddexp2(input: Tensor, other: Tensor) -> Tensor:
 def xlogy(input: Any, other: Any) -> Tensor:
     """x * log(y), defined as 0 where x == 0 (unless y is NaN)."""
     x, y = _pair(input, other)
-    both_zero = (x.detach() == 0) & (y.detach() == 0)  # 0 log 0 = 0
-    out = x * y.masked_fill(both_zero, 1.0).log()  # d/dx = log y, also where x == 0
+    zero_x = (x.detach() == 0) & (y.detach() <= 0)  # 0 log y = 0 for y <= 0 too, as torch
+    out = x * y.masked_fill(zero_x, 1.0).log()  # d/dx = log y, also where x == 0 (0 there)
     out = out.masked_fill((x.detach() == 0) & (y.detach() == math.inf), 0.0)
     return torch_named(out, f"XlogyBackward{_overload(input, other)}")
 
@@ -77,8 +77,8 @@ def xlogy(input: Any, other: Any) -> Tensor:
 def xlog1py(input: Any, other: Any) -> Tensor:
     """x * log1p(y), defined as 0 where x == 0 (unless y is NaN)."""
     x, y = _pair(input, other)
-    both_zero = (x.detach() == 0) & (y.detach() == -1)
-    out = x * y.masked_fill(both_zero, 0.0).log1p()
+    zero_x = (x.detach() == 0) & (y.detach() <= -1)  # 0 log1p y = 0 for y <= -1 too
+    out = x * y.masked_fill(zero_x, 0.0).log1p()
     out = out.masked_fill((x.detach() == 0) & (y.detach() == math.inf), 0.0)
     return torch_named(out, f"SpecialXlog1PyBackward{_overload(input, other)}")
 
