@@ -218,17 +218,19 @@ def randn(*dims: Any, size: Any = None, generator: Generator | None = None,
     return _make(_draw("normal", shape, d, device, generator), requires_grad)
 
 
-def randint(*args: Any, generator: Generator | None = None, dtype: Any = None, device: Any = None,
-            requires_grad: bool = False, size: Any = None) -> Tensor:
-    """randint(high, size) or randint(low, high, size): integers in [low, high)."""
-    if size is not None:
-        args = args + (size,)
-    if len(args) == 2:
-        low, (high, shape) = 0, args
-    elif len(args) == 3:
-        low, high, shape = args
-    else:
+def randint(*args: Any, low: Any = None, high: Any = None, size: Any = None,
+            generator: Generator | None = None, dtype: Any = None, device: Any = None,
+            requires_grad: bool = False) -> Tensor:
+    """randint(high, size) or randint(low, high, size): integers in [low, high). As torch,
+    each of low, high and size may be given by keyword, the others filling in by position."""
+    given = {"low": low, "high": high, "size": size}
+    count = len(args) + sum(v is not None for v in given.values())
+    names = ["low", "high", "size"] if low is not None or count == 3 else ["high", "size"]
+    if count != len(names):
         raise TypeError("randint() expects (high, size) or (low, high, size)")
+    positional = iter(args)
+    values = {name: next(positional) if given[name] is None else given[name] for name in names}
+    low, high, shape = values.get("low", 0), values["high"], values["size"]
     if high <= low:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} "
                            f">= to={high}")
@@ -415,7 +417,18 @@ def geometric_(t: Tensor, p: float, *, generator: Any = None) -> Tensor:
     return _fill_inplace(t, trials)
 
 
-def random_(t: Tensor, from_: int = 0, to: int | None = None, *, generator: Any = None) -> Tensor:
+def random_(t: Tensor, *args: Any, generator: Any = None, **kwargs: Any) -> Tensor:
+    """random_(to), random_(from, to=None) or random_(), as torch's overloads: integers drawn
+    uniformly from [from, to); `to` defaults to the largest the dtype holds exactly, plus one."""
+    if len(args) > 2 or set(kwargs) - {"from", "to"}:
+        raise TypeError(f"random_() received an invalid combination of arguments: {len(args)} "
+                        f"positional, keywords {sorted(kwargs)}; expected (to), (from, to=None) "
+                        "or ()")
+    if len(args) == 1 and not kwargs:
+        from_, to = 0, args[0]  # random_(to)
+    else:
+        from_ = args[0] if args else kwargs.get("from", 0)
+        to = args[1] if len(args) > 1 else kwargs.get("to")
     if to is None:
         if t._data.dtype.kind in "fV":
             info = backend.bfloat16_finfo() if t._data.dtype == backend.BFLOAT16 else \
