@@ -144,6 +144,7 @@ from .ops.indexing import (  # noqa: E402
     masked_fill,
     masked_select,
     nonzero,
+    nonzero_static,
     scatter,
     scatter_add,
     scatter_reduce,

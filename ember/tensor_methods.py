@@ -828,6 +828,9 @@ class TensorMethods:
     def nonzero(self, *, as_tuple: bool = False) -> Any:
         return indexing.nonzero(self, as_tuple=as_tuple)
 
+    def nonzero_static(self, *, size: int, fill_value: int = -1) -> Any:
+        return indexing.nonzero_static(self, size=size, fill_value=fill_value)
+
     def argwhere(self) -> Any:
         return indexing.argwhere(self)
 
@@ -1128,8 +1131,8 @@ class TensorMethods:
     def geometric_(self, p: float, *, generator: Any = None) -> Any:
         return random.geometric_(self, p, generator=generator)
 
-    def random_(self, from_: int = 0, to: int | None = None, *, generator: Any = None) -> Any:
-        return random.random_(self, from_, to, generator=generator)
+    def random_(self, *args: Any, generator: Any = None, **kwargs: Any) -> Any:
+        return random.random_(self, *args, generator=generator, **kwargs)
 
     def bernoulli(self, p: Any = None, *, generator: Any = None) -> Any:
         return random.bernoulli(self, p, generator=generator)
@@ -1560,19 +1563,22 @@ class TensorMethods:
             self.copy_(creation.tensor(values, dtype=self.dtype).reshape(self.shape))
         return self
 
-    def nonzero_static(self, *, size: int, fill_value: int = -1) -> Any:
-        """nonzero() padded with fill_value (or cut) to exactly `size` rows."""
-        idx = self.nonzero()
-        if idx.shape[0] >= size:
-            return idx[:size]
-        pad = idx.new_full((size - idx.shape[0], idx.shape[1]), fill_value)
-        from .ops.join import cat  # noqa: PLC0415
-
-        return cat([idx, pad], 0)
-
-    def dim_order(self, *, ambiguity_check: bool = False) -> tuple:
-        """The dims from outermost to innermost in memory (by decreasing stride)."""
+    def dim_order(self, *, ambiguity_check: bool | list = False) -> tuple:
+        """The dims from outermost to innermost in memory (by decreasing stride). As torch's:
+        `ambiguity_check=True` raises where the order is not unique (a size-1 dim, or two
+        adjacent dims with equal strides), a list of memory formats raises unless exactly one
+        of them describes the tensor."""
+        if not isinstance(ambiguity_check, (bool, list)):
+            raise TypeError("The ambiguity_check argument must be a bool or a list of memory "
+                            "formats.")
         strides = self.stride()
+        formats = ambiguity_check if isinstance(ambiguity_check, list) else []
+        ambiguous = 1 in self.shape or any(
+            a == b for a, b in zip(strides, strides[1:], strict=False))
+        if ambiguity_check is not False and ambiguous and \
+                sum(self.is_contiguous(memory_format=f) for f in formats) != 1:
+            raise RuntimeError("The tensor does not have unique dim order, or cannot map to "
+                               "exact one of the given memory formats.")
         return tuple(sorted(range(self.ndim), key=lambda d: (-strides[d], d)))
 
     def as_subclass(self, cls: type) -> Any:

@@ -827,5 +827,19 @@ def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:
                         if found else xp.zeros((0, 0), "int64"))
 
 
+def nonzero_static(input: Tensor, *, size: int, fill_value: int = -1) -> Tensor:
+    """nonzero's (n, ndim) coordinates cut or padded with fill_value rows to exactly `size`."""
+    if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+        raise RuntimeError("nonzero_static: 'size' must be an non-negative integer")
+    if isinstance(fill_value, bool) or not isinstance(fill_value, int):
+        raise TypeError(f"nonzero_static(): argument 'fill_value' must be int, not "
+                        f"{type(fill_value).__name__}")
+    found = nonzero(input)._data[:size]
+    xp = backend.module_of(found)
+    out = xp.full((size, input._data.ndim), fill_value, dtype="int64")
+    out[: found.shape[0]] = found
+    return Tensor._make(out)
+
+
 def argwhere(input: Tensor) -> Tensor:
     return nonzero(input)
