@@ -373,7 +373,7 @@ def pinv(A: Tensor, *, atol: Any = None, rtol: Any = None, hermitian: bool = Fal
         cutoff = cutoff.clamp(min=atol)
     keep = S.detach() > cutoff
     S_inv = (1.0 / S.masked_fill(~keep, 1.0)).masked_fill(~keep, 0.0)
-    return torch_named(_mT(Vh) @ (S_inv.unsqueeze(-1) * _mT(U)), "LinalgPinv")
+    return torch_named(Vh.mH @ (S_inv.unsqueeze(-1) * U.mH), "LinalgPinv")  # V S^-1 U^H
 
 
 def matrix_rank(A: Tensor, *, atol: Any = None, rtol: Any = None,
@@ -389,13 +389,27 @@ def matrix_rank(A: Tensor, *, atol: Any = None, rtol: Any = None,
 
 
 def lstsq(A: Tensor, B: Tensor, rcond: Any = None, *, driver: Any = None) -> Any:
-    """Least-squares solution of A X = B (through the pseudo-inverse, so it is differentiable)."""
+    """Least-squares solution of A X = B (through the pseudo-inverse, so it is differentiable).
+    The other outputs as LAPACK's drivers give them in torch: `rank` except for 'gels',
+    `singular_values` for 'gelsd' and 'gelss', and the squared residuals |A X - B|^2 of each
+    column except for 'gelsy' (the CPU default) when A is tall and of full rank."""
+    if driver is not None and driver not in ("gels", "gelsy", "gelsd", "gelss"):
+        raise RuntimeError("torch.linalg.lstsq: parameter `driver` should be one of "
+                           "(gels, gelsy, gelsd, gelss)")
+    driver = driver or "gelsy"
     vector = B.dim() == A.dim() - 1
     rhs = B.unsqueeze(-1) if vector else B
     X = pinv(A, rtol=rcond) @ rhs
-    X = X.squeeze(-1) if vector else X
-    empty = Tensor._make(backend.module_of(A._data).zeros(0, A._data.dtype))
-    return return_types.lstsq(X, empty, matrix_rank(A), empty)
+    xp = backend.module_of(A._data)
+    empty = Tensor._make(xp.zeros(0, A.real._data.dtype if A.is_complex() else A._data.dtype))
+    rank = Tensor._make(xp.zeros(0, "int64")) if driver == "gels" else \
+        matrix_rank(A, rtol=rcond)
+    S = svdvals(A).detach() if driver in ("gelsd", "gelss") else empty
+    m, n = A.shape[-2], A.shape[-1]
+    residuals = empty
+    if driver != "gelsy" and m > n and bool((matrix_rank(A, rtol=rcond) == n).all()):
+        residuals = ((A @ X - rhs).abs() ** 2).sum(-2)  # (*, k)
+    return return_types.lstsq(X.squeeze(-1) if vector else X, residuals, rank, S)
 
 
 def matrix_power(A: Tensor, n: int) -> Tensor:

@@ -51,10 +51,23 @@ def matrix_exp(A: Tensor) -> Tensor:
 
 def householder_product(A: Tensor, tau: Tensor) -> Tensor:
     """torch.linalg.householder_product: the first k columns of H_1 ... H_k, where
-    H_i = I - tau_i v_i v_i^H and v_i is column i of A below the diagonal with a unit on it."""
-    n, k = A.shape[-2], A.shape[-1]
-    V = A.tril(-1) + _eye_like(n, k, A)  # (*, n, k) the reflectors
-    Q = _eye_like(n, k, A).expand(*A.shape[:-2], n, k)
+    H_i = I - tau_i v_i v_i^H and v_i is column i of A below the diagonal with a unit on it;
+    k = tau.shape[-1] reflectors, which may be fewer than A's columns."""
+    name = "torch.linalg.householder_product"
+    if A.dim() < 2:
+        raise RuntimeError(f"{name}: input must have at least 2 dimensions.")
+    if tau.dim() != A.dim() - 1:
+        raise RuntimeError(f"{name}: Expected tau to have one dimension less than input, but got "
+                           f"tau.ndim equal to {tau.dim()} and input.ndim is equal to {A.dim()}")
+    n, m, k = A.shape[-2], A.shape[-1], tau.shape[-1]
+    if n < m:
+        raise RuntimeError(f"{name}: input.shape[-2] must be greater than or equal to "
+                           "input.shape[-1]")
+    if m < k:
+        raise RuntimeError(f"{name}: input.shape[-1] must be greater than or equal to "
+                           "tau.shape[-1]")
+    V = A.tril(-1) + _eye_like(n, m, A)  # (*, n, m) the reflectors
+    Q = _eye_like(n, m, A).expand(*A.shape[:-2], n, m)
     for i in range(k - 1, -1, -1):  # apply H_k first, H_1 last
         v = V[..., :, i:i + 1]  # (*, n, 1)
         t = tau[..., i:i + 1].unsqueeze(-1)  # (*, 1, 1)
