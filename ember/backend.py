@@ -262,6 +262,36 @@ def align_devices(op: str, arrays: list) -> list | None:
                        f"devices, {first} and {second}! ({op})") from None
 
 
+class _CapsuleProducer:
+    """A bare DLPack capsule (torch.utils.dlpack.to_dlpack's legacy output) as the producer
+    object numpy.from_dlpack takes; numpy refuses a capsule that is not on the CPU."""
+
+    def __init__(self, capsule: Any) -> None:
+        self.capsule = capsule
+
+    def __dlpack__(self, **kwargs: Any) -> Any:
+        return self.capsule
+
+    def __dlpack_device__(self) -> tuple:
+        return (1, 0)  # kDLCPU
+
+    @staticmethod
+    def open(capsule: Any) -> Any:
+        """numpy marks a legacy capsule's array read-only; torch shares it writable, and so
+        does this: a writable array over the same memory, keeping numpy's array (the owner of
+        the capsule) alive as its base."""
+        array = numpy.from_dlpack(_CapsuleProducer(capsule))
+        interface = dict(array.__array_interface__)
+        interface["data"] = (interface["data"][0], False)
+        return numpy.asarray(_ArrayInterface(interface, array))
+
+
+class _ArrayInterface:
+    def __init__(self, interface: dict, owner: Any) -> None:
+        self.__array_interface__ = interface
+        self.owner = owner
+
+
 def from_dlpack(obj: Any, dev: device | None = None) -> Any:
     """Import a DLPack-capable object (torch, cupy, numpy, jax...) as a backend array."""
     dlpack_device = getattr(obj, "__dlpack_device__", None)
@@ -269,6 +299,8 @@ def from_dlpack(obj: Any, dev: device | None = None) -> Any:
     if on_gpu:
         return module_for(device("cuda")).from_dlpack(obj)
     try:
+        if type(obj).__name__ == "PyCapsule":
+            return _CapsuleProducer.open(obj)
         return numpy.from_dlpack(obj)
     except BufferError:  # a bare capsule says where it lives only when opened: a GPU one
         if dlpack_device is not None or not cuda_available():

@@ -177,7 +177,8 @@ def from_numpy(ndarray: numpy.ndarray) -> Tensor:
 
 
 def from_dlpack(ext_tensor: Any) -> Tensor:
-    """Import any DLPack producer (torch, cupy, numpy, jax...) without copying."""
+    """Import any DLPack producer (torch, cupy, numpy, jax...) or a bare DLPack capsule (the
+    legacy `to_dlpack` output) without copying."""
     if isinstance(ext_tensor, Tensor):
         return ext_tensor
     return Tensor._make(backend.as_array(backend.from_dlpack(ext_tensor)))

@@ -18,8 +18,11 @@ __all__ = ["assert_close", "make_tensor"]
 
 _TOLERANCES = {  # (rtol, atol) by dtype, torch's defaults
     "float16": (1e-3, 1e-5),
+    "bfloat16": (1.6e-2, 1e-5),
     "float32": (1.3e-6, 1e-5),
     "float64": (1e-7, 1e-7),
+    "complex64": (1.3e-6, 1e-5),
+    "complex128": (1e-7, 1e-7),
 }
 
 
@@ -47,7 +50,8 @@ def _compare_arrays(a: numpy.ndarray, e: numpy.ndarray, rtol: float, atol: float
         return
     if a.dtype.kind == "b" or e.dtype.kind == "b":
         a, e = a.astype(numpy.int64), e.astype(numpy.int64)
-    a64, e64 = a.astype(numpy.float64), e.astype(numpy.float64)
+    wide = numpy.complex128 if "c" in (a.dtype.kind, e.dtype.kind) else numpy.float64
+    a64, e64 = a.astype(wide), e.astype(wide)  # complex: |a - e| is the modulus, as torch
     with numpy.errstate(invalid="ignore", over="ignore"):
         diff = numpy.abs(a64 - e64)
         close = diff <= atol + rtol * numpy.abs(e64)

@@ -577,7 +577,8 @@ def _run_post_accumulate_hooks(leaf: Any) -> None:
     if entry is None or entry[0]() is not leaf:
         return
     for hook in list(entry[1]):
-        if hook(leaf) is not None:
+        result = hook(leaf)
+        if result is not None and result is not leaf:  # torch lets `p.add_(...)` return p
             raise RuntimeError("Tensor post accumulate grad hooks should return None.")
 
 
