@@ -54,7 +54,8 @@ def calls(monkeypatch):
                                "softmax": ["attention_probs", "attention_probs_backward"],
                                "batch_norm": ["statistics", "normalize", "backward"],
                                "relu": ["forward", "backward"],
-                               "im2col": ["im2col", "col2im"]}.items():
+                               "im2col": ["im2col", "col2im"],
+                               "adam": ["step"]}.items():
         for name in names:
             spy(module_name, name)
     return counts
@@ -401,6 +402,35 @@ def test_col2im_kernel_adds_overlapping_windows(path, calls):
 
     assert_matches(both(fn, *arrays), rtol=1e-4, atol=1e-5)
     assert (calls.get("im2col.col2im", 0) > 0) == (path == "kernels")
+
+
+# ------------------------------------------------------------------------------- adam
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("options", [
+    dict(), dict(weight_decay=0.1), dict(amsgrad=True, weight_decay=0.05),
+    dict(maximize=True), dict(betas=(0.8, 0.9), eps=1e-6, amsgrad=True, maximize=True,
+                              weight_decay=0.02)])
+@pytest.mark.parametrize("name", ["Adam", "AdamW"])
+def test_adam_step_matches_torch(path, calls, dtype, options, name):
+    rng = np.random.RandomState(0)
+    w0, b0 = rng.randn(5, 7).astype(dtype), rng.randn(7).astype(dtype)
+    grads = [(rng.randn(5, 7).astype(dtype), rng.randn(7).astype(dtype)) for _ in range(6)]
+    finals = []
+    for lib in (torch, ember):
+        params = [lib.tensor(w0.copy(), requires_grad=True), lib.tensor(b0.copy(),
+                                                                       requires_grad=True)]
+        opt = getattr(lib.optim, name)(params, lr=0.05, **options)
+        for gw, gb in grads:
+            params[0].grad, params[1].grad = lib.tensor(gw), lib.tensor(gb)
+            opt.step()
+        finals.append([p.detach().numpy() for p in params] + [
+            opt.state[params[0]]["exp_avg_sq"].numpy()])
+    tol = dict(rtol=1e-5, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-14)
+    for e, t in zip(finals[1], finals[0], strict=True):
+        np.testing.assert_allclose(e, t, **tol)
+    assert (calls.get("adam.step", 0) == 12) == (path == "kernels")  # 2 params x 6 steps
 
 
 # ------------------------------------------------------------------------------- relu

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .. import backend
+from .. import backend, kernels
 from ..tensor import Tensor
 from .optimizer import (
     check_hyperparameters,
@@ -80,6 +80,14 @@ class Adam(Optimizer):
         lr, eps, weight_decay = group["lr"], group["eps"], group["weight_decay"]
         beta1, beta2 = group["betas"]
         t = count_step(state)
+        m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
+        v_max = state["max_exp_avg_sq"]._data if group["amsgrad"] else None
+        if p.dtype.kind == "f" and kernels.usable(p.dtype, p, grad, m, v, *(
+                () if v_max is None else (v_max,))):  # the same update in one loop
+            kernels.load("adam").step(p, grad, m, v, v_max, t, lr, (beta1, beta2), eps,
+                                      weight_decay, group["decoupled_weight_decay"],
+                                      group["maximize"])
+            return
         if group["maximize"]:
             grad = -grad
         if weight_decay != 0:
@@ -88,7 +96,6 @@ class Adam(Optimizer):
             else:
                 grad = grad + weight_decay * p
 
-        m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
         tmp = xp.empty_like(m)  # one scratch buffer for the whole update
         xp.subtract(grad, m, out=tmp)
         tmp *= 1 - beta1
@@ -97,8 +104,7 @@ class Adam(Optimizer):
         tmp *= 1 - beta2
         v *= beta2
         v += tmp  # v = beta2 * v + (1 - beta2) * g^2
-        if group["amsgrad"]:
-            v_max = state["max_exp_avg_sq"]._data
+        if v_max is not None:
             xp.maximum(v_max, v, out=v_max)
             v = v_max
 
