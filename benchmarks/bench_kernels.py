@@ -5,7 +5,7 @@ with the kernels on and with the numpy formulas (EMBER_JIT=0's path), side by si
 
 Shapes are those of the benchmarked models: GPT's GELU and LayerNorm (2048 rows), ResNet-20's
 first-stage BatchNorm and ReLU (64 x 16 x 32 x 32), LeNet-5's second convolution (whose
-patches and input gradient go through kernels/im2col.py).
+patches and input gradient go through kernels/im2col.py), and an AdamW step.
 """
 
 from __future__ import annotations
@@ -53,6 +53,17 @@ def make(lib: object, shapes: list, fn: object) -> object:
     return step
 
 
+def adamw_step(lib: object) -> object:
+    """One AdamW step over GPT-sized matrices (4 of 128 x 512), gradients already set."""
+    rng = np.random.default_rng(0)
+    params = [lib.tensor(rng.standard_normal((128, 512)).astype(np.float32),
+                         requires_grad=True) for _ in range(4)]
+    for p in params:
+        p.grad = lib.tensor(rng.standard_normal((128, 512)).astype(np.float32))
+    opt = lib.optim.AdamW(params, lr=1e-3)
+    return opt.step
+
+
 def main() -> None:
     print(f"torch {torch.__version__} with {torch.get_num_threads()} threads; "
           f"numba kernels available: {kernels.available()}")
@@ -63,6 +74,12 @@ def main() -> None:
             report(f"{name} ({'kernels' if enabled else 'numpy'})",
                    *side_by_side(ember_step, torch_step, 20, rounds=5), unit="ms")
         kernels.set_enabled(True)
+    ember_step, torch_step = adamw_step(ember), adamw_step(torch)
+    for enabled in (True, False):
+        kernels.set_enabled(enabled)
+        report(f"AdamW step, 4 x 128x512 ({'kernels' if enabled else 'numpy'})",
+               *side_by_side(ember_step, torch_step, 20, rounds=5), unit="ms")
+    kernels.set_enabled(True)
 
 
 if __name__ == "__main__":
