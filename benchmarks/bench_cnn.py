@@ -96,13 +96,22 @@ def rss_mb() -> float:
 
 
 def measure_peak(framework: str, name: str) -> float:
-    """Peak resident memory above the level before training, sampled every millisecond."""
+    """Peak resident memory above the level after one warm-up step, sampled every millisecond.
+
+    The warm-up step keeps one-time costs out of the comparison: numba's compiler, which Ember
+    loads at its first kernel call (~100 MB of code, once per process), and whatever torch
+    initialises lazily. glibc's malloc_trim then returns the warm-up's freed buffers to the OS
+    (both frameworks allocate through malloc), so what the next steps add back is what training
+    needs: activations, gradients, optimizer state and scratch buffers."""
+    import ctypes  # noqa: PLC0415
     import importlib  # noqa: PLC0415
     import threading  # noqa: PLC0415
     import time  # noqa: PLC0415
 
     lib = importlib.import_module(framework)
     step = make_step(lib, name)
+    step()
+    ctypes.CDLL("libc.so.6").malloc_trim(0)
     base = rss_mb()
     peak = [base]
     done = threading.Event()
