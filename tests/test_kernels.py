@@ -480,6 +480,25 @@ def test_small_arrays_take_the_numpy_formulas(calls, monkeypatch):
     assert calls == {"relu.forward": 1, "relu.backward": 1}
 
 
+def test_float16_takes_the_numpy_formulas(calls):
+    # numba compiles no float16 version: relu, BatchNorm, LayerNorm and Adam must not try
+    rng = np.random.RandomState(0)
+    x = rng.randn(8, 4, 6, 6).astype(np.float16)
+    results = []
+    for lib in (torch, ember):
+        t = lib.tensor(x, requires_grad=True)
+        lib.relu(t).backward(lib.tensor(x))
+        normed = lib.nn.functional.batch_norm(t.detach(), None, None, training=True)
+        layer = lib.nn.functional.layer_norm(t.detach(), (6,))
+        p = lib.tensor(x, requires_grad=True)
+        p.grad = lib.tensor(x)
+        lib.optim.Adam([p], lr=0.1).step()
+        results.append([a.detach().float().numpy() for a in (t.grad, normed, layer, p)])
+    for e, t in zip(results[1], results[0], strict=True):
+        np.testing.assert_allclose(e, t, rtol=1e-2, atol=1e-2)
+    assert not calls
+
+
 def test_switches():
     assert kernels.is_enabled()
     kernels.set_enabled(False)

@@ -30,6 +30,7 @@ from .. import backend
 
 _numpy = backend.numpy
 MIN_ELEMENTS = 1 << 15  # smaller first arrays take the numpy formulas (see above)
+FLOATS = (_numpy.float32, _numpy.float64)  # the dtypes of the kernels written for both
 _state: dict = {"enabled": os.environ.get("EMBER_JIT", "1") != "0", "numba": None}
 
 
@@ -65,6 +66,14 @@ def usable(dtype: Any, *arrays: Any) -> bool:
     if arrays[0].size < MIN_ELEMENTS:
         return False
     return available()
+
+
+def usable_float(*arrays: Any) -> bool:
+    """usable() for a kernel compiled for float32 and float64 alike (numba makes one version
+    per dtype; it has no float16): every array of the first one's dtype, which must be one of
+    those two. None entries (an absent weight or bias) are skipped."""
+    present = [a for a in arrays if a is not None]
+    return usable(present[0].dtype, *present) and present[0].dtype.type in FLOATS
 
 
 def load(name: str) -> Any:

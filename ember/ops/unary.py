@@ -363,7 +363,7 @@ class Relu(UnaryOp):
             if x.dtype.kind == "c":
                 raise complex_error("relu", x)
             raise RuntimeError("relu: bool tensors are not supported")
-        if x.dtype.kind == "f" and kernels.usable(x.dtype, x):  # one loop (kernels/relu.py)
+        if kernels.usable_float(x):  # one loop (kernels/relu.py)
             y = kernels.load("relu").forward(x)
         else:
             y = _xp(x).maximum(x, 0)
@@ -372,7 +372,7 @@ class Relu(UnaryOp):
 
     def backward(self, grad: Any) -> Any:
         (y,) = self.saved_tensors
-        if not isinstance(y, Tensor) and y.dtype.kind == "f" and kernels.usable(y.dtype, grad, y):
+        if kernels.usable_float(y, grad):
             return kernels.load("relu").backward(grad, y)
         # 1 where the unit was active, 0 elsewhere (also at 0). torch's rule differs at NaNs
         # (a NaN gradient of an inactive unit gives 0, a NaN output passes the gradient):

@@ -82,8 +82,7 @@ class Adam(Optimizer):
         t = count_step(state)
         m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
         v_max = state["max_exp_avg_sq"]._data if group["amsgrad"] else None
-        if p.dtype.kind == "f" and kernels.usable(p.dtype, p, grad, m, v, *(
-                () if v_max is None else (v_max,))):  # the same update in one loop
+        if kernels.usable_float(p, grad, m, v, v_max):  # the same update in one loop
             kernels.load("adam").step(p, grad, m, v, v_max, t, lr, (beta1, beta2), eps,
                                       weight_decay, group["decoupled_weight_decay"],
                                       group["maximize"])

@@ -33,11 +33,11 @@ FEW_OUTPUTS, SMALL_CHUNK_BYTES = 16, 512 << 10
 GPU_CHUNK_BYTES = 1 << 30  # on a GPU: the whole batch unless its patch matrix passes 1 GiB
 
 
-def _compiled(a: Any, size: int | None = None) -> bool:
-    """Whether kernels/im2col.py may run on a's data: a float32/float64 numpy array (of
-    `size` values, default a's own) at or over the kernels' size threshold, numba on."""
-    return a.__class__ is numpy.ndarray and a.dtype.kind == "f" and a.dtype.itemsize >= 4 \
-        and (a.size if size is None else size) >= kernels.MIN_ELEMENTS and kernels.is_enabled()
+def _compiled_for(a: Any, size: int) -> bool:
+    """Whether kernels/im2col.py may run on arrays it creates itself, of `size` values in the
+    dtype of numpy array `a` (kernels.usable_float's rules for arrays that do not exist yet)."""
+    return a.__class__ is numpy.ndarray and a.dtype.type in kernels.FLOATS \
+        and size >= kernels.MIN_ELEMENTS and kernels.is_enabled()
 
 
 def _batch_chunk(n: int, rows: int, positions: int, itemsize: int, xp: Any = None,
@@ -89,7 +89,7 @@ class _Columns:
         else:
             self.width = out[1]
             self.view = None
-            if _compiled(x):  # kernels/im2col.py reads x unpadded: no padded copy
+            if kernels.usable_float(x):  # kernels/im2col.py reads x unpadded: no padded copy
                 self.x = x
                 self.geometry = (stride[0], stride[1], dilation[0], dilation[1], pads[0], pads[2])
             else:  # (N, C, KH, KW, OH, OW)
@@ -197,7 +197,7 @@ def conv_input_grad(grad_onp: Any, weight: Any, in_shape: tuple, stride: tuple, 
     oh, ow = grad_onp.shape[2:]
     w_t = weight.reshape(groups, og, cg * kh * kw).transpose(0, 2, 1)  # (G, Cg*KK, Og)
     step = _batch_chunk(n, c * kh * kw, oh * ow, grad_onp.itemsize, xp)
-    if _compiled(grad_onp, n * c * h * w):  # kernels/im2col.py adds straight into dX
+    if _compiled_for(grad_onp, n * c * h * w):  # kernels/im2col.py adds straight into dX
         gx = xp.zeros(in_shape, dtype=grad_onp.dtype)
         geometry = (stride[0], stride[1], dilation[0], dilation[1], padding[0], padding[1])
         for start, end in _chunks(n, step):

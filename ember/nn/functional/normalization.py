@@ -50,7 +50,7 @@ class BatchNorm(Op):
             training, eps
         self.count = x.size // mean.shape[1] if mean.shape[1] else 0  # values per channel
         self.save_for_backward(x, weight)
-        if x.size and _kernel_usable_bn(x, weight, bias, mean, invstd):
+        if x.size and kernels.usable_float(x, weight, bias, mean, invstd):
             return kernels.load("batch_norm").normalize(_as_nck(x), mean, invstd, weight,
                                                         bias).reshape(x.shape)
         shape = mean.shape
@@ -91,7 +91,7 @@ class BatchNorm(Op):
                          need_b: Any) -> tuple:
         """The same formula on (N, C, K) views, with the per-channel sums as BLAS products
         (3x numpy's reductions) and one temporary besides dx."""
-        if _kernel_usable_bn(x, grad, weight, self.mean, self.invstd):
+        if kernels.usable_float(x, grad, weight, self.mean, self.invstd):
             gx, gw, gb = kernels.load("batch_norm").backward(
                 _as_nck(grad), _as_nck(x), self.mean, self.invstd, weight, self.training)
             return gx.reshape(x.shape), gw if need_w else None, gb if need_b else None
@@ -115,13 +115,6 @@ class BatchNorm(Op):
             gx = g3 * scale
         return (gx.reshape(x.shape), g_weight if need_w else None,
                 g_bias if need_b else None)
-
-
-def _kernel_usable_bn(x: Any, *others: Any) -> bool:
-    """Whether kernels/batch_norm.py may run: C-contiguous float32/float64 numpy arrays of one
-    dtype (None for an absent weight or bias is fine)."""
-    return x.dtype.kind == "f" and x.dtype.itemsize >= 4 and \
-        kernels.usable(x.dtype, x, *(a for a in others if a is not None))
 
 
 def _as_nck(a: Any) -> Any:
@@ -169,7 +162,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         if n <= 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got input "
                              f"size {input.shape}")
-        if _kernel_usable_bn(x):  # one loop per channel (ember/kernels/batch_norm.py)
+        if kernels.usable_float(x):  # one loop per channel (ember/kernels/batch_norm.py)
             mean, invstd = kernels.load("batch_norm").statistics(_as_nck(x), eps)
             mean, invstd = mean.reshape(shape), invstd.reshape(shape)
         elif x.dtype.kind in "fV" and x.dtype.itemsize >= 4:
@@ -210,7 +203,7 @@ class LayerNorm(Op):
         self.axes, self.eps = axes, eps
         self.save_for_backward(x, weight)
         rows, c = _rows(x, axes)
-        if rows and c and _kernel_usable(x, weight, bias):  # one loop per row (ember/kernels)
+        if rows and c and kernels.usable_float(x, weight, bias):  # one loop per row (kernels/)
             keep = x.shape[:x.ndim - len(axes)] + (1,) * len(axes)
             y, mean, invstd = kernels.load("layer_norm").forward(x.reshape(rows, c), weight,
                                                                  bias, eps)
@@ -242,7 +235,7 @@ class LayerNorm(Op):
         if isinstance(x, Tensor):
             return self._backward_formula(grad, x, weight, need_w, need_b)
         rows, c = _rows(x, axes)
-        if rows and c and _kernel_usable(x, weight, grad):
+        if rows and c and kernels.usable_float(x, weight, grad):
             shape = x.shape[x.ndim - len(axes):]
             gx, gw, gb = kernels.load("layer_norm").backward(
                 grad.reshape(rows, c), x.reshape(rows, c), weight, self.mean.reshape(rows),
@@ -290,12 +283,6 @@ class LayerNorm(Op):
         gw = xp.sum(grad * x_hat, axis=lead) if need_w else None
         gb = xp.sum(grad, axis=lead) if need_b else None
         return gx, gw, gb
-
-
-def _kernel_usable(x: Any, *others: Any) -> bool:
-    """Whether the compiled kernel may run: float32/float64 numpy arrays, C-contiguous."""
-    arrays = [x] + [a for a in others if a is not None]
-    return x.dtype.kind == "f" and x.dtype.itemsize >= 4 and kernels.usable(x.dtype, *arrays)
 
 
 def _rows(x: Any, axes: tuple) -> tuple:
