@@ -17,6 +17,7 @@ from .. import backend
 from ..autograd.grad_mode import state as grad_state
 from ..autograd.node import Op, edge_to, op_watch, refresh_view
 from ..tensor import Tensor
+from ._util import torch_named
 
 
 class CopySlices(Op):
@@ -51,18 +52,12 @@ class Overwritten(Op):
         return zeros, grad if need_new else None
 
 
-_OVERWRITTEN: dict = {}
-
-
 def _overwritten(t: Tensor, result: Tensor, name: str) -> None:
-    """Make t's grad_fn an Overwritten node named as torch's (ZeroBackward0, FillBackward2...)."""
-    cls = _OVERWRITTEN.get(name)
-    if cls is None:  # name() may be qualified as torch's: "torch::autograd::CopyBackwards"
-        cls = _OVERWRITTEN[name] = type(name.rsplit("::", 1)[-1], (Overwritten,), {
-            "__module__": __name__, "name": lambda self: name})
-    node = object.__new__(cls)
+    """Make t's grad_fn an Overwritten node shown as torch's (ZeroBackward0, FillBackward2...)."""
+    node = object.__new__(Overwritten)
     node.next_edges = (edge_to(t), edge_to(result))
     t.grad_fn, t._output_nr, t._requires_grad = node, 0, True
+    torch_named(t, name)
 
 
 def _check_leaf(t: Tensor) -> None:
