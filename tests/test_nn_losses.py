@@ -241,3 +241,30 @@ def test_mse_warns_on_broadcasting_target() -> None:
 def test_bce_rejects_values_outside_unit_interval() -> None:
     with pytest.raises(RuntimeError, match="between 0 and 1"):
         ember.nn.functional.binary_cross_entropy(ember.tensor([1.5]), ember.tensor([1.0]))
+
+
+def test_cross_entropy_plain_path_edge_cases_match_torch() -> None:
+    # class indices without weights or smoothing take a shorter formula (probabilities kept
+    # for backward): a masked class (-inf logit), ignored rows, a second backward with
+    # retain_graph, and a gradient of the gradient must all still match torch
+    rng = np.random.RandomState(3)
+    logits = rng.randn(6, 7).astype(np.float32)
+    logits[1, 3] = -np.inf
+    target = np.array([0, 2, -100, 6, 3, -100])
+    results = []
+    for m in (ember, torch):
+        x = m.tensor(logits, requires_grad=True)
+        t = m.tensor(target)
+        loss = m.nn.functional.cross_entropy(x, t)
+        loss.backward(retain_graph=True)
+        first = x.grad.clone()
+        loss.backward()
+        (g,) = (m.autograd.grad(m.nn.functional.cross_entropy(x, t, reduction="sum"), x,
+                                create_graph=True))
+        (gg,) = m.autograd.grad((g * g).sum(), x)
+        everything_ignored = m.nn.functional.cross_entropy(x, m.full((6,), -100))
+        results.append([loss.item(), first.numpy(), x.grad.numpy(), g.detach().numpy(),
+                        gg.numpy(), everything_ignored.item()])
+    ours, theirs = results
+    for a, b in zip(ours, theirs, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)

