@@ -292,6 +292,43 @@ def test_attention_rows_with_nan_stay_nan(path):
     np.testing.assert_allclose(got[~np.isnan(got)], want[~np.isnan(want)], rtol=1e-6)
 
 
+def test_attention_with_a_negative_scale_matches_torch(path):
+    # a negative scale turns the largest score into the smallest: the kernel's integer-key max
+    # of the raw scores only holds for scale >= 0
+    # (torch's is_causal masks before scaling, so its masked -inf scores turn +inf and its rows
+    # NaN: Ember's causal rows equal torch's with the same mask given as attn_mask)
+    rng = np.random.RandomState(2)
+    q, k, v = (rng.randn(2, 2, 70, 8).astype(np.float32) for _ in range(3))
+    q *= 8  # scaled scores spread over +-100: a wrong row max overflows exp
+    tril = np.tril(np.ones((70, 70), bool))
+    for causal in (False, True):
+        def attention(lib, *t):
+            if causal and lib is torch:
+                return lib.nn.functional.scaled_dot_product_attention(
+                    *t, attn_mask=lib.tensor(tril), scale=-0.7)
+            return lib.nn.functional.scaled_dot_product_attention(*t, is_causal=causal,
+                                                                  scale=-0.7)
+
+        assert_matches(both(attention, q, k, v), rtol=1e-4, atol=1e-5)
+
+
+def test_largest32_orders_like_float_max():
+    from ember.kernels.approx import largest32
+
+    rng = np.random.RandomState(0)
+    row = (rng.randn(70) * 100).astype(np.float32)
+    row[[3, 9, 20]] = [-0.0, 0.0, -np.inf]
+    for n in (1, 2, 3, 10, 33, 64, 70):
+        assert largest32(row, n) == row[:n].max()
+    negative = -np.abs(row) - 1
+    assert largest32(negative, 70) == negative.max()
+    assert largest32(np.full(5, -np.inf, np.float32), 5) == -np.inf
+    with_nan = row.copy()
+    with_nan[40] = np.nan
+    assert np.isnan(largest32(with_nan, 70))
+    assert largest32(with_nan, 40) == row[:40].max()  # values past n are never read into m
+
+
 # ------------------------------------------------------------------------- batch norm
 
 

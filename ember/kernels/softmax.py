@@ -12,7 +12,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from .approx import JIT, exp32
+from .approx import JIT, exp32, largest32
 
 
 @numba.njit(**JIT)
@@ -22,21 +22,25 @@ def _probs(s, scale, first_query, queries, causal):  # noqa: ANN001, ANN202 (num
         seen = keys
         if causal:
             seen = min(keys, first_query + r % queries + 1)
-        m = s[r, 0] * scale
-        for j in range(1, seen):  # a NaN is never larger: it reaches the sum and the row
-            v = s[r, j] * scale
-            if v > m:
-                m = v
-        total = 0.0
-        for j in range(seen):
-            e = exp32(s[r, j] * scale - m)
-            s[r, j] = e
+        row = s[r]
+        if scale >= 0:  # rounding is monotonic: max(s * scale) = max(s) * scale
+            m = largest32(row, seen) * scale
+        else:
+            m = row[0] * scale
+            for j in range(1, seen):
+                m = max(m, row[j] * scale)
+        # whole rows with selects, not loops of `seen` values: LLVM vectorises 64 values per
+        # iteration and would run a causal row's shorter loops scalar (0.55 -> 0.25 ms for
+        # 8192 rows of 64)
+        total = np.float32(0.0)
+        for j in range(keys):  # a NaN among the seen keys reaches the sum and the whole row
+            e = exp32(row[j] * scale - m)
+            e = e if j < seen else np.float32(0.0)
+            row[j] = e
             total += e
-        inv = 1.0 / total
-        for j in range(seen):
-            s[r, j] = s[r, j] * inv
-        for j in range(seen, keys):
-            s[r, j] = 0
+        inv = np.float32(1.0) / total
+        for j in range(keys):
+            row[j] *= inv
 
 
 @numba.njit(**JIT)
