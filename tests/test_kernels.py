@@ -51,7 +51,8 @@ def calls(monkeypatch):
     for module_name, names in {"gelu": ["exact_forward", "exact_backward", "tanh_forward",
                                         "tanh_backward"],
                                "layer_norm": ["forward", "backward"],
-                               "softmax": ["attention_probs", "attention_probs_backward"],
+                               "softmax": ["attention_probs", "attention_probs_backward",
+                                           "rows", "rows_backward"],
                                "batch_norm": ["statistics", "normalize", "backward"],
                                "relu": ["forward", "backward"],
                                "im2col": ["im2col", "col2im"],
@@ -310,6 +311,37 @@ def test_attention_with_a_negative_scale_matches_torch(path):
                                                                   scale=-0.7)
 
         assert_matches(both(attention, q, k, v), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("shape", [(3, 5, 7), (4, 1), (2, 300), (6,)])
+def test_softmax_rows_match_torch(path, calls, name, shape):
+    rng = np.random.RandomState(0)
+    x = (rng.randn(*shape) * 5).astype(np.float32)
+    assert_matches(both(lambda lib, t: getattr(lib.nn.functional, name)(t, dim=-1), x),
+                   rtol=1e-5, atol=1e-6)
+    assert (calls.get("softmax.rows", 0) > 0) == (path == "kernels")
+    assert (calls.get("softmax.rows_backward", 0) > 0) == (path == "kernels")
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_rows_with_infinities_and_nan_match_torch(path, name):
+    x = np.array([[1.0, -np.inf, 2.0, 0.5], [-np.inf] * 4, [np.inf, 1.0, 0.0, -1.0],
+                  [1.0, np.nan, 2.0, 3.0], [-1e30, 3e38, 0.0, -3e38]], np.float32)
+    got = getattr(ember.nn.functional, name)(ember.tensor(x), dim=-1).numpy()
+    want = getattr(torch.nn.functional, name)(torch.tensor(x), dim=-1).numpy()
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    np.testing.assert_allclose(got[~np.isnan(got)], want[~np.isnan(want)], rtol=1e-6)
+
+
+def test_softmax_over_other_dims_and_layouts_keeps_numpy(calls):
+    rng = np.random.RandomState(1)
+    x = rng.randn(4, 6, 5).astype(np.float32)
+    for dim, data in ((1, x), (-1, x.transpose(0, 2, 1)), (-1, x.astype(np.float64))):
+        got = ember.tensor(data).softmax(dim).numpy()
+        want = torch.tensor(data).softmax(dim).numpy()
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-7)
+    assert calls.get("softmax.rows", 0) == 0
 
 
 def test_largest32_orders_like_float_max():

@@ -6,7 +6,7 @@ import contextlib
 import warnings
 from typing import Any
 
-from .. import backend, dtypes
+from .. import backend, dtypes, kernels
 from ..autograd.node import Op, array_namespace
 from ..tensor import Tensor
 from ._util import wrap_dim
@@ -20,6 +20,10 @@ class Softmax(Op):
         if x.size == 0:  # nothing to normalise (amax refuses an empty axis)
             self.save_for_backward(x)
             return x.copy()
+        if _rows_kernel(x, dim):  # one compiled loop per row (ember/kernels/softmax.py)
+            e = kernels.load("softmax").rows(x, log=False)
+            self.save_for_backward(e)
+            return e
         m = xp.amax(x, axis=dim, keepdims=True)
         with _quiet_if_infinite(xp, m):  # a row of -inf gives NaN, as torch, without a warning
             e = _shifted(xp, x, m)
@@ -31,6 +35,8 @@ class Softmax(Op):
     def backward(self, grad: Any) -> Any:
         # dx = y * (g - sum(g * y))
         (y,) = self.saved_tensors
+        if _rows_kernel(y, self.dim, grad):
+            return kernels.load("softmax").rows_backward(grad, y, log=False)
         xp = array_namespace(grad)
         return y * (grad - xp.sum(grad * y, axis=self.dim, keepdims=True))
 
@@ -43,6 +49,10 @@ class LogSoftmax(Op):
         if x.size == 0:
             self.save_for_backward(x)
             return x.copy()
+        if _rows_kernel(x, dim):
+            y = kernels.load("softmax").rows(x, log=True)
+            self.save_for_backward(y)
+            return y
         m = xp.amax(x, axis=dim, keepdims=True)
         with _quiet_if_infinite(xp, m):
             shifted = _shifted(xp, x, m)
@@ -53,8 +63,18 @@ class LogSoftmax(Op):
     def backward(self, grad: Any) -> Any:
         # dx = g - softmax(x) * sum(g)
         (y,) = self.saved_tensors
+        if _rows_kernel(y, self.dim, grad):
+            return kernels.load("softmax").rows_backward(grad, y, log=True)
         xp = array_namespace(grad)
         return grad - xp.exp(y) * xp.sum(grad, axis=self.dim, keepdims=True)
+
+
+def _rows_kernel(x: Any, dim: int, *more: Any) -> bool:
+    """Whether the compiled row loops may run: over the last dim of C-contiguous float32 numpy
+    arrays of MIN_ELEMENTS+ values (a numpy softmax makes 5 passes and reduces short rows one
+    at a time: 32 x 4 x 64 x 64 fwd + bwd 1.9 -> 0.5-0.8 ms, torch 0.44)."""
+    return dim == x.ndim - 1 and x.shape[-1] > 0 and kernels.usable(backend.numpy.float32, x,
+                                                                      *more)
 
 
 def _shifted(xp: Any, x: Any, m: Any) -> Any:
