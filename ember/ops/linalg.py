@@ -13,7 +13,7 @@ from .. import backend
 from ..amp.autocast_mode import cast_inputs
 from ..autograd.node import Op, array_namespace
 from ..tensor import Tensor
-from ._util import shape_str, sum_to_shape, torch_named
+from ._util import right_operand, shape_str, sum_to_shape, torch_named
 
 _MATMUL_NAMES = {(1, 1): "DotBackward0", (2, 1): "MvBackward0", (2, 2): "MmBackward0",
                  (1, 2): "SqueezeBackward4"}
@@ -25,7 +25,8 @@ class MatMul(Op):
     def forward(self, a: Any, b: Any) -> Any:
         self.save_for_backward(a, b)
         self.ndims = (a.ndim, b.ndim)
-        return backend.module_of(a).matmul(a, b)
+        xp = backend.module_of(a)
+        return xp.matmul(a, right_operand(xp, b))
 
     def name(self) -> str:
         """torch's node for the product matmul chose: dot, mv, mm, or a view of a batched one."""
@@ -47,7 +48,8 @@ class MatMul(Op):
             g = xp.expand_dims(g, -1)
         ga = gb = None
         if need_a:
-            ga = xp.matmul(g, xp.swapaxes(b2, -1, -2))  # dA = dC @ B^T
+            b_t = xp.swapaxes(b2, -1, -2)
+            ga = xp.matmul(g, b_t if isinstance(b_t, Tensor) else right_operand(xp, b_t))  # dC B^T
             ga = xp.reshape(sum_to_shape(ga, tuple(a2.shape)), tuple(a.shape))
         if need_b:
             gb = xp.matmul(xp.swapaxes(a2, -1, -2), g)  # dB = A^T @ dC

@@ -26,7 +26,7 @@ from ... import dtypes, kernels
 from ...amp.autocast_mode import cast_inputs
 from ...autograd.node import Op, composite_backward
 from ...backend import device_of, module_of, numpy
-from ...ops._util import broadcast_shapes, shape_str, sum_last, sum_to_shape
+from ...ops._util import broadcast_shapes, right_operand, shape_str, sum_last, sum_to_shape
 from ...ops.softmax import softmax
 from ...random import _generator_for
 from ...tensor import Tensor
@@ -153,17 +153,9 @@ class ScaledDotProductAttention(Op):
                 None if gmask is None else sum_to_shape(gmask, mask.shape), None, None, None)
 
 
-TRANSPOSE_COPY_ELEMENTS = 4096  # per matrix: see _transposed
-
-
 def _transposed(xp: Any, a: Any) -> Any:
-    """a^T over the last two dims, copied to contiguous memory on the CPU when its matrices are
-    small: OpenBLAS multiplies many small matrices slower with a transposed right operand than
-    the copy costs (GPT's q @ k^T, 32 x 4 heads of 64 x 32: 0.53 -> 0.40 ms with the copy;
-    dO @ V^T 0.56 -> 0.41 ms), large ones faster (heads of 256 x 64: 4.5 -> 5.1 ms copied)."""
-    a_t = xp.swapaxes(a, -1, -2)
-    small = a.shape[-1] * a.shape[-2] <= TRANSPOSE_COPY_ELEMENTS
-    return xp.ascontiguousarray(a_t) if small and xp.__name__ == "numpy" else a_t
+    """a^T over the last two dims, as a right operand of the per-head products."""
+    return right_operand(xp, xp.swapaxes(a, -1, -2))
 
 
 def _kernel_usable(*arrays: Any) -> bool:
