@@ -129,19 +129,24 @@ def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1,
 
 
 def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:
-    """X with A X = B, given A's Cholesky factor (lower L, or upper U with upper=True)."""
-    from .decomp import solve_triangular  # noqa: PLC0415
+    """X with A X = B, given A's Cholesky factor (lower L with A = L L^H, or upper U with
+    A = U^H U when upper=True)."""
+    from .decomp import _square, solve_triangular  # noqa: PLC0415
 
+    _square("cholesky_solve", L)
     if upper:
-        y = solve_triangular(L.mT, B, upper=False)
+        y = solve_triangular(L.mH, B, upper=False)
         return solve_triangular(L, y, upper=True)
     y = solve_triangular(L, B, upper=False)
-    return solve_triangular(L.mT, y, upper=True)
+    return solve_triangular(L.mH, y, upper=True)
 
 
 def cholesky_inverse(L: Tensor, upper: bool = False) -> Tensor:
     """A^-1 from A's Cholesky factor."""
     from ..creation import eye  # noqa: PLC0415
+    from .decomp import _square  # noqa: PLC0415
+
+    _square("cholesky_inverse", L)
 
     n = L.shape[-1]
     identity = eye(n, dtype=L.dtype, device=L.device).expand(*L.shape[:-2], n, n)

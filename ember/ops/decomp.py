@@ -4,6 +4,12 @@ pinv, lstsq, matrix_power, matrix norms.
 Each is an `autograd.Function`: forward calls the backend's LAPACK routine on the arrays,
 backward is the standard matrix-calculus formula written with Ember's differentiable ops, so
 gradients of gradients work too. All work on batches of matrices in the last two dims.
+
+Real and complex inputs share one formula: a Function's backward receives and returns torch's
+complex gradient (dL/dx + i dL/dy for z = x + iy), and in that convention the real formulas
+hold with every transpose a conjugate transpose (`.mH`, which is `.mT` for real tensors) and
+every scalar factor conjugated (det's). Decompositions with a phase freedom (eigh, svd) also
+drop, or check as torch does, the part of the gradient that only turns that phase.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from .. import backend, dtypes, return_types
 from ..autograd.function import Function
 from ..tensor import Tensor
 from ._util import shape_str, torch_named
+from .complex import _dtype_name
 from .join import cat
 
 
@@ -34,8 +41,9 @@ def _square(op: str, A: Tensor) -> None:
     if A.shape[-1] != A.shape[-2]:
         raise RuntimeError(f"{op}: A must be batches of square matrices, but they are "
                            f"{A.shape[-2]} by {A.shape[-1]} matrices")
-    if A._data.dtype.kind not in "fV":
-        raise RuntimeError(f"{op}: Expected a floating point tensor as input. Got {A.dtype}")
+    if A._data.dtype.kind not in "fcV":
+        raise RuntimeError(f"{op}: Expected a floating point or complex tensor as input. Got "
+                           f"{_dtype_name(A._data)}")
 
 
 class LinAlgError(RuntimeError):
@@ -67,8 +75,9 @@ class _Inv(Function):
 
     @staticmethod
     def backward(ctx: Any, g: Tensor) -> Tensor:
-        (Y,) = ctx.saved_tensors  # d(A^-1) = -A^-1 dA A^-1
-        return -(_mT(Y) @ g @ _mT(Y))
+        (Y,) = ctx.saved_tensors  # d(A^-1) = -A^-1 dA A^-1, so gA = -A^-H g A^-H
+        Yh = Y.mH
+        return -(Yh @ g @ Yh)
 
 
 def inv(A: Tensor) -> Tensor:
@@ -87,8 +96,8 @@ class _Det(Function):
 
     @staticmethod
     def backward(ctx: Any, g: Tensor) -> Tensor:
-        A, d = ctx.saved_tensors  # d det(A) / dA = det(A) A^-T (the cofactor matrix)
-        return (g * d)[..., None, None] * _mT(inv(A))
+        A, d = ctx.saved_tensors  # d det(A) = det(A) tr(A^-1 dA): gA = g conj(det) A^-H
+        return (g * d.conj())[..., None, None] * inv(A).mH
 
 
 def det(A: Tensor) -> Tensor:
@@ -101,15 +110,22 @@ class _Slogdet(Function):
     def forward(ctx: Any, A: Tensor) -> tuple:
         xp = backend.module_of(A._data)
         sign, logabs = xp.linalg.slogdet(A._data)
-        ctx.save_for_backward(A)
-        return _wrap(xp.asarray(sign)), _wrap(xp.asarray(logabs))
+        sign = _wrap(xp.asarray(sign))
+        ctx.save_for_backward(A, sign)
+        return sign, _wrap(xp.asarray(logabs))
 
     @staticmethod
     def backward(ctx: Any, g_sign: Any, g_log: Tensor) -> Tensor:
-        (A,) = ctx.saved_tensors  # d log|det A| / dA = A^-T (the sign is piecewise constant)
-        if g_log is None:
+        # d log|det A| = Re tr(A^-1 dA) and d sign = i sign Im tr(A^-1 dA), so
+        # gA = (g_log - i Im(conj(g_sign) sign)) A^-H; a real sign is piecewise constant
+        A, sign = ctx.saved_tensors
+        g = g_log
+        if A.is_complex() and g_sign is not None:
+            turn = (g_sign.conj() * sign).imag * -1j
+            g = turn if g is None else g + turn
+        if g is None:
             return A * 0
-        return g_log[..., None, None] * _mT(inv(A))
+        return g[..., None, None] * inv(A).mH
 
 
 def slogdet(A: Tensor) -> Any:
@@ -120,7 +136,11 @@ def slogdet(A: Tensor) -> Any:
 
 
 def logdet(A: Tensor) -> Tensor:
+    """log det A: NaN where a real det is negative; for complex A, log(sign) + log|det|."""
+    _square("logdet", A)
     sign, logabs = slogdet(A)
+    if A.is_complex():
+        return sign.log() + logabs
     out = logabs.masked_fill(sign < 0, math.nan).masked_fill(sign == 0, -math.inf)
     return torch_named(out, "Where")  # torch's last step
 
@@ -135,9 +155,9 @@ class _Solve(Function):
 
     @staticmethod
     def backward(ctx: Any, g: Tensor) -> tuple:
-        A, X = ctx.saved_tensors  # X = A^-1 B: gB = A^-T g, gA = -gB X^T
-        gB = _Solve.apply(_mT(A), g)
-        return -(gB @ _mT(X)), gB
+        A, X = ctx.saved_tensors  # X = A^-1 B: gB = A^-H g, gA = -gB X^H
+        gB = _Solve.apply(A.mH, g)
+        return -(gB @ X.mH), gB
 
 
 def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
@@ -186,25 +206,47 @@ class _Cholesky(Function):
     @staticmethod
     def forward(ctx: Any, A: Tensor) -> Tensor:
         xp = backend.module_of(A._data)
-        L = _wrap(_lapack("linalg.cholesky", xp.linalg.cholesky, A._data))
+        try:
+            with backend.linalg_errors(xp):
+                L = _wrap(xp.linalg.cholesky(A._data))
+        except backend.numpy.linalg.LinAlgError:
+            raise LinAlgError(_not_positive_definite("linalg.cholesky", A._data)) from None
         ctx.save_for_backward(L)
         return L
 
     @staticmethod
     def backward(ctx: Any, gL: Tensor) -> Tensor:
         (L,) = ctx.saved_tensors
-        # gA = L^-T Phi(L^T gL) L^-1, Phi: the lower triangle, symmetrised with half diagonal
-        P = (_mT(L) @ gL).tril()
-        S = 0.5 * (P + _mT(P.tril(-1)))
+        # gA = L^-H Phi(L^H gL) L^-1, Phi: the lower triangle, made Hermitian with half diagonal
+        P = (L.mH @ gL).tril()
+        S = 0.5 * (P + P.tril(-1).mH)
         Linv = inv(L)
-        return _mT(Linv) @ S @ Linv
+        return Linv.mH @ S @ Linv
+
+
+def _not_positive_definite(op: str, a: Any) -> str:
+    """torch's message for the first matrix of the batch `a` that has no Cholesky factor,
+    naming its first leading minor that is not positive definite."""
+    np_ = backend.numpy
+    flat = backend.to_numpy(a).reshape((-1,) + a.shape[-2:])
+    for b, matrix in enumerate(flat):
+        for k in range(1, matrix.shape[-1] + 1):
+            try:
+                np_.linalg.cholesky(matrix[:k, :k])
+            except np_.linalg.LinAlgError:
+                where = f"(Batch element {b}): " if len(a.shape) > 2 else ""
+                return (f"{op}: {where}The factorization could not be completed because the "
+                        f"input is not positive-definite (the leading minor of order {k} is "
+                        "not positive-definite).")
+    return f"{op}: the input is not positive-definite"
 
 
 def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
-    """The lower Cholesky factor L with A = L L^T (U = L^T when upper=True)."""
+    """The lower Cholesky factor L with A = L L^H (U = L^H when upper=True); A Hermitian
+    (symmetric when real) positive definite, read from its lower triangle."""
     _square("linalg.cholesky", A)
     L = torch_named(_Cholesky.apply(A), "LinalgCholeskyEx")
-    return _mT(L) if upper else L
+    return torch_named(L.mH, "LinalgCholeskyEx") if upper else L
 
 
 class _QR(Function):
@@ -223,23 +265,25 @@ class _QR(Function):
         if m < n:
             raise NotImplementedError("linalg.qr: the derivative is implemented for inputs "
                                       "with at least as many rows as columns only")
-        # A = QR (m >= n): M = R gR^T - gQ^T Q ; gA = (gQ + Q copyltu(M)) R^-T
-        M = R @ _mT(gR) - _mT(gQ) @ Q
-        copyltu = M.tril() + _mT(M.tril(-1))
-        return (gQ + Q @ copyltu) @ _mT(inv(R)), None
+        # A = QR (m >= n): M = R gR^H - gQ^H Q ; gA = (gQ + Q copyltu(M)) R^-H, where
+        # copyltu(M) = tril(M, -1) + tril(M, -1)^H + Re diag(M) (LAPACK's R has a real diagonal)
+        M = R @ gR.mH - gQ.mH @ Q
+        lower = M.tril(-1)
+        copyltu = lower + lower.mH + _diag_embed(M.diagonal(0, -2, -1).real)
+        return (gQ + Q @ copyltu) @ inv(R).mH, None
 
 
 def qr(A: Tensor, mode: str = "reduced") -> Any:
-    """A = QR with orthonormal Q and upper-triangular R."""
+    """A = QR with orthonormal (unitary) Q and upper-triangular R."""
     if mode not in ("reduced", "complete", "r"):
         raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of "
                            "'reduced' (default), 'r', or 'complete'")
     m, n = A.shape[-2:]
     if m < n and mode != "r":
-        # wide A = Q [R1 | R2]: QR of the square left block (differentiable), then R2 = Q^T A2
+        # wide A = Q [R1 | R2]: QR of the square left block (differentiable), then R2 = Q^H A2
         Q, R1 = _QR.apply(A[..., :m], "reduced")
         torch_named(Q, "LinalgQr")
-        return return_types.qr(Q, cat([R1, _mT(Q) @ A[..., m:]], dim=-1))
+        return return_types.qr(Q, cat([R1, Q.mH @ A[..., m:]], dim=-1))
     Q, R = _QR.apply(A, mode)
     torch_named(R, "LinalgQr")  # renames the node both come from
     if mode == "r":
@@ -261,18 +305,37 @@ class _Eigh(Function):
     @staticmethod
     def backward(ctx: Any, gw: Any, gV: Any) -> tuple:
         w, V = ctx.saved_tensors
-        # gA = V (diag(gw) + skew(V^T gV) / E) V^T, E_ij = w_j - w_i off the diagonal;
-        # the skew-symmetric part keeps gA symmetric, as torch returns it
+        # gA = V (diag(gw) + skew(V^H gV) / E) V^H, E_ij = w_j - w_i off the diagonal;
+        # the skew-Hermitian part keeps gA Hermitian, as torch returns it
         inner = 0
         if gV is not None:
             E = w.unsqueeze(-2) - w.unsqueeze(-1)
             eye = _eye_like(w, w.shape[-1]).bool()
             E = E.masked_fill(eye, 1.0)
-            VtgV = _mT(V) @ gV
-            inner = (0.5 * (VtgV - _mT(VtgV)) / E).masked_fill(eye, 0.0)
+            VhgV = V.mH @ gV
+            if V.is_complex():
+                _check_phase_invariant("linalg_eigh_backward", "eigenvectors",
+                                       VhgV.diagonal(0, -2, -1).imag)
+            inner = (0.5 * (VhgV - VhgV.mH) / E).masked_fill(eye, 0.0)
         if gw is not None:
             inner = inner + _diag_embed(gw)
-        return V @ inner @ _mT(V), None
+        return V @ inner @ V.mH, None
+
+
+_PHASE_DEPENDENCE = {  # the end of torch's message, worded differently for the two
+    "linalg_eigh_backward": "The specified loss function depends on this quantity, so it is "
+                            "ill-defined.",
+    "svd_backward": "The specified loss function depends on this phase term, making it "
+                    "ill-defined.",
+}
+
+
+def _check_phase_invariant(op: str, what: str, im_diag: Tensor) -> None:
+    """torch's check that a loss does not depend on the free phase e^{i phi} of each complex
+    eigen- or singular vector: Im diag(V^H gV) must vanish."""
+    if not bool((im_diag.detach().abs() <= 1e-2).all()):
+        raise RuntimeError(f"{op}: The {what} in the complex case are specified up to "
+                           f"multiplication by e^{{i phi}}. {_PHASE_DEPENDENCE[op]}")
 
 
 def _diag_embed(v: Tensor) -> Tensor:
@@ -281,7 +344,9 @@ def _diag_embed(v: Tensor) -> Tensor:
 
 
 def eigh(A: Tensor, UPLO: str = "L") -> Any:  # noqa: N803 (torch's name)
-    """Eigenvalues (ascending) and eigenvectors of symmetric matrices."""
+    """Eigenvalues (real, ascending) and eigenvectors of Hermitian (real: symmetric) matrices,
+    read from the triangle UPLO names. Complex eigenvectors are unique only up to a phase per
+    column: a loss of them must not depend on it (V diag(f(L)) V^H, |V|...)."""
     _square("linalg.eigh", A)
     values, vectors = _Eigh.apply(A, UPLO)
     return return_types.eigh(torch_named(values, "LinalgEigh"), vectors)  # renames their node
@@ -304,30 +369,38 @@ class _SVD(Function):
     def backward(ctx: Any, gU: Any, gS: Any, gVh: Any) -> tuple:
         U, S, Vh = ctx.saved_tensors
         m, n, k = U.shape[-2], Vh.shape[-1], S.shape[-1]
-        V = _mT(Vh)
+        V = Vh.mH
         if gU is None and gVh is None:
             return (U * gS.unsqueeze(-2)) @ Vh
         eye = _eye_like(S, k).bool()
-        gV = _mT(gVh) if gVh is not None else None
+        gV = gVh.mH if gVh is not None else None
         S2 = S * S
         E = (S2.unsqueeze(-2) - S2.unsqueeze(-1)).masked_fill(eye, 1.0)
+        # gA = U (skew(U^H gU) S / E + S skew(V^H gV) / E + diag(gS)) V^H, skew(X) = X - X^H,
+        # plus for complex A the phase term i Im diag(U^H gU) / S
         inner = 0
+        UhgU = VhgV = None
         if gU is not None:
-            UhgU = _mT(U) @ gU
-            inner = inner + (UhgU - _mT(UhgU)) * S.unsqueeze(-2) / E
+            UhgU = U.mH @ gU
+            inner = inner + (UhgU - UhgU.mH) * S.unsqueeze(-2) / E
         if gV is not None:
-            VhgV = _mT(V) @ gV
-            inner = inner + S.unsqueeze(-1) * (VhgV - _mT(VhgV)) / E
+            VhgV = V.mH @ gV
+            inner = inner + S.unsqueeze(-1) * (VhgV - VhgV.mH) / E
         inner = inner.masked_fill(eye, 0.0)
+        if U.is_complex():  # a loss may not turn u_j -> u_j e^{i phi}, v_j -> v_j e^{i phi}
+            im_u = UhgU.diagonal(0, -2, -1).imag if UhgU is not None else S * 0
+            im_v = VhgV.diagonal(0, -2, -1).imag if VhgV is not None else S * 0
+            _check_phase_invariant("svd_backward", "singular vectors", im_u + im_v)
+            inner = inner + _diag_embed((im_u - im_v) / (2 * S)) * 1j
         if gS is not None:
             inner = inner + _diag_embed(gS)
         if m > k and gU is not None:
             gA = U @ inner
             gUSinv = gU / S.unsqueeze(-2)
-            gA = (gA + gUSinv - U @ (_mT(U) @ gUSinv)) @ Vh
+            gA = (gA + gUSinv - U @ (U.mH @ gUSinv)) @ Vh
         elif n > k and gV is not None:
             gA = inner @ Vh
-            SinvgVh = _mT(gV) / S.unsqueeze(-1)
+            SinvgVh = gV.mH / S.unsqueeze(-1)
             gA = U @ (gA + SinvgVh - (SinvgVh @ V) @ Vh)
         else:
             gA = U @ inner @ Vh
@@ -354,11 +427,11 @@ def svdvals(A: Tensor, *, driver: Any = None) -> Tensor:
 
 
 def torch_svd(input: Tensor, some: bool = True, compute_uv: bool = True) -> Any:
-    """torch.svd: returns V (not V^T)."""
+    """torch.svd: returns V (not V^H)."""
     U, S, Vh = svd(input, full_matrices=not some)
     if not compute_uv:
-        return return_types.svd(U.detach() * 0, S, _mT(Vh).detach() * 0)
-    return return_types.svd(U, S, _mT(Vh))
+        return return_types.svd(U.detach() * 0, S, Vh.mH.detach() * 0)
+    return return_types.svd(U, S, Vh.mH)
 
 
 def pinv(A: Tensor, *, atol: Any = None, rtol: Any = None, hermitian: bool = False) -> Tensor:

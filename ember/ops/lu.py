@@ -2,10 +2,10 @@
 lu_unpack, lu_solve, torch.lu.
 
 The pivots are found on the raw arrays, column by column, every matrix of a batch at once
-(LAPACK's getrf order: the largest |value| in the column, first one on ties). When a gradient
-is wanted, L and U are then rebuilt from the row-permuted input with differentiable ops (the
-same eliminations, unpivoted), so gradients of every order come by composition and agree with
-torch's analytic ones.
+(LAPACK's getrf order: the largest |value| in the column, |Re| + |Im| for complex values,
+first one on ties). When a gradient is wanted, L and U are then rebuilt from the row-permuted
+input with differentiable ops (the same eliminations, unpivoted), so gradients of every order
+come by composition and agree with torch's analytic ones, real or complex.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ def _check_input(op: str, A: Any) -> None:
         raise TypeError(f"{op}(): argument 'A' must be Tensor, not {type(A).__name__}")
     if A.dim() < 2:
         raise RuntimeError(f"{op}: The input tensor A must have at least 2 dimensions.")
-    if not A.is_floating_point():
+    if not (A.is_floating_point() or A.is_complex()):
         raise RuntimeError(f"{op}: Expected a floating point or complex tensor as input. Got "
                            f"{_dtype_name(A)}")
 
@@ -45,7 +45,7 @@ def _factor_arrays(a: Any) -> tuple:
     perm = xp.broadcast_to(xp.arange(m), (b, m)).copy()
     info = xp.zeros(b, dtype=xp.int32)
     for j in range(k):
-        p = xp.argmax(xp.abs(lu[:, j:, j]), axis=1) + j if m > j else xp.full(b, j)
+        p = xp.argmax(_pivot_size(lu[:, j:, j]), axis=1) + j if m > j else xp.full(b, j)
         pivots[:, j] = p
         row_j = lu[rows, j].copy()
         lu[rows, j] = lu[rows, p]
@@ -61,6 +61,15 @@ def _factor_arrays(a: Any) -> tuple:
         lu[:, j + 1:, j + 1:] -= lu[:, j + 1:, j:j + 1] * lu[:, j:j + 1, j + 1:]
     return (lu.reshape(batch + (m, n)), pivots.reshape(batch + (k,)),
             perm.reshape(batch + (m,)), info.reshape(batch))
+
+
+def _pivot_size(column: Any) -> Any:
+    """What getrf compares to choose a pivot: |x|, or |Re x| + |Im x| for complex x (BLAS's
+    izamax), so that complex pivots come out as torch's."""
+    xp = backend.module_of(column)
+    if column.dtype.kind == "c":
+        return xp.abs(column.real) + xp.abs(column.imag)
+    return xp.abs(column)
 
 
 def _unpivoted_lu(PA: Tensor) -> tuple:
