@@ -5,7 +5,8 @@ with the kernels on and with the numpy formulas (EMBER_JIT=0's path), side by si
 
 Shapes are those of the benchmarked models: GPT's GELU and LayerNorm (2048 rows), ResNet-20's
 first-stage BatchNorm and ReLU (64 x 16 x 32 x 32), LeNet-5's second convolution (whose
-patches and input gradient go through kernels/im2col.py), and an AdamW step.
+patches and input gradient go through kernels/im2col.py), GPT's causal attention (its softmax
+kernel), a hand-written attention's softmax over scores (the row kernel), and an AdamW step.
 """
 
 from __future__ import annotations
@@ -35,6 +36,12 @@ def cases() -> dict:
         "ReLU, 64x16x32x32": ([(64, 16, 32, 32)], lambda m, x: m.relu(x)),
         "conv2d 6->16 5x5, 64x6x14x14": (
             [(64, 6, 14, 14), (16, 6, 5, 5)], lambda m, x, w: m.nn.functional.conv2d(x, w)),
+        "causal attention, 32x4x64x32": (
+            [(32, 4, 64, 32)] * 3,
+            lambda m, q, k, v: m.nn.functional.scaled_dot_product_attention(q, k, v,
+                                                                            is_causal=True)),
+        "softmax(dim=-1), 32x4x64x64": ([(32, 4, 64, 64)],
+                                        lambda m, x: m.nn.functional.softmax(x, dim=-1)),
     }
 
 
