@@ -77,8 +77,8 @@ def main(sync, workdir):
             if bad_epochs >= 3:
                 break
     out.update(history=history, lrs=lrs, skipped=skipped, norms=norms, epochs=epoch + 1)
-    out["plateau_state"] = {k: v for k, v in plateau.state_dict().items()
-                            if k in ("best", "num_bad_epochs", "cooldown_counter", "_last_lr")}  # fmt: skip
+    kept = ("best", "num_bad_epochs", "cooldown_counter", "_last_lr")
+    out["plateau_state"] = {k: v for k, v in plateau.state_dict().items() if k in kept}
     out["ema_n"] = ema.n_averaged
     out["ema_state"] = ema.module.state_dict()
     out["ema_keys"] = list(ema.state_dict().keys())
@@ -102,8 +102,9 @@ def main(sync, workdir):
         swa_sched.step()
         swa_lrs.append(opt.param_groups[0]["lr"])
     update_bn(loader, swa_model)
-    out["swa"] = [swa_lrs, swa_model.n_averaged, swa_model.module[1].running_mean,
-                  swa_model.module[1].running_var, swa_model.module[1].num_batches_tracked]  # fmt: skip
+    bn = swa_model.module[1]
+    out["swa"] = [swa_lrs, swa_model.n_averaged, bn.running_mean, bn.running_var,
+                  bn.num_batches_tracked]  # fmt: skip
     swa_model.eval()
     with torch.no_grad():
         out["swa_pred"] = swa_model(Xv)

@@ -92,7 +92,7 @@ def main(sync, workdir):
         if not name.startswith(("fc", "layer1")):
             p.requires_grad_(False)
     decay, no_decay = [], []
-    for name, p in model.named_parameters():
+    for p in model.parameters():
         if not p.requires_grad:
             continue
         (no_decay if p.ndim <= 1 else decay).append(p)

@@ -3,9 +3,9 @@ stride=patch Conv2d (the same numbers), a pre-norm encoder block over nn.Multihe
 need_weights=True and average_attn_weights=False, per-head maps captured by a forward hook
 returning the (output, weights) tuple, attention rollout (identity added for the residual,
 rows renormalised, matrices multiplied through the layers) and the cls-row heat map reshaped to
-the patch grid and upsampled with F.interpolate(bilinear), head-discarding by min/max fusion, a
-retain_grad on the returned maps (views off the gradient path: their .grad stays None), and position-embedding
-interpolation for a larger image (bicubic, align_corners=False)."""
+the patch grid and upsampled with F.interpolate(bilinear), head-discarding by min/max fusion,
+retain_grad on the returned maps (views off the gradient path: .grad stays None), and
+position-embedding interpolation for a larger image (bicubic, align_corners=False)."""
 
 import numpy as np
 import torch
@@ -53,7 +53,8 @@ class ViT(nn.Module):
         x = self.patch_embed(x)  # (B, D, gh, gw)
         grid = x.shape[-2:]
         x = x.flatten(2).transpose(1, 2)  # (B, N, D)
-        pos = self.pos_embed if tuple(grid) == (self.grid,) * 2 else self.interpolate_pos_embed(grid)
+        same_grid = tuple(grid) == (self.grid,) * 2
+        pos = self.pos_embed if same_grid else self.interpolate_pos_embed(grid)
         x = torch.cat([self.cls_token.expand(x.shape[0], -1, -1), x], dim=1) + pos
         x = self.norm(self.blocks(x))
         return self.head(x[:, 0])
