@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 import torch
 from autograd_helpers import check_same_error
+from complex_finite_difference import finite_difference
 from conformance import Input, compare
 
 import ember
@@ -185,18 +186,6 @@ def _real_loss(m, out):
     return total
 
 
-def _finite_difference(f, z: np.ndarray, eps: float = 1e-6) -> np.ndarray:
-    """dL/dx + i dL/dy of a real function L of a complex array, by central differences."""
-    grad = np.zeros_like(z)
-    for idx in np.ndindex(z.shape):
-        for unit in (1, 1j):
-            plus, minus = z.copy(), z.copy()
-            plus[idx] += eps * unit
-            minus[idx] -= eps * unit
-            grad[idx] += unit * (f(plus) - f(minus)) / (2 * eps)
-    return grad
-
-
 def _from_x(make_hermitian):
     """Hermitian-input ops read one triangle, so differentiate through A = X X^H + I instead."""
     return lambda m, x, *rest: make_hermitian(m, x @ x.mH + m.eye(N, dtype=x.dtype), *rest)
@@ -232,7 +221,7 @@ def test_gradient_by_finite_differences(name: str) -> None:
             args = [ember.tensor(z if j == i else a) for j, a in enumerate(arrays)]
             return _real_loss(ember, fn(ember, *args)).item()
 
-        expected = _finite_difference(loss_of, arrays[i])
+        expected = finite_difference(loss_of, arrays[i])
         np.testing.assert_allclose(x.grad.numpy(), expected, rtol=1e-6, atol=1e-7)
 
 
