@@ -48,8 +48,7 @@ class MatMul(Op):
             g = xp.expand_dims(g, -1)
         ga = gb = None
         if need_a:
-            b_t = xp.swapaxes(b2, -1, -2)
-            ga = xp.matmul(g, b_t if isinstance(b_t, Tensor) else right_operand(xp, b_t))  # dC B^T
+            ga = xp.matmul(g, right_operand(xp, xp.swapaxes(b2, -1, -2)))  # dA = dC @ B^T
             ga = xp.reshape(sum_to_shape(ga, tuple(a2.shape)), tuple(a.shape))
         if need_b:
             gb = xp.matmul(xp.swapaxes(a2, -1, -2), g)  # dB = A^T @ dC

@@ -138,12 +138,11 @@ class CrossEntropy(Op):
     def _plain_forward(self, xp: Any, shifted: Any, target: Any, ignore_index: int) -> Any:
         """loss_i = log sum_c exp(z_ic - max_i) - (z_it - max_i), in 5 passes over the logits
         instead of the general formula's 13 (a GPT's 2048 x 65 logits: cross_entropy's forward
-        0.67 -> 0.34 ms, torch 0.09); the
-        probabilities are kept for backward, whose gradient is then p_i - onehot(t_i)."""
-        rows = xp.arange(shifted.shape[0])
+        0.67 -> 0.34 ms, torch 0.09); the probabilities are kept for backward, whose gradient
+        is then p_i - onehot(t_i)."""
         self.valid = valid = target != ignore_index
-        safe = xp.where(valid, target, 0)
-        picked = shifted[rows, safe]
+        self.picks = (xp.arange(shifted.shape[0]), xp.where(valid, target, 0))  # (i, t_i)
+        picked = shifted[self.picks]
         probs = xp.exp(shifted, out=shifted)
         total = sum_last(probs)
         probs /= total
@@ -154,15 +153,15 @@ class CrossEntropy(Op):
     def backward(self, grad: Any) -> tuple:
         (logits,) = self.saved_tensors
         xp = array_namespace(grad)
-        if self.coef is None and isinstance(logits, Tensor):  # the plain case, create_graph
-            self.coef = _ce_coefficients(module_of(self.target), self.target, *self.args)
         if isinstance(logits, Tensor):  # create_graph: softmax as a function of the logits
+            if self.coef is None:  # the plain case keeps no coefficients: build them
+                self.coef = _ce_coefficients(module_of(self.target), self.target, *self.args)
             p = xp.exp(log_softmax(logits, 1))
         elif self.coef is None:  # the plain case: dlogits = grad_i (p_i - onehot(t_i))
             valid = self.valid
             scale = grad if bool(valid.all()) else grad * valid
             g = self.probs * xp.expand_dims(scale, 1)  # probs stay intact for retain_graph
-            g[xp.arange(g.shape[0]), xp.where(valid, self.target, 0)] -= scale
+            g[self.picks] -= scale
             return g, None, None, None, None
         else:
             p = xp.exp(self.log_p)
