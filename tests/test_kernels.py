@@ -56,6 +56,7 @@ def calls(monkeypatch):
                                "batch_norm": ["statistics", "normalize", "backward"],
                                "relu": ["forward", "backward"],
                                "im2col": ["im2col", "col2im"],
+                               "max_pool": ["forward_tiles", "backward"],
                                "adam": ["step"]}.items():
         for name in names:
             spy(module_name, name)
@@ -471,6 +472,68 @@ def test_col2im_kernel_adds_overlapping_windows(path, calls):
 
     assert_matches(both(fn, *arrays), rtol=1e-4, atol=1e-5)
     assert (calls.get("im2col.col2im", 0) > 0) == (path == "kernels")
+
+
+# --------------------------------------------------------------------------- max pooling
+
+
+def _pool_both(x, grad, **options):
+    """max_pool2d's values, indices and input gradient in torch and in Ember."""
+    results = []
+    for lib in (torch, ember):
+        t = lib.tensor(x, requires_grad=True)
+        y, idx = lib.nn.functional.max_pool2d(t, return_indices=True, **options)
+        y.backward(lib.tensor(grad))
+        results.append((y.detach().numpy(), idx.numpy(), t.grad.numpy()))
+    return results
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("options,tiled", [
+    (dict(kernel_size=2), True),  # LeNet's, VGG's
+    (dict(kernel_size=(3, 2)), True),  # taps across a row written out for 2 only
+    (dict(kernel_size=3), True),
+    (dict(kernel_size=(2, 4), stride=(2, 4)), True),
+    (dict(kernel_size=3, stride=2, padding=1), False),  # ResNet's stem: overlapping windows
+    (dict(kernel_size=(3, 2), stride=(2, 1), padding=(1, 0), dilation=2), False),
+    (dict(kernel_size=2, ceil_mode=True), False),  # odd sizes: a partial last window
+])
+def test_max_pool2d_matches_torch(path, calls, dtype, options, tiled):
+    rng = np.random.RandomState(0)
+    shape = (2, 3, 12, 12) if not options.get("ceil_mode") else (2, 3, 11, 13)
+    x = rng.randn(*shape).astype(dtype)
+    x[0, 0, :4, :4] = 1.0  # ties: the first maximum wins
+    x[1, 2, 5, 5] = x[0, 1, 2, 3] = x[0, 1, 2, 2] = np.nan  # the last NaN of a window wins
+    x[1, 1, :, :3] = -np.inf
+    x[1, 0, 6, 6] = np.inf
+    out_shape = tuple(torch.nn.functional.max_pool2d(torch.tensor(x), **options).shape)
+    grad = rng.randn(*out_shape).astype(dtype)
+    (ty, ti, tg), (ey, ei, eg) = _pool_both(x, grad, **options)
+    np.testing.assert_array_equal(ey, ty)
+    np.testing.assert_array_equal(ei, ti)
+    np.testing.assert_allclose(eg, tg, rtol=1e-6, atol=1e-7)
+    assert (calls.get("max_pool.forward_tiles", 0) == 1) == (path == "kernels" and tiled)
+    assert (calls.get("max_pool.backward", 0) == 1) == (path == "kernels")
+
+
+def test_max_pool2d_winner_of_an_all_minus_inf_window_lies_inside_the_input(path):
+    """The -inf padding never wins: torch's winner is the window's first tap inside."""
+    x = np.full((1, 2, 5, 6), -np.inf, dtype=np.float32)
+    x[0, 1, 2, 3] = 1.0
+    grad = np.arange(1, 19, dtype=np.float32).reshape(1, 2, 3, 3)
+    (ty, ti, tg), (ey, ei, eg) = _pool_both(x, grad, kernel_size=3, stride=2, padding=1)
+    np.testing.assert_array_equal(ey, ty)
+    np.testing.assert_array_equal(ei, ti)
+    np.testing.assert_array_equal(eg, tg)
+
+
+def test_max_pool2d_non_finite_gradients_reach_only_the_winners(path):
+    rng = np.random.RandomState(2)
+    x = rng.randn(2, 3, 8, 8).astype(np.float32)
+    grad = rng.randn(2, 3, 4, 4).astype(np.float32)
+    grad[0, 0, 0, 0], grad[1, 2, 1, 1] = np.inf, np.nan
+    (_, _, tg), (_, _, eg) = _pool_both(x, grad, kernel_size=2)
+    np.testing.assert_array_equal(eg, tg)
 
 
 # ------------------------------------------------------------------------------- adam

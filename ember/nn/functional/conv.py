@@ -76,11 +76,8 @@ class Conv2d(Op):
                 y += bias[None, :, None, None]
             return y
         # (N, O, OH, OW) contiguous as torch's, so that .view() works as on torch
-        y = conv_forward(x, weight, stride, dilation, (oh, ow), groups, batch_major=True,
-                         pads=pads)
-        if bias is not None:
-            y += bias[None, :, None, None]
-        return y
+        return conv_forward(x, weight, stride, dilation, (oh, ow), groups, batch_major=True,
+                            pads=pads, bias=bias)
 
     def backward(self, grad: Any) -> tuple:
         x, weight, bias = self.saved_tensors

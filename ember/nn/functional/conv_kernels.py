@@ -118,10 +118,11 @@ class _Columns:
 
 
 def conv_forward(x: Any, weight: Any, stride: tuple, dilation: tuple, out: tuple,
-                 groups: int, batch_major: bool = False, pads: tuple = (0, 0, 0, 0)) -> Any:
-    """y = W @ im2col(x padded by `pads`), chunk by chunk: returns (O, N, OH, OW), or with
-    `batch_major` torch's contiguous (N, O, OH, OW), transposed one chunk at a time while the
-    product is in cache."""
+                 groups: int, batch_major: bool = False, pads: tuple = (0, 0, 0, 0),
+                 bias: Any = None) -> Any:
+    """y = W @ im2col(x padded by `pads`) (+ bias), chunk by chunk: returns (O, N, OH, OW), or
+    with `batch_major` torch's contiguous (N, O, OH, OW), transposed one chunk at a time while
+    the product is in cache (and the bias added in that same pass)."""
     xp = module_of(x)
     n = x.shape[0]
     o, cg, kh, kw = weight.shape
@@ -140,10 +141,14 @@ def conv_forward(x: Any, weight: Any, stride: tuple, dilation: tuple, out: tuple
         product = scratch[:o * m * columns.positions]
         xp.matmul(w_mat, cols, out=product.reshape(groups, o // groups, -1))
         chunk = product.reshape(o, m, out[0], columns.width)[..., :out[1]]
-        if batch_major:
+        if batch_major and bias is not None:
+            xp.add(chunk.transpose(1, 0, 2, 3), bias[:, None, None], out=y[start:end])
+        elif batch_major:
             y[start:end] = chunk.transpose(1, 0, 2, 3)
         else:
             y[:, start:end] = chunk
+    if bias is not None and not batch_major:
+        y += bias[:, None, None, None]
     return y
 
 

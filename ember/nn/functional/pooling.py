@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from ... import kernels
 from ...autograd.node import Op, composite_backward
 from ...backend import module_of
 from ...ops._util import shape_str, torch_named
@@ -63,6 +64,24 @@ def _untile(values: Any, kernel: tuple) -> Any:
     return values.transpose(0, 1, 2, 4, 3, 5).reshape(n, c, oh * kernel[0], ow * kernel[1])
 
 
+def _first_inside_wins(winner: Any, best: Any, conf: tuple, xp: Any) -> None:
+    """A window whose values inside the input are all -inf kept its first tap, which may lie
+    in the -inf padding: torch's winner there is the first tap inside the input."""
+    kernel, stride, _, dilation, _, out, pads, (h, w) = conf
+    stuck = best == -xp.inf
+    if not stuck.any():
+        return
+    rows = xp.arange(out[0])[:, None] * stride[0] - pads[0]
+    cols = xp.arange(out[1])[None, :] * stride[1] - pads[2]
+    for k in range(kernel[0] * kernel[1]):
+        i, j = divmod(k, kernel[1])
+        inside = ((rows + i * dilation[0] >= 0) & (rows + i * dilation[0] < h)
+                  & (cols + j * dilation[1] >= 0) & (cols + j * dilation[1] < w))
+        take = stuck & inside
+        winner[take] = k
+        stuck &= ~take
+
+
 class MaxPool2d(Op):
     def name(self) -> str:  # torch's node name
         return "MaxPool2DWithIndicesBackward0"
@@ -74,7 +93,12 @@ class MaxPool2d(Op):
         out, pads = _geometry(h, w, kernel, stride, padding, dilation, ceil_mode)
         self.conf = (kernel, stride, padding, dilation, ceil_mode, out, pads, (h, w))
         self.save_for_backward(x)
-        if _tiles(kernel, stride, padding, dilation, h, w):  # a view: (N, C, OH, KH, OW, KW)
+        tiles = _tiles(kernel, stride, padding, dilation, h, w)
+        winner_dtype = "int8" if kernel[0] * kernel[1] < 128 else "int32"
+        if tiles and kernels.usable_float(x):
+            best, self.winner = kernels.load("max_pool").forward_tiles(x, kernel, winner_dtype)
+            return best
+        if tiles:  # a view: (N, C, OH, KH, OW, KW)
             tiles = x.reshape(n, c, out[0], kernel[0], out[1], kernel[1])
             element = lambda i, j: tiles[:, :, :, i, :, j]  # noqa: E731
         else:
@@ -83,14 +107,16 @@ class MaxPool2d(Op):
             element = lambda i, j: view[:, :, i, j]  # noqa: E731
         nan_aware = x.dtype.kind in "fV" and bool(xp.isnan(x).any())
         best = element(0, 0)
-        winner = xp.zeros(best.shape, dtype="int8" if kernel[0] * kernel[1] < 128 else "int32")
+        winner = xp.zeros(best.shape, dtype=winner_dtype)
         for k in range(1, kernel[0] * kernel[1]):
             candidate = element(*divmod(k, kernel[1]))
             better = candidate > best  # strict: the first maximum wins, as in torch
-            if nan_aware:  # a NaN wins and stays (torch propagates it)
-                better |= xp.isnan(candidate) & ~xp.isnan(best)
+            if nan_aware:  # a NaN wins, a later one too (torch's rule)
+                better |= xp.isnan(candidate)
             best = xp.maximum(best, candidate)  # NaN-propagating, like the rule above
             winner += better * (k - winner)  # where(better, k, winner) without branches
+        if any(pads) and x.dtype.kind in "fV":
+            _first_inside_wins(winner, best, self.conf, xp)
         self.winner = winner
         return best if best.base is None else best.copy()
 
@@ -114,6 +140,11 @@ class MaxPool2d(Op):
 
             return composite_backward(compute, (x,), grad, self.next_edges[:1]) + (None,) * 5
         xp = module_of(grad)
+        if kernels.usable_float(x) and grad.__class__ is x.__class__ and grad.dtype == x.dtype:
+            geometry = kernel + stride + dilation + (pads[0], pads[2])
+            gx = kernels.load("max_pool").backward(xp.ascontiguousarray(grad), self.winner,
+                                                   geometry, x.shape)
+            return gx, None, None, None, None, None
         n, c = grad.shape[:2]
         # grad where the tap won, else 0: a product with the mask is 5x faster than a masked
         # copy, but inf * 0 is nan, so non-finite gradients take the masked copy
