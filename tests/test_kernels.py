@@ -441,6 +441,7 @@ def test_batch_norm_module_in_a_cnn_trains_like_torch(path):
 @pytest.mark.parametrize("case", [
     # (N, C, H, W), (O, C/groups, KH, KW), stride, padding, dilation, groups
     ((2, 3, 14, 14), (4, 3, 5, 5), 1, 0, 1, 1),  # LeNet's second layer: narrow rows
+    ((2, 3, 12, 10), (5, 3, 3, 2), 1, 0, (2, 3), 1),  # no padding, dilated: runs inside
     ((2, 4, 9, 8), (6, 4, 3, 3), 2, 1, 1, 1),  # stride 2 (ResNet's downsampling)
     ((3, 2, 7, 9), (5, 2, 2, 3), (2, 1), (1, 2), 1, 1),  # non-square, uneven
     ((2, 4, 11, 10), (4, 2, 3, 3), 1, 3, 2, 2),  # dilation, groups, padding past the reach
