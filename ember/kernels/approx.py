@@ -4,9 +4,10 @@ numba compiles `math.exp`/`math.erf` to scalar libm calls (no SIMD math library 
 wheels), which makes a fused loop slower than numpy. These use only +, *, / and comparisons.
 
 - `erf`: erf(z) = z P(z^2) / Q(z^2) on |z| <= 4.5, and erf(+-4.5) beyond (within 1e-8 of
-  +-1: a caller multiplying it by a large value sets the tail itself), evaluated in float64. P and Q (degree 6 each) were fitted by iterated weighted linear least squares on
-  40,000 points of [0, 4.5] against scipy's erf; the largest error is 8e-9
-  (tests/test_kernels.py measures it).
+  +-1: a caller multiplying it by a large value sets the tail itself), evaluated in float64.
+  P and Q (degree 6 each) were fitted by iterated weighted linear least squares on 40,000
+  points of [0, 4.5] against scipy's erf; the largest error is 8e-9 (tests/test_kernels.py
+  measures it).
 - `erf32`: the same P/Q evaluated in float32 (16 lanes per vector instead of 8, and a float32
   division: 2.2x faster), absolute error 3e-7 (2-3 ulp near +-1). GELU uses it: its
   1 + erf(x / sqrt 2) loses far more than that to cancellation for negative x, in torch as
