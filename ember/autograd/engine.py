@@ -30,6 +30,7 @@ from .node import (
     tensor_hooks,
 )
 from .saved_hooks import LeafAlias
+from .slice_grad import SliceGrad, materialized
 
 Tensor: Any = None  # set by ember.tensor
 
@@ -294,7 +295,7 @@ def _execute(
         while ready:
             fn = ready.pop()
             if fn.num_outputs == 1:
-                grads: tuple = (buffers.pop(fn, None),)
+                grads: tuple = (materialized(buffers.pop(fn, None)),)
                 empty = grads[0] is None
             else:
                 grads = _pop_buffer(buffers, fn)
@@ -317,6 +318,9 @@ def _execute(
             else:
                 if op_watch.active:  # the profiler times each node (autograd/op_watch.py)
                     input_grads = op_watch.run_backward(fn, grads)
+                elif (fn.slice_backward is not None and not anomaly_state.enabled
+                      and not fn._post_hooks):  # x[key]: a SliceGrad, see slice_grad.py
+                    input_grads = fn.slice_backward(grads)
                 else:
                     input_grads = fn.run_backward(grads)
                 if anomaly_state.enabled:
@@ -348,6 +352,7 @@ def _execute(
         for leaf, g in buffers.items():
             if isinstance(leaf, Node) or (capture and (leaf, 0) not in capture):
                 continue  # with inputs=..., other leaves are left alone, hooks included
+            g = materialized(g)
             if leaf._hooks:
                 g = _run_leaf_hooks(leaf, g, create_graph)
             i = capture.get((leaf, 0)) if capture else None
@@ -454,6 +459,7 @@ def _add_to_buffer(buffers: dict, fn: Any, nr: int, g: Any) -> None:
         slots = buffers.get(fn)
         if slots is None:
             slots = buffers[fn] = [None] * fn.num_outputs
+        g = materialized(g)  # slots are popped as they are: no SliceGrad in them
         old = slots[nr]
         slots[nr] = g if old is None else _sum_into(old, g)
         return
@@ -476,6 +482,16 @@ def _sum_into(old: Any, g: Any) -> Any:
     itself uses to reuse temporaries) and g has its shape and dtype, adding in place is
     invisible to everyone else.
     """
+    if old.__class__ is SliceGrad:
+        if g.__class__ is SliceGrad and old.merge(g):  # pieces of one array: later, at once
+            return old
+        old = old.materialize()  # a fresh array: only ours
+    if g.__class__ is SliceGrad:  # add the slices where they land, not a whole zeros array
+        if (old.__class__ is _NDARRAY and old.base is None and old.shape == g.shape
+                and old.dtype == g.dtype and sys.getrefcount(old) <= _ONLY_OURS
+                and old.flags.writeable):
+            return g.add_to(old)
+        g = g.materialize()
     if (old.__class__ is _NDARRAY and g.__class__ is _NDARRAY and old.base is None
             and old.shape == g.shape and old.dtype == g.dtype
             and sys.getrefcount(old) <= _ONLY_OURS and old.flags.writeable):

@@ -61,6 +61,7 @@ class Node:
 
     next_edges: tuple = ()
     num_outputs = 1
+    slice_backward = None  # GetItem's: its gradient as an engine-only SliceGrad
     saved: tuple = ()
     _post_hooks: list | None = None
     _pre_hooks: list | None = None

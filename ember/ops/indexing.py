@@ -13,6 +13,7 @@ from .. import backend, dtypes
 from ..autograd import low_precision
 from ..autograd.grad_mode import state as grad_state
 from ..autograd.node import Op, array_namespace, op_watch, record
+from ..autograd.slice_grad import SliceGrad
 from ..tensor import Tensor
 from ._util import (
     WordedValueError,
@@ -287,6 +288,15 @@ class GetItem(ViewOp):
 
     def backward(self, grad: Any) -> Any:
         return scatter_into_zeros(self.in_shape, self.key, grad, self.advanced)
+
+    def slice_backward(self, grads: tuple) -> tuple:
+        """What the engine gets instead of backward(): the gradient of a basic slice of a real
+        float array, unwritten (autograd/slice_grad.py says why)."""
+        grad = grads[0]
+        if (self.advanced or grad.__class__ is not backend.ndarray or grad.dtype.kind != "f"
+                or self.bf16_inputs is not None):
+            return self.run_backward(grads)
+        return (SliceGrad(self.in_shape, self.key, grad),)
 
     def name(self) -> str:
         """torch's node for the last step of the index: Index (tensors or lists), Select (an
