@@ -74,7 +74,7 @@ class ScaledDotProductAttention(Op):
             else:
                 self._softmax(xp, p, scale, None if mask is None else mask_all[..., rows, :keys])
             weights = p if keep is None else p * keep[..., rows, :keys] * _keep_scale(dropout_p)
-            out[..., rows, :] = xp.matmul(weights, v[..., :keys, :])
+            xp.matmul(weights, v[..., :keys, :], out=out[..., rows, :])  # no temporary
             probs.append(p)
         self.scale, self.dropout_p, self.spans = scale, dropout_p, spans
         self.save_for_backward(q, k, v, mask, tuple(probs), keep, out)
