@@ -6,7 +6,9 @@ with the kernels on and with the numpy formulas (EMBER_JIT=0's path), side by si
 Shapes are those of the benchmarked models: GPT's GELU and LayerNorm (2048 rows), ResNet-20's
 first-stage BatchNorm and ReLU (64 x 16 x 32 x 32), LeNet-5's second convolution (whose
 patches and input gradient go through kernels/im2col.py), GPT's causal attention (its softmax
-kernel), a hand-written attention's softmax over scores (the row kernel), and an AdamW step.
+kernel), a hand-written attention's softmax over scores (the row kernel), LeNet's first max
+pool (the tiled forward kernel) and a ResNet-stem-like overlapping pool (numpy forward, kernel
+backward), and an AdamW step.
 """
 
 from __future__ import annotations
@@ -42,6 +44,10 @@ def cases() -> dict:
                                                                             is_causal=True)),
         "softmax(dim=-1), 32x4x64x64": ([(32, 4, 64, 64)],
                                         lambda m, x: m.nn.functional.softmax(x, dim=-1)),
+        "max_pool2d 2x2, 64x6x28x28": ([(64, 6, 28, 28)],
+                                       lambda m, x: m.nn.functional.max_pool2d(x, 2)),
+        "max_pool2d 3x3 stride 2 pad 1, 64x64x16x16": (
+            [(64, 64, 16, 16)], lambda m, x: m.nn.functional.max_pool2d(x, 3, 2, 1)),
     }
 
 

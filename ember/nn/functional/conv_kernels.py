@@ -120,9 +120,11 @@ class _Columns:
 def conv_forward(x: Any, weight: Any, stride: tuple, dilation: tuple, out: tuple,
                  groups: int, batch_major: bool = False, pads: tuple = (0, 0, 0, 0),
                  bias: Any = None) -> Any:
-    """y = W @ im2col(x padded by `pads`) (+ bias), chunk by chunk: returns (O, N, OH, OW), or
-    with `batch_major` torch's contiguous (N, O, OH, OW), transposed one chunk at a time while
-    the product is in cache (and the bias added in that same pass)."""
+    """y = W @ im2col(x padded by `pads`), chunk by chunk: returns (O, N, OH, OW), or with
+    `batch_major` torch's contiguous (N, O, OH, OW) + bias, transposed one chunk at a time
+    while the product is in cache, the bias added in that same pass (conv2d's output)."""
+    if bias is not None and not batch_major:
+        raise ValueError("conv_forward: a bias is added in the batch-major pass only")
     xp = module_of(x)
     n = x.shape[0]
     o, cg, kh, kw = weight.shape
@@ -147,8 +149,6 @@ def conv_forward(x: Any, weight: Any, stride: tuple, dilation: tuple, out: tuple
             y[start:end] = chunk.transpose(1, 0, 2, 3)
         else:
             y[:, start:end] = chunk
-    if bias is not None and not batch_major:
-        y += bias[:, None, None, None]
     return y
 
 
