@@ -287,3 +287,35 @@ def test_normalization_grad_fn_names_as_torch():
                                                     use_input_stats=False)]
         names.append([o.grad_fn.name() for o in outs])
     assert names[1] == names[0]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("x_shape,features,bias_shape", [
+    ((2048, 128), (128, 512), (512,)),  # GPT's MLP up-projection: the bias joins the product
+    ((32, 64, 128), (128, 384), (384,)),  # a 3-D input (qkv)
+    ((6, 5), (5, 11), ()),  # a scalar bias (below the size threshold unless lowered)
+    ((300, 64), (64, 64), (64,)),  # not twice as wide: bias added afterwards
+])
+def test_linear_with_the_bias_in_the_product_matches_torch(monkeypatch, dtype, x_shape, features,
+                                                          bias_shape) -> None:
+    import importlib
+
+    linear_module = importlib.import_module("ember.nn.functional.linear")  # not F.linear
+    monkeypatch.setattr(linear_module, "BIAS_IN_PRODUCT_OUTPUTS", 64)
+    rng = np.random.default_rng(3)
+    arrays = [rng.standard_normal(s).astype(dtype)
+              for s in (x_shape, features[::-1], bias_shape)]
+    grad = rng.standard_normal(x_shape[:-1] + (features[1],)).astype(dtype)
+    results = []
+    for lib in (ember, torch):
+        x, w, b = (lib.tensor(a, requires_grad=True) for a in arrays)
+        y = lib.nn.functional.linear(x, w, b)
+        y.backward(lib.tensor(grad))
+        results.append([y.detach().numpy(), x.grad.numpy(), w.grad.numpy(), b.grad.numpy()])
+    for ours, theirs in zip(*results, strict=True):  # sums of up to 2048 products
+        scale = np.abs(theirs).max()
+        atol = scale * (2e-6 if dtype == np.float32 else 1e-14)
+        np.testing.assert_allclose(ours, theirs, rtol=0, atol=atol)
+    used = linear_module._bias_in_product(arrays[0].reshape(-1, x_shape[-1]), arrays[1],
+                                          arrays[2])
+    assert used == (features[1] >= 2 * features[0])

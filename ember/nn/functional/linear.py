@@ -6,7 +6,7 @@ from typing import Any
 
 from ...amp.autocast_mode import cast_inputs
 from ...autograd.node import Op, array_namespace
-from ...backend import module_of
+from ...backend import module_of, numpy
 from ...ops._util import shape_str, sum_first, torch_named
 from ...ops.linalg import einsum
 from ...tensor import Tensor
@@ -21,15 +21,16 @@ class Linear(Op):
 
     def forward(self, x: Any, weight: Any, bias: Any = None) -> Any:
         self.save_for_backward(x, weight)
+        self.scalar_bias = bias is not None and bias.ndim == 0  # its gradient sums everything
         xp = module_of(x)
-        if x.ndim > 2:
-            y = xp.matmul(x.reshape(-1, x.shape[-1]), weight.T)
-            y = y.reshape(*x.shape[:-1], weight.shape[0])
+        x2 = x.reshape(-1, x.shape[-1]) if x.ndim > 2 else x
+        if bias is not None and _bias_in_product(x2, weight, bias):
+            y = _with_bias_column(xp, x2, weight, bias)
         else:
-            y = xp.matmul(x, weight.T)
-        if bias is not None:
-            y += bias  # y is a fresh array: add in place
-        return y
+            y = xp.matmul(x2, weight.T)
+            if bias is not None:
+                y += bias  # y is a fresh array: add in place
+        return y.reshape(*x.shape[:-1], weight.shape[0]) if x.ndim > 2 else y
 
     def backward(self, grad: Any) -> tuple:
         # dx = g W ; dW = g^T x (summed over every leading dim) ; db = sum of g
@@ -43,7 +44,36 @@ class Linear(Op):
         gb = None
         if need_b:
             gb = xp.sum(g2, axis=0) if isinstance(g2, Tensor) else sum_first(g2)
+            if self.scalar_bias:
+                gb = xp.sum(gb)
         return gx, gw, gb
+
+
+# The bias joins the product when the output is this many values or more (a pass over it then
+# leaves the cache) and at least twice as wide as the input (copying x with a column of ones
+# costs less than that pass): GPT's 128 -> 512 layer 1.52 -> 1.38 ms, 128 -> 384 1.13 -> 1.06
+BIAS_IN_PRODUCT_OUTPUTS = 1 << 19
+
+
+def _bias_in_product(x2: Any, weight: Any, bias: Any) -> bool:
+    out_features, in_features = weight.shape
+    return (x2.__class__ is weight.__class__ is bias.__class__ is numpy.ndarray
+            and x2.dtype == weight.dtype == bias.dtype and x2.dtype.kind == "f"
+            and x2.ndim == 2 and out_features >= 2 * in_features
+            and x2.shape[0] * out_features >= BIAS_IN_PRODUCT_OUTPUTS)
+
+
+def _with_bias_column(xp: Any, x2: Any, weight: Any, bias: Any) -> Any:
+    """x W^T + b as one product, [x, 1] [W, b]^T: numpy's matmul cannot accumulate onto a
+    bias (BLAS's beta = 1), and adding it afterwards is a pass over the whole output."""
+    rows, k = x2.shape
+    x_ones = xp.empty((rows, k + 1), dtype=x2.dtype)
+    x_ones[:, :k] = x2
+    x_ones[:, k] = 1
+    w_bias = xp.empty((weight.shape[0], k + 1), dtype=weight.dtype)
+    w_bias[:, :k] = weight
+    w_bias[:, k] = bias
+    return xp.matmul(x_ones, w_bias.T)
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
