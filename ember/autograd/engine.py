@@ -295,8 +295,11 @@ def _execute(
         while ready:
             fn = ready.pop()
             if fn.num_outputs == 1:
-                grads: tuple = (materialized(buffers.pop(fn, None)),)
-                empty = grads[0] is None
+                g = buffers.pop(fn, None)
+                if g.__class__ is SliceGrad:  # inline: this runs once per node
+                    g = g.materialize()
+                grads: tuple = (g,)
+                empty = g is None
             else:
                 grads = _pop_buffer(buffers, fn)
                 empty = all(g is None for g in grads)
