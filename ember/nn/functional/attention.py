@@ -188,13 +188,16 @@ def _attention_composite(q: Tensor, k: Tensor, v: Tensor, mask: Any, scale: floa
 
 
 def _float_mask(attn_mask: Tensor, dtype: Any, name: str = "attn_mask") -> Tensor:
-    """A bool mask (True = take part) as an additive one: 0 where True, -inf where False."""
+    """A bool mask (True = take part) as an additive one: 0 where True, -inf where False.
+
+    A float mask is the query's dtype or float32 (torch takes both: a float32 mask with a
+    float64 or half query is common), converted to the query's dtype."""
     if attn_mask.dtype.is_floating_point:
-        if attn_mask.dtype != dtype:
+        if attn_mask.dtype not in (dtype, dtypes.float32):
             raise RuntimeError(
                 f"Expected {name} dtype to be bool or float or to match query dtype, but got "
                 f"{name}.dtype: {attn_mask.dtype} and query.dtype: {dtype} instead.")
-        return attn_mask
+        return attn_mask.to(dtype)
     if attn_mask.dtype is dtypes.bool_:
         data = attn_mask._data
         xp = module_of(data)
@@ -202,6 +205,25 @@ def _float_mask(attn_mask: Tensor, dtype: Any, name: str = "attn_mask") -> Tenso
     raise RuntimeError(f"Expected {name} dtype to be bool or float or to match query dtype, "
                        f"but got {name}.dtype: {attn_mask.dtype} and query.dtype: {dtype} "
                        f"instead.")
+
+
+def _share_kv_heads(query: Tensor, key: Tensor, value: Tensor) -> tuple:
+    """enable_gqa: key and value each repeated so that query head h uses their head
+    h // (Hq / Hk) (and h // (Hq / Hv)); their head counts must divide the query's."""
+    if query.ndim < 3 or key.ndim < 3 or value.ndim < 3:
+        raise RuntimeError(f"scaled_dot_product_attention: enable_gqa needs a heads dim (..., H, "
+                           f"L, E), got ({shape_str(query.shape)}), ({shape_str(key.shape)}) and "
+                           f"({shape_str(value.shape)})")
+    heads = query.shape[-3]
+    shared = []
+    for x in (key, value):
+        kv_heads = x.shape[-3]
+        if kv_heads != heads and (kv_heads == 0 or heads % kv_heads):
+            raise RuntimeError(f"scaled_dot_product_attention: with enable_gqa the number of "
+                               f"query heads ({heads}) must be a multiple of the key/value heads "
+                               f"({key.shape[-3]}, {value.shape[-3]})")
+        shared.append(x if kv_heads == heads else x.repeat_interleave(heads // kv_heads, dim=-3))
+    return tuple(shared)
 
 
 def _causal_mask(q: Tensor, length: int, source_length: int) -> Tensor:
@@ -259,14 +281,8 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
             f"(..., S, E) and (..., S, Ev)")
     if not 0.0 <= dropout_p <= 1.0:
         raise RuntimeError(f"dropout probability has to be between 0 and 1, but got {dropout_p}")
-    if enable_gqa and query.ndim >= 3 and query.shape[-3] != key.shape[-3]:
-        heads, kv_heads = query.shape[-3], key.shape[-3]
-        if kv_heads == 0 or heads % kv_heads or value.shape[-3] != kv_heads:
-            raise RuntimeError(f"scaled_dot_product_attention: with enable_gqa the number of "
-                               f"query heads ({heads}) must be a multiple of the key/value "
-                               f"heads ({kv_heads}, {value.shape[-3]})")
-        key = key.repeat_interleave(heads // kv_heads, dim=-3)  # query head h uses kv h // G
-        value = value.repeat_interleave(heads // kv_heads, dim=-3)
+    if enable_gqa:
+        key, value = _share_kv_heads(query, key, value)
     mask = None
     if is_causal:
         if attn_mask is not None:
