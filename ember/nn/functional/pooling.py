@@ -389,7 +389,7 @@ def _adaptive(input: Tensor, output_size: Any, largest: bool, op: str) -> tuple:
         raise LayerInputError(f"output_size must be non-negative, got {(oh, ow)}", op)
     index = None
     if oh == 0 or ow == 0:  # an empty output, as torch
-        out = x[:, :, :oh, :ow] * 0
+        out = (x.reshape(-1)[:0] * 0).reshape(n, c, oh, ow)
         index = module_of(x._data).zeros(tuple(out.shape), dtype="int64") if largest else None
     elif h % oh == 0 and w % ow == 0:  # regular windows: an ordinary pooling
         k = (h // oh, w // ow)

@@ -266,6 +266,12 @@ def avg_pool3d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
     x, unbatched = _batched(input, 3)
     k, s, p, _ = _pool_args(kernel_size, stride, padding, 1)
     _check_pool("avg_pool3d", x, k, s, p, (1, 1, 1), ceil_mode)
+    size = tuple(x.shape[2:])
+    if any(i < j for i, j in zip(size, k)):  # torch's avg_pool3d ignores the padding here
+        raise LayerInputError(f"input of shape ({shape_str(x.shape)}) is smaller than the "
+                              f"{'x'.join(map(str, k))} kernel: D, H, W = "
+                              f"{', '.join(map(str, size))} (padding does not count)",
+                              "avg_pool3d")
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("avg_pool3d: divisor must be not zero")
     out = AvgPool3d.apply(x, k, s, p, ceil_mode, count_include_pad, divisor_override)
@@ -283,9 +289,15 @@ def _adaptive_input(input: Tensor, output_size: Any, op: str) -> tuple:
     if len(sizes) != 3:
         raise ValueError(f"{op}: output_size must be an int or 3 values, got {output_size!r}")
     out = tuple(x.shape[2 + i] if v is None else int(v) for i, v in enumerate(sizes))
-    if min(out) <= 0:
-        raise LayerInputError(f"output_size must be positive, got {out}", op)
+    if min(out) < 0:
+        raise LayerInputError(f"output_size must be non-negative, got {out}", op)
     return x, unbatched, out
+
+
+def _empty_output(x: Tensor, out: tuple, unbatched: bool) -> Tensor:
+    """The output of adaptive pooling to a size with a 0 in it: empty, as torch's."""
+    empty = (x.reshape(-1)[:0] * 0).reshape(tuple(x.shape[:2]) + out)
+    return empty.squeeze(0) if unbatched else empty
 
 
 def _bin_bounds(xp: Any, size: int, out: int) -> tuple:
@@ -315,6 +327,8 @@ def adaptive_avg_pool3d(input: Tensor, output_size: Any) -> Tensor:
     if not x.dtype.is_floating_point:  # a mean of integers: torch refuses too
         raise NotImplementedError(f'"adaptive_avg_pool3d" not implemented for {x.dtype} input; '
                                   "convert it with .float() first")
+    if 0 in out:
+        return _empty_output(x, out, unbatched)
     for dim in range(3):
         x = _adaptive_mean_along(x, 2 + dim, out[dim])
     return x.squeeze(0) if unbatched else x
@@ -353,6 +367,10 @@ def adaptive_max_pool3d(input: Tensor, output_size: Any, return_indices: bool = 
     in (d, h, w) order, torch's choice."""
     x, unbatched, out = _adaptive_input(input, output_size, "adaptive_max_pool3d")
     xp = module_of(x._data)
+    if 0 in out:
+        values = _empty_output(x, out, unbatched)
+        flat = Tensor._make(xp.zeros(tuple(values.shape), dtype="int64"))
+        return (values, flat) if return_indices else values
     n, c, _, h, w = x.shape
     best, w_at = _bin_max_along(x._data, 4, out[2])  # (N, C, D, H, OW)
     best, h_at = _bin_max_along(best, 3, out[1])  # (N, C, D, OH, OW)

@@ -31,20 +31,34 @@ def _source_scale(in_size: int, out_size: int, scale: float | None, align_corner
     return 1.0 / scale if scale is not None else in_size / out_size
 
 
-def _nearest(x: Tensor, dim: int, out_size: int, scale: float | None, exact: bool) -> Tensor:
+def _nearest(x: Tensor, dim: int, out_size: int, scale: float | None, exact: bool,
+             shortcuts: bool) -> Tensor:
+    """The source index is computed in float32 unless the input is float64, as torch's kernel
+    does (so that rounding picks the same pixel). Torch's 2-D 'nearest' kernel (`shortcuts`)
+    also copies when the size is unchanged and halves the index when it doubles, whatever the
+    scale_factor."""
     xp = module_of(x._data)
     in_size = x.shape[dim]
-    step = _source_scale(in_size, out_size, scale, False)
-    dst = xp.arange(out_size, dtype="float64")
-    src = xp.floor((dst + 0.5) * step) if exact else xp.floor(dst * step)
-    src = xp.minimum(src, in_size - 1).astype("int64")
-    return index_select(x, dim, Tensor._make(src))
+    if shortcuts and out_size == in_size:
+        src = xp.arange(out_size)
+    elif shortcuts and out_size == 2 * in_size:
+        src = xp.arange(out_size) // 2
+    else:
+        real = xp.dtype("float64" if x._data.dtype == xp.float64 else "float32").type
+        step = real(_source_scale(in_size, out_size, scale, False))
+        dst = xp.arange(out_size, dtype=real)
+        src = xp.floor((dst + real(0.5)) * step) if exact else xp.floor(dst * step)
+        src = xp.minimum(src, in_size - 1)
+    return index_select(x, dim, Tensor._make(src.astype("int64")))
 
 
 def _linear(x: Tensor, dim: int, out_size: int, scale: float | None,
             align_corners: bool) -> Tensor:
+    """A dim whose size is unchanged is copied, as torch does whatever the scale_factor."""
     xp = module_of(x._data)
     in_size = x.shape[dim]
+    if out_size == in_size:
+        return x
     step = _source_scale(in_size, out_size, scale, align_corners)
     dst = xp.arange(out_size, dtype="float64")
     src = dst * step if align_corners else xp.maximum((dst + 0.5) * step - 0.5, 0.0)
@@ -168,6 +182,12 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None,
     sizes, scales = _output_sizes(input, spatial, size, scale_factor)
     if recompute_scale_factor:
         scales = (None,) * spatial
+    if mode != "area" and (min(sizes) <= 0 or min(input.shape[2:]) <= 0):
+        names = "DHW"[3 - spatial:] if spatial <= 3 else range(spatial)
+        raise LayerInputError(
+            "Input and output sizes should be greater than 0, but got input ("
+            + ", ".join(f"{d}: {s}" for d, s in zip(names, input.shape[2:])) + ") output ("
+            + ", ".join(f"{d}: {s}" for d, s in zip(names, sizes)) + ")", "interpolate")
     if mode == "area":
         area = {1: adaptive_avg_pool1d, 2: adaptive_avg_pool2d, 3: adaptive_avg_pool3d}[spatial]
         return area(input, sizes[0] if spatial == 1 else sizes)
@@ -175,7 +195,8 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None,
     for i in range(spatial):
         dim = 2 + i
         if mode in ("nearest", "nearest-exact"):
-            out = _nearest(out, dim, sizes[i], scales[i], mode == "nearest-exact")
+            out = _nearest(out, dim, sizes[i], scales[i], mode == "nearest-exact",
+                           shortcuts=mode == "nearest" and spatial == 2)
         elif antialias:
             out = _antialiased(out, dim, sizes[i], scales[i], bool(align_corners),
                                mode == "bicubic")

@@ -197,18 +197,26 @@ class _ConvTransposeNd(_ConvNd):
         if output_size is None:
             return self.output_padding
         n = self._spatial
-        size = tuple(output_size)[-n:]
+        size = tuple(output_size)
+        leading = input.ndim - n  # (N, C) or (C,): output_size may name them too
+        if len(size) == leading + n:
+            size = size[leading:]
+        if len(size) != n:
+            raise ValueError(f"{type(self).__name__}: for {input.ndim}D input, output_size must "
+                             f"have {n} or {leading + n} elements (got {len(output_size)})")
         result = []
         for d in range(n):
-            in_size = input.shape[input.ndim - n + d]
+            in_size = input.shape[leading + d]
             smallest = ((in_size - 1) * self.stride[d] - 2 * self.padding[d]
                         + self.dilation[d] * (self.kernel_size[d] - 1) + 1)
             extra = size[d] - smallest
-            if not 0 <= extra < max(self.stride[d], self.dilation[d]):
+            if not 0 <= extra < self.stride[d]:  # torch allows stride - 1 more, not dilation
                 raise ValueError(f"requested an output size of {list(size)}, but valid sizes "
-                                 f"range from {smallest} to "
-                                 f"{smallest + max(self.stride[d], self.dilation[d]) - 1} "
-                                 f"(for an input of {list(input.shape[-n:])})")
+                                 f"range from {smallest} to {smallest + self.stride[d] - 1} "
+                                 f"along dim {d} (for an input of {list(input.shape[-n:])}): "
+                                 f"(In - 1) S - 2P + D (K - 1) + 1 = ({in_size} - 1) * "
+                                 f"{self.stride[d]} - 2 * {self.padding[d]} + "
+                                 f"{self.dilation[d]} * ({self.kernel_size[d]} - 1) + 1")
             result.append(extra)
         return tuple(result)
 
