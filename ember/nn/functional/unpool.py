@@ -87,6 +87,9 @@ def _max_unpool(op: str, input: Tensor, indices: Tensor, kernel_size: Any, strid
     index = indices._data[None] if unbatched else indices._data
     xp = module_of(index)
     volume = math.prod(size)
+    if volume == 0:  # nothing to write: the indices are not read, as in torch
+        out = x.flatten(2)[..., :0].reshape(tuple(x.shape[:2]) + size)
+        return out.squeeze(0) if unbatched else out
     if index.size and (int(index.min()) < 0 or int(index.max()) >= volume):
         bad = int(index.min()) if int(index.min()) < 0 else int(index.max())
         raise LayerInputError(f"Found an invalid max index: {bad} (output volumes are of size "

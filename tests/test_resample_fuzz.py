@@ -1,0 +1,76 @@
+"""Regressions found by randomized differential testing of resampling and unpooling against
+torch: interpolate with antialias, max_unpool, grid_sample, affine_grid and fractional max
+pooling (outputs, input gradients, errors)."""
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+
+
+def _input(shape, seed=0, dtype=np.float64):
+    return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
+
+
+def _run(module, fn_name, arrays, kwargs, weight):
+    """F.<fn_name>(*arrays, **kwargs) in `module` (torch or ember), differentiating the float
+    arrays: the output and the gradients of sum(out * weight) (weight None: no backward)."""
+    args = [module.tensor(a, requires_grad=a.dtype.kind == "f" and weight is not None)
+            for a in arrays]
+    out = getattr(module.nn.functional, fn_name)(*args, **kwargs)
+    first = out[0] if isinstance(out, tuple) else out
+    grads = []
+    if weight is not None:
+        (first * module.tensor(weight(tuple(first.shape)))).sum().backward()
+        grads = [a.grad.numpy() for a in args if a.requires_grad]
+    outs = out if isinstance(out, tuple) else (out,)
+    return [o.detach().numpy() for o in outs], grads
+
+
+def _compare(fn_name, *arrays, grad=True, tol=1e-12, **kwargs):
+    """Outputs (and the gradients of every float input) of F.<fn_name> agree with torch's."""
+    weight = (lambda shape: _input(shape, seed=1, dtype=arrays[0].dtype)) if grad else None
+    t_outs, t_grads = _run(torch, fn_name, arrays, kwargs, weight)
+    e_outs, e_grads = _run(ember, fn_name, arrays, kwargs, weight)
+    for e, t in zip(e_outs, t_outs, strict=True):
+        assert e.shape == t.shape and e.dtype == t.dtype
+        np.testing.assert_allclose(e, t, rtol=tol, atol=tol)
+    for e, t in zip(e_grads, t_grads, strict=True):
+        np.testing.assert_allclose(e, t, rtol=tol, atol=tol)
+
+
+# --- max_unpool ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fn,shape,kwargs", [
+    ("max_unpool1d", (2, 3, 1), dict(kernel_size=2, padding=1)),  # (1 - 1) 2 - 2 + 2 = 0
+    ("max_unpool1d", (3, 1), dict(kernel_size=2, padding=1)),  # unbatched
+    ("max_unpool2d", (1, 2, 1, 3), dict(kernel_size=2, padding=1)),  # (0, 4)
+    ("max_unpool3d", (1, 2, 1, 2, 2), dict(kernel_size=2, padding=(1, 0, 0))),  # (0, 4, 4)
+])
+@pytest.mark.parametrize("index", [0, 7, -1])
+def test_max_unpool_to_an_empty_output_ignores_the_indices(fn, shape, kwargs, index):
+    # torch reads no index when the output has no element
+    indices = np.full(shape, index, dtype=np.int64)
+    _compare(fn, _input(shape), indices, grad=False, **kwargs)
+    module = getattr(ember.nn, "MaxUnpool" + fn[-2:])(**kwargs)
+    out = module(ember.tensor(_input(shape)), ember.tensor(indices))
+    assert tuple(out.shape) == tuple(getattr(torch.nn.functional, fn)(
+        torch.tensor(_input(shape)), torch.tensor(indices), **kwargs).shape)
+
+
+def test_max_unpool_to_an_empty_output_has_a_zero_gradient():
+    # torch's backward raises here (its gather reads index 0 of nothing); nothing of the input
+    # reaches the output, so the gradient is zero
+    x = ember.tensor(_input((1, 2, 1, 3)), requires_grad=True)
+    out = ember.nn.functional.max_unpool2d(x, ember.zeros((1, 2, 1, 3), dtype=ember.int64), 2,
+                                           padding=1)
+    out.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.zeros((1, 2, 1, 3)))
+
+
+def test_max_unpool_index_past_a_nonempty_output_still_raises():
+    x, indices = ember.tensor(_input((1, 2, 2, 2))), ember.full((1, 2, 2, 2), 4, dtype=ember.int64)
+    with pytest.raises(RuntimeError, match="max_unpool2d.*invalid max index"):
+        ember.nn.functional.max_unpool2d(x, indices, 2, padding=1)
