@@ -130,6 +130,15 @@ def _filter_weights(xp: Any, in_size: int, out_size: int, scale: float | None,
 
 def _antialiased(x: Tensor, dim: int, out_size: int, scale: float | None,
                  align_corners: bool, cubic: bool) -> Tensor:
+    """A dim whose size is unchanged is copied, as torch's forward does whatever the
+    scale_factor (its backward filters by the scale: here the gradient is the forward's).
+
+    Torch's CPU forward also goes wrong when the output is 1 wide and the height changes (its
+    vertical pass reuses the first output row's weights and source for every row: each image
+    comes out constant, while its backward is the true filter's). Here every row is filtered,
+    which is torch's result on the same image two pixels wide, and torch's gradient."""
+    if out_size == x.shape[dim]:
+        return x
     xp = module_of(x._data)
     matrix = _filter_weights(xp, x.shape[dim], out_size, scale, align_corners, cubic)
     moved = x.movedim(dim, -1)  # (..., in) @ (in, out)
