@@ -60,9 +60,21 @@ class Elu(UnaryOp):
 
 
 class Gelu(UnaryOp):
-    """x * Phi(x) (Phi: the standard normal CDF), or its tanh approximation."""
+    """x * Phi(x) (Phi: the standard normal CDF), or its tanh approximation. float16 is
+    computed in float32 and rounded once, as torch does (float16 loses the tanh form's
+    derivative to cancellation, and Phi comes back as float64)."""
 
     def forward(self, x: Any, approximate: str) -> Any:
+        if x.dtype == numpy.float16 and module_of(x) is numpy:
+            return self._forward(x.astype(numpy.float32), approximate).astype(x.dtype)
+        return self._forward(x, approximate)
+
+    def backward(self, grad: Any) -> Any:
+        if grad.dtype == numpy.float16 and module_of(grad) is numpy:
+            return self._backward(grad.astype(numpy.float32)).astype(grad.dtype)
+        return self._backward(grad)
+
+    def _forward(self, x: Any, approximate: str) -> Any:
         xp = module_of(x)
         self.approximate = approximate
         if kernels.usable(numpy.float32, x):  # one fused loop (ember/kernels/gelu.py)
@@ -80,7 +92,7 @@ class Gelu(UnaryOp):
         self.save_for_backward(x, cdf)  # backward reuses Phi(x) rather than recompute it
         return x * cdf
 
-    def backward(self, grad: Any) -> Any:
+    def _backward(self, grad: Any) -> Any:
         x, *rest = self.saved_tensors
         if kernels.usable(numpy.float32, grad, x):
             if self.approximate == "tanh":
@@ -112,7 +124,9 @@ def _normal_cdf(x: Any) -> Any:
 
 
 def _sigmoid(x: Any) -> Any:
-    return x.sigmoid() if isinstance(x, Tensor) else special.sigmoid(x)
+    if isinstance(x, Tensor):
+        return x.sigmoid()
+    return special.sigmoid(x).astype(x.dtype, copy=False)  # float16 comes back as float32
 
 
 class Silu(UnaryOp):
@@ -176,19 +190,21 @@ class Hardtanh(UnaryOp):
         return module_of(x).clip(x, lo, hi)
 
     def backward(self, grad: Any) -> Any:
-        # 1 strictly inside (min_val, max_val), 0 outside and on the bounds (as torch)
+        # 1 strictly inside (min_val, max_val), 0 (never -0.0) outside, on the bounds and at
+        # NaN (as torch's vectorised loop)
         (x,) = self.saved_tensors
-        return grad * ((x > self.lo) & (x < self.hi))
+        return array_namespace(grad).where((x > self.lo) & (x < self.hi), grad, 0)
 
 
 class Hardsigmoid(UnaryOp):
     def forward(self, x: Any) -> Any:
         self.save_for_backward(x)
-        return module_of(x).clip(x / 6 + 0.5, 0, 1)
+        return module_of(x).clip(x + 3, 0, 6) / 6  # torch's formula, to the last bit
 
     def backward(self, grad: Any) -> Any:
+        # 1/6 strictly inside (-3, 3), 0 elsewhere (a NaN input included, as torch)
         (x,) = self.saved_tensors
-        return grad * ((x > -3) & (x < 3)) / 6
+        return array_namespace(grad).where((x > -3) & (x < 3), grad / 6, 0)
 
 
 class Hardswish(UnaryOp):
@@ -197,11 +213,12 @@ class Hardswish(UnaryOp):
         return x * module_of(x).clip(x + 3, 0, 6) / 6
 
     def backward(self, grad: Any) -> Any:
-        # 0 for x <= -3, (2x + 3) / 6 in between, 1 for x >= 3
+        # 0 for x <= -3, (2x + 3) / 6 in between, 1 for x >= 3 (a NaN input gives NaN, as
+        # torch's: it fails both tests)
         (x,) = self.saved_tensors
         xp = array_namespace(grad)
         middle = grad * (x / 3 + 0.5)
-        return xp.where(x <= -3, 0.0, xp.where(x < 3, middle, grad))
+        return xp.where(x <= -3, 0.0, xp.where(x >= 3, grad, middle))
 
 
 class Softsign(UnaryOp):
@@ -213,9 +230,12 @@ class Softsign(UnaryOp):
         return x / (1 + module_of(x).abs(x))
 
     def backward(self, grad: Any) -> Any:
+        # torch differentiates the quotient x / d, d = 1 + |x|: grad / d - grad x sign(x) / d^2
+        # (equal to grad / d^2, except at +-inf where torch's inf / inf gives NaN)
         (x,) = self.saved_tensors
-        d = 1 + array_namespace(grad).abs(x)
-        return grad / (d * d)
+        xp = array_namespace(grad)
+        d = 1 + xp.abs(x)
+        return grad / d - grad * x / (d * d) * xp.sign(x)
 
 
 class LogSigmoid(UnaryOp):
@@ -236,11 +256,12 @@ class Threshold(UnaryOp):
     def forward(self, x: Any, threshold: float, value: float) -> Any:
         self.save_for_backward(x)
         self.threshold = threshold
-        return module_of(x).where(x > threshold, x, value).astype(x.dtype)
+        # torch tests x <= threshold: a NaN input stays NaN and passes the gradient
+        return module_of(x).where(x <= threshold, value, x).astype(x.dtype)
 
     def backward(self, grad: Any) -> Any:
         (x,) = self.saved_tensors
-        return grad * (x > self.threshold)
+        return array_namespace(grad).where(x <= self.threshold, 0, grad)
 
 
 class Shrink(UnaryOp):
@@ -253,15 +274,16 @@ class Shrink(UnaryOp):
         xp = module_of(x)
         self.save_for_backward(x)
         self.lambd, self.soft = lambd, soft
-        outside = (x > lambd) | (x < -lambd)
+        # 0 inside [-lambd, lambd]; a NaN input stays NaN (as torch)
+        inside = (x >= -lambd) & (x <= lambd)
         if soft:
-            return xp.where(x > lambd, x - lambd, xp.where(x < -lambd, x + lambd, 0)).astype(
-                x.dtype)
-        return xp.where(outside, x, 0).astype(x.dtype)
+            return xp.where(inside, 0, x - xp.sign(x) * lambd).astype(x.dtype)
+        return xp.where(inside, 0, x).astype(x.dtype)
 
     def backward(self, grad: Any) -> Any:
+        # 1 outside [-lambd, lambd], 0 (never -0.0) inside and at NaN (as torch)
         (x,) = self.saved_tensors
-        return grad * ((x > self.lambd) | (x < -self.lambd))
+        return array_namespace(grad).where((x > self.lambd) | (x < -self.lambd), grad, 0)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -408,15 +430,19 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
     """x for x > 0, a * x otherwise; `weight` has one slope or one per channel (dim 1)."""
     from ...ops.indexing import where  # noqa: PLC0415
 
-    if weight.numel() != 1:
-        channels = input.shape[1] if input.ndim > 1 else input.shape[0]
-        if weight.numel() != channels:
-            raise RuntimeError(
-                f"prelu: mismatch of parameter numbers and input channel size. Found parameter "
-                f"numbers = {weight.numel()} and channel size = {channels}.")
-        shape = [1] * input.ndim
-        shape[1 if input.ndim > 1 else 0] = channels
-        weight = weight.reshape(shape)
+    if weight.ndim > 1:
+        raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: "
+                           f"ndim = {weight.ndim}")
+    # torch's channels: dim 1, or a single channel for input of fewer than 2 dims
+    channels = input.shape[1] if input.ndim > 1 else 1
+    if weight.numel() != 1 and weight.numel() != channels:
+        raise RuntimeError(
+            f"prelu: mismatch of parameter numbers and input channel size. Found parameter "
+            f"numbers = {weight.numel()} and channel size = {channels}.")
+    if input.ndim > 1:
+        weight = weight.reshape([1, -1] + [1] * (input.ndim - 2))
+    else:
+        weight = weight.reshape(())  # one slope: the result keeps the input's shape
     return torch_named(where(input > 0, input, weight * input), "PreluKernel")
 
 
@@ -441,6 +467,8 @@ def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
 
 def glu(input: Tensor, dim: int = -1) -> Tensor:
     """a * sigmoid(b) where a, b are the two halves of `input` along `dim`."""
+    if input.ndim == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
     if input.shape[dim] % 2:
         raise RuntimeError(f"glu: Halving dimension must be even, but dimension {dim} is size "
                            f"{input.shape[dim]}")

@@ -153,15 +153,21 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
             raise RuntimeError(f"batch_norm: {name} should have {channels} elements (one per "
                                f"channel of the input ({shape_str(input.shape)})), got shape "
                                f"({shape_str(t.shape)})")
+    if (running_mean is None) != (running_var is None):
+        raise ValueError("batch_norm: running_mean and running_var must either both be None or "
+                         "neither be None")
     axes = (0,) + tuple(range(2, input.ndim))
     shape = (1, channels) + (1,) * (input.ndim - 2)
     x = input._data
     xp = module_of(x)
     if training:
         n = x.size // channels if channels else 0
-        if n <= 1:
+        if n == 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got input "
                              f"size {input.shape}")
+        if n == 0:  # an empty batch: an empty output, the running statistics unchanged (torch)
+            mean = xp.zeros(shape, dtype=x.dtype)
+            return BatchNorm.apply(input, weight, bias, mean, mean + 1, axes, training, eps)
         if kernels.usable_float(x):  # one loop per channel (ember/kernels/batch_norm.py)
             mean, invstd = kernels.load("batch_norm").statistics(_as_nck(x), eps)
             mean, invstd = mean.reshape(shape), invstd.reshape(shape)
@@ -303,6 +309,9 @@ def layer_norm(input: Tensor, normalized_shape: Sequence[int], weight: Tensor | 
     _require_float("layer_norm", input)
     shape = _normalized_shape(normalized_shape)
     k = len(shape)
+    if k == 0:
+        raise RuntimeError("layer_norm: Expected normalized_shape to be at least 1-dimensional, "
+                           "i.e., containing at least one element, but got normalized_shape = []")
     if tuple(input.shape[input.ndim - k:]) != shape or input.ndim < k:
         raise RuntimeError(
             f"layer_norm: Given normalized_shape={list(shape)}, expected input with shape "
@@ -327,6 +336,11 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
         raise RuntimeError(f"group_norm: Expected number of channels in input to be divisible by "
                            f"num_groups, but got input of shape {list(input.shape)} and "
                            f"num_groups={num_groups}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != (c,):
+            raise RuntimeError(f"group_norm: Expected {name} to be a vector of size equal to the "
+                               f"number of channels in input, but got {name} of shape "
+                               f"{list(t.shape)} and input of shape {list(input.shape)}")
     grouped = input.reshape(n, num_groups, -1)
     normed = LayerNorm.apply(grouped, None, None, (2,), eps).reshape(input.shape)
     shape = (1, c) + (1,) * (input.ndim - 2)
@@ -378,12 +392,16 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
 def rms_norm(input: Tensor, normalized_shape: Sequence[int], weight: Tensor | None = None,
              eps: float | None = None) -> Tensor:
     """x / sqrt(mean(x^2) + eps) * weight over the last dims (eps defaults to the dtype's eps)."""
+    _require_float("rms_norm", input)
     shape = _normalized_shape(normalized_shape)
     k = len(shape)
     if tuple(input.shape[input.ndim - k:]) != shape:
         raise RuntimeError(
             f"rms_norm: Given normalized_shape={list(shape)}, expected input with shape "
             f"[*, {', '.join(map(str, shape))}], but got input of size {list(input.shape)}")
+    if weight is not None and tuple(weight.shape) != shape:
+        raise RuntimeError(f"rms_norm: weight of shape ({shape_str(weight.shape)}) does not "
+                           f"match normalized_shape {list(shape)}")
     if eps is None:
         eps = dtypes.finfo(input.dtype).eps
     dims = tuple(range(input.ndim - k, input.ndim))
@@ -395,6 +413,8 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
               out: Tensor | None = None) -> Tensor:
     """input / max(||input||_p along dim, eps)."""
     denom = input.norm(p, dim, keepdim=True).clamp_min(eps).expand_as(input)
+    if out is not None:
+        return out.copy_(input / denom)
     return input / denom
 
 
@@ -406,6 +426,10 @@ def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: flo
     if input.ndim < 3:
         raise ValueError(f"local_response_norm: expected 3D or higher input, got "
                          f"{input.ndim}D")
+    if size < 1:
+        raise RuntimeError(f"local_response_norm: size must be at least 1, got {size}")
+    if input.numel() == 0:
+        return input * 1  # torch: an empty result of the input's shape
     squared = (input * input).unsqueeze(1)  # (N, 1, C, *)
     flat = squared.reshape(squared.shape[0], 1, squared.shape[2], -1)
     padded = pad(flat, (0, 0, size // 2, (size - 1) // 2))

@@ -85,7 +85,7 @@ class _BatchNorm(_NormBase):
 
     def forward(self, input: Tensor) -> Tensor:
         self._check_input_dim(input)
-        if self.training and input.numel() <= input.shape[1]:
+        if self.training and input.numel() == input.shape[1] > 0:  # one value per channel
             raise BatchStatisticsError(
                 f"Expected more than 1 value per channel when training, got input size "
                 f"{list(input.shape)}: in training mode BatchNorm normalizes with the "
