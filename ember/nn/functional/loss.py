@@ -296,6 +296,8 @@ def _reduce_nll(losses: Tensor, target: Any, weight: Any, ignore_index: int, red
         return losses.sum()
     xp = module_of(target)
     valid = target != ignore_index
+    if not bool(valid.any()):  # every target ignored: nan, with a zero gradient, as in torch
+        return losses.sum() * 0.0 + math.nan
     if weight is None:
         denom = float(valid.sum())
     else:
@@ -553,16 +555,19 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var: Tensor, full: bool = F
     if isinstance(var, (int, float)):
         var = input.new_full(tuple(input.shape), float(var))
     shape, var_shape = tuple(input.shape), tuple(var.shape)
-    if var_shape != shape:  # torch's rules: one var per sample (homoscedastic), or per element
+    if var_shape != shape:  # torch's rules: per element, or shared along one dim
+        mismatched = [v for i, v in zip(shape, var_shape) if i != v]
         if var_shape == shape[:-1]:
             var = var.unsqueeze(-1)
-        elif not (var_shape[:-1] == shape[:-1] and var_shape[-1:] == (1,)):
+        elif not (len(var_shape) == len(shape) and mismatched == [1]):
             raise ValueError(f"gaussian_nll_loss: var is of incorrect size: expected the input's "
-                             f"shape ({shape_str(shape)}), or it without its last dim, or with a "
-                             f"last dim of 1; got var of shape ({shape_str(var_shape)})")
+                             f"shape ({shape_str(shape)}), or it without its last dim, or with "
+                             f"one dim of 1; got var of shape ({shape_str(var_shape)})")
     if bool((var._data < 0).any()):
         raise ValueError("var has negative entry/entries")
-    v = var.clamp_min(eps)
+    # clamped at eps with the gradient passed through unchanged, as torch's in-place clamp
+    # under no_grad does
+    v = var + (var.clamp_min(eps) - var).detach()
     diff = input - target
     loss = 0.5 * (v.log() + diff * diff / v)
     if full:
