@@ -130,3 +130,56 @@ def test_interpolate_antialias_to_one_column_filters_every_row(mode, align_corne
     xt = torch.tensor(x, requires_grad=True)
     (torch.nn.functional.interpolate(xt, size=size, **kwargs) * torch.tensor(w)).sum().backward()
     np.testing.assert_allclose(xe.grad.numpy(), xt.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+# --- fractional max pooling ------------------------------------------------------------------
+
+
+def _compare_fractional(nd, x, samples, **kwargs):
+    """Values, indices and input gradient of fractional_max_pool{nd}d with given samples."""
+    fn = f"fractional_max_pool{nd}d"
+    results = []
+    for module in (torch, ember):
+        xt = module.tensor(x, requires_grad=True)
+        out, indices = getattr(module.nn.functional, fn)(
+            xt, return_indices=True, _random_samples=module.tensor(samples), **kwargs)
+        (out * module.tensor(_input(tuple(out.shape), seed=1))).sum().backward()
+        results.append((out.detach().numpy(), indices.numpy(), xt.grad.numpy()))
+    for e, t in zip(*results, strict=True):
+        assert e.shape == t.shape
+        np.testing.assert_array_equal(e, t)
+
+
+@pytest.mark.parametrize("nd,shape,kwargs", [
+    (2, (2, 3, 9, 7), dict(kernel_size=2, output_size=(4, 5))),
+    (2, (3, 8, 8), dict(kernel_size=(3, 1), output_ratio=(0.5, 0.7))),  # unbatched
+    (2, (1, 2, 6, 5), dict(kernel_size=1, output_size=5)),
+    (3, (2, 2, 6, 7, 5), dict(kernel_size=2, output_size=(3, 4, 2))),
+    (3, (1, 2, 5, 6, 7), dict(kernel_size=(1, 2, 3), output_ratio=0.5)),
+])
+@pytest.mark.parametrize("ties", [False, True])
+def test_fractional_max_pool_matches_torch(nd, shape, kwargs, ties):
+    x = _input(shape)
+    x = np.round(x) if ties else x  # tied maxima: the first in scan order
+    batch = 1 if len(shape) == nd + 1 else shape[0]
+    samples = np.random.default_rng(2).uniform(0, 1, (batch, shape[-nd - 1], nd))
+    _compare_fractional(nd, x, samples, **kwargs)
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+@pytest.mark.parametrize("nd,size,out_size", [(2, (47, 30), (11, 28)), (3, (23, 20, 25),
+                                                                        (15, 15, 14))])
+def test_fractional_max_pool_16_bit_window_starts_round_as_torch(dtype, nd, size, out_size):
+    # torch computes the window starts in the input's dtype: rounded to 16 bits at every step
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((1, 2) + size).astype(np.float32)
+    samples = rng.uniform(0, 1, (1, 2, nd)).astype(np.float32)
+    name = str(dtype).split(".")[-1]
+    results = []
+    for module in (torch, ember):
+        out, indices = getattr(module.nn.functional, f"fractional_max_pool{nd}d")(
+            module.tensor(x).to(getattr(module, name)), 2, output_size=out_size,
+            return_indices=True, _random_samples=module.tensor(samples).to(getattr(module, name)))
+        results.append((out.float().numpy(), indices.numpy()))
+    np.testing.assert_array_equal(results[1][1], results[0][1])
+    np.testing.assert_array_equal(results[1][0], results[0][0])

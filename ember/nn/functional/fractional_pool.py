@@ -39,8 +39,8 @@ def _window_starts(xp: Any, samples: Any, n: int, m: int, k: int) -> Any:
     """(planes, m) int64 window starts along one dim for (planes,) samples."""
     if m == 0:
         return xp.zeros(samples.shape + (0,), dtype=xp.int64)
-    ftype = samples.dtype if samples.dtype.itemsize >= 4 else xp.float32  # half: float32
-    u = samples.astype(ftype)[:, None]
+    ftype = samples.dtype  # every step rounded to the input's dtype, as torch's scalar_t
+    u = samples[:, None]
     starts = xp.empty(samples.shape + (m,), dtype=xp.int64)
     if m > 1:
         alpha = xp.asarray(n - k, dtype=ftype) / xp.asarray(m - 1, dtype=ftype)
