@@ -219,3 +219,28 @@ def test_to_every_dtype(dtype):
         e, t = e[4:], t[4:]
     assert name(e.dtype) == name(t.dtype)
     assert e.tolist() == t.tolist()
+
+
+@pytest.mark.parametrize("name", ["sigmoid", "tanh", "exp", "log1p", "erf", "erfc", "erfinv",
+                                  "logit", "expm1", "lgamma", "digamma",
+                                  "nn.functional.silu", "nn.functional.glu", "special.expit"])
+def test_float16_unary_ops_keep_float16_and_torch_s_values(name):
+    """float16 in, float16 out (scipy's special functions return float64 for half inputs),
+    with torch's values: torch computes half in float32 and rounds once."""
+    x = np.linspace(-0.9, 0.9, 64).astype(np.float16)
+    results = []
+    for lib in (ember, torch):
+        fn = lib
+        for part in name.split("."):
+            fn = getattr(fn, part)
+        t = lib.tensor(x, requires_grad=True)
+        y = fn(t)
+        y.backward(lib.ones_like(y))
+        results.append((y, t.grad))
+    (ey, eg), (ty, tg) = results
+    assert str(ey.dtype).split(".")[-1] == str(ty.dtype).split(".")[-1] == "float16"
+    assert str(eg.dtype).split(".")[-1] == "float16"
+    np.testing.assert_allclose(ey.detach().numpy().astype(np.float64),
+                               ty.detach().numpy().astype(np.float64), rtol=2e-3, atol=2e-3)
+    np.testing.assert_allclose(eg.numpy().astype(np.float64), tg.numpy().astype(np.float64),
+                               rtol=4e-3, atol=4e-3)

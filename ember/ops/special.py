@@ -28,6 +28,8 @@ def _call(name: str, x: Any, fallback: Any) -> Any:
     """scipy.special's function `name` when available, else Ember's numpy fallback."""
     xp = backend.module_of(x)
     sp = _special(xp)
+    if sp is not None and x.dtype == xp.float16:  # scipy has no half loops: it answers in
+        return getattr(sp, name)(x.astype(xp.float32)).astype(xp.float16)  # float64
     if sp is not None:
         return getattr(sp, name)(x)
     return fallback(xp, x)
@@ -85,6 +87,8 @@ def sigmoid(x: Any) -> Any:
     xp = backend.module_of(x)
     if x.dtype.kind == "c":  # holomorphic: the plain formula (torch's complex sigmoid)
         return 1 / (1 + xp.exp(-x))
+    if x.dtype == xp.float16:  # in float32, rounded once (as torch; scipy's expit gives float64)
+        return sigmoid(x.astype(xp.float32)).astype(xp.float16)
     sp = _special(xp)
     if sp is not None:
         return sp.expit(x)
