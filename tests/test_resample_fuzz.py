@@ -183,3 +183,31 @@ def test_fractional_max_pool_16_bit_window_starts_round_as_torch(dtype, nd, size
         results.append((out.float().numpy(), indices.numpy()))
     np.testing.assert_array_equal(results[1][1], results[0][1])
     np.testing.assert_array_equal(results[1][0], results[0][0])
+
+
+# --- grid_sample / affine_grid (no difference found; kept as coverage) ------------------------
+
+
+@pytest.mark.filterwarnings("ignore:Default grid_sample")
+@pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
+@pytest.mark.parametrize("align_corners", [False, True])
+@pytest.mark.parametrize("mode,shape,grid_shape", [
+    ("bilinear", (2, 3, 5, 4), (2, 3, 6, 2)), ("nearest", (1, 2, 4, 6), (1, 5, 3, 2)),
+    ("bicubic", (2, 2, 5, 5), (2, 4, 3, 2)), ("bilinear", (1, 2, 3, 1), (1, 2, 2, 2)),
+    ("bilinear", (2, 2, 3, 4, 5), (2, 2, 3, 4, 3)), ("nearest", (1, 3, 4, 3, 2), (1, 3, 2, 2, 3)),
+])
+def test_grid_sample_matches_torch(mode, shape, grid_shape, padding_mode, align_corners):
+    x = _input(shape)
+    grid = np.random.default_rng(2).uniform(-1.6, 1.6, grid_shape)
+    grid.reshape(-1)[::3] = np.round(grid.reshape(-1)[::3] * 4) / 4  # points on pixels too
+    _compare("grid_sample", x, grid, grad=mode != "nearest", tol=1e-10, mode=mode,
+             padding_mode=padding_mode, align_corners=align_corners)
+
+
+@pytest.mark.filterwarnings("ignore:Since version 1.3.0, affine_grid")
+@pytest.mark.parametrize("align_corners", [False, True])
+@pytest.mark.parametrize("size", [(2, 3, 4, 5), (2, 1, 1, 3), (2, 2, 3, 4, 2), (2, 1, 1, 1, 3)])
+def test_affine_grid_matches_torch(size, align_corners):
+    rows = len(size) - 2
+    theta = _input((size[0], rows, rows + 1))
+    _compare("affine_grid", theta, size=size, align_corners=align_corners)
