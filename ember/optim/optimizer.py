@@ -83,6 +83,7 @@ def _with_step_hooks(step: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(step)
     def step_with_hooks(*args: Any, **kwargs: Any) -> Any:
         self = args[0]
+        self._opt_called = True  # for the schedulers' step-order warning, as torch
         own_pre = self.__dict__.get("_optimizer_step_pre_hooks")
         own_post = self.__dict__.get("_optimizer_step_post_hooks")
         if self.__dict__.get("_inside_step_hooks") or not (
@@ -196,13 +197,28 @@ class Optimizer:
                 state = self.state[param]
                 if len(state) == 0:
                     self._init_state(param, state, group)
-                self._update(param, grad, state, group)
+                if grad.dtype.kind == "c":
+                    self._update_as_real(param, grad, state, group)
+                else:
+                    self._update(param, grad, state, group)
                 if len(state) == 0:  # e.g. SGD without momentum keeps no state, like torch
                     del self.state[param]
                 param._bump_version()
         if _doctor.optimizer:
             _doctor.after_step(self)
         return loss
+
+    def _update_as_real(self, param: Tensor, grad: Any, state: dict[str, Any],
+                        group: dict[str, Any]) -> None:
+        """A complex parameter, as torch (view_as_real): the update runs on real views of the
+        parameter, its gradient and its complex buffers, so the real and imaginary parts are
+        updated as independent real numbers (|g|^2 is not g*g)."""
+        real = {key: _real_view(value) for key, value in state.items()}
+        made = dict(real)
+        self._update(_real_view(param), _real_view(grad), real, group)
+        for key, value in real.items():  # buffers that _update created (SGD's momentum)
+            if made.get(key) is not value:
+                state[key] = Tensor._make(value._data.view(param._data.dtype))
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the gradients: drop them (the default) or fill them with zeros."""
@@ -431,9 +447,13 @@ def _add_hook(hooks: OrderedDict, hook: Callable, prepend: bool) -> RemovableHan
 
 # ---------------------------------------------------------------------- helpers for subclasses
 def zeros_state(param: Tensor, fill_value: float = 0.0) -> Tensor:
-    """A buffer shaped like `param`, on its device and of its dtype (e.g. Adam's `exp_avg`)."""
+    """A buffer shaped like `param`, on its device and of its dtype (e.g. Adam's `exp_avg`).
+
+    On a complex parameter both parts take `fill_value` (torch's complex(value, value))."""
     data = param._data
     xp = backend.module_of(data)
+    if data.dtype.kind == "c":
+        fill_value = complex(fill_value, fill_value)
     return Tensor._make(xp.full_like(data, fill_value) if fill_value else xp.zeros_like(data))
 
 
@@ -458,6 +478,16 @@ def check_fused_foreach(fused: bool | None, foreach: bool | None,
         )
     if fused and foreach:
         raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+
+
+def _real_view(value: Any) -> Any:
+    """A complex array or Tensor seen as reals (its last axis twice as long, sharing memory);
+    anything else as it is."""
+    data = value._data if isinstance(value, Tensor) else value
+    if not backend.is_array(data) or data.dtype.kind != "c":
+        return value
+    view = data.view(data.real.dtype)
+    return Tensor._make(view) if isinstance(value, Tensor) else view
 
 
 def _cast_state(param: Tensor, value: Any, key: Any = None) -> Any:

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import types
 import warnings
@@ -15,6 +16,7 @@ from typing import Any
 from ... import backend
 from ...creation import tensor as _tensor
 from ...doctor.flags import flags as _doctor
+from ...dtypes import of_array, promote_types
 from ...tensor import Tensor
 
 TensorOrTensors = Tensor | Iterable[Tensor]
@@ -45,7 +47,8 @@ def _vector_norm(array: Any, norm_type: float) -> Any:
         norm = xp.sqrt(xp.dot(flat, flat))
     else:
         norm = (flat**norm_type).sum() ** (1.0 / norm_type)
-    return xp.asarray(norm, dtype=array.dtype)
+    with backend.errstate(xp, over="ignore"):  # a half norm past 65504 is inf, silently
+        return xp.asarray(norm, dtype=array.dtype)
 
 
 def get_total_norm(tensors: TensorOrTensors, norm_type: float = 2.0,
@@ -58,7 +61,9 @@ def get_total_norm(tensors: TensorOrTensors, norm_type: float = 2.0,
     first_device = tensors[0].device
     norms = [backend.to_device(_vector_norm(t._data, norm_type), first_device) for t in tensors]
     xp = backend.module_of(norms[0])
-    total = _vector_norm(xp.stack(norms), norm_type)
+    # torch stacks the norms in their promoted dtype (float16 with bfloat16 is float32)
+    dtype = functools.reduce(promote_types, [of_array(norm) for norm in norms]).np
+    total = _vector_norm(xp.stack([norm.astype(dtype, copy=False) for norm in norms]), norm_type)
     if error_if_nonfinite and not bool(xp.isfinite(total)):
         raise RuntimeError(
             f"The total norm of order {norm_type} for gradients from `parameters` is "

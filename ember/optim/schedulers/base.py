@@ -23,6 +23,18 @@ EPOCH_DEPRECATION_WARNING = (
     "your use case: https://github.com/pytorch/pytorch/issues/new/choose."
 )
 
+# torch's warning at the first scheduler.step() (after the constructor's) when the optimizer has
+# not stepped yet (Optimizer.step sets `_opt_called`); with the doctor's `scheduler_order` check
+# on, the doctor reports it instead (at the optimizer's first step, so that a schedule stepped
+# only to plot it is not flagged)
+STEP_ORDER_WARNING = (
+    "Detected call of `lr_scheduler.step()` before `optimizer.step()`. In PyTorch 1.1.0 and "
+    "later, you should call them in the opposite order: `optimizer.step()` before "
+    "`lr_scheduler.step()`.  Failure to do this will result in PyTorch skipping the first value "
+    "of the learning rate schedule. See more details at "
+    "https://pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate"
+)
+
 
 class LRScheduler:
     """Base class: subclasses define `get_lr()` (and `_get_closed_form_lr()` for `step(epoch)`).
@@ -47,8 +59,10 @@ class LRScheduler:
                 if "initial_lr" not in group:
                     raise KeyError(
                         f"param 'initial_lr' is not specified in param_groups[{i}] when resuming "
-                        "scheduler with last_epoch >= 0. Load the optimizer's state first, or "
-                        "use last_epoch=-1 for a fresh training run."
+                        "scheduler with last_epoch >= 0.\nThis typically happens when:\n1. You're "
+                        "trying to resume training from a checkpoint but haven't properly loaded "
+                        "the optimizer state\n2. You're using last_epoch >= 0 for a fresh "
+                        "training run (not recommended)"
                     )
         self.base_lrs: list[float] = group_values(optimizer, "initial_lr")
         self.last_epoch = last_epoch
@@ -73,9 +87,12 @@ class LRScheduler:
 
     def step(self, epoch: int | None = None) -> None:
         """Advance one epoch (or jump to `epoch`, deprecated) and write the new lrs."""
+        if _doctor.scheduler:  # the doctor's own check of the order replaces torch's warning
+            if not self._is_initial:
+                _doctor.scheduler_step(self)
+        elif self._step_count == 1 and not getattr(self.optimizer, "_opt_called", False):
+            warnings.warn(STEP_ORDER_WARNING, UserWarning, stacklevel=2)
         self._step_count += 1
-        if _doctor.scheduler and not self._is_initial:  # stepped before the optimizer?
-            _doctor.scheduler_step(self)
         if epoch is not None:
             warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
         self._update_lr(epoch)
