@@ -97,7 +97,7 @@ def test_interpolate_antialias_copies_a_size_the_scale_factor_leaves_unchanged(m
     # filters by the scale, so the gradient checked is that of the same resize given by size
     x = _input((2, 2, 3, 4))
     _compare("interpolate", x, grad=False, scale_factor=scale, mode=mode, antialias=True)
-    out_size = tuple(int(np.floor(n * s)) for n, s in zip(x.shape[2:], scale))
+    out_size = tuple(int(np.floor(n * s)) for n, s in zip(x.shape[2:], scale, strict=True))
     xe = ember.tensor(x, requires_grad=True)
     ember.nn.functional.interpolate(xe, scale_factor=scale, mode=mode, antialias=True).sum() \
         .backward()
