@@ -74,6 +74,31 @@ def _grad_fn_name(name: Any) -> Any:
     return deco
 
 
+def _named_errors(func: Any) -> Any:
+    """Decorator: an error raised inside the loss (a broadcast in one of its ops, a bad
+    reduction...) names the loss, e.g. 'margin_ranking_loss: sub: shapes (3) and (4) cannot be
+    broadcast'; the exception and its traceback are otherwise unchanged."""
+    op = func.__name__
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (RuntimeError, ValueError, IndexError, TypeError) as exc:
+            if exc.args and isinstance(exc.args[0], str) and op not in exc.args[0]:
+                exc.args = (f"{op}: {exc.args[0]}",) + exc.args[1:]
+            raise
+
+    return wrapper
+
+
+def _check_floating(op: str, input: Tensor, target: Tensor) -> None:
+    """torch computes these losses in a floating dtype only: integer input and target raise."""
+    if not (input.is_floating_point() or target.is_floating_point()):
+        raise RuntimeError(f"{op}: expected floating point input or target, got {input.dtype} "
+                           f"and {target.dtype}; convert them with .float()")
+
+
 def _nll_name(a: dict) -> str | None:
     target = a["target"]
     if a.get("label_smoothing") or (isinstance(target, Tensor) and target.is_floating_point()):
@@ -237,6 +262,7 @@ def _check_targets(op: str, input: Tensor, target: Tensor, ignore_index: int) ->
     return target
 
 
+@_named_errors
 @float32_op
 @_grad_fn_name(_nll_name)
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
@@ -305,6 +331,7 @@ def _reduce_nll(losses: Tensor, target: Any, weight: Any, ignore_index: int, red
     return losses.sum() / denom if denom else losses.sum() * math.nan
 
 
+@_named_errors
 @float32_op
 @_grad_fn_name(_nll_name)
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
@@ -320,6 +347,9 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
         raise RuntimeError(f"nll_loss: expected class indices (int64) as target, got "
                            f"{target.dtype}")
     _check_index_dtype("nll_loss", target)
+    if not input.is_floating_point():
+        raise RuntimeError(f"nll_loss: expected floating point log-probabilities, got "
+                           f"{input.dtype}")
     c = input.shape[0] if input.ndim == 1 else input.shape[1]
     if weight is not None and weight.numel() != c:
         raise RuntimeError(f"nll_loss: weight tensor should be defined either for all {c} "
@@ -362,6 +392,7 @@ class BinaryCrossEntropy(Op):
         return gx, gt
 
 
+@_named_errors
 @float32_op
 @_grad_fn_name("BinaryCrossEntropy")
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
@@ -425,6 +456,7 @@ def _sigmoid(x: Any) -> Any:
     return x.sigmoid() if isinstance(x, Tensor) else special.sigmoid(x)
 
 
+@_named_errors
 @float32_op
 @_grad_fn_name("BinaryCrossEntropyWithLogits")
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
@@ -436,6 +468,9 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
     if _doctor.loss_input:  # the doctor: sigmoid output fed to BCE-with-logits?
         _doctor.check_loss_input("binary_cross_entropy_with_logits", input)
     _check_same_shape("binary_cross_entropy_with_logits", input, target)
+    if not input.is_floating_point():
+        raise RuntimeError(f"binary_cross_entropy_with_logits: expected floating point logits, "
+                           f"got {input.dtype}")
     if not target.is_floating_point():
         raise RuntimeError(f"binary_cross_entropy_with_logits: the target must be floating point "
                            f"(0./1. labels or probabilities), got {target.dtype}; convert it with "
@@ -453,6 +488,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
 # ---------------------------------------------------------------------------------------------
 
 
+@_named_errors
 @float32_op
 @_grad_fn_name("MseLoss")
 def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
@@ -460,6 +496,7 @@ def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: An
     """(input - target)^2"""
     reduction = legacy_reduction(size_average, reduce, reduction)
     _warn_broadcast("mse_loss", input, target)
+    _check_floating("mse_loss", input, target)
     diff = input - target
     loss = diff * diff
     if weight is not None:
@@ -467,6 +504,7 @@ def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: An
     return _reduce(loss, reduction)
 
 
+@_named_errors
 @float32_op
 def l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
             reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
@@ -479,12 +517,16 @@ def l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any
     return _reduce(loss, reduction)
 
 
+@_named_errors
 @float32_op
 @_grad_fn_name("HuberLoss")
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
                weight: Tensor | None = None) -> Tensor:
     """0.5 d^2 for |d| < delta, else delta (|d| - 0.5 delta)."""
     _warn_broadcast("huber_loss", input, target)
+    _check_floating("huber_loss", input, target)
+    if delta <= 0:
+        raise RuntimeError(f"huber_loss: delta must be positive, got {delta}")
     d = (input - target).abs()
     loss = where(d < delta, 0.5 * d * d, delta * (d - 0.5 * delta))
     if weight is not None:
@@ -492,6 +534,7 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     return _reduce(loss, reduction)
 
 
+@_named_errors
 @float32_op
 @_grad_fn_name("SmoothL1Loss")
 def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
@@ -499,6 +542,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None, redu
     """0.5 d^2 / beta for |d| < beta, else |d| - 0.5 beta (huber_loss / beta)."""
     reduction = legacy_reduction(size_average, reduce, reduction)
     _warn_broadcast("smooth_l1_loss", input, target)
+    _check_floating("smooth_l1_loss", input, target)
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
     d = (input - target).abs()
@@ -508,6 +552,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None, redu
     return _reduce(loss, reduction)
 
 
+@_named_errors
 @float32_op
 def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
            reduction: str = "mean", log_target: bool = False) -> Tensor:
@@ -517,6 +562,7 @@ def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any 
     'mean' averages over all elements, as torch does.
     """
     reduction = legacy_reduction(size_average, reduce, reduction)
+    _check_floating("kl_div", input, target)
     if log_target:
         loss = target.exp() * (target - input)
     else:  # target log target is taken as 0 where target is 0 (xlogy)
@@ -532,6 +578,7 @@ def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any 
     return _reduce(loss, reduction)
 
 
+@_named_errors
 @float32_op
 def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full: bool = False,
                      size_average: Any = None, eps: float = 1e-8, reduce: Any = None,
@@ -549,6 +596,7 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full
     return _reduce(loss, reduction)
 
 
+@_named_errors
 def gaussian_nll_loss(input: Tensor, target: Tensor, var: Tensor, full: bool = False,
                       eps: float = 1e-6, reduction: str = "mean") -> Tensor:
     """0.5 (log max(var, eps) + (input - target)^2 / max(var, eps)) (+ 0.5 log 2 pi if full)."""
@@ -556,7 +604,7 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var: Tensor, full: bool = F
         var = input.new_full(tuple(input.shape), float(var))
     shape, var_shape = tuple(input.shape), tuple(var.shape)
     if var_shape != shape:  # torch's rules: per element, or shared along one dim
-        mismatched = [v for i, v in zip(shape, var_shape) if i != v]
+        mismatched = [v for i, v in zip(shape, var_shape, strict=False) if i != v]
         if var_shape == shape[:-1]:
             var = var.unsqueeze(-1)
         elif not (len(var_shape) == len(shape) and mismatched == [1]):
@@ -580,6 +628,7 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var: Tensor, full: bool = F
 # ---------------------------------------------------------------------------------------------
 
 
+@_named_errors
 @float32_op
 def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0,
                         size_average: Any = None, reduce: Any = None,
@@ -589,6 +638,7 @@ def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: 
     return _reduce((-target * (input1 - input2) + margin).clamp_min(0), reduction)
 
 
+@_named_errors
 @float32_op
 def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0,
                          size_average: Any = None, reduce: Any = None,
@@ -600,6 +650,7 @@ def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0,
     return _reduce(pos + neg, reduction)
 
 
+@_named_errors
 @float32_op
 @_grad_fn_name("SoftMarginLoss")
 def soft_margin_loss(input: Tensor, target: Tensor, size_average: Any = None,
@@ -608,9 +659,11 @@ def soft_margin_loss(input: Tensor, target: Tensor, size_average: Any = None,
     from .activation import softplus  # noqa: PLC0415
 
     reduction = legacy_reduction(size_average, reduce, reduction)
+    _check_floating("soft_margin_loss", input, target)
     return _reduce(softplus(-target * input), reduction)
 
 
+@_named_errors
 def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
                                 size_average: Any = None, reduce: Any = None,
                                 reduction: str = "mean") -> Tensor:
@@ -624,6 +677,7 @@ def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | 
     return _reduce(loss.mean(-1), reduction)
 
 
+@_named_errors
 @float32_op
 @_grad_fn_name("MultiMarginLoss")
 def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float = 1.0,
@@ -633,9 +687,19 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
     reduction = legacy_reduction(size_average, reduce, reduction)
     if p not in (1, 2):
         raise ValueError("only p == 1 and p == 2 supported")
+    if input.ndim > 2 or tuple(target.shape) != tuple(input.shape[:-1]):
+        raise RuntimeError(f"multi_margin_loss: expected input of shape (N, C) or (C,) and "
+                           f"target of shape (N,) or scalar, got input ({shape_str(input.shape)})"
+                           f" and target ({shape_str(target.shape)})")
+    if target._data.dtype.kind not in "iu":
+        raise RuntimeError(f"multi_margin_loss: expected class indices (int64) as target, got "
+                           f"{target.dtype}")
     x = input if input.ndim == 2 else input.reshape(1, -1)
     t = target.reshape(-1)
     c = x.shape[1]
+    if weight is not None and tuple(weight.shape) != (c,):
+        raise RuntimeError(f"multi_margin_loss: weight should have {c} elements (one per "
+                           f"class), got shape ({shape_str(weight.shape)})")
     if t.numel() and (int(t._data.min()) < 0 or int(t._data.max()) >= c):
         raise RuntimeError(f"multi_margin_loss: target out of range: class indices must be in "
                            f"[0, {c}), got values in [{int(t._data.min())}, {int(t._data.max())}]")
@@ -654,6 +718,7 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
     return _reduce(loss, reduction)
 
 
+@_named_errors
 @float32_op
 @_grad_fn_name("MultilabelMarginLoss")
 def multilabel_margin_loss(input: Tensor, target: Tensor, size_average: Any = None,
@@ -781,6 +846,7 @@ def _ctc_one(xp: Any, lp: Any, ext: Any, c: int) -> tuple:
     return nll, occupancy
 
 
+@_named_errors
 @float32_op
 def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths: Any, target_lengths: Any,
              blank: int = 0, reduction: str = "mean", zero_infinity: bool = False) -> Tensor:
@@ -794,6 +860,8 @@ def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths: Any, target_leng
     if lp.ndim != 3:
         raise RuntimeError(f"ctc_loss: expected log_probs of shape (T, N, C) or (T, C), got "
                            f"({shape_str(log_probs.shape)})")
+    if not lp.is_floating_point():
+        raise RuntimeError(f"ctc_loss: expected floating point log_probs, got {lp.dtype}")
 
     def as_list(v: Any) -> list:
         if isinstance(v, Tensor):
@@ -812,6 +880,14 @@ def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths: Any, target_leng
         raise RuntimeError(f"ctc_loss: blank must be in label range [0, {c}), got {blank}")
     tgt = targets._data if isinstance(targets, Tensor) else targets
     tgt = tgt.reshape(1, -1) if unbatched and tgt.ndim == 1 else tgt
+    if min(tgt_lens, default=0) < 0:
+        raise RuntimeError(f"ctc_loss: target_lengths must be non-negative, got {tgt_lens}")
+    if tgt.ndim == 2 and tgt.shape[0] != n:
+        raise RuntimeError(f"ctc_loss: padded targets must have one row per batch entry ({n}), "
+                           f"got shape ({shape_str(tgt.shape)})")
+    if tgt.ndim == 1 and tgt.shape[0] != sum(tgt_lens):
+        raise RuntimeError(f"ctc_loss: concatenated targets must have sum(target_lengths) = "
+                           f"{sum(tgt_lens)} entries, got {tgt.shape[0]}")
     seqs, start = [], 0
     for b in range(n):
         if in_lens[b] > t_max or in_lens[b] < 0:
@@ -825,6 +901,9 @@ def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths: Any, target_leng
         if len(seq) != tgt_lens[b]:
             raise RuntimeError(f"ctc_loss: target_lengths[{b}] = {tgt_lens[b]} is longer than "
                                f"the targets given")
+        if len(seq) and (int(seq.min()) < 0 or int(seq.max()) >= c):
+            raise RuntimeError(f"ctc_loss: target labels must be in [0, {c}) for log_probs with "
+                               f"{c} classes, got values in [{int(seq.min())}, {int(seq.max())}]")
         seqs.append(seq.astype("int64"))
     losses = CTCLoss.apply(lp, seqs, in_lens, blank, zero_infinity)
     if unbatched:
@@ -836,12 +915,17 @@ def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths: Any, target_leng
     return _reduce(losses, reduction)
 
 
+@_named_errors
 @float32_op
 def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0,
                           size_average: Any = None, reduce: Any = None,
                           reduction: str = "mean") -> Tensor:
     """1 - cos(x1, x2) for y = 1, max(0, cos(x1, x2) - margin) for y = -1."""
     reduction = legacy_reduction(size_average, reduce, reduction)
+    if input1.ndim not in (1, 2) or target.ndim != input1.ndim - 1:
+        raise RuntimeError(f"cosine_embedding_loss: expected inputs of shape (N, D) with a target "
+                           f"(N,), or (D,) with a scalar target, got input1 "
+                           f"({shape_str(input1.shape)}) and target ({shape_str(target.shape)})")
     eps = 1e-12
     dim = input1.ndim - 1
     dot = (input1 * input2).sum(dim)
@@ -850,6 +934,12 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
     return _reduce(loss, reduction)
 
 
+def _check_margin(op: str, margin: float) -> None:
+    if margin <= 0:
+        raise ValueError(f"{op}: margin must be greater than 0, got {margin}")
+
+
+@_named_errors
 @float32_op
 def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, margin: float = 1.0,
                         p: float = 2, eps: float = 1e-6, swap: bool = False,
@@ -857,6 +947,7 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, marg
                         reduction: str = "mean") -> Tensor:
     """max(d(a, p) - d(a, n) + margin, 0) with d the p-norm distance."""
     reduction = legacy_reduction(size_average, reduce, reduction)
+    _check_margin("triplet_margin_loss", margin)
     d_pos = pairwise_distance(anchor, positive, p, eps)
     d_neg = pairwise_distance(anchor, negative, p, eps)
     if swap:
@@ -866,9 +957,11 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, marg
     return _reduce((d_pos - d_neg + margin).clamp_min(0), reduction)
 
 
+@_named_errors
 def triplet_margin_with_distance_loss(anchor: Tensor, positive: Tensor, negative: Tensor, *,
                                       distance_function: Any = None, margin: float = 1.0,
                                       swap: bool = False, reduction: str = "mean") -> Tensor:
+    _check_margin("triplet_margin_with_distance_loss", margin)
     dist = distance_function or pairwise_distance
     d_pos, d_neg = dist(anchor, positive), dist(anchor, negative)
     if swap:
@@ -878,6 +971,7 @@ def triplet_margin_with_distance_loss(anchor: Tensor, positive: Tensor, negative
     return _reduce((d_pos - d_neg + margin).clamp_min(0), reduction)
 
 
+@_named_errors
 def contrastive_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 1.0,
                      reduction: str = "mean") -> Tensor:
     """Contrastive loss for embedding pairs (Hadsell, Chopra & LeCun, 2006).
