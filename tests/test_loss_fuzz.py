@@ -4,6 +4,8 @@ that an input torch refuses raises an error that names the loss."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -195,3 +197,23 @@ def test_ctc_loss_target_label_out_of_range_raises():
     for bad in (3, -1):
         with pytest.raises(RuntimeError, match="ctc_loss: target labels must be in"):
             ember.nn.functional.ctc_loss(lp, ember.full((2, 2), bad), (4, 4), (2, 2))
+
+
+def test_triplet_margin_with_distance_module_refuses_margin_at_construction():
+    with pytest.raises(torch_error(lambda: torch.nn.TripletMarginWithDistanceLoss(margin=0.0)),
+                       match="TripletMarginWithDistanceLoss"):
+        ember.nn.TripletMarginWithDistanceLoss(margin=0.0)
+
+
+def test_binary_cross_entropy_target_grad_at_0_and_1_warns_nothing():
+    """The target's gradient takes log(x) and log(1 - x) clamped at -100, as the forward does;
+    numpy's divide-by-zero warnings for x = 0 or 1 leaked out of the backward."""
+    x = ember.tensor(np.array([0.0, 1.0, 0.25]), requires_grad=True)
+    y = ember.tensor(np.array([0.5, 0.5, 0.5]), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ember.nn.functional.binary_cross_entropy(x, y, reduction="sum").backward()
+    xt = torch.tensor([0.25], dtype=torch.float64, requires_grad=True)
+    yt = torch.tensor([0.5], dtype=torch.float64, requires_grad=True)
+    torch.nn.functional.binary_cross_entropy(xt, yt, reduction="sum").backward()
+    _close(yt.grad, y.grad[2:])

@@ -387,8 +387,9 @@ class BinaryCrossEntropy(Op):
         xp = array_namespace(grad)
         gx = grad * (x - t) / xp.maximum(x * (1 - x), 1e-12)
         gt = None
-        if self.next_edges[1] is not None:
-            gt = grad * (xp.maximum(xp.log1p(-x), -100) - xp.maximum(xp.log(x), -100))
+        if self.next_edges[1] is not None:  # the clamped logs of the forward (x may be 0 or 1)
+            with backend.errstate(xp, divide="ignore"):
+                gt = grad * (xp.maximum(xp.log1p(-x), -100) - xp.maximum(xp.log(x), -100))
         return gx, gt
 
 
