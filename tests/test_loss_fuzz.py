@@ -11,6 +11,7 @@ import pytest
 import torch
 
 import ember
+from conformance import assert_close
 
 
 def _both(values, grad=True):
@@ -24,11 +25,7 @@ def _both(values, grad=True):
 
 
 def _close(expected, actual, tol=1e-10):
-    expected = expected.detach().numpy()
-    actual = actual.detach().numpy()
-    assert actual.shape == expected.shape
-    assert actual.dtype == expected.dtype
-    np.testing.assert_allclose(actual, expected, rtol=tol, atol=tol)
+    assert_close(actual, expected, rtol=tol, atol=tol, what="ember against torch")
 
 
 def _normal(shape, seed):

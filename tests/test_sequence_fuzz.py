@@ -10,6 +10,7 @@ import pytest
 import torch
 
 import ember
+from conformance import assert_close
 
 
 def _pair(shape, seed, dtype="float64"):
@@ -20,11 +21,7 @@ def _pair(shape, seed, dtype="float64"):
 
 
 def _close(expected, actual, tol=1e-10):
-    expected = expected.detach().numpy()
-    actual = actual.detach().numpy()
-    assert actual.shape == expected.shape
-    assert actual.dtype == expected.dtype
-    np.testing.assert_allclose(actual, expected, rtol=tol, atol=tol)
+    assert_close(actual, expected, rtol=tol, atol=tol, what="ember against torch")
 
 
 def _sdpa_both(shapes, mask=None, **kwargs):
