@@ -4,11 +4,41 @@ from __future__ import annotations
 
 import operator
 from collections import OrderedDict
+from collections.abc import Iterable as _Iterable
+from collections.abc import Mapping
 from typing import Any, Iterable, Iterator
 
 from ...tensor import Tensor
 from ..parameter import Parameter
 from .module import Module
+
+
+def _update_items(values: Any, what: str) -> Iterable:
+    """The (key, value) pairs for ModuleDict/ParameterDict.update, checked with torch's errors.
+    A plain dict gives its items in key order for ParameterDict, as in torch."""
+    if not isinstance(values, _Iterable):
+        name = "ParametersDict" if what == "ParameterDict" else what  # sic, torch's text
+        raise TypeError(f"{name}.update should be called with an iterable of key/value "
+                        f"pairs, but got {type(values).__name__}")
+    if isinstance(values, (OrderedDict, ModuleDict, ParameterDict)):
+        return list(values.items())
+    if isinstance(values, Mapping):
+        return sorted(values.items()) if what == "ParameterDict" else list(values.items())
+    pairs = []
+    for j, pair in enumerate(values):
+        if not isinstance(pair, _Iterable):
+            raise TypeError(f"{what} update sequence element #{j} should be Iterable; "
+                            f"is{type(pair).__name__}")
+        if len(pair) != 2:
+            raise ValueError(f"{what} update sequence element #{j} has length {len(pair)}; "
+                             "2 is required")
+        pairs.append((pair[0], pair[1]))
+    return pairs
+
+
+def _without_digits(keys: list) -> list:
+    """torch's list-like containers hide their '0', '1', ... entries from dir()."""
+    return [key for key in keys if not key.isdigit()]
 
 
 def _index(idx: int, size: int, what: str) -> int:
@@ -63,6 +93,9 @@ class Sequential(Module):
     def __iter__(self) -> Iterator[Module]:
         return iter(self._modules.values())
 
+    def __dir__(self) -> list:
+        return _without_digits(super().__dir__())
+
     def __add__(self, other: Sequential) -> Sequential:
         if not isinstance(other, Sequential):
             raise ValueError("add operator supports only objects of Sequential class, but "
@@ -101,6 +134,8 @@ class Sequential(Module):
         return self
 
     def insert(self, index: int, module: Module) -> Sequential:
+        if not isinstance(module, Module):
+            raise AssertionError(f"module should be of type: {Module}")
         n = len(self._modules)
         if not -n <= index <= n:
             raise IndexError(f"Index out of range: {index}")
@@ -156,6 +191,9 @@ class ModuleList(Module):
     def __iter__(self) -> Iterator[Module]:
         return iter(self._modules.values())
 
+    def __dir__(self) -> list:
+        return _without_digits(super().__dir__())
+
     def __iadd__(self, modules: Iterable[Module]) -> ModuleList:
         return self.extend(modules)
 
@@ -167,7 +205,7 @@ class ModuleList(Module):
         return self
 
     def extend(self, modules: Iterable[Module]) -> ModuleList:
-        if isinstance(modules, (Module, Tensor)) or not hasattr(modules, "__iter__"):
+        if not isinstance(modules, _Iterable):
             raise TypeError("ModuleList.extend should be called with an iterable, but got "
                             + type(modules).__name__)
         for module in modules:
@@ -252,9 +290,7 @@ class ModuleDict(Module):
         return self._modules.values()
 
     def update(self, modules: Any) -> None:
-        items = modules.items() if hasattr(modules, "items") else modules
-        for entry in items:
-            key, module = entry
+        for key, module in _update_items(modules, "ModuleDict"):
             self[key] = module
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
@@ -297,9 +333,18 @@ class ParameterList(Module):
         return self
 
     def extend(self, values: Iterable[Any]) -> ParameterList:
+        if not isinstance(values, _Iterable) or isinstance(values, Tensor):
+            raise TypeError("ParameterList.extend should be called with an iterable, but got "
+                            + type(values).__name__)
         for v in values:
             self.append(v)
         return self
+
+    def __dir__(self) -> list:
+        return _without_digits(super().__dir__())
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("ParameterList should not be called.")
 
     def extra_repr(self) -> str:
         # torch's layout, including its two-space prefix on every line
@@ -332,6 +377,10 @@ class ParameterDict(Module):
         return getattr(self, key)
 
     def __setitem__(self, key: str, value: Any) -> None:
+        if not isinstance(key, str):
+            raise TypeError("Index given to ParameterDict cannot be used as a key as it is not "
+                            f"a string (type is '{type(key).__name__}'). Open an issue on "
+                            "github if you need non-string keys.")
         self._keys[key] = None
         if isinstance(value, Tensor) and not isinstance(value, Parameter):
             value = Parameter(value)
@@ -360,8 +409,7 @@ class ParameterDict(Module):
         return (self[k] for k in self._keys)
 
     def update(self, parameters: Any) -> None:
-        items = parameters.items() if hasattr(parameters, "items") else parameters
-        for key, value in items:
+        for key, value in _update_items(parameters, "ParameterDict"):
             self[key] = value
 
     def pop(self, key: str) -> Any:
@@ -396,9 +444,17 @@ class ParameterDict(Module):
         out.update(other)
         return out
 
+    def __ror__(self, other: ParameterDict) -> ParameterDict:
+        out = other.copy()
+        out.update(self)
+        return out
+
     def __ior__(self, other: ParameterDict) -> ParameterDict:
         self.update(other)
         return self
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("ParameterDict should not be called.")
 
     def __reversed__(self) -> Iterator[str]:
         return reversed(list(self._keys))

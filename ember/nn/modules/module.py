@@ -208,6 +208,11 @@ class _BackwardHookState:
                 grads = tuple(result) if isinstance(result, (tuple, list)) else (result,)
         self.grad_outputs = grads
         if not self.inputs_wrapped:  # no input needs a gradient: the hooks run now
+            warnings.warn("Full backward hook is firing when gradients are computed with "
+                          "respect to module outputs since no inputs require gradients. See "
+                          "https://docs.pytorch.org/docs/main/generated/torch.nn.Module.html"
+                          "#torch.nn.Module.register_full_backward_hook for more details.",
+                          stacklevel=2)
             self.on_grad_inputs((None,) * self.n_inputs)
         return grads
 
@@ -249,6 +254,12 @@ class _LazyHookIdentity:
 
 
 _HookIdentity = _LazyHookIdentity()
+
+
+def _typename(value: Any) -> str:
+    """torch.typename, for the error messages ('ember.FloatTensor', 'int', ...)."""
+    from ...ops.strided import typename
+    return typename(value)
 
 
 def _as_tensor(value: Any) -> Tensor:
@@ -438,7 +449,7 @@ class Module:
             return
         if params is not None and name in params:
             if value is not None:
-                raise TypeError(f"cannot assign '{type(value).__name__}' as parameter '{name}' "
+                raise TypeError(f"cannot assign '{_typename(value)}' as parameter '{name}' "
                                 "(torch.nn.Parameter or None expected)")
             self.register_parameter(name, value)
             return
@@ -452,7 +463,7 @@ class Module:
             return
         if modules is not None and name in modules:
             if value is not None:
-                raise TypeError(f"cannot assign '{type(value).__name__}' as child module "
+                raise TypeError(f"cannot assign '{_typename(value)}' as child module "
                                 f"'{name}' (torch.nn.Module or None expected)")
             modules[name] = _run_registration_hooks(_global_module_registration_hooks, self,
                                                     name, value)
@@ -460,7 +471,7 @@ class Module:
         buffers = self.__dict__.get("_buffers")
         if isinstance(value, Buffer) or (buffers is not None and name in buffers):
             if value is not None and not isinstance(value, Tensor):
-                raise TypeError(f"cannot assign '{type(value).__name__}' as buffer '{name}' "
+                raise TypeError(f"cannot assign '{_typename(value)}' as buffer '{name}' "
                                 "(torch.nn.Buffer, torch.Tensor or None expected)")
             persistent = getattr(value, "persistent", name not in
                                  self._non_persistent_buffers_set)
@@ -502,7 +513,7 @@ class Module:
             raise AttributeError("cannot assign parameter before Module.__init__() call")
         self._check_name("parameter", name, self._parameters)
         if param is not None and not isinstance(param, Parameter):
-            raise TypeError(f"cannot assign '{type(param).__name__}' object to parameter "
+            raise TypeError(f"cannot assign '{_typename(param)}' object to parameter "
                             f"'{name}' (torch.nn.Parameter or None required)")
         if param is not None and param.grad_fn is not None:
             raise ValueError(f"Cannot assign non-leaf Tensor to parameter '{name}'. Model "
@@ -518,7 +529,7 @@ class Module:
             raise AttributeError("cannot assign buffer before Module.__init__() call")
         self._check_name("buffer", name, self._buffers)
         if tensor is not None and not isinstance(tensor, Tensor):
-            raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer "
+            raise TypeError(f"cannot assign '{_typename(tensor)}' object to buffer "
                             f"'{name}' (torch Tensor or None required)")
         if tensor is not None:
             tensor = _run_registration_hooks(_global_buffer_registration_hooks, self, name,
@@ -995,8 +1006,10 @@ class Module:
             names = {n for n, _ in local}
             for key in state_dict:
                 if key.startswith(prefix) and key != extra_key:
-                    first = key[len(prefix):].split(".", 1)[0]
-                    if first not in self._modules and first not in names:
+                    parts = key[len(prefix):].split(".", 1)
+                    # a dotted key must go to a child module; a plain one to a local entry
+                    known = self._modules if len(parts) > 1 else names
+                    if parts[0] not in known:
                         unexpected_keys.append(key)
 
     # ------------------------------------------------------------------ printing
