@@ -733,6 +733,8 @@ def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor
 def index_fill(input: Tensor, dim: int, index: Tensor, value: Any) -> Tensor:
     d = wrap_dim(dim, input._data.ndim, "index_fill")
     idx = _check_index_tensor("index_fill", input, d, index, False).reshape(-1)
+    if isinstance(value, Tensor) and idx.size:  # each position once: value's gradient as torch's
+        idx = backend.module_of(idx).unique(idx % input._data.shape[d])
     out = _index_put_key(input, _along(d, idx), value, False)
     # torch's overloads: a number, a 0-d tensor
     return torch_named(out, "IndexFillBackward1" if isinstance(value, Tensor) else
@@ -830,11 +832,12 @@ def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:
         return Tensor._make(xp.zeros((int(bool(data)), 0), "int64"))
     if data.ndim == 0:
         data = data.reshape(1)
-    found = xp.nonzero(data)
+    # torch's layout: the coordinates of each dim contiguous, so nonzero() is their (ndim, n)
+    # block transposed (not contiguous) and each as_tuple piece is contiguous
+    found = xp.stack(xp.nonzero(data)).astype("int64", copy=False)
     if as_tuple:
-        return tuple(Tensor._make(i.astype("int64", copy=False)) for i in found)
-    return Tensor._make(xp.stack(found, axis=1).astype("int64", copy=False)
-                        if found else xp.zeros((0, 0), "int64"))
+        return tuple(Tensor._make(i) for i in found)
+    return Tensor._make(found.T)
 
 
 def nonzero_static(input: Tensor, *, size: int, fill_value: int = -1) -> Tensor:

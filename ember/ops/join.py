@@ -204,17 +204,22 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
 def tensor_split(input: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple:
     d = wrap_dim(dim, input._data.ndim, "tensor_split")
     n = input._data.shape[d]
+    if isinstance(indices_or_sections, Tensor) and indices_or_sections._data.ndim == 0:
+        indices_or_sections = int(indices_or_sections)  # a 0-d tensor is a number of sections
     if isinstance(indices_or_sections, int):
         k = indices_or_sections
         if k <= 0:
             raise RuntimeError(f"tensor_split: number of sections must be larger than 0, got {k}")
         base, extra = divmod(n, k)
         sizes = [base + 1] * extra + [base] * (k - extra)
-    else:
-        idx = [min(int(i), n) for i in indices_or_sections]
-        bounds = [0] + idx + [n]
-        sizes = [max(b - a, 0) for a, b in zip(bounds[:-1], bounds[1:])]
-    return _pieces(input, sizes, d, None)  # torch's pieces are plain slices
+        return _pieces(input, sizes, d, None)  # torch's pieces are plain slices
+    from .indexing import getitem  # noqa: PLC0415
+
+    # piece i is input[idx[i - 1]:idx[i]] along d, with Python's slicing of each bound (negative
+    # indices count from the end; a bound below the previous one gives an empty piece)
+    bounds = [None] + [int(i) for i in indices_or_sections] + [None]
+    lead = (slice(None),) * d
+    return tuple(getitem(input, lead + (slice(a, b),)) for a, b in zip(bounds[:-1], bounds[1:]))
 
 
 def unbind(input: Tensor, dim: int = 0) -> tuple:

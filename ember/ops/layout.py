@@ -39,7 +39,7 @@ def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -
     nd = out.dim()
     d1, d2 = wrap_dim(dim1, nd, "diag_embed"), wrap_dim(dim2, nd, "diag_embed")
     if (d1, d2) != (nd - 2, nd - 1):
-        out = out.movedim((nd - 2, nd - 1), (d1, d2))
+        out = out.movedim((nd - 2, nd - 1), (d1, d2)).contiguous()  # a new tensor in torch
     return torch_named(out, "DiagEmbed")
 
 

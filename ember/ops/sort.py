@@ -6,6 +6,8 @@ positions (through `gather`).
 
 from __future__ import annotations
 
+import math
+
 from typing import Any
 
 from .. import backend, return_types
@@ -92,7 +94,8 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,  # 
     data = input._data
     xp = backend.module_of(data)
     if dim is None:
-        values, inverse, counts = xp.unique(data, return_inverse=True, return_counts=True)
+        values, inverse, counts = xp.unique(data, return_inverse=True, return_counts=True,
+                                            equal_nan=False)  # each NaN distinct, as torch
         inverse = inverse.reshape(data.shape)
     else:
         d = wrap_dim(dim, data.ndim, "unique")
@@ -110,19 +113,39 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,  # 
 def unique_consecutive(input: Tensor, return_inverse: bool = False, return_counts: bool = False,
                        dim: int | None = None) -> Any:
     if dim is not None:
-        raise RuntimeError("unique_consecutive: Ember supports dim=None only (flattened input)")
+        return _unique_consecutive_dim(input, return_inverse, return_counts, dim)
     data = input._data.reshape(-1)
     xp = backend.module_of(data)
     if data.size == 0:
         starts = xp.zeros(0, dtype=bool)
     else:
         starts = xp.concatenate([xp.ones(1, dtype=bool), data[1:] != data[:-1]])
-    values = data[starts]
-    out = [Tensor._make(values)]
+    return _consecutive_outputs(Tensor._make(data[starts]), starts, input._data.shape,
+                                return_inverse, return_counts)
+
+
+def _unique_consecutive_dim(input: Tensor, return_inverse: bool, return_counts: bool,
+                            dim: int) -> Any:
+    """unique_consecutive of the slices along dim: a slice equal to the one before it is dropped."""
+    data = input._data
+    xp = backend.module_of(data)
+    d = wrap_dim(dim, data.ndim, "unique_consecutive")
+    front = xp.moveaxis(data, d, 0)
+    rows = front.reshape(data.shape[d], math.prod(front.shape[1:]))
+    starts = xp.ones(data.shape[d], dtype=bool)
+    starts[1:] = (rows[1:] != rows[:-1]).any(axis=1)
+    values = Tensor._make(xp.moveaxis(front[starts], 0, d))  # torch's layout: dim moved back
+    return _consecutive_outputs(values, starts, (data.shape[d],), return_inverse, return_counts)
+
+
+def _consecutive_outputs(values: Tensor, starts: Any, inverse_shape: tuple, return_inverse: bool,
+                         return_counts: bool) -> Any:
+    """unique_consecutive's results from the kept values and the mask of where each run starts."""
+    xp = backend.module_of(starts)
+    out = [values]
     if return_inverse:
-        out.append(Tensor._make((xp.cumsum(starts) - 1).reshape(input._data.shape)
-                                .astype("int64")))
+        out.append(Tensor._make((xp.cumsum(starts) - 1).reshape(inverse_shape).astype("int64")))
     if return_counts:
         positions = xp.flatnonzero(starts)
-        out.append(Tensor._make(xp.diff(xp.append(positions, data.size)).astype("int64")))
+        out.append(Tensor._make(xp.diff(xp.append(positions, starts.size)).astype("int64")))
     return out[0] if len(out) == 1 else tuple(out)
