@@ -41,7 +41,7 @@ def test_index_fill_tensor_value_gradient_counts_each_position_once():
             out = a.index_fill(1, lib.tensor(index), v)
             (out * lib.tensor(x + 1)).sum().backward()
             grads.append((out.detach().numpy(), v.grad.numpy(), a.grad.numpy()))
-        for mine, theirs in zip(grads[1], grads[0]):
+        for mine, theirs in zip(grads[1], grads[0], strict=True):
             np.testing.assert_allclose(mine, theirs)
 
 
@@ -52,7 +52,8 @@ def test_nonzero_layout_as_torch(shape):
     _same(torch.nonzero(t), ember.nonzero(e))
     assert ember.nonzero(e).is_contiguous() == torch.nonzero(t).is_contiguous()
     assert ember.argwhere(e).is_contiguous() == torch.argwhere(t).is_contiguous()
-    for pt, pe in zip(torch.nonzero(t, as_tuple=True), ember.nonzero(e, as_tuple=True)):
+    for pt, pe in zip(torch.nonzero(t, as_tuple=True), ember.nonzero(e, as_tuple=True),
+                      strict=True):
         _same(pt, pe)
         assert pe.is_contiguous() == pt.is_contiguous()
     if len(shape) > 1:  # torch's (n, ndim) result is a transposed block: view(-1) fails
@@ -69,10 +70,10 @@ def test_tensor_split_indices_slice_like_python(indices):
         t, e = _both(x)
         pt, pe = torch.tensor_split(t, indices, dim), ember.tensor_split(e, indices, dim)
         assert len(pt) == len(pe)
-        for a, b in zip(pt, pe):
+        for a, b in zip(pt, pe, strict=True):
             _same(a, b)
         for a, b in zip(torch.tensor_split(t, torch.tensor(indices), dim),
-                        ember.tensor_split(e, ember.tensor(indices), dim)):
+                        ember.tensor_split(e, ember.tensor(indices), dim), strict=True):
             _same(a, b)
 
 
@@ -80,7 +81,7 @@ def test_tensor_split_zero_dim_tensor_is_sections():
     t, e = _both(np.arange(10.0))
     pt, pe = torch.tensor_split(t, torch.tensor(4)), ember.tensor_split(e, ember.tensor(4))
     assert len(pt) == len(pe) == 4
-    for a, b in zip(pt, pe):
+    for a, b in zip(pt, pe, strict=True):
         _same(a, b)
 
 
@@ -106,7 +107,7 @@ def test_unique_keeps_each_nan():
     x = np.array([2.0, np.nan, 1.0, np.nan, 2.0, 1.0])
     t, e = _both(x)
     for a, b in zip(torch.unique(t, return_inverse=True, return_counts=True),
-                    ember.unique(e, return_inverse=True, return_counts=True)):
+                    ember.unique(e, return_inverse=True, return_counts=True), strict=True):
         _same(a, b)
 
 

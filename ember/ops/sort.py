@@ -7,7 +7,6 @@ positions (through `gather`).
 from __future__ import annotations
 
 import math
-
 from typing import Any
 
 from .. import backend, return_types
