@@ -7,7 +7,6 @@ values are gathered, so gradients flow to exactly the chosen positions through `
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from .. import backend, dtypes, return_types
@@ -175,11 +174,11 @@ def quantile(input: Tensor, q: Any, dim: int | None = None, keepdim: bool = Fals
     nan_rows = xp.isnan(srt._data).any(axis=d, keepdims=True)
     if _ignore_nan:
         count = (~xp.isnan(srt._data)).sum(axis=d, keepdims=True).astype("float64")
-    else:
-        count = xp.full(nan_rows.shape, float(n))
     outs = []
     for qv in qs.tolist():
-        rank = qv * (count - 1)
+        # as torch: a row of NaN picks its last (NaN) element, so the gradient reaches it
+        rank = xp.maximum(qv * (count - 1), 0) if _ignore_nan else \
+            xp.where(nan_rows, n - 1.0, qv * (n - 1.0))
         lo = xp.floor(rank)
         hi = xp.ceil(rank)
         if interpolation == "lower":
@@ -190,15 +189,11 @@ def quantile(input: Tensor, q: Any, dim: int | None = None, keepdim: bool = Fals
             lo = hi = xp.round(rank)  # half to even, as torch
         lo_i = _long(xp.clip(lo, 0, n - 1))
         hi_i = _long(xp.clip(hi, 0, n - 1))
-        a, b = gather(srt, d, lo_i), gather(srt, d, hi_i)
-        if interpolation == "midpoint":
-            w = xp.where(hi > lo, 0.5, 0.0)
-        else:
-            w = rank - lo
-        weight = Tensor._make(backend.as_array(w).astype(input._data.dtype))
-        val = a + weight * (b - a)
-        invalid = count == 0 if _ignore_nan else nan_rows
-        val = val.masked_fill(Tensor._make(backend.as_array(invalid)), math.nan)
+        val = gather(srt, d, lo_i)
+        if interpolation in ("linear", "midpoint"):  # torch's lerp (lower/higher/nearest pick)
+            w = xp.full(rank.shape, 0.5) if interpolation == "midpoint" else rank - lo
+            weight = Tensor._make(backend.as_array(w).astype(input._data.dtype))
+            val = val.lerp(gather(srt, d, hi_i), weight)
         outs.append(val if keepdim else val.squeeze(d))
     if dim is None and keepdim:
         outs = [o.reshape((1,) * input.dim()) for o in outs]

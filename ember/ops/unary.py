@@ -366,7 +366,9 @@ class Relu(UnaryOp):
         if kernels.usable_float(x):  # one loop (kernels/relu.py)
             y = kernels.load("relu").forward(x)
         else:
-            y = _xp(x).maximum(x, 0)
+            # 0 first: numpy's maximum returns its second argument on ties, so -0.0 stays
+            # -0.0 as in torch's clamp_min (NaN propagates)
+            y = _xp(x).maximum(0, x)
         self.save_for_backward(y)
         return y
 
@@ -374,10 +376,9 @@ class Relu(UnaryOp):
         (y,) = self.saved_tensors
         if kernels.usable_float(y, grad):
             return kernels.load("relu").backward(grad, y)
-        # 1 where the unit was active, 0 elsewhere (also at 0). torch's rule differs at NaNs
-        # (a NaN gradient of an inactive unit gives 0, a NaN output passes the gradient):
-        # exact as xp.where(y <= 0, 0, grad), but that runs 10x slower in numpy
-        return grad * (y > 0)
+        # torch's threshold_backward: +0 where the unit is inactive (y <= 0, whatever the
+        # gradient: never -0.0 or NaN), the gradient elsewhere, a NaN output included
+        return array_namespace(grad).where(y <= 0, 0, grad)
 
 
 class Erf(UnaryOp):
@@ -728,6 +729,15 @@ def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None,
 
 
 def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:
-    """input + weight * (end - input)"""
-    out = input + weight * (end - input)
+    """input + weight * (end - input), or end - (end - input) * (1 - weight) where |weight| >=
+    0.5 as torch computes it (exact at weight 1; an infinite end gives NaN there, as torch)."""
+    if isinstance(weight, Tensor):
+        from .indexing import where  # noqa: PLC0415
+
+        diff = end - input
+        out = where(weight.abs() < 0.5, input + weight * diff, end - diff * (1 - weight))
+    elif -0.5 < weight < 0.5:
+        out = input + weight * (end - input)
+    else:
+        out = end - (end - input) * (1 - weight)
     return torch_named(out, "LerpBackward1" if isinstance(weight, Tensor) else "LerpBackward0")
