@@ -98,3 +98,18 @@ def test_quantile_infinities_nan_rows_and_gradients(op: str, interpolation: str)
             out.append((y, x.grad))
         for t, e in zip(*out):
             _same(t, e)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_logcumsumexp_nan_spoils_only_later_positions() -> None:
+    # the shift by the row maximum must ignore NaN, or one NaN made the whole row NaN
+    x = np.array([[3.0, np.inf, np.nan, 1.0], [3.0, np.nan, 1.0, 2.0], [1.0, -2.0, -np.inf, 0.5]])
+    out = []
+    for m in (torch, ember):
+        t = m.tensor(x, requires_grad=True)
+        y = m.logcumsumexp(t, 1)
+        y.backward(m.linspace(-1, 1, 12, dtype=m.float64).reshape(3, 4))
+        out.append((y, t.grad))
+    for t, e in zip(*out):
+        np.testing.assert_allclose(e.detach().numpy(), t.detach().numpy(), rtol=1e-12,
+                                   equal_nan=True)

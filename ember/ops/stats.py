@@ -7,6 +7,7 @@ values are gathered, so gradients flow to exactly the chosen positions through `
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from .. import backend, dtypes, return_types
@@ -63,8 +64,9 @@ def logcumsumexp(input: Tensor, dim: int) -> Tensor:
     d = wrap_dim(dim, x.dim(), "logcumsumexp")
     if x.shape[d] == 0:
         return x.clone()
-    m = x.detach().amax(d, keepdim=True)
-    m = m.masked_fill(m.isinf(), 0.0)
+    xd = x.detach()
+    m = xd.masked_fill(xd.isnan(), -math.inf).amax(d, keepdim=True)  # a NaN spoils only its own
+    m = m.masked_fill(m.isinf(), 0.0)  # and later positions, as in torch
     return torch_named((x - m).exp().cumsum(d).log() + m, "Logcumsumexp")
 
 
