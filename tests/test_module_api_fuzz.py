@@ -4,6 +4,7 @@ exception type and message (with 'torch' and 'ember' both read as 'LIB'), and wa
 from __future__ import annotations
 
 import warnings
+from collections import OrderedDict
 from typing import Any, Callable
 
 import pytest
@@ -66,8 +67,12 @@ def _backward_hook_without_input_grad(lib: Any) -> Any:
     return seen
 
 
+def _sequential_of_non_module(lib: Any) -> Any:
+    return lib.nn.Sequential(lib.nn.ReLU(), OrderedDict(a=1))
+
+
 @pytest.mark.parametrize("case", [
-    _unexpected_dotted_key, _tensor_assigned_to_parameter, _tensor_registered_as_parameter,
+    _sequential_of_non_module, _unexpected_dotted_key, _tensor_assigned_to_parameter, _tensor_registered_as_parameter,
     _tensor_assigned_to_child, _backward_hook_without_input_grad,
 ], ids=lambda f: f.__name__)
 def test_module(case: Callable) -> None:
@@ -146,8 +151,12 @@ def _unflatten_bad_size(lib: Any) -> Any:
     return lib.nn.Unflatten(1, (2, "3"))
 
 
+def _parameterdict_popitem_empty(lib: Any) -> Any:
+    return lib.nn.ParameterDict().popitem()
+
+
 @pytest.mark.parametrize("case", [
-    _seq_insert_not_module, _modulelist_iadd_modulelist, _list_dir_hides_indices,
+    _parameterdict_popitem_empty, _seq_insert_not_module, _modulelist_iadd_modulelist, _list_dir_hides_indices,
     _moduledict_update_not_iterable, _moduledict_update_short_pair, _moduledict_update_not_pair,
     _parameterdict_update_not_iterable, _parameterdict_update_long_pair,
     _parameterdict_plain_dict_sorted, _parameterdict_ror, _parameterdict_int_key,

@@ -430,6 +430,8 @@ class ParameterDict(Module):
             del self[key]
 
     def popitem(self) -> tuple:
+        if not self._keys:
+            raise KeyError("popitem(): dictionary is empty")
         key = next(reversed(self._keys))
         return key, self.pop(key)
 

@@ -542,7 +542,7 @@ class Module:
 
     def add_module(self, name: str, module: Module | None) -> None:
         if module is not None and not isinstance(module, Module):
-            raise TypeError(f"{type(module).__name__} is not a Module subclass")
+            raise TypeError(f"{_typename(module)} is not a Module subclass")
         self._check_name("module", name, self._modules)
         self._modules[name] = _run_registration_hooks(_global_module_registration_hooks, self,
                                                       name, module)
