@@ -113,3 +113,16 @@ def test_logcumsumexp_nan_spoils_only_later_positions() -> None:
     for t, e in zip(*out):
         np.testing.assert_allclose(e.detach().numpy(), t.detach().numpy(), rtol=1e-12,
                                    equal_nan=True)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_remainder_zero_keeps_the_dividends_sign() -> None:
+    # torch computes fmod and adds the divisor when the signs differ, so a zero result has the
+    # dividend's sign (numpy's remainder gives it the divisor's)
+    a = np.array([-3.0, 3.0, -0.0, 0.0, -4.5, 4.5, 2.0, -2.0, 7.0])
+    b = np.array([1.5, -1.5, 2.0, -2.0, -1.5, 1.5, np.inf, np.inf, -3.5])
+    for x, y in ((a, b), (a, 1.5), (a, -1.5), (-3.0, b), (a.astype(np.float32), 3)):
+        t, e = (m.remainder(m.tensor(x) if isinstance(x, np.ndarray) else x,
+                            m.tensor(y) if isinstance(y, np.ndarray) else y)
+                for m in (torch, ember))
+        _same(t, e)

@@ -368,7 +368,11 @@ class Remainder(BinaryOp):
 
     def forward(self, a: Any, b: Any) -> Any:
         self.save_for_backward(a, b)
-        return _xp(a, b).remainder(a, b)
+        xp = _xp(a, b)
+        r = xp.remainder(a, b)
+        if r.dtype.kind == "f":  # torch adds b to fmod, so a zero keeps the dividend's sign
+            r = xp.where(r == 0, xp.copysign(r, a).astype(r.dtype, copy=False), r)
+        return r
 
     def backward(self, grad: Any) -> tuple:
         # a - floor(a/b) * b
