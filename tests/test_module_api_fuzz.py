@@ -71,7 +71,39 @@ def _sequential_of_non_module(lib: Any) -> Any:
     return lib.nn.Sequential(lib.nn.ReLU(), OrderedDict(a=1))
 
 
+def _backward_hook_input_without_grad(lib: Any) -> Any:
+    class Mul(lib.nn.Module):
+        def forward(self, x: Any, y: Any) -> Any:
+            return x * y
+
+    seen = []
+    m = Mul()
+    m.register_full_backward_hook(lambda mod, gin, gout: seen.append([g.tolist() for g in gin]))
+    m(lib.ones(1, requires_grad=True), lib.full((1,), 3.0)).sum().backward()
+    return seen
+
+
+def _backward_hook_wrong_count(lib: Any) -> Any:
+    m = lib.nn.Linear(2, 2)
+    m.register_full_backward_hook(lambda mod, gin, gout: (gin[0], gin[0]))
+    m(lib.ones(1, 2, requires_grad=True)).sum().backward()
+
+
+def _backward_pre_hook_wrong_count(lib: Any) -> Any:
+    m = lib.nn.Linear(2, 2)
+    m.register_full_backward_pre_hook(lambda mod, gout: (gout[0], gout[0]))
+    m(lib.ones(1, 2, requires_grad=True)).sum().backward()
+
+
+def _legacy_and_full_backward_hooks(lib: Any) -> Any:
+    m = lib.nn.Linear(2, 2)
+    m.register_full_backward_hook(lambda *args: None)
+    m.register_backward_hook(lambda *args: None)
+
+
 @pytest.mark.parametrize("case", [
+    _backward_hook_input_without_grad, _backward_hook_wrong_count,
+    _backward_pre_hook_wrong_count, _legacy_and_full_backward_hooks,
     _sequential_of_non_module, _unexpected_dotted_key, _tensor_assigned_to_parameter, _tensor_registered_as_parameter,
     _tensor_assigned_to_child, _backward_hook_without_input_grad,
 ], ids=lambda f: f.__name__)

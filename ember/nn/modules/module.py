@@ -179,6 +179,7 @@ class _BackwardHookState:
         state = cls(module, len(positions))
         if any(args[i].requires_grad for i in positions):
             state.inputs_wrapped = True
+            state.input_needs_grad = [args[i].requires_grad for i in positions]
             wrapped = _HookIdentity.apply(state, True, *[args[i] for i in positions])
             wrapped = wrapped if isinstance(wrapped, tuple) else (wrapped,)
             args = list(args)
@@ -205,7 +206,7 @@ class _BackwardHookState:
         for hook in self.pre_hooks:
             result = hook(self.module, grads)
             if result is not None:
-                grads = tuple(result) if isinstance(result, (tuple, list)) else (result,)
+                grads = _checked_grads(result, len(grads), "Backward pre hook", "grad_output")
         self.grad_outputs = grads
         if not self.inputs_wrapped:  # no input needs a gradient: the hooks run now
             warnings.warn("Full backward hook is firing when gradients are computed with "
@@ -217,11 +218,23 @@ class _BackwardHookState:
         return grads
 
     def on_grad_inputs(self, grads: tuple) -> tuple:
+        if self.inputs_wrapped:  # as torch: an input that needs no gradient shows zeros
+            grads = tuple(g if needed or g is None else g.new_zeros(g.shape)
+                          for g, needed in zip(grads, self.input_needs_grad))
         for hook in self.hooks:
             result = hook(self.module, grads, self.grad_outputs)
             if result is not None:
-                grads = tuple(result) if isinstance(result, (tuple, list)) else (result,)
+                grads = _checked_grads(result, len(grads), "Backward hook", "grad_input")
         return grads
+
+
+def _checked_grads(result: Any, expected: int, hook_kind: str, what: str) -> tuple:
+    """A backward (pre) hook's replacement gradients, one per original gradient."""
+    grads = tuple(result) if isinstance(result, (tuple, list)) else (result,)
+    if len(grads) != expected:
+        raise RuntimeError(f"{hook_kind} returned an invalid number of {what}, got "
+                           f"{len(grads)}, but expected {expected}")
+    return grads
 
 
 def _hook_identity_class() -> type:
@@ -418,6 +431,7 @@ class Module:
                                     prepend: bool = False) -> RemovableHandle:
         """hook(module, grad_input, grad_output) -> None or new grad_input; runs once the
         gradients with respect to the module's positional tensor inputs are computed."""
+        self._set_backward_hook_kind(full=True)
         handle = RemovableHandle(self._backward_hooks)
         self._backward_hooks[handle.id] = hook
         if prepend:
@@ -436,7 +450,17 @@ class Module:
 
     def register_backward_hook(self, hook: Callable) -> RemovableHandle:
         """Deprecated in torch; runs as a full backward hook here."""
-        return self.register_full_backward_hook(hook)
+        self._set_backward_hook_kind(full=False)
+        handle = RemovableHandle(self._backward_hooks)
+        self._backward_hooks[handle.id] = hook
+        return handle
+
+    def _set_backward_hook_kind(self, full: bool) -> None:
+        """torch refuses a module both kinds of backward hook (legacy and full)."""
+        if self.__dict__.get("_is_full_backward_hook", full) != full:
+            raise RuntimeError("Cannot use both regular backward hooks and full backward hooks "
+                               "on a single Module. Please use only one of them.")
+        self.__dict__["_is_full_backward_hook"] = full
 
     # ------------------------------------------------------------------ registration
     def __setattr__(self, name: str, value: Any) -> None:
