@@ -180,3 +180,28 @@ def test_random_indexing_get_and_set():
             np.testing.assert_allclose(ce.numpy(), ct.numpy())
         checked += 1
     assert checked > 100
+
+
+@pytest.mark.parametrize("include_self", [True, False])
+def test_scatter_reduce_prod_gradient_with_zeros(include_self):
+    x = np.array([[5.0, 0.0, 5.0, 0.0, 3.0, 2.0]])
+    src = np.array([[1.0, 1.0, 0.0, 2.0, 0.0, 2.0, 0.0, 7.0, 0.0]])
+    index = np.array([[0, 0, 1, 1, 2, 3, 4, 4, 5]])
+    _same_grad(lambda lib, a: a.scatter_reduce(1, lib.tensor(index), lib.tensor(src), "prod",
+                                               include_self=include_self), x)
+    _same_grad(lambda lib, s: lib.tensor(x).scatter_reduce(1, lib.tensor(index), s, "prod",
+                                                           include_self=include_self), src)
+    source = np.array([[0.0, 2.0], [3.0, 0.0], [0.0, 0.0]])
+    _same_grad(lambda lib, s: lib.tensor(x[:, :3].T.copy()).index_reduce(
+        1, lib.tensor([0, 0]), s, "prod", include_self=include_self), source)
+
+
+def test_cat_stack_roll_results_are_contiguous():
+    x = np.arange(12.0).reshape(3, 4)
+    t, e = _both(x)
+    for run in (lambda lib, a: lib.cat([a.t(), a.t()], 1), lambda lib, a: lib.cat([a.t()]),
+                lambda lib, a: lib.stack([a.t(), a.t()], 2), lambda lib, a: lib.hstack([a.t()]),
+                lambda lib, a: a.t().roll(1, 0), lambda lib, a: a.t().roll(2)):
+        out_t, out_e = run(torch, t), run(ember, e)
+        assert out_e.is_contiguous() == out_t.is_contiguous()
+        _same(out_t.view(-1), out_e.view(-1))

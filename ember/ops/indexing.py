@@ -12,7 +12,7 @@ from typing import Any
 from .. import backend, dtypes
 from ..autograd import low_precision
 from ..autograd.grad_mode import state as grad_state
-from ..autograd.node import Op, array_namespace, op_watch, record
+from ..autograd.node import Op, array_namespace, call, op_watch, record
 from ..autograd.slice_grad import SliceGrad
 from ..tensor import Tensor
 from ._util import (
@@ -437,7 +437,7 @@ class ScatterReduce(Op):
                 include_self: bool) -> Any:
         xp = backend.module_of(x)
         self.key = dim_index(index, dim, x.ndim)
-        self.src_shape = src.shape
+        self.dim, self.index, self.src_shape = dim, index, src.shape
         self.reduce, self.include_self = reduce, include_self
         values = src[tuple(slice(0, n) for n in index.shape)]
         counts = xp.zeros(x.shape, x.dtype)
@@ -471,6 +471,10 @@ class ScatterReduce(Op):
         self.touched = touched
         return out
 
+    def _product(self, x: Any, values: Any) -> Any:
+        """The forward's prod reduction of values into x (recorded under create_graph)."""
+        return call(ScatterReduce, x, self.dim, self.index, values, "prod", self.include_self)
+
     def backward(self, grad: Any) -> tuple:
         x, src, out = self.saved_tensors
         xp = array_namespace(grad)
@@ -483,10 +487,19 @@ class ScatterReduce(Op):
             scaled = grad / xp.where(self.total == 0, 1, self.total)
             gx = xp.where(touched, scaled if self.include_self else 0.0, grad)
             gsrc = scaled[key]
-        elif reduce == "prod":
-            gx = xp.where(touched, grad * out / x, grad) if self.include_self else \
-                xp.where(touched, 0.0, grad)
-            gsrc = (grad * out)[key] / values
+        elif reduce == "prod":  # each factor's gradient: the product of the others (zeros too)
+            if self.include_self:
+                ones_for_zeros = xp.where(x == 0, 1, x)
+                others = self._product(ones_for_zeros, values)
+                gx = xp.where(touched, grad * others / ones_for_zeros, grad)
+            else:
+                gx = xp.where(touched, 0.0, grad)
+            zero = values == 0
+            zeros_at = scatter_into_zeros(tuple(out.shape), key, zero * xp.ones_like(values), True)
+            single = zero & (zeros_at[key] == 1)  # the only zero of its slot: others' product
+            others = self._product(x, xp.where(single, 1, values))[key]
+            gsrc = xp.where(single, grad[key] * others,
+                            (grad * out)[key] / xp.where(zero, 1, values))
         else:  # amax / amin: the winners share the gradient equally
             hit_x = (x == out) & touched if self.include_self else x != x
             hit_src = values == out[key]

@@ -15,7 +15,8 @@ class Cat(Op):
     def forward(self, *arrays: Any, dim: int) -> Any:
         self.dim = dim
         self.sizes = [a.shape[dim] for a in arrays]
-        return backend.module_of(arrays[0]).concatenate(arrays, axis=dim)
+        xp = backend.module_of(arrays[0])  # numpy keeps transposed inputs' order; torch doesn't
+        return xp.ascontiguousarray(xp.concatenate(arrays, axis=dim))
 
     def backward(self, grad: Any) -> tuple:
         # each input gets back its own slice of the gradient
@@ -30,7 +31,8 @@ class Cat(Op):
 class Stack(Op):
     def forward(self, *arrays: Any, dim: int) -> Any:
         self.dim = dim
-        return backend.module_of(arrays[0]).stack(arrays, axis=dim)
+        xp = backend.module_of(arrays[0])
+        return xp.ascontiguousarray(xp.stack(arrays, axis=dim))
 
     def backward(self, grad: Any) -> tuple:
         lead = (slice(None),) * self.dim
@@ -219,7 +221,8 @@ def tensor_split(input: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple
     # indices count from the end; a bound below the previous one gives an empty piece)
     bounds = [None] + [int(i) for i in indices_or_sections] + [None]
     lead = (slice(None),) * d
-    return tuple(getitem(input, lead + (slice(a, b),)) for a, b in zip(bounds[:-1], bounds[1:]))
+    return tuple(getitem(input, lead + (slice(a, b),))
+                 for a, b in zip(bounds[:-1], bounds[1:], strict=True))
 
 
 def unbind(input: Tensor, dim: int = 0) -> tuple:

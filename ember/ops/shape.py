@@ -166,7 +166,8 @@ class Flip(Op):
 class Roll(Op):
     def forward(self, x: Any, shifts: tuple, dims: tuple | None) -> Any:
         self.shifts, self.dims = shifts, dims
-        return backend.module_of(x).roll(x, shifts, dims)
+        xp = backend.module_of(x)  # torch's result is a new contiguous tensor
+        return xp.ascontiguousarray(xp.roll(x, shifts, dims))
 
     def backward(self, grad: Any) -> Any:
         back = tuple(-s for s in self.shifts)
