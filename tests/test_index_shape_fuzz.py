@@ -205,3 +205,12 @@ def test_cat_stack_roll_results_are_contiguous():
         out_t, out_e = run(torch, t), run(ember, e)
         assert out_e.is_contiguous() == out_t.is_contiguous()
         _same(out_t.view(-1), out_e.view(-1))
+
+
+@pytest.mark.parametrize("size", [1, 2, 3])
+def test_split_of_empty_dim_gives_one_piece(size):
+    t, e = _both(np.zeros((3, 0, 5)))
+    pt, pe = torch.split(t, size, 1), ember.split(e, size, 1)
+    assert len(pe) == len(pt)
+    for a, b in zip(pt, pe, strict=True):
+        _same(a, b)

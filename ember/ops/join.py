@@ -179,7 +179,8 @@ def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
         if size <= 0 and not (size == 0 and n == 0):
             raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got "
                                f"dimension size of {n}")
-        sections = [size] * (n // size) + ([n % size] if n % size else []) if size else [0]
+        # an empty dim still gives one (empty) piece, as torch
+        sections = [size] * (n // size) + ([n % size] if n % size else []) if n else [0]
         name = "Split"
     else:
         sections = [int(s) for s in split_size_or_sections]
