@@ -126,3 +126,25 @@ def test_remainder_zero_keeps_the_dividends_sign() -> None:
                             m.tensor(y) if isinstance(y, np.ndarray) else y)
                 for m in (torch, ember))
         _same(t, e)
+
+
+def test_clamp_tensor_bounds_propagate_nan() -> None:
+    x = np.array([-1.5, 0.0, 3.0, -2.5, np.nan, 1.0])
+    lo = np.array([np.nan, 2.5, 1.0, np.nan, 0.0, 2.0])
+    hi = np.array([0.0, np.nan, 2.0, 1.0, 1.0, np.nan])
+    for kwargs in ({"min": lo}, {"max": hi}, {"min": lo, "max": hi}):
+        t, e = (m.clamp(m.tensor(x), **{k: m.tensor(v) if isinstance(v, np.ndarray) else v
+                                       for k, v in kwargs.items()}) for m in (torch, ember))
+        _same(t, e)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_pow_zero_base_scalar_exponent_gradient() -> None:
+    # d(0 ** b)/db is 0 where b >= 0 and out * log(0) = -inf elsewhere (torch)
+    b = np.array([-1.0, -0.5, 0.0, 0.5, 2.0])
+    grads = []
+    for m in (torch, ember):
+        t = m.tensor(b, requires_grad=True)
+        m.pow(0.0, t).backward(m.tensor([1.0, -2.0, 1.0, 1.0, -1.0], dtype=m.float64))
+        grads.append(t.grad)
+    _same(*grads)

@@ -291,7 +291,10 @@ class Pow(BinaryOp):
                 ga = xp.where(b == 0, 0.0, grad * b * a ** (b - 1))
         if need_b:
             if isinstance(a, (int, float, complex)):
-                gb = grad * out * _log_scalar(a) if a != 0 else grad * 0.0
+                if a != 0:
+                    gb = grad * out * _log_scalar(a)
+                else:  # log(0) = -inf: torch takes the derivative as 0 only where b >= 0
+                    gb = grad * xp.where(b >= 0, 0.0, out * float("-inf"))
             else:
                 # torch: where a == 0 and b >= 0 the derivative is taken as 0
                 safe = xp.where((a == 0) & (b >= 0), 1.0, a)

@@ -699,11 +699,11 @@ def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         from .indexing import where  # noqa: PLC0415
 
-        out = input
+        out = input  # a NaN bound gives NaN, as torch (min != min: NaN in a tensor or a float)
         if min is not None:
-            out = where(out < min, min, out)
+            out = where((out < min) | (min != min), min, out)
         if max is not None:
-            out = where(out > max, max, out)
+            out = where((out > max) | (max != max), max, out)
         return torch_named(out, "ClampBackward0")  # torch's clamp overload with tensor bounds
     if input._data.dtype.kind not in "fV" and (isinstance(min, float) or isinstance(max, float)):
         input = input.to(dtypes.get_default_dtype())
