@@ -378,7 +378,20 @@ class Relu(UnaryOp):
             return kernels.load("relu").backward(grad, y)
         # torch's threshold_backward: +0 where the unit is inactive (y <= 0, whatever the
         # gradient: never -0.0 or NaN), the gradient elsewhere, a NaN output included
-        return array_namespace(grad).where(y <= 0, 0, grad)
+        if (not isinstance(grad, Tensor) and grad.__class__ is y.__class__
+                and grad.dtype == y.dtype and grad.dtype.kind == "f"):
+            return _where_active(grad, y)
+        return array_namespace(grad).where(y <= 0, 0, grad)  # Tensors (create_graph), ints
+
+
+def _where_active(grad: Any, y: Any) -> Any:
+    """where(y <= 0, 0, grad) as a bit mask on the gradient's bits: numpy's where ran 2.5x (16K
+    values) to 10x (1M) slower than a multiply, and grad * (y > 0) gives -0.0 and NaN."""
+    bits = _xp(grad).dtype(f"uint{8 * grad.dtype.itemsize}")
+    keep = (y <= 0).astype(bits)
+    keep -= 1  # all bits set where the unit is active (or y is NaN), none where inactive
+    keep &= grad.view(bits)
+    return keep.view(grad.dtype)
 
 
 class Erf(UnaryOp):
