@@ -148,3 +148,21 @@ def test_pow_zero_base_scalar_exponent_gradient() -> None:
         m.pow(0.0, t).backward(m.tensor([1.0, -2.0, 1.0, 1.0, -1.0], dtype=m.float64))
         grads.append(t.grad)
     _same(*grads)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_float_floor_division_is_python_s_rule(dtype):
+    """torch computes a // b from fmod, as Python: 1 // 0.1 is 9 (floor(1 / 0.1) rounds to
+    10), -1.5 // inf is -1, inf // 2 is NaN; the gradient is grad * 0."""
+    a = np.array([1.0, -1.5, np.inf, -3.0, 7.5, 0.3, -0.0, 5.0, 2.5], dtype)
+    b = np.array([0.1, np.inf, 2.0, 1.5, -2.0, 0.1, 3.0, 0.0, -np.inf], dtype)
+    results = []
+    for lib in (ember, torch):
+        x, y = lib.tensor(a, requires_grad=True), lib.tensor(b, requires_grad=True)
+        with np.errstate(all="ignore"):
+            q = lib.div(x, y, rounding_mode="floor")
+            q.backward(lib.ones_like(q))
+            results.append((q.detach().numpy(), lib.floor_divide(x.detach(), 0.1).numpy(),
+                            x.grad.numpy(), y.grad.numpy()))
+    for ours, theirs in zip(*results, strict=True):
+        np.testing.assert_array_equal(ours, theirs)

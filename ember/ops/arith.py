@@ -256,6 +256,18 @@ class Div(BinaryOp):
         return ga, gb
 
 
+class FloorDivide(BinaryOp):
+    """a // b in floats as Python and torch compute it, from fmod (1 // 0.1 is 9: floor(1 / 0.1)
+    rounds to 10; inf // 2 is NaN); piecewise constant, so its gradient is zero (grad * 0)."""
+
+    def forward(self, a: Any, b: Any) -> Any:
+        return _xp(a, b).floor_divide(a, b)
+
+    def backward(self, grad: Any) -> tuple:
+        need_a, need_b = self.next_edges
+        return (grad * 0 if need_a else None), (grad * 0 if need_b else None)
+
+
 class Pow(BinaryOp):
     saved_for = ((0, 1), (0, 1), (1,))  # the output only for b's gradient (torch saves it so)
     overload = 0
@@ -479,10 +491,12 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None,
     if not _is_float(input) and not _is_float(other):
         fn = "floor_divide" if rounding_mode == "floor" else "trunc_divide"
         return _maybe_out(_int_division(input, other, fn), out)
-    from .unary import floor, trunc  # noqa: PLC0415
+    from .unary import trunc  # noqa: PLC0415
 
-    quotient = Div.apply(input, other)
-    rounded = floor(quotient) if rounding_mode == "floor" else trunc(quotient)
+    if rounding_mode == "floor":
+        rounded = FloorDivide.apply(input, other)
+    else:
+        rounded = trunc(Div.apply(input, other))
     return _maybe_out(torch_named(rounded, "DivBackward2"), out)  # torch's div.Tensor_mode
 
 
