@@ -459,7 +459,8 @@ def diag(input: Tensor, diagonal: int = 0) -> Tensor:
     if input._data.ndim == 2:  # torch's node for the diagonal_copy it returns
         from .ops.shape import diagonal  # noqa: PLC0415
 
-        return torch_named(diagonal(input, k, 0, 1), "DiagonalBackward0_copy")
+        # a copy, as torch's diagonal_copy (a view would share memory and not be contiguous)
+        return torch_named(diagonal(input, k, 0, 1).clone(), "DiagonalBackward0_copy")
     raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input._data.ndim}D")
 
 

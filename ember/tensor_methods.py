@@ -721,8 +721,9 @@ class TensorMethods:
             dims = tuple(dims[0])
         return movement.tile(self, dims)
 
-    def repeat_interleave(self, repeats: Any, dim: int | None = None) -> Any:
-        return movement.repeat_interleave(self, repeats, dim)
+    def repeat_interleave(self, repeats: Any, dim: int | None = None, *,
+                          output_size: int | None = None) -> Any:
+        return movement.repeat_interleave(self, repeats, dim, output_size=output_size)
 
     def flip(self, *order: Any, dims: Any = None) -> Any:  # torch also takes dims=
         if dims is None:

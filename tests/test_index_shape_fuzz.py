@@ -214,3 +214,17 @@ def test_split_of_empty_dim_gives_one_piece(size):
     assert len(pe) == len(pt)
     for a, b in zip(pt, pe, strict=True):
         _same(a, b)
+
+
+def test_diag_of_a_matrix_is_a_contiguous_copy_and_repeat_interleave_method_takes_output_size():
+    results = []
+    for lib in (ember, torch):
+        m = lib.arange(12.0).reshape(3, 4).requires_grad_()
+        d = lib.diag(m, 1)
+        copy_is_separate = lib.diag(m.detach()).add_(100)  # must not write into the matrix
+        d.backward(lib.tensor([1.0, 2.0, 3.0]))
+        repeated = lib.arange(3).repeat_interleave(lib.tensor([2, 0, 1]), output_size=3)
+        results.append((d.is_contiguous(), m.detach().numpy().copy(), m.grad.numpy(),
+                        repeated.numpy(), copy_is_separate.numpy()))
+    for ours, theirs in zip(*results, strict=True):
+        np.testing.assert_array_equal(ours, theirs)
