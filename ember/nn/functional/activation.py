@@ -15,7 +15,7 @@ from ...backend import module_of, numpy
 from ...ops import special
 from ...ops._util import torch_named
 from ...ops.softmax import log_softmax, softmax
-from ...ops.unary import UnaryOp, sigmoid, tanh
+from ...ops.unary import UnaryOp, pass_where, sigmoid, tanh
 from ...ops.unary import relu as _relu
 from ...tensor import Tensor
 
@@ -124,9 +124,7 @@ def _normal_cdf(x: Any) -> Any:
 
 
 def _sigmoid(x: Any) -> Any:
-    if isinstance(x, Tensor):
-        return x.sigmoid()
-    return special.sigmoid(x).astype(x.dtype, copy=False)  # float16 comes back as float32
+    return x.sigmoid() if isinstance(x, Tensor) else special.sigmoid(x)
 
 
 class Silu(UnaryOp):
@@ -193,7 +191,7 @@ class Hardtanh(UnaryOp):
         # 1 strictly inside (min_val, max_val), 0 (never -0.0) outside, on the bounds and at
         # NaN (as torch's vectorised loop)
         (x,) = self.saved_tensors
-        return array_namespace(grad).where((x > self.lo) & (x < self.hi), grad, 0)
+        return pass_where(grad, (x > self.lo) & (x < self.hi))
 
 
 class Hardsigmoid(UnaryOp):
@@ -204,7 +202,7 @@ class Hardsigmoid(UnaryOp):
     def backward(self, grad: Any) -> Any:
         # 1/6 strictly inside (-3, 3), 0 elsewhere (a NaN input included, as torch)
         (x,) = self.saved_tensors
-        return array_namespace(grad).where((x > -3) & (x < 3), grad / 6, 0)
+        return pass_where(grad / 6, (x > -3) & (x < 3))
 
 
 class Hardswish(UnaryOp):
@@ -261,7 +259,7 @@ class Threshold(UnaryOp):
 
     def backward(self, grad: Any) -> Any:
         (x,) = self.saved_tensors
-        return array_namespace(grad).where(x <= self.threshold, 0, grad)
+        return pass_where(grad, ~(x <= self.threshold))
 
 
 class Shrink(UnaryOp):
@@ -283,7 +281,7 @@ class Shrink(UnaryOp):
     def backward(self, grad: Any) -> Any:
         # 1 outside [-lambd, lambd], 0 (never -0.0) inside and at NaN (as torch)
         (x,) = self.saved_tensors
-        return array_namespace(grad).where((x > self.lambd) | (x < -self.lambd), grad, 0)
+        return pass_where(grad, (x > self.lambd) | (x < -self.lambd))
 
 
 # ---------------------------------------------------------------------------------------------
