@@ -197,3 +197,43 @@ def _parameterdict_popitem_empty(lib: Any) -> Any:
 ], ids=lambda f: f.__name__)
 def test_containers(case: Callable) -> None:
     _same(case)
+
+
+def _load_outcome(lib: Any, module: Any, state: Any) -> tuple:
+    """(error text or None, the module's state after loading) for comparing torch and Ember."""
+    try:
+        module.load_state_dict(state)
+    except RuntimeError as e:
+        return str(e).split(" for ")[1].split(":")[1].strip()[:40], None
+    return None, {k: v.tolist() for k, v in module.state_dict().items()}
+
+
+@pytest.mark.parametrize("versioned", [True, False])
+def test_norm_state_dict_versions(versioned: bool) -> None:
+    # torch's norm layers are state_dict version 2 (num_batches_tracked added): a versioned
+    # checkpoint without the counter is missing a key, a plain dict (an old checkpoint) loads
+    # and keeps the module's own counter
+    out = []
+    for lib in (torch, ember):
+        bn = lib.nn.Sequential(lib.nn.BatchNorm1d(2))
+        state = bn.state_dict()
+        meta = dict(state._metadata)
+        del state["0.num_batches_tracked"]
+        if not versioned:
+            state = dict(state)
+        bn[0].num_batches_tracked.fill_(4)
+        out.append((meta, _load_outcome(lib, bn, state)))
+    assert out[0] == out[1]
+
+
+def test_instance_norm_drops_old_running_stats() -> None:
+    # an unversioned checkpoint with running stats for an InstanceNorm that tracks none: torch
+    # reports them as unexpected running stats (and drops them)
+    out = []
+    for lib in (torch, ember):
+        m = lib.nn.InstanceNorm2d(3)
+        state = {"running_mean": lib.zeros(3), "running_var": lib.ones(3)}
+        out.append(_load_outcome(lib, m, state))
+        out.append(_load_outcome(lib, m, {}))
+    assert out[0] == out[2] and out[1] == out[3]
+    assert out[0][0] is not None

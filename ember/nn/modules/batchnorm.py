@@ -27,6 +27,10 @@ class _NormBase(Module):
     """What BatchNorm and InstanceNorm share (torch's _NormBase): the affine parameters, the
     running statistics and their resets."""
 
+    # state_dict format 2 added num_batches_tracked: checkpoints without a version (plain
+    # dicts) or older ones load without it, newer ones must have it (torch's rule)
+    _version: int = 2
+
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True, device: Any = None,
                  dtype: Any = None, *, bias: bool = True) -> None:
@@ -55,6 +59,16 @@ class _NormBase(Module):
             self.register_buffer("running_mean", None)
             self.register_buffer("running_var", None)
             self.register_buffer("num_batches_tracked", None)
+
+    def _load_from_state_dict(self, state_dict: dict, prefix: str, local_metadata: dict,
+                              *args: Any) -> None:
+        version = local_metadata.get("version")
+        key = prefix + "num_batches_tracked"
+        if (version is None or version < 2) and self.track_running_stats and \
+                key not in state_dict:  # a checkpoint from before the counter existed
+            state_dict[key] = self.num_batches_tracked if self.num_batches_tracked is not None \
+                else creation.tensor(0, dtype=dtypes.int64)
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, *args)
 
     def reset_running_stats(self) -> None:
         if self.track_running_stats:
@@ -103,12 +117,6 @@ class _BatchNorm(_NormBase):
         return F.batch_norm(input, self.running_mean if running else None,
                             self.running_var if running else None, self.weight, self.bias,
                             use_batch_stats, factor, self.eps)
-
-    def _load_from_state_dict(self, state_dict: dict, prefix: str, *args: Any) -> None:
-        key = prefix + "num_batches_tracked"
-        if self.track_running_stats and key not in state_dict:  # checkpoints before it existed
-            state_dict[key] = creation.tensor(0, dtype=dtypes.int64)
-        super()._load_from_state_dict(state_dict, prefix, *args)
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "

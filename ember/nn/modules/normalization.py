@@ -148,6 +148,26 @@ class _InstanceNorm(_NormBase):
                               use_input_stats, momentum, self.eps)
         return out.squeeze(0) if unbatched else out
 
+    def _load_from_state_dict(self, state_dict: dict, prefix: str, local_metadata: dict,
+                              strict: bool, missing_keys: list, unexpected_keys: list,
+                              error_msgs: list) -> None:
+        # checkpoints without a version predate track_running_stats=False as the default:
+        # their running statistics are reported and dropped (torch's rule)
+        stale = [prefix + name for name in ("running_mean", "running_var")
+                 if prefix + name in state_dict]
+        if local_metadata.get("version") is None and not self.track_running_stats and stale:
+            error_msgs.append(
+                "Unexpected running stats buffer(s) {} for {} with track_running_stats=False. "
+                "If state_dict is a checkpoint saved before 0.4.0, this may be expected because "
+                "{} does not track running stats by default since 0.4.0. Please remove these "
+                "keys from state_dict. If the running stats are actually needed, instead set "
+                "track_running_stats=True in {} to enable them.".format(
+                    " and ".join(f'"{k}"' for k in stale), *(type(self).__name__,) * 3))
+            for key in stale:
+                state_dict.pop(key)
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys,
+                                      unexpected_keys, error_msgs)
+
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
                 f"affine={self.affine}, bias={self.bias is not None}, "
