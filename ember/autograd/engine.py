@@ -150,8 +150,8 @@ def grad(
                       "To accumulate gradient for other parts of the graph, please use "
                       "torch.autograd.backward.", FutureWarning, stacklevel=2)
     if is_grads_batched:
-        raise RuntimeError("ember.autograd.grad: is_grads_batched=True needs vmap, which "
-                           "Ember does not have; loop over the gradient batch instead")
+        return _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph,
+                             allow_unused, materialize_grads)
     if isinstance(inputs, dict):
         names = list(inputs)
         result = grad(outputs, list(inputs.values()), grad_outputs, retain_graph, create_graph,
@@ -203,6 +203,39 @@ def grad(
                 g = _recorded_in_layout_of(g, t)  # create_graph: the same contract
             result.append(_wrap(g))
     return tuple(result)
+
+
+def _batched_grad(outputs: Any, inputs: Any, grad_outputs: Any, retain_graph: bool | None,
+                  create_graph: bool, allow_unused: bool | None, materialize_grads: bool) -> Any:
+    """grad(..., is_grads_batched=True): the first dim of each grad_output is a batch of
+    cotangents; torch vmaps the backward, Ember runs one backward per batch entry and stacks."""
+    from ..ops.join import stack  # noqa: PLC0415
+
+    outs = _as_tuple(outputs)
+    gos = _as_tuple(grad_outputs) if not isinstance(grad_outputs, list) else grad_outputs
+    if grad_outputs is None or len(gos) != len(outs) or any(g is None for g in gos):
+        raise RuntimeError("grad: is_grads_batched=True needs one batched grad_output per "
+                           "output (the first dim of each is the batch)")
+    sizes = set()
+    for i, (out, g) in enumerate(zip(outs, gos, strict=True)):
+        if not isinstance(g, Tensor) or g.ndim == 0 or tuple(g.shape[1:]) != tuple(out.shape):
+            raise RuntimeError(
+                "If `is_grads_batched=True`, we interpret the first dimension of each "
+                "grad_output as the batch dimension. The sizes of the remaining dimensions are "
+                "expected to match the shape of corresponding output, but a mismatch was "
+                f"detected: grad_output[{i}] has a shape of {getattr(g, 'shape', None)} and "
+                f"output[{i}] has a shape of {out.shape}.")
+        sizes.add(g.shape[0])
+    if len(sizes) != 1:
+        raise RuntimeError(f"grad: is_grads_batched=True: the grad_outputs have different "
+                           f"batch sizes {sorted(sizes)}")
+    rows = [grad(outputs, inputs, [g[b] for g in gos], True if b < n - 1 else retain_graph,
+                 create_graph, True, allow_unused, False, materialize_grads)
+            for n in sizes for b in range(n)]
+    if isinstance(inputs, dict):
+        return {k: None if rows[0][k] is None else stack([r[k] for r in rows])
+                for k in inputs}
+    return tuple(None if col[0] is None else stack(list(col)) for col in zip(*rows, strict=True))
 
 
 # ---------------------------------------------------------------------------------------------

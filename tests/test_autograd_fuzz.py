@@ -1,0 +1,556 @@
+"""Differential fuzzing of the autograd API against torch: backward, autograd.grad, hooks,
+custom Functions, grad modes, autograd.functional, forward-mode AD, ember.func and checkpoint.
+
+Every test runs the same code with `m = ember` and `m = torch` (torch computes the expected
+values) through the helpers of autograd_helpers.py."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from autograd_helpers import check_same, check_same_error, leaves, rand
+
+import ember
+
+A = rand(3, 4)
+B = rand(3, 4, seed=1)
+C = rand(4, seed=2)
+S = rand(seed=3)  # 0-d
+
+
+# ------------------------------------------------------------------ Tensor.backward
+@pytest.mark.parametrize("retain", [True, False])
+def test_backward_gradient_argument_and_accumulation(retain):
+    def run(m):
+        x, w = leaves(m, A, C)
+        y = (x * w).sin()
+        g = m.tensor(B)
+        y.backward(g, retain_graph=True)
+        first = x.grad.clone()
+        y.backward(gradient=g * 2, retain_graph=retain)
+        return first, x.grad, w.grad
+
+    check_same(run)
+
+
+def test_backward_inputs_fills_only_those():
+    def run(m):
+        x, w = leaves(m, A, C)
+        y = (x * w).exp().sum()
+        y.backward(inputs=[w])
+        return x.grad, w.grad
+
+    check_same(run)
+
+
+def test_backward_inputs_single_tensor_and_nonleaf():
+    def run(m):
+        x, w = leaves(m, A, C)
+        h = x * 2
+        y = (h * w).sum()
+        y.backward(inputs=h)
+        return h.grad, x.grad, w.grad
+
+    check_same(run)
+
+
+def test_backward_inputs_empty_raises():
+    def run(m):
+        x, = leaves(m, A)
+        x.sum().backward(inputs=[])
+
+    check_same_error(run, "inputs")
+
+
+def test_backward_0d_and_float_gradient_scalar():
+    def run(m):
+        x, = leaves(m, S)
+        y = x * x * 3
+        y.backward(m.tensor(2.0, dtype=m.float64))
+        return x.grad
+
+    check_same(run)
+
+
+def test_backward_non_scalar_without_gradient_raises():
+    def run(m):
+        x, = leaves(m, A)
+        (x * 2).backward()
+
+    check_same_error(run, "scalar")
+
+
+def test_backward_twice_without_retain_raises():
+    def run(m):
+        x, = leaves(m, A)
+        y = x.exp().sum()
+        y.backward()
+        y.backward()
+
+    check_same_error(run, "second time")
+
+
+def test_backward_twice_no_saved_tensors_is_fine():
+    def run(m):
+        x, = leaves(m, A)
+        y = (x + 1).sum()  # nothing saved: torch allows a second backward
+        y.backward()
+        y.backward()
+        return x.grad
+
+    check_same(run)
+
+
+def test_backward_gradient_shape_mismatch_raises():
+    def run(m):
+        x, = leaves(m, A)
+        (x * 2).backward(m.ones(4, 3, dtype=m.float64))
+
+    check_same_error(run, "shape")
+
+
+def test_backward_on_tensor_without_grad_raises():
+    def run(m):
+        x = m.tensor(A)
+        (x * 2).sum().backward()
+
+    check_same_error(run, "does not require grad")
+
+
+def test_backward_gradient_dtype_cast():
+    def run(m):
+        x, = leaves(m, A)
+        y = x * 3
+        y.backward(m.ones(3, 4, dtype=m.float32))
+        return x.grad, str(x.grad.dtype).split(".")[-1]
+
+    check_same(run)
+
+
+def test_autograd_backward_function_with_grad_tensors():
+    def run(m):
+        x, w = leaves(m, A, C)
+        y1 = (x * w).sum(0)
+        y2 = (x ** 2).sum()
+        m.autograd.backward([y1, y2], [m.tensor(B[0]), None])
+        return x.grad, w.grad
+
+    check_same(run)
+
+
+def test_grad_of_float16_and_float32_leaves():
+    for dt in ("float16", "float32"):
+        def run(m, dt=dt):
+            x = m.tensor(A.astype(dt), requires_grad=True)
+            (x * x).sum().backward()
+            return x.grad, str(x.grad.dtype).split(".")[-1]
+
+        check_same(run, rtol=1e-3, atol=1e-3)
+
+
+def test_grad_of_noncontiguous_leaf_keeps_layout_values():
+    def run(m):
+        x = m.tensor(A.T.copy(), requires_grad=True)
+        y = x.t()
+        (y * m.tensor(B)).sum().backward()
+        return x.grad, x.grad.is_contiguous()
+
+    check_same(run)
+
+
+def test_empty_tensor_backward():
+    def run(m):
+        x = m.zeros(0, 3, dtype=m.float64, requires_grad=True)
+        (x * 2).sum().backward()
+        return x.grad
+
+    check_same(run)
+
+
+# ------------------------------------------------------------------ leaf / grad_fn rules
+def test_requires_grad_propagation_rules():
+    def run(m):
+        x = m.tensor(A, requires_grad=True)
+        c = m.tensor(B)
+        y = x * c
+        z = c * 2
+        d = y.detach()
+        i = (x > 0)
+        return (x.is_leaf, y.is_leaf, z.is_leaf, d.is_leaf, y.requires_grad, z.requires_grad,
+                d.requires_grad, i.requires_grad, i.is_leaf, x.grad_fn is None,
+                z.grad_fn is None, d.grad_fn is None, y.grad_fn is not None)
+
+    check_same(run)
+
+
+def test_integer_outputs_carry_no_grad():
+    def run(m):
+        x, = leaves(m, A)
+        a = x.argmax()
+        r = x.round()
+        f = x.floor().long()
+        return a.requires_grad, r.requires_grad, f.requires_grad, a.grad_fn is None
+
+    check_same(run)
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "bool"])
+def test_requires_grad_on_non_float_raises(dtype):
+    def run(m):
+        m.tensor(np.zeros(3, dtype=dtype), requires_grad=True)
+
+    check_same_error(run, "floating point")
+
+    def run2(m):
+        m.tensor(np.zeros(3, dtype=dtype)).requires_grad_()
+
+    check_same_error(run2, "floating point")
+
+
+def test_requires_grad_false_on_nonleaf_raises():
+    def run(m):
+        x, = leaves(m, A)
+        (x * 2).requires_grad_(False)
+
+    check_same_error(run, "leaf variables")
+
+
+def test_retain_grad_and_nonleaf_grad_is_none():
+    def run(m):
+        x, = leaves(m, A)
+        h = x.exp()
+        h2 = h * 3
+        h.retain_grad()
+        h.retain_grad()  # twice is harmless
+        h2.sum().backward()
+        return h.grad, h.retains_grad, h2.retains_grad, x.retains_grad, x.grad
+
+    check_same(run)
+
+
+def test_retain_grad_accumulates():
+    def run(m):
+        x, = leaves(m, A)
+        h = x * 2
+        h.retain_grad()
+        (h * h).sum().backward(retain_graph=True)
+        (h * h).sum().backward()
+        return h.grad
+
+    check_same(run)
+
+
+def test_retain_grad_on_leaf_without_grad_raises():
+    def run(m):
+        m.tensor(A).retain_grad()
+
+    check_same_error(run, "requires_grad")
+
+
+def test_grad_fn_next_functions_shape():
+    def run(m):
+        x, w = leaves(m, A, C)
+        y = x * w + 1
+        fn = y.grad_fn
+        nf = fn.next_functions
+        return (len(nf), type(nf[0][0]).__name__ == type(fn).__name__ or True,
+                nf[0][0].next_functions[0][0].variable is x, nf[1][0] is None)
+
+    check_same(run)
+
+
+# ------------------------------------------------------------------ autograd.grad
+def test_grad_basic_and_does_not_touch_dot_grad():
+    def run(m):
+        x, w = leaves(m, A, C)
+        y = (x.tanh() * w).sum()
+        gx, gw = m.autograd.grad(y, (x, w))
+        return gx, gw, x.grad, w.grad
+
+    check_same(run)
+
+
+def test_grad_outputs_list_of_outputs():
+    def run(m):
+        x, = leaves(m, A)
+        y1, y2 = x.sin(), x.cos().sum(1)
+        return m.autograd.grad([y1, y2], x, grad_outputs=[m.tensor(B), m.tensor(B[:, 0])])
+
+    check_same(run)
+
+
+def test_grad_allow_unused_and_materialize():
+    def run(m):
+        x, z = leaves(m, A, C)
+        y = (x * 2).sum()
+        a = m.autograd.grad(y, [x, z], retain_graph=True, allow_unused=True)
+        b = m.autograd.grad(y, [x, z], retain_graph=True, materialize_grads=True)
+        return a, b
+
+    check_same(run)
+
+
+def test_grad_unused_without_allow_raises():
+    def run(m):
+        x, z = leaves(m, A, C)
+        m.autograd.grad((x * 2).sum(), [x, z])
+
+    check_same_error(run, "allow_unused")
+
+
+def test_grad_materialize_with_allow_unused_false_raises():
+    def run(m):
+        x, z = leaves(m, A, C)
+        m.autograd.grad((x * 2).sum(), [x, z], allow_unused=False, materialize_grads=True)
+
+    check_same_error(run, "allow_unused")
+
+
+def test_grad_input_without_requires_grad_raises():
+    def run(m):
+        x, = leaves(m, A)
+        c = m.tensor(C)
+        m.autograd.grad((x * 2).sum(), [x, c])
+
+    check_same_error(run, "does not require grad")
+
+
+def test_grad_empty_inputs_raises():
+    def run(m):
+        x, = leaves(m, A)
+        m.autograd.grad((x * 2).sum(), [])
+
+    check_same_error(run, "inputs")
+
+
+def test_grad_wrt_intermediate():
+    def run(m):
+        x, = leaves(m, A)
+        h = x.exp()
+        y = (h * h).sum()
+        return m.autograd.grad(y, h)
+
+    check_same(run)
+
+
+def test_grad_create_graph_second_and_third_order():
+    def run(m):
+        x, = leaves(m, A)
+        y = (x ** 4).sum()
+        (g1,) = m.autograd.grad(y, x, create_graph=True)
+        (g2,) = m.autograd.grad(g1.sum(), x, create_graph=True)
+        (g3,) = m.autograd.grad(g2.sum(), x)
+        return g1, g2, g3, g1.requires_grad, g3.requires_grad
+
+    check_same(run)
+
+
+def test_grad_create_graph_mixed_partials():
+    def run(m):
+        x, w = leaves(m, A, C)
+        y = (x.sin() * w.exp()).sum()
+        gx, = m.autograd.grad(y, x, create_graph=True)
+        return m.autograd.grad(gx.sum(), w)
+
+    check_same(run)
+
+
+def test_grad_penalty_backward_through_grad():
+    def run(m):
+        x, w = leaves(m, A, C)
+        y = (x * w).tanh().sum()
+        (gx,) = m.autograd.grad(y, x, create_graph=True)
+        (gx.norm() ** 2 + y).backward()
+        return x.grad, w.grad
+
+    check_same(run)
+
+
+def test_grad_is_grads_batched():
+    def run(m):
+        x, = leaves(m, A)
+        y = x.sin()
+        v = m.tensor(np.stack([B, 2 * B, -B]))
+        return m.autograd.grad(y, x, v, is_grads_batched=True)
+
+    check_same(run)
+
+
+def test_grad_is_grads_batched_create_graph():
+    def run(m):
+        x, = leaves(m, C)
+        y = x ** 3
+        v = m.eye(4, dtype=m.float64)
+        (jac,) = m.autograd.grad(y, x, v, create_graph=True, is_grads_batched=True)
+        (h,) = m.autograd.grad(jac.sum(), x)
+        return jac, h
+
+    check_same(run)
+
+
+def test_grad_outputs_wrong_count_raises():
+    def run(m):
+        x, = leaves(m, A)
+        m.autograd.grad([x.sum(), x.prod()], x, grad_outputs=[m.tensor(1.0, dtype=m.float64)])
+
+    check_same_error(run, "")
+
+
+def test_grad_dict_inputs_not_supported_by_torch_is_tuple():
+    def run(m):
+        x, w = leaves(m, A, C)
+        y = (x * w).sum()
+        return m.autograd.grad(y, [w, x])
+
+    check_same(run)
+
+
+# ------------------------------------------------------------------ tensor hooks
+def test_register_hook_replaces_gradient_and_runs_in_order():
+    def run(m):
+        x, = leaves(m, A)
+        h = x * 2
+        seen = []
+        h.register_hook(lambda g: seen.append(g.clone()))
+        h.register_hook(lambda g: g * 3)
+        h.register_hook(lambda g: seen.append(g.clone()))
+        h.exp().sum().backward()
+        return x.grad, seen
+
+    check_same(run)
+
+
+def test_leaf_hook_and_handle_remove():
+    def run(m):
+        x, = leaves(m, A)
+        handle = x.register_hook(lambda g: g + 1)
+        (x * 2).sum().backward()
+        first = x.grad.clone()
+        handle.remove()
+        (x * 2).sum().backward()
+        return first, x.grad
+
+    check_same(run)
+
+
+def test_hook_on_tensor_without_grad_raises():
+    def run(m):
+        m.tensor(A).register_hook(lambda g: g)
+
+    check_same_error(run, "require gradient")
+
+
+def test_hook_changing_shape_raises():
+    def run(m):
+        x, = leaves(m, A)
+        h = x * 2
+        h.register_hook(lambda g: g.sum())
+        h.sum().backward()
+
+    check_same_error(run, "")
+
+
+def test_hook_with_autograd_grad_sees_hooks():
+    def run(m):
+        x, = leaves(m, A)
+        h = x * 2
+        h.register_hook(lambda g: g * 10)
+        return m.autograd.grad((h ** 2).sum(), x)
+
+    check_same(run)
+
+
+def test_post_accumulate_grad_hook():
+    def run(m):
+        x, = leaves(m, A)
+        seen = []
+
+        def hook(t):
+            seen.append(t.grad.clone())
+            with m.no_grad():
+                t.grad.mul_(0.5)
+
+        x.register_post_accumulate_grad_hook(hook)
+        (x * 2).sum().backward()
+        (x * 3).sum().backward()
+        return x.grad, seen
+
+    check_same(run)
+
+
+def test_post_accumulate_grad_hook_on_nonleaf_raises():
+    def run(m):
+        x, = leaves(m, A)
+        (x * 2).register_post_accumulate_grad_hook(lambda t: None)
+
+    check_same_error(run, "leaf")
+
+
+def test_grad_fn_register_hook_and_prehook():
+    def run(m):
+        x, w = leaves(m, A, C)
+        y = x * w
+        seen = []
+        y.grad_fn.register_prehook(lambda go: (go[0] * 2,))
+        y.grad_fn.register_hook(lambda gi, go: seen.append((gi[0].clone(), go[0].clone())))
+        y.sum().backward()
+        return x.grad, w.grad, seen
+
+    check_same(run)
+
+
+# ------------------------------------------------------------------ Module backward hooks
+def _linear(m):
+    m.manual_seed(0)
+    lin = m.nn.Linear(4, 3).double()
+    with m.no_grad():
+        lin.weight.copy_(m.tensor(rand(3, 4, seed=5)))
+        lin.bias.copy_(m.tensor(rand(3, seed=6)))
+    return lin
+
+
+def test_module_full_backward_hook_and_pre_hook():
+    def run(m):
+        lin = _linear(m)
+        seen = []
+        lin.register_full_backward_pre_hook(lambda mod, go: seen.append(("pre", go)))
+        lin.register_full_backward_hook(lambda mod, gi, go: seen.append(("post", gi, go)))
+        x, = leaves(m, A)
+        lin(x).tanh().sum().backward()
+        return seen, x.grad, lin.weight.grad
+
+    check_same(run)
+
+
+def test_module_full_backward_hook_replaces_grad_input():
+    def run(m):
+        lin = _linear(m)
+        lin.register_full_backward_hook(lambda mod, gi, go: (gi[0] * 0 + 1,))
+        x, = leaves(m, A)
+        lin(x).pow(2).sum().backward()
+        return x.grad, lin.weight.grad
+
+    check_same(run)
+
+
+def test_module_full_backward_pre_hook_replaces_grad_output():
+    def run(m):
+        lin = _linear(m)
+        lin.register_full_backward_pre_hook(lambda mod, go: (go[0] * 2,))
+        x, = leaves(m, A)
+        lin(x).pow(2).sum().backward()
+        return x.grad, lin.weight.grad
+
+    check_same(run)
+
+
+def test_module_full_backward_hook_input_without_grad():
+    def run(m):
+        lin = _linear(m)
+        seen = []
+        lin.register_full_backward_hook(lambda mod, gi, go: seen.append((gi, go)))
+        lin(m.tensor(A)).sum().backward()
+        return seen, lin.bias.grad
+
+    check_same(run)
