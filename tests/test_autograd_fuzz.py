@@ -554,3 +554,496 @@ def test_module_full_backward_hook_input_without_grad():
         return seen, lin.bias.grad
 
     check_same(run)
+
+
+# ------------------------------------------------------------------ custom autograd.Function
+def test_function_mark_non_differentiable_input_returned_unchanged():
+    def run(m):
+        class PassSorted(m.autograd.Function):
+            @staticmethod
+            def forward(ctx, x, idx):
+                ctx.mark_non_differentiable(x)
+                return x, x * 2
+
+            @staticmethod
+            def backward(ctx, g_same, g_double):
+                return g_double * 2, None
+
+        x, = leaves(m, A)
+        same, double = PassSorted.apply(x, 0)
+        double.sum().backward()
+        return same.requires_grad, same.grad_fn is None, same is x, double.requires_grad, x.grad
+
+    check_same(run)
+
+
+def test_function_mark_non_differentiable_output():
+    def run(m):
+        class SortWithIdx(m.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                values, idx = x.sort(dim=1)
+                ctx.mark_non_differentiable(idx)
+                ctx.save_for_backward(idx)
+                return values, idx
+
+            @staticmethod
+            def backward(ctx, g, g_idx):
+                (idx,) = ctx.saved_tensors
+                out = m.zeros_like(g)
+                out.scatter_(1, idx, g)
+                return out
+
+        x, = leaves(m, A)
+        v, i = SortWithIdx.apply(x)
+        (v * m.tensor(B)).sum().backward()
+        return v, i, i.requires_grad, x.grad
+
+    check_same(run)
+
+
+def test_function_mark_non_differentiable_float_output_grad_is_zero():
+    def run(m):
+        class Two(m.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                a, b = x * 2, x * 3
+                ctx.mark_non_differentiable(b)
+                return a, b
+
+            @staticmethod
+            def backward(ctx, ga, gb):
+                return ga * 2 + gb
+
+        x, = leaves(m, A)
+        a, b = Two.apply(x)
+        a.sum().backward()
+        return b.requires_grad, x.grad
+
+    check_same(run)
+
+
+def test_function_needs_input_grad_and_none_grads():
+    def run(m):
+        seen = []
+
+        class Mul(m.autograd.Function):
+            @staticmethod
+            def forward(ctx, x, y, k):
+                ctx.save_for_backward(x, y)
+                ctx.k = k
+                return x * y * k
+
+            @staticmethod
+            def backward(ctx, g):
+                seen.append(ctx.needs_input_grad)
+                x, y = ctx.saved_tensors
+                gx = g * y * ctx.k if ctx.needs_input_grad[0] else None
+                gy = g * x * ctx.k if ctx.needs_input_grad[1] else None
+                return gx, gy, None
+
+        x, = leaves(m, A)
+        y = m.tensor(B)
+        Mul.apply(x, y, 2.0).sum().backward()
+        return seen, x.grad
+
+    check_same(run)
+
+
+def test_function_mark_dirty_inplace():
+    def run(m):
+        class MulInplace(m.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                x.mul_(2)
+                ctx.mark_dirty(x)
+                return x
+
+            @staticmethod
+            def backward(ctx, g):
+                return g * 2
+
+        x, = leaves(m, A)
+        h = x * 1
+        out = MulInplace.apply(h)
+        (out * out).sum().backward()
+        return out is h, out, x.grad, h._version > 0 if m is ember else h._version > 0
+
+    check_same(run)
+
+
+def test_function_mark_dirty_on_leaf_raises():
+    def run(m):
+        class MulInplace(m.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                x.mul_(2)
+                ctx.mark_dirty(x)
+                return x
+
+            @staticmethod
+            def backward(ctx, g):
+                return g * 2
+
+        x, = leaves(m, A)
+        MulInplace.apply(x)
+
+    check_same_error(run, "leaf")
+
+
+def test_function_set_materialize_grads_false():
+    def run(m):
+        seen = []
+
+        class Two(m.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.set_materialize_grads(False)
+                return x * 2, x * 3
+
+            @staticmethod
+            def backward(ctx, ga, gb):
+                seen.append((ga is None, gb is None))
+                total = 0
+                if ga is not None:
+                    total = total + ga * 2
+                if gb is not None:
+                    total = total + gb * 3
+                return total
+
+        x, = leaves(m, A)
+        a, b = Two.apply(x)
+        a.sum().backward()
+        return seen, x.grad
+
+    check_same(run)
+
+
+def test_function_materialize_grads_default_zeros():
+    def run(m):
+        seen = []
+
+        class Two(m.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x * 2, x * 3
+
+            @staticmethod
+            def backward(ctx, ga, gb):
+                seen.append(gb)
+                return ga * 2 + gb * 3
+
+        x, = leaves(m, A)
+        a, b = Two.apply(x)
+        a.sum().backward()
+        return seen, x.grad
+
+    check_same(run)
+
+
+def test_function_setup_context_style():
+    def run(m):
+        class Cube(m.autograd.Function):
+            @staticmethod
+            def forward(x, k):
+                return x ** 3 * k
+
+            @staticmethod
+            def setup_context(ctx, inputs, output):
+                x, k = inputs
+                ctx.save_for_backward(x)
+                ctx.k = k
+
+            @staticmethod
+            def backward(ctx, g):
+                (x,) = ctx.saved_tensors
+                return 3 * x ** 2 * g * ctx.k, None
+
+        x, = leaves(m, A)
+        y = Cube.apply(x, 2.0)
+        y.sum().backward()
+        return y, x.grad
+
+    check_same(run)
+
+
+def test_function_non_tensor_outputs_and_kwargs_free():
+    def run(m):
+        class WithInfo(m.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x * 2, 7, "info"
+
+            @staticmethod
+            def backward(ctx, g, _a, _b):
+                return g * 2
+
+        x, = leaves(m, A)
+        y, n, s = WithInfo.apply(x)
+        y.sum().backward()
+        return n, s, x.grad
+
+    check_same(run)
+
+
+def test_function_double_backward_through_backward():
+    def run(m):
+        class Square(m.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_backward(x)
+                return x * x
+
+            @staticmethod
+            def backward(ctx, g):
+                (x,) = ctx.saved_tensors
+                return 2 * x * g
+
+        x, = leaves(m, A)
+        (g,) = m.autograd.grad(Square.apply(x).sum(), x, create_graph=True)
+        (gg,) = m.autograd.grad((g * g).sum(), x)
+        return g, gg
+
+    check_same(run)
+
+
+def test_function_once_differentiable_double_backward_raises():
+    def run(m):
+        class Square(m.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_backward(x)
+                return x * x
+
+            @staticmethod
+            @m.autograd.function.once_differentiable
+            def backward(ctx, g):
+                (x,) = ctx.saved_tensors
+                return 2 * x * g
+
+        x, = leaves(m, A)
+        (g,) = m.autograd.grad(Square.apply(x).sum(), x, create_graph=True)
+        assert not g.requires_grad  # the grad_output (ones) does not require grad
+        v = m.ones(3, 4, dtype=m.float64, requires_grad=True)
+        (g,) = m.autograd.grad(Square.apply(x), x, v, create_graph=True)
+        assert g.requires_grad
+        g.sum().backward()
+
+    check_same_error(run, "once_differentiable")
+
+
+def test_function_once_differentiable_first_order_ok():
+    def run(m):
+        class Square(m.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_backward(x)
+                return x * x
+
+            @staticmethod
+            @m.autograd.function.once_differentiable
+            def backward(ctx, g):
+                (x,) = ctx.saved_tensors
+                return 2 * x * g
+
+        x, = leaves(m, A)
+        Square.apply(x).sum().backward()
+        return x.grad
+
+    check_same(run)
+
+
+def test_function_wrong_number_of_grads_raises():
+    def run(m):
+        class Bad(m.autograd.Function):
+            @staticmethod
+            def forward(ctx, x, y):
+                return x * y
+
+            @staticmethod
+            def backward(ctx, g):
+                return g
+
+        x, y = leaves(m, A, B)
+        Bad.apply(x, y).sum().backward()
+
+    check_same_error(run, "incorrect number of gradients")
+
+
+def test_function_wrong_grad_shape_raises():
+    def run(m):
+        class Bad(m.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x * 2
+
+            @staticmethod
+            def backward(ctx, g):
+                return g[:, :2]
+
+        x, = leaves(m, A)
+        Bad.apply(x).sum().backward()
+
+    check_same_error(run, "invalid gradient")
+
+
+def test_function_grad_broadcast_reduced():
+    def run(m):
+        class Expand(m.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x * 2
+
+            @staticmethod
+            def backward(ctx, g):
+                return g.expand(5, 3, 4) * 2  # an extra leading dim is summed away by torch
+
+        x, = leaves(m, A)
+        Expand.apply(x).sum().backward()
+        return x.grad
+
+    check_same(run)
+
+
+def test_function_no_grad_inputs_output_has_no_grad_fn():
+    def run(m):
+        class Double(m.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x * 2
+
+            @staticmethod
+            def backward(ctx, g):
+                return g * 2
+
+        y = Double.apply(m.tensor(A))
+        x, = leaves(m, A)
+        with m.no_grad():
+            z = Double.apply(x)
+        return y.requires_grad, y.grad_fn is None, z.requires_grad
+
+    check_same(run)
+
+
+def test_function_forward_runs_in_no_grad():
+    def run(m):
+        seen = []
+
+        class Probe(m.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                seen.append(m.is_grad_enabled())
+                y = x * 2
+                seen.append(y.requires_grad)
+                return y
+
+            @staticmethod
+            def backward(ctx, g):
+                return g * 2
+
+        x, = leaves(m, A)
+        Probe.apply(x)
+        return seen
+
+    check_same(run)
+
+
+def test_function_saved_tensor_modified_inplace_raises():
+    def run(m):
+        class Square(m.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_backward(x)
+                return x * x
+
+            @staticmethod
+            def backward(ctx, g):
+                (x,) = ctx.saved_tensors
+                return 2 * x * g
+
+        x, = leaves(m, A)
+        h = x * 1
+        y = Square.apply(h)
+        h.add_(1)
+        y.sum().backward()
+
+    check_same_error(run, "inplace")
+
+
+def test_function_save_non_tensor_raises():
+    def run(m):
+        class Bad(m.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_backward(x, 3)
+                return x * 2
+
+            @staticmethod
+            def backward(ctx, g):
+                return g
+
+        x, = leaves(m, A)
+        Bad.apply(x)
+
+    check_same_error(run, "save_for_backward")
+
+
+def test_function_backward_twice_saved_freed_raises():
+    def run(m):
+        class Square(m.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_backward(x)
+                return x * x
+
+            @staticmethod
+            def backward(ctx, g):
+                (x,) = ctx.saved_tensors
+                return 2 * x * g
+
+        x, = leaves(m, A)
+        y = Square.apply(x).sum()
+        y.backward()
+        y.backward()
+
+    check_same_error(run, "second time")
+
+
+def test_function_returns_input_view():
+    def run(m):
+        class First(m.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x[0]
+
+            @staticmethod
+            def backward(ctx, g):
+                out = m.zeros(3, 4, dtype=g.dtype)
+                out[0] = g
+                return out
+
+        x, = leaves(m, A)
+        y = First.apply(x * 1)
+        (y * m.tensor(C)).sum().backward()
+        return y, x.grad
+
+    check_same(run)
+
+
+def test_function_gradcheck_float64():
+    def run(m):
+        class Sin(m.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_backward(x)
+                return x.sin()
+
+            @staticmethod
+            def backward(ctx, g):
+                (x,) = ctx.saved_tensors
+                return g * x.cos()
+
+        x, = leaves(m, A)
+        return m.autograd.gradcheck(Sin.apply, (x,)), m.autograd.gradgradcheck(Sin.apply, (x,))
+
+    check_same(run)

@@ -224,6 +224,10 @@ class Function:
             if not isinstance(out, Tensor):
                 meta.append(None)
                 continue
+            marked_off = id(out) in ctx.non_differentiable  # before an input is aliased
+            if id(out) in ctx.dirty and out._requires_grad and out.grad_fn is None:
+                raise RuntimeError(f"{cls.__name__}: a leaf Variable that requires grad has been "
+                                   "used in an in-place operation (marked dirty).")
             if id(out) in input_ids and id(out) not in ctx.dirty:
                 # returning an input as is: the output must be a new tensor of the graph
                 alias = Tensor._make(out._data)
@@ -231,7 +235,7 @@ class Function:
                 out = alias
                 outputs[nr] = out
             meta.append((tuple(out.shape), out._data.dtype, out.device))
-            differentiable = out._data.dtype.kind in "fcV" and id(out) not in ctx.non_differentiable
+            differentiable = out._data.dtype.kind in "fcV" and not marked_off
             if differentiable:
                 out.grad_fn = ctx
                 out._output_nr = nr
