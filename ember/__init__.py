@@ -489,6 +489,21 @@ from . import sparse  # noqa: E402 (torch.sparse)
 from .sparse import hspmm, smm, sparse_coo_tensor, sparse_csr_tensor  # noqa: E402,F401
 from .autograd import profiler as _autograd_profiler  # noqa: E402,F401 (autograd.profiler)
 from .amp import autocast, get_autocast_dtype, is_autocast_enabled  # noqa: E402,F401
+from .amp.autocast_mode import (  # noqa: E402,F401
+    autocast_decrement_nesting,
+    autocast_increment_nesting,
+    clear_autocast_cache,
+    get_autocast_cpu_dtype,
+    get_autocast_gpu_dtype,
+    is_autocast_cache_enabled,
+    is_autocast_cpu_enabled,
+    set_autocast_cache_enabled,
+    set_autocast_cpu_dtype,
+    set_autocast_cpu_enabled,
+    set_autocast_dtype,
+    set_autocast_enabled,
+    set_autocast_gpu_dtype,
+)
 from . import multiprocessing  # noqa: E402,F401 (torch.multiprocessing)
 from .runtime import (  # noqa: E402
     are_deterministic_algorithms_enabled,

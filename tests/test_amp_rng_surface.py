@@ -138,3 +138,51 @@ def test_cuda_utilities_without_a_gpu_answer_like_torchs_cpu_build() -> None:
     ember.cuda.reset_peak_memory_stats()
     assert "No GPU" in ember.cuda.memory_summary()
     assert not isinstance(ember.zeros(2), ember.cuda.FloatTensor)
+
+
+def _autocast_state(m: Any) -> tuple:
+    return (m.is_autocast_enabled("cpu"), str(m.get_autocast_dtype("cpu")).split(".")[-1],
+            m.is_autocast_cpu_enabled(), str(m.get_autocast_cpu_dtype()).split(".")[-1],
+            str(m.get_autocast_gpu_dtype()).split(".")[-1], m.is_autocast_cache_enabled())
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_autocast_state_functions_follow_torch() -> None:
+    # the flag and the dtype are separate settings: a dtype set while disabled is used when
+    # enabled, `autocast(...)` without a dtype takes the one set, and leaving restores both
+    seen = []
+    for m in (torch, ember):
+        trace = [_autocast_state(m)]
+        m.set_autocast_dtype("cpu", m.float16)
+        trace.append(_autocast_state(m))
+        m.set_autocast_enabled("cpu", True)
+        trace.append(_autocast_state(m))
+        x = m.ones(2, 2)
+        trace.append(str((x @ x).dtype).split(".")[-1])
+        m.set_autocast_enabled("cpu", False)
+        with m.autocast("cpu", cache_enabled=False):
+            trace.append(_autocast_state(m))
+            trace.append(str((x @ x).dtype).split(".")[-1])
+        with m.autocast("cpu", dtype=m.bfloat16, enabled=False):
+            trace.append(_autocast_state(m))
+        trace.append(_autocast_state(m))
+        m.set_autocast_cpu_dtype(m.bfloat16)
+        m.set_autocast_cpu_enabled(True)
+        trace.append(_autocast_state(m))
+        m.set_autocast_cpu_enabled(False)
+        trace.append((m.autocast_increment_nesting(), m.autocast_decrement_nesting()))
+        m.set_autocast_cache_enabled(False)
+        trace.append(m.is_autocast_cache_enabled())
+        m.set_autocast_cache_enabled(True)
+        m.clear_autocast_cache()
+        trace.append(_autocast_state(m))
+        seen.append(trace)
+    assert seen[0] == seen[1]
+
+
+@pytest.mark.parametrize("name", ["is_autocast_cpu_enabled", "get_autocast_cpu_dtype",
+                                  "get_autocast_gpu_dtype"])
+def test_legacy_autocast_getters_are_deprecated(name: str) -> None:
+    for m in (torch, ember):
+        with pytest.warns(DeprecationWarning, match=name):
+            getattr(m, name)()

@@ -25,15 +25,108 @@ from .. import dtypes as _dtypes
 
 _DEFAULT_DTYPE = {"cuda": _dtypes.float16, "cpu": _dtypes.bfloat16}
 _SUPPORTED = (_dtypes.float16, _dtypes.bfloat16)
-_active: dict[str, Any] = {}  # device type -> autocast dtype while enabled
+_active: dict[str, Any] = {}  # device type -> autocast dtype while enabled (what ops read)
+# device type -> the dtype autocast casts to, kept apart from the on/off flag as in torch
+# (set_autocast_dtype while disabled takes effect when it is enabled)
+_chosen: dict[str, Any] = dict(_DEFAULT_DTYPE)
+_settings = {"cache_enabled": True, "nesting": 0}
 
 
 def is_autocast_enabled(device_type: str | None = None) -> bool:
+    """Whether autocast is on for `device_type` (no argument: 'cuda', torch's legacy form)."""
     return (device_type or "cuda") in _active
 
 
 def get_autocast_dtype(device_type: str) -> Any:
-    return _active.get(device_type, _DEFAULT_DTYPE.get(device_type, _dtypes.float16))
+    return _chosen.get(device_type, _dtypes.float16)
+
+
+def set_autocast_enabled(device_type: Any, enabled: bool | None = None) -> None:
+    """set_autocast_enabled(device_type, enabled), or torch's legacy set_autocast_enabled(enabled)
+    for 'cuda'. Turns autocast on or off outside a `with autocast(...)` block."""
+    if enabled is None:  # legacy one-argument form
+        device_type, enabled = "cuda", device_type
+    _device(device_type)
+    if enabled:
+        _active[device_type] = _chosen[device_type]
+    else:
+        _active.pop(device_type, None)
+
+
+def set_autocast_dtype(device_type: str, dtype: Any) -> None:
+    """The dtype autocast casts to on `device_type` (float16 or bfloat16)."""
+    _device(device_type)
+    if dtype not in _SUPPORTED:
+        raise RuntimeError(f"set_autocast_dtype: Ember supports dtypes float16 and bfloat16, got "
+                           f"{dtype}")
+    _chosen[device_type] = dtype
+    if device_type in _active:
+        _active[device_type] = dtype
+
+
+def is_autocast_cpu_enabled() -> bool:
+    _deprecated("torch.is_autocast_cpu_enabled() is deprecated. Please use torch.is_autocast_enabled('cpu') instead.")
+    return is_autocast_enabled("cpu")
+
+
+def set_autocast_cpu_enabled(enabled: bool) -> None:
+    _deprecated("torch.set_autocast_cpu_enabled(enabled) is deprecated. Please use torch.set_autocast_enabled('cpu', enabled) instead.")
+    set_autocast_enabled("cpu", enabled)
+
+
+def get_autocast_cpu_dtype() -> Any:
+    _deprecated("torch.get_autocast_cpu_dtype() is deprecated. Please use torch.get_autocast_dtype('cpu') instead.")
+    return get_autocast_dtype("cpu")
+
+
+def set_autocast_cpu_dtype(dtype: Any) -> None:
+    _deprecated("torch.set_autocast_cpu_dtype(dtype) is deprecated. Please use torch.set_autocast_dtype('cpu', dtype) instead.")
+    set_autocast_dtype("cpu", dtype)
+
+
+def get_autocast_gpu_dtype() -> Any:
+    _deprecated("torch.get_autocast_gpu_dtype() is deprecated. Please use torch.get_autocast_dtype('cuda') instead.")
+    return get_autocast_dtype("cuda")
+
+
+def set_autocast_gpu_dtype(dtype: Any) -> None:
+    _deprecated("torch.set_autocast_gpu_dtype(dtype) is deprecated. Please use torch.set_autocast_dtype('cuda', dtype) instead.")
+    set_autocast_dtype("cuda", dtype)
+
+
+def is_autocast_cache_enabled() -> bool:
+    return _settings["cache_enabled"]
+
+
+def set_autocast_cache_enabled(enabled: bool) -> None:
+    """torch caches the casts of leaf weights inside an autocast region; Ember casts each time
+    (the flag is kept so code that saves and restores it works)."""
+    _settings["cache_enabled"] = bool(enabled)
+
+
+def clear_autocast_cache() -> None:
+    """Nothing to clear: Ember keeps no cache of casts (see set_autocast_cache_enabled)."""
+
+
+def autocast_increment_nesting() -> int:
+    _settings["nesting"] += 1
+    return _settings["nesting"]
+
+
+def autocast_decrement_nesting() -> int:
+    _settings["nesting"] -= 1
+    return _settings["nesting"]
+
+
+def _deprecated(message: str) -> None:
+    """torch's words for its legacy per-device spellings, with 'torch' as the module name."""
+    warnings.warn(message.replace("torch.", "ember."), DeprecationWarning, stacklevel=3)
+
+
+def _device(device_type: Any) -> None:
+    if device_type not in _DEFAULT_DTYPE:
+        raise RuntimeError(f"autocast: device_type must be 'cuda' or 'cpu' in Ember, got "
+                           f"'{device_type}'")
 
 
 class autocast:
@@ -47,7 +140,7 @@ class autocast:
             raise RuntimeError(f"autocast: device_type must be 'cuda' or 'cpu' in Ember, got "
                                f"'{device_type}'")
         self.device_type = device_type
-        self.fast_dtype = dtype if dtype is not None else _DEFAULT_DTYPE[device_type]
+        self.fast_dtype = dtype if dtype is not None else get_autocast_dtype(device_type)
         self._enabled = bool(enabled)
         if self._enabled and device_type == "cuda" and not backend.cuda_available():
             warnings.warn("User provided device_type of 'cuda', but CUDA is not available. "
@@ -61,18 +154,26 @@ class autocast:
                 raise RuntimeError("autocast: bfloat16 (the CPU default) needs the ml_dtypes "
                                    "package: pip install ml_dtypes, or pass "
                                    "dtype=ember.float16 (or enabled=False)")
+        self._cache_enabled = cache_enabled
         self._previous: list = []
 
     def __enter__(self) -> autocast:
-        self._previous.append(_active.get(self.device_type))
+        device = self.device_type
+        self._previous.append((_active.get(device), _chosen[device],
+                               _settings["cache_enabled"]))
+        _chosen[device] = self.fast_dtype  # as torch: set even when entering disabled
         if self._enabled:
-            _active[self.device_type] = self.fast_dtype
+            _active[device] = self.fast_dtype
         else:
-            _active.pop(self.device_type, None)
+            _active.pop(device, None)
+        autocast_increment_nesting()
+        if self._cache_enabled is not None:
+            _settings["cache_enabled"] = self._cache_enabled
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        previous = self._previous.pop()
+        previous, _chosen[self.device_type], _settings["cache_enabled"] = self._previous.pop()
+        autocast_decrement_nesting()
         if previous is None:
             _active.pop(self.device_type, None)
         else:
@@ -81,7 +182,7 @@ class autocast:
     def __call__(self, func: Callable) -> Callable:
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with autocast(self.device_type, self.fast_dtype, self._enabled):
+            with autocast(self.device_type, self.fast_dtype, self._enabled, self._cache_enabled):
                 return func(*args, **kwargs)
         return wrapper
 
