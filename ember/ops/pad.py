@@ -92,6 +92,12 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: Any = 
                                   "reflect, replicate or circular)")
     if value not in (None, 0):
         raise RuntimeError(f"Padding mode \"{mode}\" doesn't take in value argument.")
+    if not 1 <= len(pad) // 2 <= 3 or nd not in (len(pad) // 2 + 1, len(pad) // 2 + 2):
+        # torch: reflect/replicate/circular pad 1-3 trailing dims of a (batched) input
+        raise NotImplementedError(
+            f"pad: Padding size {len(pad)} is not supported for {nd}D input tensor with "
+            f"mode '{mode}' (supported: 2D or 3D input with padding size 2, 3D or 4D with 4, "
+            "4D or 5D with 6)")
     if mode == "circular" and any(min(a, b) < 0 for a, b in pairs):
         # torch crops first, then wraps around what is left
         return _circular_with_crop(input, pairs)

@@ -92,7 +92,10 @@ def _renorm_rows(weight: Tensor, idx: Any, max_norm: float, norm_type: float) ->
     rows = xp.unique(idx.reshape(-1))
     with no_grad():
         data = weight._data
-        norms = xp.sum(xp.abs(data[rows]) ** norm_type, axis=1) ** (1.0 / norm_type)
+        if norm_type == float("inf"):
+            norms = xp.max(xp.abs(data[rows]), axis=1)
+        else:
+            norms = xp.sum(xp.abs(data[rows]) ** norm_type, axis=1) ** (1.0 / norm_type)
         scale = xp.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
         data[rows] *= scale[:, None].astype(data.dtype)
         weight._bump_version()
@@ -187,11 +190,15 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """int64 one-hot encoding along a new last dim."""
     data = tensor._data
-    if data.dtype.kind not in "iu":
-        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    if data.dtype != dtypes.int64.np:  # torch: int64 only, not int32
+        raise RuntimeError(f"one_hot is only applicable to index tensor of type LongTensor "
+                           f"(got {tensor.dtype}).")
     xp = module_of(data)
+    if not data.size and num_classes <= 0:
+        raise RuntimeError(f"one_hot: Can not infer total number of classes from empty tensor "
+                           f"(num_classes={num_classes}).")
     if num_classes == -1:
-        num_classes = int(data.max()) + 1 if data.size else 0
+        num_classes = int(data.max()) + 1
     if data.size and (int(data.min()) < 0 or int(data.max()) >= num_classes):
         raise RuntimeError(f"one_hot: Class values must be in [0, {num_classes}), got values in "
                            f"[{int(data.min())}, {int(data.max())}]")
