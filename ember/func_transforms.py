@@ -109,16 +109,25 @@ def vjp(func: Callable, *primals: Any, has_aux: bool = False) -> tuple:
         result = func(*inputs)
     output, aux = result if has_aux else (result, None)
 
-    def vjp_fn(*cotangents: Any) -> tuple:
+    def vjp_fn(cotangents: Any, retain_graph: bool = True,
+               create_graph: bool | None = None) -> tuple:
+        """v^T J for cotangents of the output's structure (a tensor, tuple, dict...)."""
         from .autograd import grad as _grad  # noqa: PLC0415
 
-        outs = output if isinstance(output, tuple) else (output,)
-        vs = cotangents if isinstance(output, tuple) else cotangents[:1]
-        grads = _grad(outs, inputs, grad_outputs=vs, retain_graph=True, allow_unused=True)
+        if _structure(cotangents) != _structure(output):
+            raise RuntimeError("Expected pytree structure of cotangents to be the same as "
+                               "pytree structure of outputs to the function.")
+        outs, vs = _leaves(output), _leaves(cotangents)
+        for o, v in zip(outs, vs, strict=True):
+            if not isinstance(v, Tensor) or tuple(v.shape) != tuple(o.shape):
+                raise RuntimeError(f"Mismatch in shape: grad_output has a shape of "
+                                   f"{getattr(v, 'shape', type(v).__name__)} and output has a "
+                                   f"shape of {o.shape}.")
+        grads = _grad(outs, inputs, grad_outputs=vs, retain_graph=retain_graph,
+                      create_graph=bool(create_graph), allow_unused=True)
         return tuple(g if g is not None else x.detach() * 0 for g, x in zip(grads, inputs))
 
-    detached = tuple(o.detach() for o in output) if isinstance(output, tuple) else \
-        output.detach()
+    detached = _map_structure(lambda o: o.detach(), output)
     return (detached, vjp_fn, aux) if has_aux else (detached, vjp_fn)
 
 
@@ -170,6 +179,10 @@ def jacfwd(func: Callable, argnums: Any = 0, has_aux: bool = False, *,
 def hessian(func: Callable, argnums: Any = 0) -> Callable:
     """The Hessian of a scalar func: the Jacobian of its gradient."""
     return jacrev(jacrev(func, argnums), argnums)
+
+
+def _structure(tree: Any) -> Any:
+    return _map_structure(lambda _: None, tree)
 
 
 # ------------------------------------------------------------------ vmap

@@ -1047,3 +1047,622 @@ def test_function_gradcheck_float64():
         return m.autograd.gradcheck(Sin.apply, (x,)), m.autograd.gradgradcheck(Sin.apply, (x,))
 
     check_same(run)
+
+
+# ------------------------------------------------------------------ saved tensor hooks
+def test_saved_tensors_hooks_pack_unpack_values():
+    def run(m):
+        packed = []
+
+        def pack(t):
+            packed.append(tuple(t.shape))
+            return t * 2  # unpack sees the doubled value: the gradient changes
+
+        def unpack(t):
+            return t / 2
+
+        x, = leaves(m, A)
+        with m.autograd.graph.saved_tensors_hooks(pack, unpack):
+            y = (x.exp() * x).sum()
+        y.backward()
+        return x.grad, len(packed) > 0
+
+    check_same(run)
+
+
+def test_saved_tensors_hooks_changed_value_changes_grad():
+    def run(m):
+        x, = leaves(m, A)
+        with m.autograd.graph.saved_tensors_hooks(lambda t: t, lambda t: t * 0 + 1):
+            y = (x * x).sum()
+        y.backward()
+        return x.grad
+
+    check_same(run)
+
+
+def test_saved_tensors_hooks_nested_innermost_wins():
+    def run(m):
+        outer, inner = [], []
+        x, = leaves(m, A)
+        with m.autograd.graph.saved_tensors_hooks(lambda t: outer.append(1) or t, lambda t: t):
+            with m.autograd.graph.saved_tensors_hooks(lambda t: inner.append(1) or t,
+                                                      lambda t: t):
+                y = (x.sin()).sum()
+        y.backward()
+        return x.grad, len(outer), len(inner) > 0
+
+    check_same(run)
+
+
+def test_save_on_cpu():
+    def run(m):
+        x, = leaves(m, A)
+        with m.autograd.graph.save_on_cpu():
+            y = (x.tanh() * x).sum()
+        y.backward()
+        return x.grad
+
+    check_same(run)
+
+
+def test_disable_saved_tensors_hooks_raises():
+    def run(m):
+        with m.autograd.graph.disable_saved_tensors_hooks("no hooks here"):
+            with m.autograd.graph.saved_tensors_hooks(lambda t: t, lambda t: t):
+                pass
+
+    check_same_error(run, "no hooks here")
+
+
+# ------------------------------------------------------------------ grad modes
+def test_grad_mode_nesting():
+    def run(m):
+        x, = leaves(m, A)
+        flags = []
+        with m.no_grad():
+            flags.append((x * 2).requires_grad)
+            with m.enable_grad():
+                flags.append((x * 2).requires_grad)
+                with m.set_grad_enabled(False):
+                    flags.append((x * 2).requires_grad)
+                flags.append(m.is_grad_enabled())
+            flags.append(m.is_grad_enabled())
+        flags.append(m.is_grad_enabled())
+        return flags
+
+    check_same(run)
+
+
+def test_grad_mode_decorators():
+    def run(m):
+        x, = leaves(m, A)
+
+        @m.no_grad()
+        def f1(t):
+            return t * 2
+
+        @m.no_grad
+        def f2(t):
+            return t * 2
+
+        @m.enable_grad()
+        def f3(t):
+            return t * 2
+
+        @m.set_grad_enabled(False)
+        def f4(t):
+            return t * 2
+
+        @m.inference_mode()
+        def f5(t):
+            return t * 2
+
+        @m.inference_mode(False)
+        def f6(t):
+            return t * 2
+
+        with m.no_grad():
+            r3 = f3(x).requires_grad
+            r6 = f6(x).requires_grad
+        return (f1(x).requires_grad, f2(x).requires_grad, r3, f4(x).requires_grad,
+                f5(x).requires_grad, r6, m.is_grad_enabled())
+
+    check_same(run)
+
+
+def test_set_grad_enabled_as_function_call():
+    def run(m):
+        x, = leaves(m, A)
+        m.set_grad_enabled(False)
+        a = (x * 2).requires_grad
+        m.set_grad_enabled(True)
+        b = (x * 2).requires_grad
+        return a, b, m.is_grad_enabled()
+
+    check_same(run)
+
+
+def test_grad_mode_restored_after_exception():
+    def run(m):
+        try:
+            with m.no_grad():
+                raise KeyError("x")
+        except KeyError:
+            pass
+        return m.is_grad_enabled()
+
+    check_same(run)
+
+
+def test_inference_mode_flags():
+    def run(m):
+        x, = leaves(m, A)
+        flags = [m.is_inference_mode_enabled()]
+        with m.inference_mode():
+            flags.append(m.is_inference_mode_enabled())
+            flags.append(m.is_grad_enabled())
+            flags.append((x * 2).requires_grad)
+            with m.inference_mode(False):
+                flags.append(m.is_inference_mode_enabled())
+                flags.append(m.is_grad_enabled())
+        flags.append(m.is_inference_mode_enabled())
+        with m.no_grad():
+            with m.inference_mode(False):
+                flags.append(m.is_grad_enabled())
+        return flags
+
+    check_same(run)
+
+
+def test_no_grad_generator_decorator():
+    def run(m):
+        x, = leaves(m, A)
+
+        @m.no_grad()
+        def gen():
+            for _ in range(2):
+                yield (x * 2).requires_grad
+
+        out = list(gen())
+        return out, m.is_grad_enabled()
+
+    check_same(run)
+
+
+def test_no_grad_inplace_on_leaf_allowed_and_not_recorded():
+    def run(m):
+        x, = leaves(m, A)
+        with m.no_grad():
+            x.mul_(2)
+        y = (x * x).sum()
+        y.backward()
+        return x.grad, x.is_leaf, x.grad_fn is None
+
+    check_same(run)
+
+
+def test_inplace_on_leaf_with_grad_raises():
+    def run(m):
+        x, = leaves(m, A)
+        x.mul_(2)
+
+    check_same_error(run, "leaf")
+
+
+def test_inplace_modification_of_saved_tensor_raises():
+    def run(m):
+        x, = leaves(m, A)
+        h = x * 1
+        y = h.exp()
+        y.add_(1)  # exp saved its result
+        y.sum().backward()
+
+    check_same_error(run, "inplace")
+
+
+# ------------------------------------------------------------------ autograd.functional
+def _f_two(x, y):
+    return (x.sin() * y).sum(0), x.exp().sum()
+
+
+def _scalar(x, y):
+    return (x.sin() * y).sum() + (x ** 3).sum() * y.sum()
+
+
+@pytest.mark.parametrize("vectorize", [False, True])
+@pytest.mark.parametrize("strategy", ["reverse-mode", "forward-mode"])
+def test_functional_jacobian_tuple_in_out(vectorize, strategy):
+    if strategy == "forward-mode" and not vectorize:
+        def run(m):
+            x, y = (m.tensor(A), m.tensor(B))
+            m.autograd.functional.jacobian(_f_two, (x, y), strategy=strategy)
+
+        check_same_error(run, "vectorize=True")
+        return
+
+    def run(m):
+        x, y = (m.tensor(A), m.tensor(B))
+        return m.autograd.functional.jacobian(_f_two, (x, y), vectorize=vectorize,
+                                              strategy=strategy)
+
+    check_same(run)
+
+
+def test_functional_jacobian_single_and_0d():
+    def run(m):
+        return (m.autograd.functional.jacobian(lambda t: t ** 2, m.tensor(C)),
+                m.autograd.functional.jacobian(lambda t: t.exp(), m.tensor(S)),
+                m.autograd.functional.jacobian(lambda t: t.sum(), m.tensor(C)))
+
+    check_same(run)
+
+
+def test_functional_jacobian_independent_output_and_strict():
+    def run(m):
+        return m.autograd.functional.jacobian(lambda a, b: a * 2, (m.tensor(C), m.tensor(C)))
+
+    check_same(run)
+
+    def run_strict(m):
+        m.autograd.functional.jacobian(lambda a, b: a * 2, (m.tensor(C), m.tensor(C)),
+                                       strict=True)
+
+    check_same_error(run_strict, "independent")
+
+
+def test_functional_jacobian_create_graph():
+    def run(m):
+        x, = leaves(m, C)
+        j = m.autograd.functional.jacobian(lambda t: t ** 3, x, create_graph=True)
+        j.sum().backward()
+        return j, j.requires_grad, x.grad
+
+    check_same(run)
+
+
+def test_functional_jacobian_no_create_graph_detached():
+    def run(m):
+        x, = leaves(m, C)
+        j = m.autograd.functional.jacobian(lambda t: t ** 3, x)
+        return j, j.requires_grad
+
+    check_same(run)
+
+
+def test_functional_hessian():
+    def run(m):
+        return (m.autograd.functional.hessian(_scalar, (m.tensor(C), m.tensor(C[::-1].copy()))),
+                m.autograd.functional.hessian(lambda t: (t ** 3).sum(), m.tensor(C)))
+
+    check_same(run)
+
+
+def test_functional_hessian_vectorize_and_outer_strategy():
+    def run(m):
+        return m.autograd.functional.hessian(lambda t: (t.exp() * t).sum(), m.tensor(C),
+                                             vectorize=True,
+                                             outer_jacobian_strategy="forward-mode")
+
+    check_same(run)
+
+
+def test_functional_hessian_non_scalar_raises():
+    def run(m):
+        m.autograd.functional.hessian(lambda t: t ** 2, m.tensor(C))
+
+    check_same_error(run, "single element")
+
+
+def test_functional_vjp_jvp_hvp_vhp():
+    def run(m):
+        x, y = m.tensor(A), m.tensor(B)
+        v_out = (m.tensor(C), m.tensor(S))
+        f = m.autograd.functional
+        return (f.vjp(_f_two, (x, y), v_out),
+                f.jvp(_f_two, (x, y), (m.tensor(B), m.tensor(A))),
+                f.hvp(_scalar, (m.tensor(C), m.tensor(C)), (m.tensor(C), m.ones(4).double())),
+                f.vhp(_scalar, (m.tensor(C), m.tensor(C)), (m.tensor(C), m.ones(4).double())))
+
+    check_same(run)
+
+
+def test_functional_vjp_v_none_scalar_and_errors():
+    def run(m):
+        return m.autograd.functional.vjp(lambda t: (t ** 2).sum(), m.tensor(C))
+
+    check_same(run)
+
+    def bad(m):
+        m.autograd.functional.vjp(lambda t: t ** 2, m.tensor(C))
+
+    check_same_error(bad, "v can only be None")
+
+    def bad_jvp(m):
+        m.autograd.functional.jvp(lambda t: t ** 2, m.tensor(C))
+
+    check_same_error(bad_jvp, "v can only be None")
+
+
+def test_functional_vjp_shape_mismatch_raises():
+    def run(m):
+        m.autograd.functional.vjp(lambda t: t ** 2, m.tensor(C), m.ones(3).double())
+
+    check_same_error(run, "")
+
+
+def test_functional_non_tensor_input_raises():
+    def run(m):
+        m.autograd.functional.jacobian(lambda t: t, [1.0, 2.0])
+
+    check_same_error(run, "tensor")
+
+
+def test_functional_create_graph_vjp_grad_flows():
+    def run(m):
+        x, = leaves(m, C)
+        out, g = m.autograd.functional.vjp(lambda t: t ** 3, x, m.ones(4).double(),
+                                           create_graph=True)
+        g.sum().backward()
+        return out, g, x.grad
+
+    check_same(run)
+
+
+def test_functional_outputs_detached_without_create_graph():
+    def run(m):
+        x, = leaves(m, C)
+        out, g = m.autograd.functional.vjp(lambda t: t ** 3, x, m.ones(4).double())
+        out2, jv = m.autograd.functional.jvp(lambda t: t ** 3, x, m.ones(4).double())
+        return out.requires_grad, g.requires_grad, out2.requires_grad, jv.requires_grad
+
+    check_same(run)
+
+
+# ------------------------------------------------------------------ forward-mode AD
+_UNARY = [
+    lambda m, t: t.sin(), lambda m, t: t.exp(), lambda m, t: t.tanh(),
+    lambda m, t: t.sigmoid(), lambda m, t: t * t, lambda m, t: t.abs(),
+    lambda m, t: t.relu(), lambda m, t: (t + 2).log(), lambda m, t: (t + 2).sqrt(),
+    lambda m, t: t.sum(), lambda m, t: t.mean(1), lambda m, t: t.t() @ t,
+    lambda m, t: t.softmax(-1), lambda m, t: m.nn.functional.gelu(t),
+    lambda m, t: t.max(), lambda m, t: t.reshape(4, 3)[1:], lambda m, t: t.pow(3),
+    lambda m, t: t.clamp(-0.5, 0.5), lambda m, t: m.where(t > 0, t, t * 2),
+    lambda m, t: m.cat([t, t * 2]), lambda m, t: t.cumsum(0), lambda m, t: t.norm(),
+]
+
+
+@pytest.mark.parametrize("k", range(len(_UNARY)))
+def test_forward_ad_matches_torch(k):
+    def run(m):
+        fwAD = m.autograd.forward_ad
+        with fwAD.dual_level():
+            x = fwAD.make_dual(m.tensor(A), m.tensor(B))
+            y = _UNARY[k](m, x)
+            primal, tangent = fwAD.unpack_dual(y)
+        return primal, tangent
+
+    check_same(run)
+
+
+def test_forward_ad_binary_and_no_tangent():
+    def run(m):
+        fwAD = m.autograd.forward_ad
+        with fwAD.dual_level():
+            x = fwAD.make_dual(m.tensor(A), m.tensor(B))
+            y = m.tensor(B)
+            z = x * y + y.exp() / (x ** 2 + 1)
+            plain = y * 2
+            return fwAD.unpack_dual(z).tangent, fwAD.unpack_dual(plain).tangent
+
+    check_same(run)
+
+
+def test_forward_ad_unpack_outside_level_and_namedtuple():
+    def run(m):
+        fwAD = m.autograd.forward_ad
+        with fwAD.dual_level():
+            x = fwAD.make_dual(m.tensor(A), m.tensor(B))
+            y = x * 3
+            u = fwAD.unpack_dual(y)
+            fields = (u.primal, u.tangent, u[0], u[1])
+        after = fwAD.unpack_dual(y)
+        return fields, after.tangent
+
+    check_same(run)
+
+
+def test_forward_ad_make_dual_shape_mismatch_raises():
+    def run(m):
+        fwAD = m.autograd.forward_ad
+        with fwAD.dual_level():
+            fwAD.make_dual(m.tensor(A), m.tensor(C))
+
+    check_same_error(run, "")
+
+
+def test_forward_ad_make_dual_outside_level_raises():
+    def run(m):
+        m.autograd.forward_ad.make_dual(m.tensor(A), m.tensor(B))
+
+    check_same_error(run, "no level exists")
+
+
+def test_forward_ad_with_custom_function_jvp():
+    def run(m):
+        class Cube(m.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_forward(x)
+                return x ** 3
+
+            @staticmethod
+            def jvp(ctx, t):
+                (x,) = ctx.saved_tensors
+                return 3 * x ** 2 * t
+
+            @staticmethod
+            def backward(ctx, g):
+                raise AssertionError
+
+        fwAD = m.autograd.forward_ad
+        with fwAD.dual_level():
+            x = fwAD.make_dual(m.tensor(A), m.tensor(B))
+            return fwAD.unpack_dual(Cube.apply(x))
+
+    check_same(run)
+
+
+# ------------------------------------------------------------------ ember.func
+def test_func_grad_argnums_and_has_aux():
+    def run(m):
+        f = m.func
+        x, y = m.tensor(C), m.tensor(C[::-1].copy())
+        g0 = f.grad(_scalar)(x, y)
+        g01 = f.grad(_scalar, argnums=(0, 1))(x, y)
+        gneg = f.grad(_scalar, argnums=-1)(x, y)
+        ga, aux = f.grad(lambda a, b: (_scalar(a, b), a * 2), has_aux=True)(x, y)
+        gv = f.grad_and_value(_scalar)(x, y)
+        return g0, g01, gneg, ga, aux, gv
+
+    check_same(run)
+
+
+def test_func_grad_of_grad():
+    def run(m):
+        f = m.func
+        return f.grad(f.grad(lambda t: t.sin() * t ** 2))(m.tensor(S))
+
+    check_same(run)
+
+
+def test_func_grad_non_scalar_raises():
+    def run(m):
+        m.func.grad(lambda t: t * 2)(m.tensor(C))
+
+    check_same_error(run, "")
+
+
+def test_func_vjp_and_jacrev_jacfwd_hessian():
+    def run(m):
+        f = m.func
+        x, y = m.tensor(A), m.tensor(B)
+        out, fn = f.vjp(_f_two, x, y)
+        return (out, fn((m.tensor(C), m.tensor(S))),
+                f.jacrev(lambda t: t.sin() * 2)(m.tensor(C)),
+                f.jacfwd(lambda t: t.sin() * 2)(m.tensor(C)),
+                f.jacrev(_scalar, argnums=(0, 1))(m.tensor(C), m.tensor(C)),
+                f.jacfwd(_scalar, argnums=1)(m.tensor(C), m.tensor(C)),
+                f.hessian(lambda t: (t ** 3).sum())(m.tensor(C)))
+
+    check_same(run)
+
+
+def test_func_jvp_and_linearize():
+    def run(m):
+        f = m.func
+        out, jv = f.jvp(lambda t: t.sin() * t, (m.tensor(A),), (m.tensor(B),))
+        out2, jfn = f.linearize(lambda t: t.exp(), m.tensor(C))
+        return out, jv, out2, jfn(m.ones(4).double())
+
+    check_same(run)
+
+
+@pytest.mark.parametrize("in_dims,out_dims", [(0, 0), (1, 0), (0, 1), ((0, None), 0),
+                                              (-1, -1)])
+def test_func_vmap_basics(in_dims, out_dims):
+    def run(m):
+        x = m.tensor(A)
+        y = m.tensor(C[:3].copy()) if in_dims == (0, None) else m.tensor(B)
+        if isinstance(in_dims, tuple):
+            return m.func.vmap(lambda a, b: a * b.sum(), in_dims=in_dims,
+                               out_dims=out_dims)(x, y)
+        return m.func.vmap(lambda a, b: (a * b).sin(), in_dims=in_dims,
+                           out_dims=out_dims)(x, y)
+
+    check_same(run)
+
+
+def test_func_vmap_size_mismatch_raises():
+    def run(m):
+        m.func.vmap(lambda a, b: a * b)(m.tensor(A), m.tensor(C))
+
+    check_same_error(run, "size")
+
+
+def test_func_vmap_of_grad_per_sample():
+    def run(m):
+        w = m.tensor(C)
+        xs = m.tensor(A)
+
+        def loss(w, x):
+            return (w * x).sin().sum()
+
+        return m.func.vmap(m.func.grad(loss), in_dims=(None, 0))(w, xs)
+
+    check_same(run)
+
+
+def test_func_functional_call():
+    def run(m):
+        lin = _linear(m)
+        params = {"weight": m.tensor(rand(3, 4, seed=9)), "bias": m.zeros(3).double()}
+        x = m.tensor(A)
+        out = m.func.functional_call(lin, params, (x,))
+        out2 = m.func.functional_call(lin, ({"weight": params["weight"]},
+                                            {"bias": params["bias"]}), x)
+        return out, out2, lin.weight  # the module's own weight is unchanged
+
+    check_same(run)
+
+
+def test_func_functional_call_grad_wrt_params():
+    def run(m):
+        lin = _linear(m)
+        params = {k: v.detach() for k, v in lin.named_parameters()}
+        x = m.tensor(A)
+
+        def loss(p):
+            return m.func.functional_call(lin, p, (x,)).pow(2).sum()
+
+        g = m.func.grad(loss)(params)
+        return [g[k] for k in sorted(g)]
+
+    check_same(run)
+
+
+def test_func_vjp_fn_structures():
+    def run(m):
+        x = m.tensor(C)
+        _, fn = m.func.vjp(lambda a: {"a": a * 2, "b": (a.sin(), a.sum())}, x)
+        _, fn1 = m.func.vjp(lambda a: a.exp(), x)
+        return (fn({"a": m.tensor(C), "b": (m.ones(4).double(), m.tensor(S))}),
+                fn1(m.tensor(C[::-1].copy())))
+
+    check_same(run)
+
+    def bad(m):
+        _, fn = m.func.vjp(lambda a: (a * 2, a.sum()), m.tensor(C))
+        fn(m.ones(4).double(), m.tensor(1.0).double())
+
+    check_same_error(bad, "")
+
+    def bad_structure(m):
+        _, fn = m.func.vjp(lambda a: a * 2, m.tensor(C))
+        fn((m.ones(4).double(),))
+
+    check_same_error(bad_structure, "structure")
+
+
+def test_functional_forward_mode_limits_raise():
+    def run(m):
+        m.autograd.functional.jacobian(lambda t: t * 2, m.tensor(C), vectorize=True,
+                                       strategy="forward-mode", create_graph=True)
+
+    check_same_error(run, "create_graph")
+
+    def run_h(m):
+        m.autograd.functional.hessian(lambda t: (t ** 3).sum(), m.tensor(C),
+                                      outer_jacobian_strategy="forward-mode")
+
+    check_same_error(run_h, "vectorize=True")

@@ -111,6 +111,13 @@ def jacobian(func: Callable, inputs: Any, create_graph: bool = False, strict: bo
     """d func(inputs) / d inputs, shaped out.shape + in.shape (nested tuples for tuples)."""
     if strategy not in ("reverse-mode", "forward-mode"):
         raise ValueError('Expected strategy to be either "forward-mode" or "reverse-mode".')
+    if strategy == "forward-mode":  # torch's limits (Ember computes it by rows either way)
+        if create_graph:
+            raise NotImplementedError(
+                'torch.autograd.functional.jacobian: `create_graph=True` and '
+                '`strategy="forward-mode"` are not supported together (yet). Please either '
+                'set `create_graph=False` or `strategy="reverse-mode"`.')
+        _check_forward_vectorized(vectorize)
     in_tuple, xs = _as_tuple(inputs, "inputs", "jacobian")
     xs = _prepare_inputs(xs, create_graph)
     out_tuple, outs = _call(func, xs, "jacobian")
@@ -140,9 +147,19 @@ def jacobian(func: Callable, inputs: Any, create_graph: bool = False, strict: bo
     return tuple(per_output) if out_tuple else per_output[0]
 
 
+def _check_forward_vectorized(vectorize: bool) -> None:
+    if not vectorize:
+        raise NotImplementedError("Computing Jacobian using forward-AD or forward-over-reverse "
+                                  "Hessian is only implemented for `vectorize=True`.")
+
+
 def hessian(func: Callable, inputs: Any, create_graph: bool = False, strict: bool = False,
             vectorize: bool = False, outer_jacobian_strategy: str = "reverse-mode") -> Any:
     """d^2 func / d inputs^2 for a scalar func: the jacobian of its gradient."""
+    if outer_jacobian_strategy not in ("reverse-mode", "forward-mode"):
+        raise ValueError('Expected strategy to be either "forward-mode" or "reverse-mode".')
+    if outer_jacobian_strategy == "forward-mode":
+        _check_forward_vectorized(vectorize)
     in_tuple, xs = _as_tuple(inputs, "inputs", "hessian")
 
     def gradient(*args: Tensor) -> Any:
