@@ -10,12 +10,33 @@ from .ops.pointwise import lgamma as gammaln  # noqa: F401
 from .ops.pointwise import mvlgamma as multigammaln  # noqa: F401
 from .ops.reduce import logsumexp  # noqa: F401
 from .ops.softmax import log_softmax, softmax  # noqa: F401
-from .ops.unary import erf, erfc, erfinv, exp2, expm1, log1p, logit, round  # noqa: F401
+from .ops.special_functions import (
+    I0,
+    SpecialEntr,
+    SpecialErfcx,
+    SpecialI0E,
+    SpecialI1,
+    SpecialI1E,
+    SpecialNdtri,
+    refuse_half,
+)
+from .ops.unary import erf, erfc, erfinv, exp2, expm1, log1p, logit  # noqa: F401
+from .ops.unary import round as _round
 from .ops.unary import sigmoid as expit  # noqa: F401
 from .tensor import Tensor
 
 psi = digamma
 _SQRT_HALF = math.sqrt(0.5)
+
+
+def round(input: Tensor, *, decimals: int = 0) -> Tensor:  # noqa: A001 (torch's name)
+    """torch.round for floating tensors; torch.special.round refuses integers and bools."""
+    if not input.dtype.is_floating_point and not input.dtype.is_complex:
+        from .ops.lu import _dtype_name  # noqa: PLC0415
+
+        kernel = "round_cpu" if decimals else "round_vml_cpu"
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{_dtype_name(input)}\'')
+    return _round(input, decimals=decimals)
 
 
 def ndtr(input: Tensor) -> Tensor:
@@ -25,72 +46,55 @@ def ndtr(input: Tensor) -> Tensor:
 
 def ndtri(input: Tensor) -> Tensor:
     """The inverse of the standard normal CDF."""
-    return torch_named(erfinv(2 * _as_float(input) - 1) * math.sqrt(2.0), "SpecialNdtri")
+    refuse_half("ndtri", input)
+    return SpecialNdtri.apply(input)
 
 
 def log_ndtr(input: Tensor) -> Tensor:
-    """log of the standard normal CDF, accurate in the far left tail through erfc."""
+    """log of the standard normal CDF, as torch: log(erfcx(-x / sqrt 2) / 2) - x^2 / 2 for
+    x < -1 (no underflow in the far left tail), log1p(-erfc(x / sqrt 2) / 2) elsewhere (no
+    rounding to 0 in the right tail)."""
+    from .ops.indexing import where  # noqa: PLC0415
+
+    refuse_half("log_ndtr", input)
     x = _as_float(input)
-    return torch_named((erfc(-x * _SQRT_HALF) * 0.5).log(), "SpecialLogNdtr")
+    left = x.detach() < -1
+    xl = x.masked_fill(~left, -1.0)
+    xr = x.masked_fill(left, -1.0)
+    out = where(left, (erfcx(-xl * _SQRT_HALF) * 0.5).log() - xl * xl * 0.5,
+                (erfc(xr * _SQRT_HALF) * -0.5).log1p())
+    return torch_named(out, "SpecialLogNdtr")
 
 
 def erfcx(input: Tensor) -> Tensor:
-    """exp(x^2) erfc(x): directly below x = 2.5, above it by the continued fraction
-    erfcx(x) = 1 / (sqrt(pi) (x + (1/2) / (x + 1 / (x + (3/2) / (x + ...))))), 40 terms (float64
-    precision from 2.5 on), as exp(x^2) overflows and erfc(x) underflows."""
-    from .ops.indexing import where  # noqa: PLC0415
-
-    x = _as_float(input)
-    large = x.detach() > 2.5
-    small_x = x.masked_fill(large, 0.0)
-    large_x = x.masked_fill(~large, 2.5)
-    denominator = large_x
-    for k in range(40, 0, -1):
-        denominator = large_x + (k / 2) / denominator
-    direct = (small_x * small_x).exp() * erfc(small_x)
-    out = where(large, 1 / (math.sqrt(math.pi) * denominator), direct)
-    return torch_named(out, "SpecialErfcx")
+    """exp(x^2) erfc(x), accurate where exp(x^2) overflows and erfc(x) underflows."""
+    refuse_half("erfcx", input)
+    return SpecialErfcx.apply(input)
 
 
 def entr(input: Tensor) -> Tensor:
     """-x ln x for x > 0, 0 at 0, -inf for x < 0."""
-    x = _as_float(input)
-    out = -xlogy(x, x)
-    return torch_named(out.masked_fill(x.detach() < 0, -math.inf), "SpecialEntr")
+    return SpecialEntr.apply(input)
 
 
 def i0(input: Tensor) -> Tensor:
-    """The modified Bessel function of the first kind, order 0 (power series)."""
-    x = _as_float(input)
-    term = x.new_ones(x.shape) if isinstance(x, Tensor) else 1.0
-    total = term
-    q = (x * x) / 4
-    for k in range(1, 40):
-        term = term * q / (k * k)
-        total = total + term
-    return torch_named(total, "I0")
+    """The modified Bessel function of the first kind, order 0."""
+    return I0.apply(input)
 
 
 def i0e(input: Tensor) -> Tensor:
-    x = _as_float(input)
-    return torch_named(i0(x) * (-x.abs()).exp(), "SpecialI0E")
+    """e^-|x| I0(x)."""
+    return SpecialI0E.apply(input)
 
 
 def i1(input: Tensor) -> Tensor:
-    """The modified Bessel function of the first kind, order 1 (power series)."""
-    x = _as_float(input)
-    term = x / 2
-    total = term
-    q = (x * x) / 4
-    for k in range(1, 40):
-        term = term * q / (k * (k + 1))
-        total = total + term
-    return torch_named(total, "SpecialI1")
+    """The modified Bessel function of the first kind, order 1."""
+    return SpecialI1.apply(input)
 
 
 def i1e(input: Tensor) -> Tensor:
-    x = _as_float(input)
-    return torch_named(i1(x) * (-x.abs()).exp(), "SpecialI1E")
+    """e^-|x| I1(x)."""
+    return SpecialI1E.apply(input)
 
 
 def _as_float(x: Tensor) -> Tensor:

@@ -169,3 +169,87 @@ def _erfinv_newton(xp: Any, y64: Any) -> Any:
         x = xp.where(finite, x - xp.where(finite, step, 0.0), x)
     x = xp.where(y64 == 1, xp.inf, xp.where(y64 == -1, -xp.inf, x))
     return xp.where(xp.abs(y64) > 1, xp.nan, x)
+
+
+# ---------------------------------------------------------------------------------------------
+# Modified Bessel functions I0, I1 (and their e^-|x| scaled forms), erfcx, ndtri
+# ---------------------------------------------------------------------------------------------
+
+
+def i0(x: Any) -> Any:
+    return _call("i0", x, lambda xp, v: _bessel_i_fallback(xp, v, 0, False))
+
+
+def i0e(x: Any) -> Any:
+    return _call("i0e", x, lambda xp, v: _bessel_i_fallback(xp, v, 0, True))
+
+
+def i1(x: Any) -> Any:
+    return _call("i1", x, lambda xp, v: _bessel_i_fallback(xp, v, 1, False))
+
+
+def i1e(x: Any) -> Any:
+    return _call("i1e", x, lambda xp, v: _bessel_i_fallback(xp, v, 1, True))
+
+
+def erfcx(x: Any) -> Any:
+    """exp(x^2) erfc(x), without the overflow of exp(x^2) or the underflow of erfc(x)."""
+    return _call("erfcx", x, _erfcx_fallback)
+
+
+def ndtri(p: Any) -> Any:
+    """The inverse of the standard normal CDF (scipy's is exact in the tails; the fallback,
+    sqrt(2) erfinv(2p - 1), loses the precision of p below about 1e-8)."""
+    return _call("ndtri", p, lambda xp, v: (_erfinv_fallback(xp, 2 * v - 1) * math.sqrt(2.0)))
+
+
+_BESSEL_SERIES_LIMIT = 20.0  # |x| <= 20: the power series (positive terms); beyond, asymptotic
+
+
+def _bessel_i_fallback(xp: Any, x: Any, order: int, scaled: bool) -> Any:
+    """I_order(x) (times e^-|x| when scaled): the series sum_k (x/2)^(2k+n) / (k! (k+n)!) up to
+    |x| = 20, then e^|x| / sqrt(2 pi |x|) sum_k (-1)^k a_k / |x|^k with
+    a_k = a_(k-1) (4 n^2 - (2k-1)^2) / (8k) (error below e^-2|x| there); I1 is odd."""
+    x64 = x.astype("float64")
+    ax = xp.abs(x64)
+    small = ax <= _BESSEL_SERIES_LIMIT
+    with backend.errstate(xp, all="ignore"):
+        xs = xp.where(small, x64, 0.0)
+        q = xs * xs / 4
+        term = xp.ones_like(xs) if order == 0 else xs / 2
+        total = term.copy()
+        for k in range(1, 60):
+            term = term * q / (k * (k + order))
+            total = total + term
+        series = total * xp.exp(-xp.abs(xs)) if scaled else total
+        z = xp.where(small, 1.0, ax)
+        a_k = xp.ones_like(z)
+        acc = a_k.copy()
+        for k in range(1, 30):
+            a_k = a_k * -(4 * order * order - (2 * k - 1) ** 2) / (8 * k * z)
+            acc = acc + a_k
+        asym = acc / xp.sqrt(2 * math.pi * z)
+        if not scaled:
+            asym = asym * xp.exp(z)
+        if order == 1:
+            asym = xp.where(x64 < 0, -asym, asym)
+        out = xp.where(small, series, asym)
+        if order == 1 and scaled:
+            out = xp.where(xp.isinf(x64), xp.sign(x64) * 0.0, out)
+    return out.astype(x.dtype)
+
+
+def _erfcx_fallback(xp: Any, x: Any) -> Any:
+    """exp(x^2) erfc(x) directly below x = 2.5; above by the continued fraction
+    1 / (sqrt(pi) (x + (1/2) / (x + 1 / (x + (3/2) / (x + ...))))), 40 terms."""
+    x64 = x.astype("float64")
+    large = x64 > 2.5
+    with backend.errstate(xp, all="ignore"):
+        small_x = xp.where(large, 0.0, x64)
+        large_x = xp.where(large, x64, 2.5)
+        denominator = large_x
+        for k in range(40, 0, -1):
+            denominator = large_x + (k / 2) / denominator
+        direct = xp.exp(small_x * small_x) * _erfc_fallback(xp, small_x)
+        out = xp.where(large, 1 / (_SQRT_PI * denominator), direct)
+    return out.astype(x.dtype)

@@ -5,11 +5,14 @@ polynomials (no scipy needed)."""
 
 from __future__ import annotations
 
+import math
 from typing import Any, Callable
 
 from .. import backend, dtypes
-from ..autograd.node import Op
+from ..autograd.node import Op, array_namespace
 from ..tensor import Tensor
+from . import special
+from .unary import UnaryOp
 
 
 class _NoDerivative(Op):
@@ -46,6 +49,7 @@ def _scipy(name: str) -> Callable:
 def _unary(name: str, compute: Callable) -> Callable:
     def fn(input: Tensor, *, out: Any = None) -> Tensor:
         x = _float_tensor(input)
+        refuse_half(name, x)
         return _NoDerivative.apply(x, compute, name)
 
     fn.__name__ = name
@@ -65,13 +69,22 @@ scaled_modified_bessel_k0 = _unary("scaled_modified_bessel_k0",
                                    lambda x: _scipy("scaled_modified_bessel_k0").k0e(x))
 scaled_modified_bessel_k1 = _unary("scaled_modified_bessel_k1",
                                    lambda x: _scipy("scaled_modified_bessel_k1").k1e(x))
-airy_ai = _unary("airy_ai", lambda x: _scipy("airy_ai").airy(x)[0])
+
+
+def _airy_ai(x: Any) -> Any:
+    # Ai(x) ~ e^(-2/3 x^1.5) underflows to 0 from x = 105 on (scipy answers NaN for huge x;
+    # torch's Ai(inf) is NaN)
+    return backend.numpy.where((x > 200) & (x < math.inf), 0.0, _scipy("airy_ai").airy(x)[0])
+
+
+airy_ai = _unary("airy_ai", _airy_ai)
 
 
 def _spherical_j0(x: Any) -> Any:
     np_ = backend.numpy
-    with np_.errstate(divide="ignore", invalid="ignore"):
-        return np_.where(x == 0, 1.0, np_.sin(x) / np_.where(x == 0, 1.0, x))
+    with np_.errstate(divide="ignore", invalid="ignore"):  # sin(x) / x: 1 at 0, 0 at +-inf
+        out = np_.where(x == 0, 1.0, np_.sin(x) / np_.where(x == 0, 1.0, x))
+        return np_.where(np_.isinf(x), 0.0, out)
 
 
 spherical_bessel_j0 = _unary("spherical_bessel_j0", _spherical_j0)
@@ -85,6 +98,7 @@ def zeta(input: Any, other: Any, *, out: Any = None) -> Tensor:
 
     shape = broadcast_shapes(tuple(x.shape), tuple(q.shape))
     d = dtypes.promote_types(x.dtype, q.dtype)
+    refuse_half("zeta", x.to(d))
     return _NoDerivative.apply(x.to(d).expand(*shape), q.to(d).expand(*shape),
                                lambda a, b: _scipy("zeta").zeta(a, b), "zeta")
 
@@ -118,6 +132,7 @@ def _polynomial(name: str, compute: Callable, shift: bool = False) -> Callable:
 
         shape = broadcast_shapes(tuple(x.shape), tuple(n_t.shape))
         d = dtypes.promote_types(x.dtype, n_t.dtype) if n_t.dtype.is_floating_point else x.dtype
+        refuse_half(name, x.to(d))
         xs = (2 * x - 1) if shift else x
         return _NoDerivative.apply(xs.to(d).expand(*shape), n_t.to(d).expand(*shape), compute,
                                    name)
@@ -156,3 +171,120 @@ laguerre_polynomial_l = _polynomial("laguerre_polynomial_l", _recurrence(
     _ones, lambda x: 1 - x, lambda k, x, c, p: ((2 * k + 1 - x) * c - k * p) / (k + 1)))
 legendre_polynomial_p = _polynomial("legendre_polynomial_p", _recurrence(
     _ones, lambda x: x, lambda k, x, c, p: ((2 * k + 1) * x * c - k * p) / (k + 1)))
+
+
+# ------------------------------------------------------------------ differentiable ones
+# I0, I1 (plain and e^-|x| scaled), erfcx, ndtri and entr: values from ops/special.py (scipy, or
+# its numpy fallbacks), gradients by torch's formulas, so the edge values (0, inf, NaN) agree.
+class I0(UnaryOp):
+    def forward(self, x: Any) -> Any:
+        self.save_for_backward(x)
+        return special.i0(x)
+
+    def backward(self, grad: Any) -> Any:
+        (x,) = self.saved_tensors  # d/dx I0 = I1
+        return grad * (_tensor_call("i1", x) if isinstance(x, Tensor) else special.i1(x))
+
+
+class SpecialI0E(UnaryOp):
+    def forward(self, x: Any) -> Any:
+        y = special.i0e(x)
+        self.save_for_backward(x, y)
+        return y
+
+    def backward(self, grad: Any) -> Any:
+        x, y = self.saved_tensors  # d/dx e^-|x| I0(x) = I1e(x) - sgn(x) I0e(x)
+        xp = array_namespace(grad)
+        i1e_x = _tensor_call("i1e", x) if isinstance(x, Tensor) else special.i1e(x)
+        return grad * (i1e_x - _sign(xp, x) * y)
+
+
+class SpecialI1(UnaryOp):
+    def forward(self, x: Any) -> Any:
+        y = special.i1(x)
+        self.save_for_backward(x, y)
+        return y
+
+    def backward(self, grad: Any) -> Any:
+        # d/dx I1 = I0(x) - I1(x) / x, 1/2 where |x| <= eps (NaN included, as torch)
+        x, y = self.saved_tensors
+        xp = array_namespace(grad)
+        safe, tiny = _safe_nonzero(xp, x)
+        i0_x = _tensor_call("i0", safe) if isinstance(safe, Tensor) else special.i0(safe)
+        return grad * xp.where(tiny, 0.5, i0_x - y / safe)
+
+
+class SpecialI1E(UnaryOp):
+    def forward(self, x: Any) -> Any:
+        y = special.i1e(x)
+        self.save_for_backward(x, y)
+        return y
+
+    def backward(self, grad: Any) -> Any:
+        # d/dx e^-|x| I1(x) = I0e(x) - I1e(x) (sgn(x) + 1/x), 1/2 where |x| <= eps (as torch)
+        x, y = self.saved_tensors
+        xp = array_namespace(grad)
+        safe, tiny = _safe_nonzero(xp, x)
+        i0e_x = _tensor_call("i0e", safe) if isinstance(safe, Tensor) else special.i0e(safe)
+        return grad * xp.where(tiny, 0.5, i0e_x - y * (_sign(xp, safe) + 1 / safe))
+
+
+class SpecialErfcx(UnaryOp):
+    def forward(self, x: Any) -> Any:
+        y = special.erfcx(x)
+        self.save_for_backward(x, y)
+        return y
+
+    def backward(self, grad: Any) -> Any:
+        x, y = self.saved_tensors  # d/dx erfcx = 2 x erfcx(x) - 2 / sqrt(pi)
+        return grad * (2 * x * y - 2 / math.sqrt(math.pi))
+
+
+class SpecialNdtri(UnaryOp):
+    def forward(self, p: Any) -> Any:
+        y = special.ndtri(p)
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, grad: Any) -> Any:
+        (y,) = self.saved_tensors  # 1 / Phi'(y) = sqrt(2 pi) e^(y^2 / 2)
+        return grad * math.sqrt(2 * math.pi) * array_namespace(grad).exp(y * y / 2)
+
+
+class SpecialEntr(UnaryOp):
+    def forward(self, x: Any) -> Any:
+        xp = backend.module_of(x)
+        self.save_for_backward(x)
+        with backend.errstate(xp, all="ignore"):  # -x ln x; +0 at 0, -inf below, NaN kept
+            out = -x * xp.log(xp.where(x > 0, x, 1))
+            return xp.where(x < 0, -math.inf, xp.where(x == 0, 0.0, out))
+
+    def backward(self, grad: Any) -> Any:
+        (x,) = self.saved_tensors  # d/dx (-x ln x) = -(1 + ln x): inf at 0, NaN below
+        return grad * -(1 + array_namespace(grad).log(x))
+
+
+def _sign(xp: Any, x: Any) -> Any:
+    """sign(x), 0 for NaN (torch's sgn)."""
+    return xp.where(x > 0, 1.0, 0.0) - xp.where(x < 0, 1.0, 0.0)
+
+
+def _safe_nonzero(xp: Any, x: Any) -> tuple:
+    """(x with every |x| <= eps (and NaN) replaced by eps, that mask): torch's guard in the
+    I1 gradients, whose limit at 0 is 1/2."""
+    eps = float(backend.numpy.finfo(x.dtype if not isinstance(x, Tensor) else x.dtype.np).eps)
+    tiny = ~(xp.abs(x) > eps)
+    return xp.where(tiny, eps, x), tiny
+
+
+def _tensor_call(name: str, x: Tensor) -> Tensor:
+    from .. import special as ember_special  # noqa: PLC0415 (ember.special imports this)
+
+    return getattr(ember_special, name)(x)
+
+
+def refuse_half(name: str, x: Tensor) -> None:
+    """torch has no float16 / bfloat16 kernel for these functions: neither has Ember."""
+    half = {dtypes.float16: "Half", dtypes.bfloat16: "BFloat16"}.get(x.dtype)
+    if half is not None:
+        raise NotImplementedError(f'"{name}_cpu" not implemented for \'{half}\'')

@@ -83,12 +83,14 @@ class Abs(UnaryOp):
     float_result = False
 
     def forward(self, x: Any) -> Any:
+        if x.dtype.kind == "b":
+            raise _not_implemented("abs_cpu", x)
         self.save_for_backward(x)
         return _xp(x).abs(x)
 
     def backward(self, grad: Any) -> Any:
-        (x,) = self.saved_tensors
-        return grad * array_namespace(grad).sign(x)  # d|x|/dx = sign(x), 0 at 0
+        (x,) = self.saved_tensors  # d|x|/dx = sgn(x): 0 at 0 and at NaN
+        return grad * (array_namespace(grad).sign(x) if isinstance(x, Tensor) else _sign(x))
 
 
 class Exp(UnaryOp):
@@ -309,8 +311,10 @@ class Acosh(UnaryOp):
 
     def backward(self, grad: Any) -> Any:
         (x,) = self.saved_tensors
-        xp = array_namespace(grad)  # sqrt(x-1) sqrt(x+1): the right branch for complex x
-        return grad / (xp.sqrt(x - 1) * xp.sqrt(x + 1))
+        xp = array_namespace(grad)
+        if x.dtype.kind == "c" if not isinstance(x, Tensor) else x.is_complex():
+            return grad / (xp.sqrt(x - 1) * xp.sqrt(x + 1))  # the right branch for complex x
+        return grad / xp.sqrt(x * x - 1)  # torch's 1 / sqrt(x^2 - 1): finite below -1 too
 
 
 class Atanh(UnaryOp):
@@ -348,7 +352,7 @@ class Logit(UnaryOp):
         (x,) = self.saved_tensors
         g = grad / (x * (1 - x))
         xp = array_namespace(grad)
-        if self.eps is not None:
+        if self.eps is not None:  # NaN passes the gradient (torch's CPU kernel)
             g = xp.where((x < self.eps) | (x > 1 - self.eps), 0.0, g)
         else:  # outside [0, 1] logit is undefined: torch's gradient is NaN there
             g = xp.where((x < 0) | (x > 1), math.nan, g)
@@ -416,7 +420,7 @@ class Erfc(UnaryOp):
 
 class Erfinv(UnaryOp):
     def forward(self, x: Any) -> Any:
-        y = special.erfinv(x)
+        y = _xp(x).copysign(special.erfinv(x), x)  # erfinv(-0.0) is -0.0, as torch
         self.save_for_backward(y)
         return y
 
@@ -436,23 +440,33 @@ class _Piecewise(UnaryOp):
 
 class Floor(_Piecewise):
     def forward(self, x: Any) -> Any:
-        return x if x.dtype.kind in "iub" else _xp(x).floor(x)
+        if x.dtype.kind == "b":
+            raise _not_implemented("floor_vml_cpu", x)
+        return x if x.dtype.kind in "iu" else _xp(x).floor(x)
 
 
 class Ceil(_Piecewise):
     def forward(self, x: Any) -> Any:
-        return x if x.dtype.kind in "iub" else _xp(x).ceil(x)
+        if x.dtype.kind == "b":
+            raise _not_implemented("ceil_vml_cpu", x)
+        return x if x.dtype.kind in "iu" else _xp(x).ceil(x)
 
 
 class Trunc(_Piecewise):
     def forward(self, x: Any) -> Any:
-        return x if x.dtype.kind in "iub" else _xp(x).trunc(x)
+        if x.dtype.kind == "b":
+            raise _not_implemented("trunc_vml_cpu", x)
+        return x if x.dtype.kind in "iu" else _xp(x).trunc(x)
 
 
 class Round(_Piecewise):
     def forward(self, x: Any, decimals: int = 0) -> Any:
         if x.dtype.kind in "iub":
+            if decimals != 0 or x.dtype.kind == "b":  # torch rounds integers only without
+                raise _not_implemented("round_cpu" if decimals else "round_vml_cpu", x)
             return x
+        if decimals != 0 and x.dtype.itemsize == 2:  # x * 10^decimals in float32, as torch:
+            return _xp(x).round(x.astype("float32"), decimals).astype(x.dtype)  # no overflow
         return _xp(x).round(x, decimals)  # round half to even, like torch
 
 
@@ -460,13 +474,29 @@ class Sign(_Piecewise):
     def forward(self, x: Any) -> Any:
         if x.dtype.kind == "b":
             return x.copy()
-        return _xp(x).sign(x)
+        return _sign(x)
+
+
+def _sign(x: Any) -> Any:
+    """numpy's sign with torch's sign(NaN) = 0."""
+    out = _xp(x).sign(x)
+    if out.dtype.kind == "f":  # in place, but a 0-d input's sign is a numpy scalar
+        out = _xp(x).nan_to_num(out, copy=not isinstance(out, _ndarray), nan=0.0)
+    return out
+
+
+def _not_implemented(kernel: str, x: Any) -> NotImplementedError:
+    from .lu import _dtype_name  # noqa: PLC0415
+
+    return NotImplementedError(f'"{kernel}" not implemented for \'{_dtype_name(Tensor._make(x))}\'')
 
 
 class Frac(UnaryOp):
     float_result = False
 
     def forward(self, x: Any) -> Any:
+        if x.dtype.kind in "iub":
+            raise _not_implemented("frac_cpu", x)
         return x - _xp(x).trunc(x)
 
     def backward(self, grad: Any) -> Any:
