@@ -297,6 +297,7 @@ from .ops.unary import (  # noqa: E402
 from .random import (  # noqa: E402
     Generator,
     bernoulli,
+    binomial,
     default_generator,
     get_rng_state,
     initial_seed,
@@ -489,6 +490,32 @@ from . import sparse  # noqa: E402 (torch.sparse)
 from .sparse import hspmm, smm, sparse_coo_tensor, sparse_csr_tensor  # noqa: E402,F401
 from .autograd import profiler as _autograd_profiler  # noqa: E402,F401 (autograd.profiler)
 from .amp import autocast, get_autocast_dtype, is_autocast_enabled  # noqa: E402,F401
+from .ops.copy_variants import (  # noqa: E402,F401
+    adjoint,
+    alias_copy,
+    detach_copy,
+    diagonal_copy,
+    expand_copy,
+    indices_copy,
+    permute_copy,
+    select_copy,
+    slice_copy,
+    split_copy,
+    split_with_sizes_copy,
+    squeeze_copy,
+    t_copy,
+    transpose_copy,
+    unbind_copy,
+    unfold_copy,
+    unsqueeze_copy,
+    values_copy,
+    view_as_complex_copy,
+    view_as_real_copy,
+    view_copy,
+    crow_indices_copy,
+    col_indices_copy,
+)
+from .utils.dlpack import to_dlpack  # noqa: E402,F401
 from .amp.autocast_mode import (  # noqa: E402,F401
     autocast_decrement_nesting,
     autocast_increment_nesting,

@@ -87,8 +87,8 @@ def suggest(array: Any) -> memory_format:
 def lay_out(array: Any, fmt: memory_format) -> Any:
     """A copy of `array` in `fmt` (logical shape unchanged)."""
     xp = backend.module_of(array)
-    if fmt.order is None:
-        return xp.ascontiguousarray(array)
+    if fmt.order is None:  # a copy even when already contiguous: clone() relies on it
+        return xp.array(array, order="C", copy=True)
     # a fresh copy: its strides are canonical even for size-1 dims, as torch reports them
     physical = xp.array(array.transpose(fmt.order), order="C", copy=True)
     inverse = [fmt.order.index(d) for d in range(array.ndim)]

@@ -311,6 +311,28 @@ def poisson(input: Tensor, generator: Generator | None = None) -> Tensor:
     return Tensor._make(counts.astype(input._data.dtype))
 
 
+def binomial(count: Tensor, prob: Tensor, generator: Generator | None = None) -> Tensor:
+    """Draws of Binomial(count, prob), elementwise: the number of successes in `count` trials
+    each succeeding with probability `prob` (floating tensors of one dtype; the result has it)."""
+    for name, t in (("count", count), ("prob", prob)):
+        if not t.dtype.is_floating_point:
+            raise ValueError(f"binomial only supports floating-point dtypes for {name}, got: "
+                             f"{t.dtype}")
+    if count.dtype is not prob.dtype:
+        raise RuntimeError(f"binomial: count and prob must have one dtype, got {count.dtype} and "
+                           f"{prob.dtype}")
+    xp = backend.module_of(count._data)
+    n, p = xp.broadcast_arrays(count._data, prob._data)
+    nan = xp.isnan(p) | xp.isnan(n)  # torch: NaN in, NaN out
+    n, p = xp.where(nan, 0, n), xp.where(nan, 0, p)
+    if (p < 0).any() or (p > 1).any() or (n < 0).any():
+        raise RuntimeError("binomial: expected count >= 0 and 0 <= prob <= 1 (torch returns "
+                           "meaningless draws there)")
+    rng = _generator_for(count.device, generator).rng
+    draws = xp.asarray(rng.binomial(xp.floor(n).astype("int64"), p)).astype(count._data.dtype)
+    return Tensor._make(xp.where(nan, xp.nan, draws).astype(count._data.dtype))
+
+
 def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
                 generator: Generator | None = None) -> Tensor:
     """Draw category indices from rows of (unnormalised) probabilities."""

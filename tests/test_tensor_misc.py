@@ -513,3 +513,13 @@ def test_dim_and_axis_together_is_an_error():
     for lib in (torch, ember):
         with pytest.raises(TypeError, match="unexpected keyword argument 'axis'"):
             lib.cumprod(lib.ones(2), dim=0, axis=0)
+
+
+@pytest.mark.parametrize("fmt", ["contiguous_format", "preserve_format", None])
+def test_clone_never_shares_memory(fmt: str | None) -> None:
+    # clone(memory_format=contiguous_format) of a contiguous tensor was the tensor's own memory
+    for m in (torch, ember):
+        x = m.ones(2, 3)
+        y = x.clone() if fmt is None else x.clone(memory_format=getattr(m, fmt))
+        x.add_(1)
+        assert y.sum().item() == 6.0

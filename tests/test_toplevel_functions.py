@@ -178,3 +178,83 @@ def test_linalg_errors_are_linalg_error_and_solve_ex_info() -> None:
     e = ember.linalg.solve_ex(ember.tensor(singular), ember.ones(3, dtype=ember.float64))
     t = torch.linalg.solve_ex(torch.tensor(singular), torch.ones(3, dtype=torch.float64))
     assert e.info.item() == t.info.item() and e.result.shape == t.result.shape
+
+
+COPY_VARIANTS = {
+    "diagonal_copy": (lambda m, a: m.diagonal_copy(a, 1, 0, 2), (3, 4, 5)),
+    "t_copy": (lambda m, a: m.t_copy(a), (3, 4)),
+    "expand_copy": (lambda m, a: m.expand_copy(a[:, :1], (2, 3, 4)), (3, 4)),
+    "permute_copy": (lambda m, a: m.permute_copy(a, (2, 0, 1)), (2, 3, 4)),
+    "view_copy": (lambda m, a: m.view_copy(a, (4, 6)), (2, 3, 4)),
+    "view_copy_minus_one": (lambda m, a: m.view_copy(a, (-1,)), (2, 3)),
+    "unsqueeze_copy": (lambda m, a: m.unsqueeze_copy(a, -1), (2, 3)),
+    "squeeze_copy": (lambda m, a: m.squeeze_copy(a), (2, 1, 3, 1)),
+    "squeeze_copy_dim": (lambda m, a: m.squeeze_copy(a, 1), (2, 1, 3, 1)),
+    "select_copy": (lambda m, a: m.select_copy(a, 1, -1), (2, 3, 4)),
+    "slice_copy": (lambda m, a: m.slice_copy(a, 1, 1, 4, 2), (2, 5, 3)),
+    "slice_copy_default": (lambda m, a: m.slice_copy(a), (4, 2)),
+    "split_copy": (lambda m, a: m.split_copy(a, 2, 1), (3, 5)),
+    "split_with_sizes_copy": (lambda m, a: m.split_with_sizes_copy(a, [1, 3], 0), (4, 2)),
+    "unbind_copy": (lambda m, a: m.unbind_copy(a, 1), (2, 3)),
+    "unfold_copy": (lambda m, a: m.unfold_copy(a, 1, 2, 1), (3, 4)),
+    "transpose_copy": (lambda m, a: m.transpose_copy(a, 0, -1), (2, 3, 4)),
+    "alias_copy": (lambda m, a: m.alias_copy(a), (3, 2)),
+    "adjoint": (lambda m, a: m.adjoint(a), (2, 3, 4)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(COPY_VARIANTS))
+def test_copy_variants(name: str) -> None:
+    # torch's *_copy: the view op's values and gradient in a fresh contiguous tensor that shares
+    # no memory with the input
+    fn, shape = COPY_VARIANTS[name]
+    data = np.random.default_rng(0).standard_normal(shape)
+    outs = []
+    for m in (torch, ember):
+        x = m.tensor(data, requires_grad=True)
+        y = fn(m, x)
+        pieces = y if isinstance(y, tuple) else (y,)
+        seeds = [m.tensor(np.arange(p.numel(), dtype=np.float64).reshape(tuple(p.shape)) + 1)
+                 for p in pieces]
+        sum((p * s).sum() for p, s in zip(pieces, seeds)).backward()
+        contiguous = [p.is_contiguous() for p in pieces]
+        with m.no_grad():
+            x.add_(100.0)  # a copy keeps its values, a view would follow
+        outs.append(([p.detach().numpy().copy() for p in pieces], x.grad.numpy(), contiguous,
+                     type(y).__name__))
+    (tp, tg, tc, tt), (ep, eg, ec, et) = outs
+    assert (tc, tt) == (ec, et)
+    assert len(tp) == len(ep)
+    for a, b in zip(tp, ep):
+        np.testing.assert_array_equal(b, a)
+    np.testing.assert_array_equal(eg, tg)
+
+
+def test_view_as_real_copy_and_detach_copy() -> None:
+    z = np.array([1 + 2j, -3 + 0.5j])
+    for m in (torch, ember):
+        x = m.tensor(z)
+        r = m.view_as_real_copy(x)
+        assert list(r.shape) == [2, 2]
+        x.real.add_(10)  # the copy keeps the old values
+        np.testing.assert_array_equal(r.numpy(), np.stack([z.real, z.imag], -1))
+        back = m.view_as_complex_copy(r)
+        np.testing.assert_array_equal(back.numpy(), z)
+    d = ember.detach_copy(ember.ones(2, requires_grad=True))
+    assert not d.requires_grad and d.grad_fn is None
+
+
+def test_binomial_draws_and_errors() -> None:
+    ember.manual_seed(0)
+    count = ember.full((20000,), 10.0)
+    draws = ember.binomial(count, ember.full((20000,), 0.3))
+    assert draws.dtype == ember.float32
+    assert set(np.unique(draws.numpy())) <= set(range(11))
+    assert abs(float(draws.mean()) - 3.0) < 0.1 and abs(float(draws.var()) - 2.1) < 0.15
+    for m in (torch, ember):
+        nan = m.binomial(m.tensor([4.0, 4.0]), m.tensor([float("nan"), 1.0]))
+        assert np.isnan(nan[0].item()) and nan[1].item() == 4.0
+        with pytest.raises(ValueError, match="floating-point"):
+            m.binomial(m.tensor([4, 5]), m.tensor([0.5, 0.5]))
+        with pytest.raises(RuntimeError):
+            m.binomial(m.tensor([4.0], dtype=m.float64), m.tensor([0.5]))
