@@ -1666,3 +1666,326 @@ def test_functional_forward_mode_limits_raise():
                                       outer_jacobian_strategy="forward-mode")
 
     check_same_error(run_h, "vectorize=True")
+
+
+# ------------------------------------------------------------------ utils.checkpoint
+def _block(m):
+    lin = _linear(m)
+
+    def f(x, scale):
+        return m.nn.functional.dropout(lin(x).tanh() * scale, p=0.5, training=True)
+
+    return lin, f
+
+
+@pytest.mark.parametrize("reentrant", [True, False])
+def test_checkpoint_matches_plain_run(reentrant):
+    from ember.utils.checkpoint import checkpoint as ember_checkpoint
+    from torch.utils.checkpoint import checkpoint as torch_checkpoint
+
+    def run(m):
+        ckpt = ember_checkpoint if m is ember else torch_checkpoint
+        lin, f = _block(m)
+        x, = leaves(m, A)
+        m.manual_seed(3)
+        out = ckpt(f, x, 2.0, use_reentrant=reentrant)
+        mask = out != 0
+        out.sum().backward()
+        # the plain run with the same seed gives the same mask and gradients
+        lin2, f2 = _block(m)
+        x2, = leaves(m, A)
+        m.manual_seed(3)
+        ref = f2(x2, 2.0)
+        ref.sum().backward()
+        same_mask = bool(((ref != 0) == mask).all())
+        return (same_mask, m.allclose(out, ref), m.allclose(x.grad, x2.grad),
+                m.allclose(lin.weight.grad, lin2.weight.grad), out.requires_grad)
+
+    check_same(run)
+
+
+@pytest.mark.parametrize("reentrant", [True, False])
+def test_checkpoint_gradients_without_dropout(reentrant):
+    from ember.utils.checkpoint import checkpoint as ember_checkpoint
+    from torch.utils.checkpoint import checkpoint as torch_checkpoint
+
+    def run(m):
+        ckpt = ember_checkpoint if m is ember else torch_checkpoint
+        lin = _linear(m)
+        x, = leaves(m, A)
+        out = ckpt(lambda t: lin(t).sigmoid() * t[:, :3], x, use_reentrant=reentrant)
+        (out * m.tensor(B[:, :3])).sum().backward()
+        return out, x.grad, lin.weight.grad, lin.bias.grad
+
+    check_same(run)
+
+
+def test_checkpoint_non_reentrant_autograd_grad_and_kwargs():
+    from ember.utils.checkpoint import checkpoint as ember_checkpoint
+    from torch.utils.checkpoint import checkpoint as torch_checkpoint
+
+    def run(m):
+        ckpt = ember_checkpoint if m is ember else torch_checkpoint
+        x, w = leaves(m, A, C)
+        out = ckpt(lambda t, k=1.0: (t * w).exp() * k, x, k=3.0, use_reentrant=False)
+        return m.autograd.grad(out.sum(), (x, w))
+
+    check_same(run)
+
+
+def test_checkpoint_reentrant_refuses_autograd_grad():
+    from ember.utils.checkpoint import checkpoint as ember_checkpoint
+    from torch.utils.checkpoint import checkpoint as torch_checkpoint
+
+    def run(m):
+        ckpt = ember_checkpoint if m is ember else torch_checkpoint
+        x, = leaves(m, A)
+        out = ckpt(lambda t: t.exp(), x, use_reentrant=True)
+        m.autograd.grad(out.sum(), x)
+
+    check_same_error(run, "")
+
+
+def test_checkpoint_preserve_rng_state_false_changes_mask_use():
+    from ember.utils.checkpoint import checkpoint as ember_checkpoint
+    from torch.utils.checkpoint import checkpoint as torch_checkpoint
+
+    def run(m):
+        ckpt = ember_checkpoint if m is ember else torch_checkpoint
+        x, = leaves(m, np.ones((64, 64)))
+        m.manual_seed(0)
+        out = ckpt(lambda t: m.nn.functional.dropout(t, 0.5), x, use_reentrant=False,
+                   preserve_rng_state=True)
+        out.sum().backward()
+        return bool(((x.grad != 0) == (out != 0)).all())
+
+    check_same(run)
+
+
+def test_checkpoint_sequential():
+    from ember.utils.checkpoint import checkpoint_sequential as ember_seq
+    from torch.utils.checkpoint import checkpoint_sequential as torch_seq
+
+    def run(m):
+        seq = m.nn.Sequential(_linear(m), m.nn.Tanh(), m.nn.Linear(3, 3).double())
+        with m.no_grad():
+            seq[2].weight.copy_(m.tensor(rand(3, 3, seed=11)))
+            seq[2].bias.zero_()
+        x, = leaves(m, A)
+        seq_fn = ember_seq if m is ember else torch_seq
+        out = seq_fn(seq, 2, x, use_reentrant=False)
+        out.sum().backward()
+        return out, x.grad, seq[0].weight.grad
+
+    check_same(run)
+
+
+# ------------------------------------------------------------------ anomaly mode
+def test_anomaly_mode_flags_and_nesting():
+    def run(m):
+        flags = [m.is_anomaly_enabled()]
+        with m.autograd.detect_anomaly():
+            flags.append(m.is_anomaly_enabled())
+            with m.autograd.set_detect_anomaly(False):
+                flags.append(m.is_anomaly_enabled())
+            flags.append(m.is_anomaly_enabled())
+        flags.append(m.is_anomaly_enabled())
+        return flags
+
+    check_same(run)
+
+
+def test_anomaly_mode_nan_in_backward_names_the_node():
+    import warnings
+
+    def run(m):
+        x, = leaves(m, np.array([0.0, 1.0]))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with m.autograd.detect_anomaly():
+                y = x.sqrt()  # d sqrt / dx at 0 is inf; times 0 gives nan
+                (y * 0).sum().backward()
+
+    err = check_same_error(run, "nan")
+    assert "Sqrt" in str(err) or "sqrt" in str(err)
+
+
+def test_anomaly_mode_check_nan_false_does_not_raise():
+    import warnings
+
+    def run(m):
+        x, = leaves(m, np.array([0.0, 1.0]))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with m.autograd.detect_anomaly(check_nan=False):
+                y = x.sqrt()
+                (y * 0).sum().backward()
+        return x.grad
+
+    check_same(run)
+
+
+def test_anomaly_mode_check_nan_flag():
+    import warnings
+
+    def run(m):
+        nan_flag = (m.is_anomaly_check_nan_enabled if m is torch
+                    else m.autograd.anomaly_mode.is_anomaly_check_nan_enabled)
+        flags = [nan_flag()]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with m.autograd.detect_anomaly(check_nan=False):
+                flags.append((m.is_anomaly_enabled(), nan_flag()))
+                with m.autograd.detect_anomaly():
+                    flags.append((m.is_anomaly_enabled(), nan_flag()))
+                flags.append((m.is_anomaly_enabled(), nan_flag()))
+            m.autograd.set_detect_anomaly(True, check_nan=False)
+            flags.append((m.is_anomaly_enabled(), nan_flag()))
+            m.autograd.set_detect_anomaly(False)
+            flags.append((m.is_anomaly_enabled(), nan_flag()))
+        return flags
+
+    check_same(run)
+
+
+# ------------------------------------------------------------------ more edge cases
+def test_gradient_of_reused_tensor_accumulates_through_branches():
+    def run(m):
+        x, = leaves(m, A)
+        h = x.exp()
+        y = (h * h + h.sin() + h[0].sum()).sum()
+        y.backward()
+        return x.grad
+
+    check_same(run)
+
+
+def test_detach_inplace_and_detach_shares_memory():
+    def run(m):
+        x, = leaves(m, A)
+        h = x * 2
+        d = h.detach()
+        d.zero_()
+        h2 = x * 3
+        h2.detach_()
+        return h, h2.requires_grad, h2.is_leaf, h2.grad_fn is None
+
+    check_same(run)
+
+
+def test_requires_grad_setter_and_requires_grad_():
+    def run(m):
+        x = m.tensor(A)
+        x.requires_grad = True
+        y = m.tensor(B).requires_grad_()
+        z = m.tensor(B).requires_grad_(False)
+        (x * y).sum().backward()
+        return x.grad, y.grad, z.requires_grad
+
+    check_same(run)
+
+
+def test_grad_setter_and_none():
+    def run(m):
+        x, = leaves(m, A)
+        x.grad = m.ones(3, 4).double()
+        (x * 2).sum().backward()
+        g = x.grad.clone()
+        x.grad = None
+        (x * 2).sum().backward()
+        return g, x.grad
+
+    check_same(run)
+
+
+def test_grad_setter_wrong_shape_raises():
+    def run(m):
+        x, = leaves(m, A)
+        x.grad = m.ones(4, 3).double()
+
+    check_same_error(run, "")
+
+
+def test_nan_inf_gradients_pass_through():
+    def run(m):
+        x, = leaves(m, np.array([0.0, -0.0, 1.0, np.inf, np.nan]))
+        y = (x.abs() * m.tensor([np.inf, 1.0, -0.0, 2.0, 1.0]).double()).sum()
+        y.backward()
+        return x.grad
+
+    check_same(run)
+
+
+def test_max_ties_gradient_split_and_amax():
+    def run(m):
+        x, = leaves(m, np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 2.0]]))
+        (x.max() + x.amax(1).sum() + x.max(1).values.sum()).backward()
+        return x.grad
+
+    check_same(run)
+
+
+def test_keepdim_negative_dim_reduction_grad():
+    def run(m):
+        x, = leaves(m, rand(2, 3, 4))
+        y = x.sum(-1, keepdim=True) * x.mean(dim=(-3, -1), keepdim=True)
+        y.backward(m.tensor(rand(2, 3, 1, seed=4)))
+        return x.grad
+
+    check_same(run)
+
+
+def test_float16_grad_dtype_and_values():
+    def run(m):
+        x = m.tensor(A.astype("float16"), requires_grad=True)
+        y = (x.float() ** 2).sum()
+        y.backward()
+        return x.grad, str(x.grad.dtype)
+
+    theirs = run(torch)
+    ours = run(ember)
+    assert ours[1].split(".")[-1] == theirs[1].split(".")[-1]
+    np.testing.assert_allclose(ours[0].numpy(), theirs[0].numpy(), rtol=1e-3)
+
+
+def test_finite_difference_check_of_composite():
+    def run(m):
+        x, w = leaves(m, A, C)
+        return m.autograd.gradcheck(lambda a, b: (a @ b).tanh() * a.sum(1), (x, w)), \
+            m.autograd.gradgradcheck(lambda a, b: (a @ b).tanh() * a.sum(1), (x, w))
+
+    check_same(run)
+
+
+def test_gradcheck_wrong_gradient_raises():
+    def run(m):
+        class Bad(m.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x * 2
+
+            @staticmethod
+            def backward(ctx, g):
+                return g * 3
+
+        x, = leaves(m, A)
+        m.autograd.gradcheck(Bad.apply, (x,))
+
+    check_same_error(run, "")
+
+
+def test_gradcheck_raise_exception_false_returns_false():
+    def run(m):
+        class Bad(m.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x * 2
+
+            @staticmethod
+            def backward(ctx, g):
+                return g * 3
+
+        x, = leaves(m, A)
+        return m.autograd.gradcheck(Bad.apply, (x,), raise_exception=False)
+
+    check_same(run)

@@ -29,6 +29,7 @@ _sites: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # node -> its u
 
 class _Mode:
     user = False  # detect_anomaly() / set_detect_anomaly(True): raise
+    check_nan = True  # check_nan=False: record call sites only, raise for no NaN/inf (torch)
     # the doctor: watcher(what, phase, frames) instead of raising (`what`: the message up to
     # "The op was called at", `frames`: the user's frames of the op's call, innermost last)
     watcher: Callable[[str, str, list], None] | None = None
@@ -113,6 +114,8 @@ def _on_forward(node: Node, result: Any, inputs: list) -> None:
         site = _user_frame()
         if site is not None:
             _sites[node] = site
+    if _mode.user and not _mode.check_nan:
+        return
     nan, inf = _bad(result._data, True)
     if not (nan or inf):
         return
@@ -131,6 +134,8 @@ def _on_forward(node: Node, result: Any, inputs: list) -> None:
 
 
 def _on_backward(node: Node, grads: tuple) -> None:
+    if _mode.user and not _mode.check_nan:
+        return
     for i, g in enumerate(grads):
         if g is None:
             continue
@@ -153,12 +158,12 @@ def is_anomaly_enabled() -> bool:
 
 
 def is_anomaly_check_nan_enabled() -> bool:
-    return _mode.user
+    return _mode.check_nan
 
 
 def set_anomaly_enabled(enabled: bool, check_nan: bool = True) -> None:
     """The plain call under set_detect_anomaly / detect_anomaly (torch._C's spelling)."""
-    _mode.user = bool(enabled) and check_nan
+    _mode.user, _mode.check_nan = bool(enabled), bool(check_nan)
     _sync()
 
 
@@ -166,16 +171,14 @@ class set_detect_anomaly:
     """Turn anomaly detection on or off: as a call, or as a context manager."""
 
     def __init__(self, mode: bool, check_nan: bool = True) -> None:
-        self.prev = _mode.user
-        _mode.user = bool(mode) and check_nan
-        _sync()
+        self.prev = (_mode.user, _mode.check_nan)
+        set_anomaly_enabled(mode, check_nan)
 
     def __enter__(self) -> None:
         pass
 
     def __exit__(self, *exc: Any) -> None:
-        _mode.user = self.prev
-        _sync()
+        set_anomaly_enabled(*self.prev)
 
 
 class detect_anomaly:
@@ -183,16 +186,14 @@ class detect_anomaly:
 
     def __init__(self, check_nan: bool = True) -> None:
         self.check_nan = check_nan
-        self.prev = False
+        self.prev = (False, True)
 
     def __enter__(self) -> None:
-        self.prev = _mode.user
-        _mode.user = self.check_nan
-        _sync()
+        self.prev = (_mode.user, _mode.check_nan)
+        set_anomaly_enabled(True, self.check_nan)
 
     def __exit__(self, *exc: Any) -> None:
-        _mode.user = self.prev
-        _sync()
+        set_anomaly_enabled(*self.prev)
 
     def __call__(self, func: Any) -> Any:
         import functools  # noqa: PLC0415
