@@ -1989,3 +1989,82 @@ def test_gradcheck_raise_exception_false_returns_false():
         return m.autograd.gradcheck(Bad.apply, (x,), raise_exception=False)
 
     check_same(run)
+
+
+def test_function_node_class_name():
+    def run(m):
+        class Twice(m.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x * 2
+
+            @staticmethod
+            def backward(ctx, g):
+                return g * 2
+
+        x, = leaves(m, A)
+        y = Twice.apply(x)
+        z = Twice.apply(y)
+        return (y.grad_fn.name(), type(y.grad_fn).__name__, type(z.grad_fn) is type(y.grad_fn),
+                type(y.grad_fn.next_functions[0][0]).__name__)
+
+    check_same(run)
+
+
+def test_hook_errors_changed_dtype_and_non_tensor():
+    def run(m):
+        x, = leaves(m, A)
+        h = x * 2
+        h.register_hook(lambda g: g.float())
+        h.sum().backward()
+
+    check_same_error(run, "changed the type")
+
+    def run2(m):
+        x, = leaves(m, A)
+        h = x * 2
+        h.register_hook(lambda g: 3)
+        h.sum().backward()
+
+    check_same_error(run2, "int")
+
+
+def test_retain_grad_sees_hooked_gradient_in_either_order():
+    def run(m):
+        x, = leaves(m, A)
+        h1, h2 = x * 2, x * 3
+        h1.retain_grad()
+        h1.register_hook(lambda g: g * 10)
+        h2.register_hook(lambda g: g * 10)
+        h2.retain_grad()
+        (h1 * h2).sum().backward()
+        return h1.grad, h2.grad, x.grad
+
+    check_same(run)
+
+
+def test_backward_create_graph_makes_differentiable_grad():
+    def run(m):
+        x, = leaves(m, A)
+        (x ** 3).sum().backward(create_graph=True)
+        g = x.grad
+        flags = (g.requires_grad, g.grad_fn is not None)
+        (gg,) = m.autograd.grad(g.sum(), x)
+        return flags, gg
+
+    check_same(run)
+
+
+def test_grad_outputs_python_number_and_other_dtype():
+    def run(m):
+        x, = leaves(m, A)
+        b = m.autograd.grad(x * 2, x, grad_outputs=m.ones(3, 4, dtype=m.float32))
+        return b, str(b[0].dtype).split(".")[-1]
+
+    check_same(run)
+
+    def bad(m):
+        x, = leaves(m, A)
+        m.autograd.grad((x * 2).sum(), x, grad_outputs=3.0)
+
+    check_same_error(bad, "")

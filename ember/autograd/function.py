@@ -200,7 +200,11 @@ class Function:
     @classmethod
     def _apply_with_ctx(cls, args: tuple, kwargs: dict) -> tuple:
         """(outputs, ctx): forward-mode AD hands the ctx to `jvp`."""
-        ctx = FunctionCtx(cls)
+        node_class = cls.__dict__.get("_backward_node_class")
+        if node_class is None:  # torch's node of Function F is of a class named FBackward
+            node_class = type(f"{cls.__name__}Backward", (FunctionCtx,), {})
+            cls._backward_node_class = node_class
+        ctx = node_class(cls)
         uses_setup = cls.setup_context is not Function.setup_context
         with no_grad():
             if uses_setup:
