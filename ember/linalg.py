@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+import math
+from typing import Any, NamedTuple
 
 from .ops.decomp import (  # noqa: F401 (torch.linalg's names)
     cholesky,
@@ -61,10 +62,42 @@ def cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:
     return _cross(input, other, dim)
 
 
-def inv_ex(A: Tensor, *, check_errors: bool = False) -> tuple:
-    from .creation import zeros  # noqa: PLC0415
+class linalg_inv_ex(NamedTuple):  # noqa: N801 (torch.return_types' name)
+    inverse: Any
+    info: Any
 
-    return inv(A), zeros(A.shape[:-2], dtype=_int32())
+
+def inv_ex(A: Tensor, *, check_errors: bool = False) -> linalg_inv_ex:
+    """(inverse, info): info is 0 for an invertible matrix, else the (1-based) position of the
+    first zero pivot of its LU factorisation (LAPACK's getrf); the inverse of such a matrix is
+    NaN (torch leaves what getri gives). Raises only with check_errors."""
+    from .creation import zeros  # noqa: PLC0415
+    from .ops.decomp import _square  # noqa: PLC0415
+
+    _square("linalg.inv_ex", A, half="low")
+    try:
+        return linalg_inv_ex(inv(A), zeros(A.shape[:-2], dtype=_int32(), device=A.device))
+    except LinAlgError:
+        if check_errors:
+            raise
+    info = _lu_info(A)
+    singular = (info > 0)[..., None, None]
+    eye = eye_like(A)
+    inverse = inv(A.masked_fill(singular, 0) + eye * singular).masked_fill(singular, math.nan)
+    return linalg_inv_ex(inverse, info)
+
+
+def _lu_info(A: Tensor) -> Tensor:
+    """getrf's info for each matrix: the 1-based column of the first zero pivot, else 0."""
+    from .ops.lu import _factor_arrays  # noqa: PLC0415
+
+    return Tensor._make(_factor_arrays(A.detach()._data)[3])
+
+
+def eye_like(A: Tensor) -> Tensor:
+    from .creation import eye  # noqa: PLC0415
+
+    return eye(A.shape[-1], dtype=A.dtype, device=A.device)
 
 
 def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False) -> tuple:
@@ -128,9 +161,9 @@ def vander(x: Tensor, *, N: int | None = None) -> Tensor:
 
 
 def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = False) -> tuple:
-    """(X, info) of solve. For a singular A, info is rank(A) + 1 (where LAPACK's LU meets its
-    first zero pivot for a generic matrix) and X the least-squares solution; raises only with
-    check_errors."""
+    """(X, info) of solve. For a singular A, info is the 1-based position of the first zero
+    pivot of its LU factorisation (LAPACK's getrf, as torch) and X the least-squares solution;
+    raises only with check_errors."""
     from . import return_types  # noqa: PLC0415
     from .creation import zeros  # noqa: PLC0415
 
@@ -140,9 +173,7 @@ def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = Fa
     except RuntimeError:
         if check_errors:
             raise
-    n = A.shape[-1]
-    rank = matrix_rank(A)
-    info = ((rank + 1) * (rank < n)).to(_int32())
+    info = _lu_info(A)
     P = pinv(A)
     if not left:
         return return_types.solve_ex(B @ P, info)

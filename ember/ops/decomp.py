@@ -33,17 +33,48 @@ def _wrap(array: Any) -> Tensor:
     return Tensor._make(backend.as_array(array))
 
 
-def _square(op: str, A: Tensor) -> None:
+def _square(op: str, A: Tensor, *, half: str | None = None, integer: str | None = None) -> None:
+    """torch's checks of a batch of square matrices: a Tensor, 2 or more dims, square, and a
+    dtype the op's LAPACK kernel takes (see `_check_dtype` for `half` and `integer`)."""
     if not isinstance(A, Tensor):
         raise TypeError(f"{op}: expected a Tensor, got {type(A).__name__}")
-    if A.dim() < 2:
-        raise RuntimeError(f"{op}: The input tensor A must have at least 2 dimensions.")
+    _at_least_2d(op, A)
     if A.shape[-1] != A.shape[-2]:
         raise RuntimeError(f"{op}: A must be batches of square matrices, but they are "
                            f"{A.shape[-2]} by {A.shape[-1]} matrices")
-    if A._data.dtype.kind not in "fcV":
+    _check_dtype(op, A, half=half, integer=integer)
+
+
+def _at_least_2d(op: str, A: Tensor, name: str = "A") -> None:
+    if A.dim() < 2:
+        raise RuntimeError(f"{op}: The input tensor {name} must have at least 2 dimensions.")
+
+
+_LOW_PRECISION = ("float16", "bfloat16")
+
+
+def _torch_dtype_name(a: Any) -> str:
+    return "BFloat16" if str(a.dtype) == "bfloat16" else _dtype_name(a)
+
+
+def _check_dtype(op: str, A: Tensor, *, half: str | None = None,
+                 integer: str | None = None) -> None:
+    """torch's dtype errors. Integer and bool inputs: a RuntimeError, or with `integer` (the
+    name of torch's CPU kernel) a NotImplementedError as torch's dispatch gives. float16 and
+    bfloat16: accepted when `half` is None, a RuntimeError when it is "low" (torch's "Low
+    precision dtypes not supported"), else the kernel's NotImplementedError."""
+    data = A._data
+    name = _torch_dtype_name(data)
+    if str(data.dtype) in _LOW_PRECISION:
+        if half == "low":
+            raise RuntimeError(f"{op}: Low precision dtypes not supported. Got {name}")
+        if half is not None:
+            raise NotImplementedError(f"{op}: \"{half}_cpu\" not implemented for '{name}'")
+    elif data.dtype.kind not in "fc":
+        if integer is not None:
+            raise NotImplementedError(f"{op}: \"{integer}_cpu\" not implemented for '{name}'")
         raise RuntimeError(f"{op}: Expected a floating point or complex tensor as input. Got "
-                           f"{_dtype_name(A._data)}")
+                           f"{name}")
 
 
 class LinAlgError(RuntimeError):
@@ -82,7 +113,7 @@ class _Inv(Function):
 
 def inv(A: Tensor) -> Tensor:
     """The inverse of each square matrix."""
-    _square("linalg.inv", A)
+    _square("linalg.inv", A, half="low")
     return torch_named(_Inv.apply(A), "LinalgInvEx")
 
 
@@ -97,11 +128,25 @@ class _Det(Function):
     @staticmethod
     def backward(ctx: Any, g: Tensor) -> Tensor:
         A, d = ctx.saved_tensors  # d det(A) = det(A) tr(A^-1 dA): gA = g conj(det) A^-H
-        return (g * d.conj())[..., None, None] * inv(A).mH
+        try:
+            return (g * d.conj())[..., None, None] * inv(A).mH
+        except LinAlgError:  # singular: det's derivative is the adjugate (finite), gA = g adj^H
+            return g[..., None, None] * _adjugate(A).mH
+
+
+def _adjugate(A: Tensor) -> Tensor:
+    """adj(A) = det(A) A^-1, also where A is singular: with A = U S V^H,
+    adj(A) = det(U) det(V^H) V diag(prod_{j != i} s_j) U^H."""
+    U, S, Vh = svd(A, full_matrices=False)
+    n = S.shape[-1]
+    eye = _eye_like(S, n).bool()
+    others = S.unsqueeze(-2).expand(*S.shape[:-1], n, n).masked_fill(eye, 1.0).prod(-1)
+    phase = (_Det.apply(U) * _Det.apply(Vh))[..., None, None]
+    return phase * (Vh.mH * others.unsqueeze(-2)) @ U.mH
 
 
 def det(A: Tensor) -> Tensor:
-    _square("linalg.det", A)
+    _square("linalg.det", A, half="lu")
     return torch_named(_Det.apply(A), "LinalgDet")
 
 
@@ -130,14 +175,14 @@ class _Slogdet(Function):
 
 def slogdet(A: Tensor) -> Any:
     """(sign, log|det|) of each square matrix."""
-    _square("linalg.slogdet", A)
+    _square("linalg.slogdet", A, half="low")
     sign, logabs = _Slogdet.apply(A)
     return return_types.slogdet(sign, torch_named(logabs, "LinalgSlogdet"))
 
 
 def logdet(A: Tensor) -> Tensor:
     """log det A: NaN where a real det is negative; for complex A, log(sign) + log|det|."""
-    _square("logdet", A)
+    _square("logdet", A, half="low")
     sign, logabs = slogdet(A)
     if A.is_complex():
         return sign.log() + logabs
@@ -162,10 +207,18 @@ class _Solve(Function):
 
 def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
     """X with A X = B (or X A = B when left=False); B may be a vector or a batch of them."""
-    _square("linalg.solve", A)
-    if not left:
-        return _mT(solve(_mT(A), _mT(B)))
+    _square("linalg.solve", A, half="lu")
+    if A._data.dtype != B._data.dtype:
+        raise RuntimeError(f"linalg.solve: Expected A and B to have the same dtype, but found A "
+                           f"of type {_dtype_name(A._data)} and B of type "
+                           f"{_dtype_name(B._data)} instead")
     vector = B.dim() == 1 or (B.dim() == A.dim() - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
+    if not left:
+        if vector:  # torch takes no vector B for X A = B
+            n = A.shape[-1]
+            raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation "
+                               f"XA = B ({n}x{n} and {B.shape[-1]}x1)")
+        return _mT(solve(_mT(A), _mT(B)))
     rhs = B.unsqueeze(-1) if vector else B
     if rhs.shape[-2] != A.shape[-1]:
         raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation "
@@ -173,8 +226,7 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
     batch = _broadcast_batch(A.shape[:-2], rhs.shape[:-2])
     A_b = A.expand(*batch, *A.shape[-2:])
     rhs = rhs.expand(*batch, *rhs.shape[-2:])
-    target = dtypes.promote_types(A.dtype, B.dtype)
-    X = _Solve.apply(A_b.to(target), rhs.to(target))
+    X = _Solve.apply(A_b, rhs)
     return torch_named(X.squeeze(-1) if vector else X, "LinalgSolveEx")
 
 
@@ -434,31 +486,114 @@ def torch_svd(input: Tensor, some: bool = True, compute_uv: bool = True) -> Any:
     return return_types.svd(U, S, Vh.mH)
 
 
-def pinv(A: Tensor, *, atol: Any = None, rtol: Any = None, hermitian: bool = False) -> Tensor:
-    """The Moore-Penrose pseudo-inverse, dropping singular values below the tolerance."""
-    U, S, Vh = svd(A, full_matrices=False)
-    smax = S.detach().amax(-1, keepdim=True) if S.shape[-1] else S.detach()
-    eps = dtypes.finfo(A.dtype).eps
+def _check_pinv_input(op: str, A: Tensor) -> None:
+    if not isinstance(A, Tensor):
+        raise TypeError(f"{op}: expected a Tensor, got {type(A).__name__}")
+    if A.dim() < 2 or A._data.dtype.kind not in "fc" or str(A._data.dtype) in _LOW_PRECISION:
+        raise RuntimeError(f"{op}({_torch_dtype_name(A._data)}{{{list(A.shape)}}}): expected a "
+                           "tensor with 2 or more dimensions of float, double, cfloat or cdouble "
+                           "types")
+
+
+def _cutoff(A: Tensor, S: Tensor, atol: Any, rtol: Any) -> Tensor:
+    """torch's threshold for the singular (or |eigen-) values S (..., k) of A, as (..., 1):
+    max(atol, rtol * S.max()); rtol defaults to eps * max(m, n) where atol is not > 0, else 0.
+    atol and rtol may be numbers or tensors broadcast against A's batch dims."""
+    def column(x: Any) -> Any:
+        return x.detach().to(S.dtype).unsqueeze(-1) if isinstance(x, Tensor) else x
+
+    atol, rtol = column(atol), column(rtol)
+    smax = S.amax(-1, keepdim=True) if S.shape[-1] else S.new_zeros((*S.shape[:-1], 1))
+    default_rtol = max(A.shape[-2:]) * dtypes.finfo(S.dtype).eps
     if rtol is None:
-        rtol = max(A.shape[-2:]) * eps if atol is None or atol == 0 else 0.0
+        if atol is None:
+            rtol = default_rtol
+        elif isinstance(atol, Tensor):
+            rtol = (atol <= 0).to(S.dtype) * default_rtol
+        else:
+            rtol = default_rtol if atol <= 0 else 0.0
     cutoff = smax * rtol
-    if atol is not None:
-        cutoff = cutoff.clamp(min=atol)
-    keep = S.detach() > cutoff
+    if atol is None:
+        return cutoff
+    return cutoff.clamp(min=atol) if not isinstance(atol, Tensor) else cutoff.maximum(atol)
+
+
+class _PinvHermitian(Function):
+    """Attaches torch's pinv_backward (which does not assume A Hermitian) to the pseudo-inverse
+    P that eigh gave, so that the gradient is the one of pinv(A, hermitian=False) as torch's."""
+
+    @staticmethod
+    def forward(ctx: Any, A: Tensor, P: Tensor) -> Tensor:
+        ctx.save_for_backward(A, P)
+        return _wrap(P._data)
+
+    @staticmethod
+    def backward(ctx: Any, g: Tensor) -> tuple:
+        A, P = ctx.saved_tensors  # A is square, so one branch of torch's formula suffices
+        Ph, gh = P.mH, g.mH
+        K = gh @ P
+        KPh = K @ Ph
+        return -(P @ K).mH + KPh - (A @ P) @ KPh + (Ph @ P) @ (gh - K @ A), None
+
+
+def pinv(A: Tensor, rcond: Any = None, hermitian: bool = False, *, atol: Any = None,
+         rtol: Any = None) -> Tensor:
+    """The Moore-Penrose pseudo-inverse, dropping singular values at or below the tolerance
+    max(atol, rtol * s_max); `rcond` is torch's older name for rtol. hermitian=True reads only
+    the lower triangle and inverts through eigh."""
+    _check_pinv_input("linalg.pinv", A)
+    if rcond is not None:
+        if rtol is not None:
+            raise TypeError("linalg.pinv() received both rcond and rtol; use rtol")
+        rtol = rcond
+    if hermitian:
+        w, V = eigh(A.detach())
+        keep = w.abs() > _cutoff(A, w.abs(), atol, rtol)
+        w_inv = (1.0 / w.masked_fill(~keep, 1.0)).masked_fill(~keep, 0.0)
+        P = V @ (w_inv.unsqueeze(-1) * V.mH)  # V w^-1 V^H
+        return torch_named(_PinvHermitian.apply(A, P), "LinalgPinv")
+    U, S, Vh = svd(A, full_matrices=False)
+    keep = S.detach() > _cutoff(A, S.detach(), atol, rtol)
     S_inv = (1.0 / S.masked_fill(~keep, 1.0)).masked_fill(~keep, 0.0)
     return torch_named(Vh.mH @ (S_inv.unsqueeze(-1) * U.mH), "LinalgPinv")  # V S^-1 U^H
 
 
-def matrix_rank(A: Tensor, *, atol: Any = None, rtol: Any = None,
-                hermitian: bool = False) -> Tensor:
-    S = svdvals(A.detach())
-    eps = dtypes.finfo(A.dtype).eps
-    if rtol is None:
-        rtol = max(A.shape[-2:]) * eps if atol is None or atol == 0 else 0.0
-    cutoff = S.amax(-1, keepdim=True) * rtol if S.shape[-1] else S
-    if atol is not None:
-        cutoff = cutoff.clamp(min=atol)
-    return (S > cutoff).sum(-1)
+def matrix_rank(A: Tensor, tol: Any = None, hermitian: bool = False, *, atol: Any = None,
+                rtol: Any = None) -> Tensor:
+    """The number of singular values (|eigenvalues| if hermitian) above max(atol, rtol *
+    s_max); `tol` is torch's older spelling of atol (with rtol 0)."""
+    if not isinstance(A, Tensor):
+        raise TypeError(f"linalg.matrix_rank: expected a Tensor, got {type(A).__name__}")
+    if A.dim() < 2:
+        raise RuntimeError("torch.linalg.matrix_rank: The input tensor input must have at "
+                           "least 2 dimensions.")
+    if A._data.dtype.kind not in "fc" or str(A._data.dtype) in _LOW_PRECISION:
+        raise RuntimeError("linalg.matrix_rank: This function doesn't handle types other than "
+                           "float and double")
+    if tol is not None:
+        atol, rtol = tol, 0.0
+    A = A.detach()
+    S = eigvalsh(A).abs() if hermitian else svdvals(A)
+    return (S > _cutoff(A, S, atol, rtol)).sum(-1)
+
+
+def _check_lstsq_inputs(A: Tensor, B: Tensor) -> None:
+    op = "torch.linalg.lstsq"
+    if A.dim() < 2:
+        raise RuntimeError(f"{op}: input must have at least 2 dimensions.")
+    if A._data.dtype.kind not in "fc" or str(A._data.dtype) in _LOW_PRECISION:
+        raise RuntimeError(f"{op}: This function doesn't handle types other than float and "
+                           "double")
+    if A._data.dtype != B._data.dtype:
+        raise RuntimeError(f"{op}: Expected input and other to have the same dtype, but got "
+                           f"input's dtype {_dtype_name(A._data)} and other's dtype "
+                           f"{_dtype_name(B._data)}")
+    if not 0 <= A.dim() - B.dim() <= 1:
+        raise RuntimeError(f"{op}: input.dim() must be greater or equal to other.dim() and "
+                           "(input.dim() - other.dim()) <= 1")
+    rows = B.shape[-1] if B.dim() == A.dim() - 1 else B.shape[-2]
+    if rows != A.shape[-2]:
+        raise RuntimeError(f"{op}: input.size(-2) should match other.size(-2)")
 
 
 def lstsq(A: Tensor, B: Tensor, rcond: Any = None, *, driver: Any = None) -> Any:
@@ -470,6 +605,7 @@ def lstsq(A: Tensor, B: Tensor, rcond: Any = None, *, driver: Any = None) -> Any
         raise RuntimeError("torch.linalg.lstsq: parameter `driver` should be one of "
                            "(gels, gelsy, gelsd, gelss)")
     driver = driver or "gelsy"
+    _check_lstsq_inputs(A, B)
     vector = B.dim() == A.dim() - 1
     rhs = B.unsqueeze(-1) if vector else B
     X = pinv(A, rtol=rcond) @ rhs
