@@ -147,7 +147,9 @@ def default_convert(data: Any) -> Any:
         if _STRING_OR_OBJECT.search(data.dtype.str) is not None:
             return data
         return _array_to_tensor(data)
-    if isinstance(data, (numpy.bool_, numpy.number)):
+    if isinstance(data, numpy.generic) and not isinstance(data, numpy.str_):
+        # every numpy scalar but str_ goes to a tensor (torch.as_tensor): datetime64, void and
+        # bytes_ raise the TypeError of an unsupported dtype
         return _array_to_tensor(numpy.asarray(data))
     if isinstance(data, (str, bytes)):
         return data

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import itertools
 import multiprocessing
+import os
 import pickle
 import queue
 import sys
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -132,7 +134,11 @@ class DataLoader:
         self.collate_fn = collate_fn
         self.persistent_workers = persistent_workers
         self._iterator: _MultiProcessIter | None = None
+        # the stream's own __len__ once len(loader) has read it: an iterator that yields more
+        # batches than that warns (torch's check of a stream not sharded across workers)
+        self._IterableDataset_len_called: int | None = None
         self._initialized = True
+        self.check_worker_number_rationality()
 
     def __setattr__(self, name: str, value: Any) -> None:
         if self._initialized and name in _FROZEN_AFTER_INIT:
@@ -152,6 +158,7 @@ class DataLoader:
     def __iter__(self) -> _BaseIter:
         if self.num_workers == 0:
             return _SingleProcessIter(self)
+        self.check_worker_number_rationality()
         if not self.persistent_workers:
             return _MultiProcessIter(self)
         if self._iterator is None:
@@ -161,8 +168,32 @@ class DataLoader:
         return self._iterator
 
     def __len__(self) -> int:
+        if self._is_iterable:
+            self._IterableDataset_len_called = len(self.dataset)  # type: ignore[arg-type]
         return _length(self.dataset, self._is_iterable, self.batch_size, self.drop_last,
                        self._index_sampler)
+
+    def check_worker_number_rationality(self) -> None:
+        """Warn when `num_workers` exceeds the CPUs this process may run on (torch's check)."""
+        if not self.num_workers:
+            return
+        if hasattr(os, "sched_getaffinity"):
+            suggested, cpuset_checked = len(os.sched_getaffinity(0)), True
+        else:
+            suggested, cpuset_checked = os.cpu_count(), False
+        if suggested is not None and self.num_workers <= suggested:
+            return
+        if suggested is None:
+            advice = ("DataLoader is not able to compute a suggested max number of worker in "
+                      "current system.")
+        else:
+            advice = (f"Our suggested max number of worker in current system is {suggested}"
+                      f"{'' if cpuset_checked else ' (`cpuset` is not taken into account)'}, "
+                      "which is smaller than what this DataLoader is going to create.")
+        warnings.warn(f"This DataLoader will create {self.num_workers} worker processes in "
+                      f"total. {advice} Please be aware that excessive worker creation might "
+                      "get DataLoader running slow or even freeze, lower the worker number to "
+                      "avoid potential slowness/freeze if necessary.", stacklevel=2)
 
     # No __del__ shutting the persistent iterator's workers down: a loop may still hold that
     # iterator (`for b in DataLoader(ds, num_workers=2, persistent_workers=True)` drops the
@@ -220,6 +251,8 @@ class _BaseIter:
         self._drop_last = loader.drop_last
         self._collate_fn = loader.collate_fn
         self._index_sampler = loader._index_sampler
+        self._num_workers = loader.num_workers
+        self._len_called = loader._IterableDataset_len_called
         self._num_yielded = 0
         # torch draws the workers' base seed for every iterator, workers or not; so do we, so
         # that the RNG stream after an epoch does not depend on num_workers.
@@ -239,6 +272,17 @@ class _BaseIter:
     def __next__(self) -> Any:
         data = self._next_data()
         self._num_yielded += 1
+        if self._len_called is not None and self._num_yielded > self._len_called:
+            # torch compares batches yielded with the stream's reported number of samples
+            message = (f"Length of IterableDataset {self._dataset} was reported to be "
+                       f"{self._len_called}(when accessing len(dataloader)), but "
+                       f"{self._num_yielded} samples have been fetched. ")
+            if self._num_workers > 0:
+                message += ("For multiprocessing data-loading, this could be caused by not "
+                            "properly configuring the IterableDataset replica at each worker. "
+                            "Please see https://pytorch.org/docs/stable/data.html"
+                            "#torch.utils.data.IterableDataset for examples.")
+            warnings.warn(message, stacklevel=2)
         return data
 
     def _next_data(self) -> Any:
@@ -266,7 +310,6 @@ class _MultiProcessIter(_BaseIter):
 
     def __init__(self, loader: DataLoader) -> None:
         super().__init__(loader)
-        self._num_workers = loader.num_workers
         self._prefetch = loader.prefetch_factor * self._num_workers  # type: ignore[operator]
         self._persistent = loader.persistent_workers
         self._timeout = loader.timeout

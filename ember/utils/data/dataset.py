@@ -44,6 +44,11 @@ class DatasetArgumentError(ValueError, AssertionError):
     ValueError, which is what it means)."""
 
 
+class DatasetTypeError(TypeError, AssertionError):
+    """A dataset of the wrong kind (ChainDataset of a map-style one); torch raises
+    AssertionError, so this is one too (and a TypeError, which is what it means)."""
+
+
 class TensorDataset(Dataset):
     """Samples are the rows of tensors that share their first dimension: `(x[i], y[i])`."""
 
@@ -83,6 +88,13 @@ class ConcatDataset(Dataset):
         start = self.cumulative_sizes[which - 1] if which > 0 else 0
         return self.datasets[which][idx - start]
 
+    @property
+    def cummulative_sizes(self) -> list[int]:
+        """The old, misspelt name of `cumulative_sizes` (deprecated, as in torch)."""
+        warnings.warn("`cummulative_sizes` attribute is renamed to `cumulative_sizes`",
+                      FutureWarning, stacklevel=2)
+        return self.cumulative_sizes
+
 
 class StackDataset(Dataset):
     """Several map-style datasets of the same length read side by side: item i is the tuple
@@ -106,6 +118,27 @@ class StackDataset(Dataset):
             return {key: d[index] for key, d in self.datasets.items()}
         return tuple(d[index] for d in self.datasets)
 
+    def __getitems__(self, indices: list) -> list:
+        """A whole batch at once (what the DataLoader asks for), each dataset read with its own
+        `__getitems__` where it has one."""
+        named = self.datasets.items() if isinstance(self.datasets, dict) \
+            else enumerate(self.datasets)
+        columns = {}
+        for key, dataset in named:
+            getitems = getattr(dataset, "__getitems__", None)
+            if callable(getitems):
+                column = getitems(indices)
+                if len(column) != len(indices):
+                    raise ValueError("Nested dataset's output size mismatch. Expected "
+                                     f"{len(indices)}, got {len(column)}")
+            else:
+                column = [dataset[i] for i in indices]
+            columns[key] = column
+        rows = zip(*columns.values(), strict=True)
+        if isinstance(self.datasets, dict):
+            return [dict(zip(columns, row, strict=True)) for row in rows]
+        return list(rows)
+
     def __len__(self) -> int:
         return self._length
 
@@ -118,12 +151,16 @@ class ChainDataset(IterableDataset):
 
     def __iter__(self) -> Iterator:
         for d in self.datasets:
-            if not isinstance(d, IterableDataset):
-                raise TypeError("ChainDataset only supports IterableDataset")
-            yield from d
+            yield from _check_iterable(d)
 
     def __len__(self) -> int:
-        return sum(len(d) for d in self.datasets)  # type: ignore[arg-type]
+        return sum(len(_check_iterable(d)) for d in self.datasets)  # type: ignore[arg-type]
+
+
+def _check_iterable(dataset: Dataset) -> IterableDataset:
+    if not isinstance(dataset, IterableDataset):
+        raise DatasetTypeError("ChainDataset only supports IterableDataset")
+    return dataset
 
 
 class Subset(Dataset):
