@@ -78,18 +78,34 @@ class Prod(_Reduction):
         return y
 
     def backward(self, grad: Any) -> Any:
-        # d prod / d x_i = product of the other elements; handled exactly when x has zeros
+        # d prod / d x_i = product of the other elements
         x, y = self.saved_tensors
         xp = array_namespace(grad)
         g = self.expand_grad(grad)
         y = self.keep(y)
-        is_zero = x == 0
-        safe = xp.where(is_zero, 1.0, x)
-        zeros = xp.sum(is_zero, axis=self.axes, keepdims=True)
-        others = xp.prod(safe, axis=self.axes, keepdims=True)  # product without the zeros
-        no_zero = g * (y / safe)
-        one_zero = xp.where(is_zero, g * others, 0.0)
-        return xp.where(zeros == 0, no_zero, xp.where(zeros == 1, one_zero, 0.0))
+        if isinstance(grad, Tensor):  # create_graph: exact where x has zeros, differentiable
+            is_zero = x == 0
+            safe = xp.where(is_zero, 1.0, x)
+            zeros = xp.sum(is_zero, axis=self.axes, keepdims=True)
+            others = xp.prod(safe, axis=self.axes, keepdims=True)  # product without the zeros
+            one_zero = xp.where(is_zero, g * others, 0.0)
+            return xp.where(zeros == 0, g * (y / safe), xp.where(zeros == 1, one_zero, 0.0))
+        with backend.errstate(xp, divide="ignore", invalid="ignore"):
+            if not bool((x == 0).any()):  # as torch: result / x, NaN where x is inf
+                return g * (y / x)
+            return g * _exclusive_products(xp, x, self.axes)
+
+
+def _exclusive_products(xp: Any, x: Any, axes: tuple) -> Any:
+    """prod_{j != i} x_j over `axes` (flattened in order) as torch's prod backward with zeros:
+    the product of the elements before i times the product of those after it."""
+    moved = xp.moveaxis(x, axes, tuple(range(-len(axes), 0)))
+    flat = moved.reshape(moved.shape[:moved.ndim - len(axes)] + (-1,))
+    ones = xp.ones_like(flat[..., :1])
+    before = xp.cumprod(xp.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
+    after = xp.cumprod(xp.concatenate([ones, xp.flip(flat[..., 1:], -1)], axis=-1), axis=-1)
+    out = (before * xp.flip(after, -1)).reshape(moved.shape)
+    return xp.moveaxis(out, tuple(range(-len(axes), 0)), axes)
 
 
 class Var(_Reduction):
@@ -133,20 +149,16 @@ class Std(_Reduction):
 
 
 class AMax(_Reduction):
-    """amax/amin (and max()/min() without dim): ties share the gradient equally."""
+    """amax/amin: ties share the gradient equally."""
 
     largest = True
+    nan_shares = False  # max()/min()/median() of all elements: a NaN result's NaNs share too
 
     def name(self) -> str:  # max()/min() rename theirs
         return "AmaxBackward0" if self.largest else "AminBackward0"
 
     def forward(self, x: Any, axes: tuple, keepdim: bool) -> Any:
         self.setup(x, axes, keepdim)
-        if x.size == 0 and builtins.any(x.shape[a] == 0 for a in axes):
-            name = "amax" if self.largest else "amin"
-            raise IndexError(f"{name}(): Expected reduction dim to be specified for "
-                             "input.numel() == 0. Specify the reduction dim with the 'dim' "
-                             "argument.")
         xp = backend.module_of(x)
         y = (xp.amax if self.largest else xp.amin)(x, axis=axes, keepdims=keepdim)
         self.save_for_backward(x, y)
@@ -155,7 +167,10 @@ class AMax(_Reduction):
     def backward(self, grad: Any) -> Any:
         x, y = self.saved_tensors
         xp = array_namespace(grad)
-        hit = x == self.keep(y)
+        yk = self.keep(y)
+        hit = x == yk
+        if self.nan_shares:  # as torch's evenly_distribute_backward
+            hit = hit | ((x != x) & (yk != yk))
         count = astype(xp.sum(hit, axis=self.axes, keepdims=True), grad.dtype)
         return self.expand_grad(grad) * hit / count
 
@@ -164,8 +179,23 @@ class AMin(AMax):
     largest = False
 
 
+class MaxAll(AMax):
+    """max() of all elements: ties share the gradient, and a NaN result's NaNs."""
+
+    nan_shares = True
+
+    def name(self) -> str:
+        return "MaxBackward1" if self.largest else "MinBackward1"
+
+
+class MinAll(MaxAll):
+    largest = False
+
+
 class MedianAll(AMax):
-    """median() of all elements: the lower median; like amax, ties share the gradient."""
+    """median() of all elements: the lower median; like max(), ties share the gradient."""
+
+    nan_shares = True
 
     def name(self) -> str:
         return "MedianBackward0"
@@ -182,6 +212,26 @@ class MedianAll(AMax):
         return y
 
 
+class NanMedianAll(AMax):
+    """nanmedian() of all elements: the lower median of the non-NaN values (NaN when there are
+    none); ties share the gradient, as torch."""
+
+    nan_shares = True
+
+    def name(self) -> str:
+        return "NanmedianBackward0"
+
+    def forward(self, x: Any, axes: tuple, keepdim: bool) -> Any:
+        self.setup(x, axes, keepdim)
+        xp = backend.module_of(x)
+        flat = xp.sort(x.reshape(-1))  # NaN sorts last
+        valid = int((~xp.isnan(flat)).sum()) if x.dtype.kind in "fV" else flat.shape[0]
+        y = flat[(valid - 1) // 2] if valid else xp.nan
+        y = xp.asarray(y, dtype=x.dtype)
+        self.save_for_backward(x, y)
+        return y
+
+
 class LogSumExp(_Reduction):
     def name(self) -> str:
         return "LogsumexpBackward0"
@@ -191,7 +241,8 @@ class LogSumExp(_Reduction):
         self.setup(x, axes, keepdim)
         xp = backend.module_of(x)
         if x.size == 0:
-            y = xp.log(xp.sum(xp.exp(x), axis=axes, keepdims=keepdim))
+            with backend.errstate(xp, divide="ignore"):  # log(0) = -inf, as torch
+                y = xp.log(xp.sum(xp.exp(x), axis=axes, keepdims=keepdim))
         else:
             m = xp.amax(x, axis=axes, keepdims=True)
             m = xp.where(xp.isfinite(m), m, 0)
@@ -208,16 +259,26 @@ class LogSumExp(_Reduction):
         return self.expand_grad(grad) * xp.exp(x - self.keep(y))
 
 
+def _reversed_cumsum(xp: Any, a: Any, d: int) -> Any:
+    return xp.flip(_plus_zero(xp.cumsum(xp.flip(a, d), axis=d)), d)
+
+
+def _plus_zero(y: Any) -> Any:
+    """A running sum starts at +0.0 in torch, so a leading -0.0 comes out +0.0 (numpy starts
+    from the first element and keeps it)."""
+    if not isinstance(y, Tensor) and y.dtype.kind == "f":
+        y += 0.0
+    return y
+
+
 class Cumsum(Op):
     def forward(self, x: Any, dim: int) -> Any:
         self.dim = dim
-        return backend.module_of(x).cumsum(x, axis=dim, dtype=_same_int(x))
+        return _plus_zero(backend.module_of(x).cumsum(x, axis=dim, dtype=_same_int(x)))
 
     def backward(self, grad: Any) -> Any:
         # each input feeds every later output: the gradient is a reversed cumulative sum
-        xp = array_namespace(grad)
-        d = self.dim
-        return xp.flip(xp.cumsum(xp.flip(grad, d), axis=d), d)
+        return _reversed_cumsum(array_namespace(grad), grad, self.dim)
 
 
 class Cumprod(Op):
@@ -233,23 +294,27 @@ class Cumprod(Op):
         d = self.dim
         if isinstance(grad, Tensor) or not bool((x == 0).any()):
             # sum_{k >= i} g_k y_k / x_i
-            return xp.flip(xp.cumsum(xp.flip(grad * y, d), axis=d), d) / x
-        return _cumprod_grad_with_zeros(xp, x, grad, d)
+            return _reversed_cumsum(xp, grad * y, d) / x
+        with backend.errstate(xp, divide="ignore", invalid="ignore"):
+            return _cumprod_grad_with_zeros(xp, x, grad, y, d)
 
 
-def _cumprod_grad_with_zeros(xp: Any, x: Any, grad: Any, d: int) -> Any:
-    """Exact gradient of cumprod when x has zeros: sum_{k>=i} g_k prod_{j<=k, j!=i} x_j."""
-    x = xp.moveaxis(x, d, -1)
-    g = xp.moveaxis(grad, d, -1)
-    n = x.shape[-1]
-    out = xp.zeros_like(x)
-    before = xp.ones_like(x[..., 0])  # product of x_j for j < i
-    for i in range(n):
-        after = xp.cumprod(x[..., i + 1:], axis=-1)  # prod_{i<j<=k}, for k = i+1..n-1
-        total = g[..., i] + xp.sum(g[..., i + 1:] * after, axis=-1)
-        out[..., i] = before * total
-        before = before * x[..., i]
-    return xp.moveaxis(out, -1, d)
+def _cumprod_grad_with_zeros(xp: Any, x: Any, grad: Any, y: Any, d: int) -> Any:
+    """cumprod's gradient where x has zeros, by torch's formula: before a slice's first zero
+    the reversed cumsum of g y over x; at the first zero z, prod_{j<z} x_j times
+    sum_{z<=k<z2} g_k prod_{z<j<=k} x_j (z2 the second zero); 0 after it."""
+    is_zero = x == 0
+    zeros_so_far = xp.cumsum(is_zero, axis=d)
+    before = zeros_so_far == 0
+    out = xp.where(before, _reversed_cumsum(xp, xp.where(before, grad * y, 0.0), d) / x, 0.0)
+    segment = zeros_so_far == 1
+    first = segment & is_zero
+    run = xp.cumprod(xp.where(segment & ~is_zero, x, 1.0), axis=d)
+    total = xp.sum(run * xp.where(segment, grad, 0.0), axis=d, keepdims=True)
+    n = x.shape[d]
+    prefix = xp.concatenate([xp.ones_like(xp.take(y, [0], axis=d)),
+                             xp.take(y, range(n - 1), axis=d)], axis=d)  # prod_{j<i} x_j
+    return xp.where(first, prefix * total, out).astype(x.dtype, copy=False)
 
 
 class Norm(_Reduction):
@@ -309,6 +374,9 @@ class Norm(_Reduction):
 def _axes(x: Tensor, dim: Any, op: str) -> tuple:
     if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0):
         return tuple(range(x._data.ndim))
+    if x._data.ndim == 0:  # a 0-d tensor takes dim 0 or -1, as torch, and reduces nothing
+        wrap_dims(dim, 1, op)
+        return ()
     return wrap_dims(dim, x._data.ndim, op)
 
 
@@ -341,6 +409,10 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
          axis: Any = None, keepdims: Any = None) -> Tensor:
     if axis is not None or keepdims is not None:  # numpy's names, as torch
         dim, keepdim = numpy_spelling(dim, keepdim, axis, keepdims)
+    if dtype is not None and dtypes.to_dtype(dtype) in (dtypes.float16, dtypes.bfloat16) \
+            and input.dtype != dtypes.to_dtype(dtype):
+        # torch averages half types in float32 (the input is not rounded to half first)
+        return mean(input.to(dtypes.float32), dim, keepdim).to(dtypes.to_dtype(dtype))
     x = input.to(dtypes.to_dtype(dtype)) if dtype is not None else input
     if x._data.dtype.kind not in "fcV":
         raise RuntimeError(
@@ -430,7 +502,7 @@ def amax(input: Tensor, dim: Any = (), keepdim: bool = False, *,
         dim, keepdim = numpy_spelling(dim, keepdim, axis, keepdims)
     if input._data.dtype.kind == "c":
         raise complex_error("amax", input._data)
-    return AMax.apply(input, _axes(input, dim, "amax"), keepdim)
+    return AMax.apply(input, _nonempty_axes(input, dim, "amax"), keepdim)
 
 
 def amin(input: Tensor, dim: Any = (), keepdim: bool = False, *,
@@ -439,7 +511,21 @@ def amin(input: Tensor, dim: Any = (), keepdim: bool = False, *,
         dim, keepdim = numpy_spelling(dim, keepdim, axis, keepdims)
     if input._data.dtype.kind == "c":
         raise complex_error("amin", input._data)
-    return AMin.apply(input, _axes(input, dim, "amin"), keepdim)
+    return AMin.apply(input, _nonempty_axes(input, dim, "amin"), keepdim)
+
+
+def _nonempty_axes(input: Tensor, dim: Any, op: str) -> tuple:
+    """The reduced axes of an op with no identity (amax, amin): an empty one is an error,
+    RuntimeError for all of an empty tensor and IndexError for a named dim, as torch."""
+    axes = _axes(input, dim, op)
+    shape = input._data.shape
+    if input._data.size == 0 and (dim is None or isinstance(dim, (tuple, list)) and not dim):
+        raise RuntimeError(f"{op}(): Expected reduction dim to be specified for input.numel() "
+                           "== 0. Specify the reduction dim with the 'dim' argument.")
+    for a in axes:
+        if shape[a] == 0:
+            raise IndexError(f"{op}(): Expected reduction dim {a} to have non-zero size.")
+    return axes
 
 
 def _select_along(input: Tensor, dim: int, keepdim: bool, index: Any, kind: Any,
@@ -471,8 +557,7 @@ def _max_min(input: Tensor, dim: Any, keepdim: bool, other: Any, largest: bool) 
             raise RuntimeError(f"{name}(): Expected reduction dim to be specified for "
                                "input.numel() == 0. Specify the reduction dim with the 'dim' "
                                "argument.")
-        return torch_named(amax(input) if largest else amin(input),  # torch's max()
-                           "MaxBackward1" if largest else "MinBackward1")
+        return (MaxAll if largest else MinAll).apply(input, tuple(range(input._data.ndim)), False)
     d = wrap_dim(dim, input._data.ndim, name)
     data = input._data
     if data.ndim and data.shape[d] == 0:
@@ -509,6 +594,8 @@ def _arg(input: Tensor, dim: int | None, keepdim: bool, largest: bool) -> Tensor
     xp = backend.module_of(data)
     fn = xp.argmax if largest else xp.argmin
     name = "argmax" if largest else "argmin"
+    if data.dtype.kind == "b":
+        raise RuntimeError(f"{name}(): does not support bool input (convert with .int())")
     if data.size == 0 and dim is None:
         raise IndexError(f"{name}(): Expected reduction dim to be specified for "
                            "input.numel() == 0.")
@@ -623,6 +710,8 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
         return MedianAll.apply(input, tuple(range(data.ndim)), False)
     d = wrap_dim(dim, data.ndim, "median")
     n = data.shape[d] if data.ndim else 1
+    if n == 0:
+        raise IndexError(f"median(): Expected reduction dim {d} to have non-zero size.")
     source = data if data.ndim else data.reshape(1)
     order = xp.argsort(source, axis=d, kind="stable")  # NaNs last, in their original order
     index = xp.take(order, [(n - 1) // 2], axis=d)

@@ -8,12 +8,14 @@ values are gathered, so gradients flow to exactly the chosen positions through `
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any
 
 from .. import backend, dtypes, return_types
 from ..tensor import Tensor
 from ._util import to_tensor, torch_named, wrap_dim
 from .indexing import gather, where
+from .reduce import NanMedianAll
 
 
 def _long(array: Any) -> Tensor:
@@ -81,6 +83,9 @@ def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False) -> 
             shape = (1,) * input.dim()
             lo, hi = lo.reshape(shape), hi.reshape(shape)
         return return_types.aminmax(torch_named(lo, "Aminmax"), torch_named(hi, "Aminmax"))
+    if input.dim() and input.shape[wrap_dim(dim, input.dim(), "aminmax")] == 0:
+        raise IndexError(f"aminmax(): Expected reduction dim {wrap_dim(dim, input.dim())} to "
+                         "have non-zero size.")
     return return_types.aminmax(torch_named(input.amin(dim, keepdim), "Aminmax"),
                                 torch_named(input.amax(dim, keepdim), "Aminmax"))
 
@@ -93,11 +98,11 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> Any:
     if data.ndim == 0:
         return return_types.mode(input.clone(), _long(xp.zeros((), "int64")))
     d = wrap_dim(dim, data.ndim, "mode")
-    moved = xp.moveaxis(data, d, -1)
-    rows = moved.reshape(-1, moved.shape[-1])
-    n = rows.shape[-1]
+    n = data.shape[d]
     if n == 0:
         raise IndexError(f"mode(): Expected reduction dim {d} to have non-zero size.")
+    moved = xp.moveaxis(data, d, -1)
+    rows = moved.reshape(-1, n)
     order = xp.argsort(rows, axis=-1, kind="stable")
     srt = xp.take_along_axis(rows, order, axis=-1)
     # run lengths of equal sorted values: count at each run's last element
@@ -122,14 +127,12 @@ def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False) -> A
     data = input._data
     xp = backend.module_of(data)
     if dim is None:
-        flat = input.reshape(-1)
-        valid = int((~xp.isnan(flat._data)).sum()) if data.dtype.kind in "fV" else flat.numel()
-        if valid == 0:
+        if data.size == 0:
             return Tensor._make(xp.asarray(xp.nan, dtype=data.dtype))
-        order = xp.argsort(flat._data, kind="stable")
-        picked = gather(flat, 0, _long(order[(valid - 1) // 2:(valid - 1) // 2 + 1]))
-        return torch_named(picked.reshape(()), "NanmedianBackward0")
+        return NanMedianAll.apply(input, tuple(range(data.ndim)), False)
     d = wrap_dim(dim, data.ndim, "nanmedian") if data.ndim else 0
+    if data.ndim and data.shape[d] == 0:
+        raise IndexError(f"nanmedian(): Expected reduction dim {d} to have non-zero size.")
     source = input if data.ndim else input.reshape(1)
     arr = source._data
     order = xp.argsort(arr, axis=d, kind="stable")
@@ -154,25 +157,28 @@ def quantile(input: Tensor, q: Any, dim: int | None = None, keepdim: bool = Fals
     if input._data.dtype.kind not in "fV":
         raise RuntimeError(f"{name}() input tensor must be either float or double dtype")
     if interpolation not in _INTERPOLATIONS:
-        raise ValueError(f"{name}() interpolation must be one of linear, lower, higher, "
-                         f"midpoint or nearest. Got {interpolation}")
+        raise RuntimeError(f"{name}() interpolation must be one of linear, lower, higher, "
+                           f"midpoint or nearest, but got {interpolation}")
     xp = backend.module_of(input._data)
-    scalar_q = not isinstance(q, Tensor)
-    qs = xp.asarray([q] if scalar_q else q._data, dtype="float64").reshape(-1)
-    if not isinstance(q, Tensor) or q.dim() <= 1:
-        pass
-    else:
-        raise RuntimeError(f"{name}() q must be a scalar or 1D tensor")
+    if isinstance(q, Tensor):
+        if q.dim() > 1:
+            raise RuntimeError(f"{name}() q must be a scalar or 1D tensor")
+        if q.dtype != input.dtype:
+            raise RuntimeError(f"{name}() q tensor must be same dtype as the input tensor")
+    elif not isinstance(q, numbers.Real) or isinstance(q, bool):
+        raise TypeError(f"{name}(): q must be a float or a Tensor, got {type(q).__name__}")
+    scalar_q = not isinstance(q, Tensor) or q.dim() == 0  # a 0-d q adds no dim, as torch
+    qs = xp.asarray([q] if not isinstance(q, Tensor) else q._data, dtype="float64").reshape(-1)
     if ((qs < 0) | (qs > 1)).any():
         raise RuntimeError(f"{name}() q values must be in the range [0, 1]")
+    if input._data.size == 0:
+        raise RuntimeError(f"{name}() input tensor must be non-empty")
     x = input.reshape(-1) if dim is None else input
     d = 0 if dim is None else wrap_dim(dim, input.dim(), name)
     if x.dim() == 0:
         x = x.reshape(1)
     srt = x.sort(d).values  # NaN sorts last
     n = x.shape[d]
-    if n == 0:
-        raise RuntimeError(f"{name}() input tensor must be non-empty")
     nan_rows = xp.isnan(srt._data).any(axis=d, keepdims=True)
     if _ignore_nan:
         count = (~xp.isnan(srt._data)).sum(axis=d, keepdims=True).astype("float64")
@@ -203,6 +209,13 @@ def quantile(input: Tensor, q: Any, dim: int | None = None, keepdim: bool = Fals
         return outs[0]
     from .join import stack  # noqa: PLC0415
 
+    if not outs:  # an empty q: an empty leading dim before the reduced shape
+        if dim is None:
+            shape = (1,) * input.dim() if keepdim else ()
+        else:
+            shape = tuple(1 if i == d else s for i, s in enumerate(input.shape)
+                          if keepdim or i != d)
+        return Tensor._make(xp.zeros((0, *shape), input._data.dtype))
     return stack(outs, 0)
 
 
@@ -267,27 +280,63 @@ def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Ten
 def searchsorted(sorted_sequence: Tensor, input: Any, *, out_int32: bool = False,
                  right: bool = False, side: str | None = None, sorter: Any = None) -> Tensor:
     """Indices where input's values would be inserted into the sorted innermost dim."""
+    name = "torch.searchsorted()"
     seq = sorted_sequence._data
     xp = backend.module_of(seq)
     vals = to_tensor(input, sorted_sequence)._data
-    use_right = right or side == "right"
+    if side not in (None, "left", "right"):
+        raise RuntimeError(f"{name}: side can only be 'left' or 'right' but got {side}")
+    if side == "left" and right:
+        raise RuntimeError(f"{name}: side and right can't be set to opposites, got side of left "
+                           "while right was True")
+    if seq.ndim == 0:
+        raise RuntimeError(f"{name}: boundaries tensor should have positive dimension, but got "
+                           "0 dimension")
+    if seq.ndim > 1 and (vals.ndim != seq.ndim or vals.shape[:-1] != seq.shape[:-1]):
+        raise RuntimeError(f"{name}: boundaries tensor should be 1 dimension or the first N-1 "
+                           "dimensions of boundaries tensor and input value tensor must match, "
+                           f"but we got boundaries tensor {list(seq.shape)} and input value "
+                           f"tensor {list(vals.shape)}")
     if sorter is not None:
+        if tuple(sorter.shape) != seq.shape:
+            raise RuntimeError(f"{name}: boundary and sorter must have the same size, but got "
+                               f"boundary tensor {list(seq.shape)} and got sorter tensor "
+                               f"{list(sorter.shape)}")
         seq = xp.take_along_axis(seq, sorter._data, axis=-1)
-    kind = "right" if use_right else "left"
-    if seq.ndim == 1:
-        out = xp.searchsorted(seq, vals, side=kind)
+    use_right = right or side == "right"
+    if seq.ndim == 1 and not (seq.dtype.kind in "fV" and xp.isnan(seq).any()):
+        out = xp.searchsorted(seq, vals, side="right" if use_right else "left")
     else:
-        flat_seq = seq.reshape(-1, seq.shape[-1])
-        flat_vals = vals.reshape(-1, vals.shape[-1])
-        out = xp.stack([xp.searchsorted(s, v, side=kind) for s, v in zip(flat_seq, flat_vals,
-                                                                             strict=True)])
-        out = out.reshape(vals.shape)
+        rows = seq.reshape(-1, seq.shape[-1])
+        out = _binary_search(xp, rows, vals.reshape(rows.shape[0] if seq.ndim > 1 else 1, -1),
+                             use_right).reshape(vals.shape)
     return Tensor._make(backend.as_array(xp.asarray(out)).astype("int32" if out_int32 else "int64"))
+
+
+def _binary_search(xp: Any, seq: Any, vals: Any, right: bool) -> Any:
+    """torch's lower/upper bound of each row of vals (R, M) in the row of seq (R, N), one halving
+    step at a time over all values: a step goes right unless seq[mid] >= v (> v for right), so
+    NaN boundaries are passed over exactly as torch does."""
+    n = seq.shape[-1]
+    lo = xp.zeros(vals.shape, "int64")
+    hi = xp.full(vals.shape, n, "int64")
+    rows = xp.arange(seq.shape[0])[:, None]
+    for _ in range(n.bit_length()):
+        mid = (lo + hi) >> 1
+        at_mid = seq[rows, xp.minimum(mid, n - 1)]
+        stop = at_mid > vals if right else at_mid >= vals
+        active = lo < hi
+        lo = xp.where(active & ~stop, mid + 1, lo)
+        hi = xp.where(active & stop, mid, hi)
+    return lo
 
 
 def bucketize(input: Any, boundaries: Tensor, *, out_int32: bool = False,
               right: bool = False) -> Tensor:
     """The bucket index of each value, for 1-D sorted boundaries."""
+    if boundaries.dim() != 1:
+        raise RuntimeError(f"bucketize(): boundaries tensor must be 1 dimension, but got "
+                           f"dim({boundaries.dim()})")
     return searchsorted(boundaries, input, out_int32=out_int32, right=right)
 
 
