@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from . import random as _random
 from .autograd import functional as _functional
 from .autograd.grad_mode import enable_grad
 from .autograd.grad_mode import state as _grad_state
@@ -67,18 +68,22 @@ def _grad_and_value(func: Callable, nums: tuple, argnums: Any, has_aux: bool, ou
             args[i] = _map_structure(track, args[i])
             structures[i] = (start, len(inputs))
         result = func(*args, **kwargs)
-        output, aux = (result if has_aux else (result, None))
         if has_aux and not (isinstance(result, tuple) and len(result) == 2):
             raise RuntimeError("grad_and_value(f)(*args): output of function f should be a "
                                "tuple: (output, aux) if has_aux is True")
+        output, aux = (result if has_aux else (result, None))
         if not isinstance(output, Tensor) or output.numel() != 1:
             raise RuntimeError("grad_and_value(f)(*args): Expected f(*args) to return a "
                                "scalar Tensor, got "
                                f"{getattr(output, 'shape', type(output).__name__)}")
         from .autograd import grad as _grad  # noqa: PLC0415
 
-        grads = _grad(output, inputs, create_graph=outer_graph, allow_unused=True)
-    grads = tuple(g if g is not None else x.detach() * 0 for g, x in zip(grads, inputs))
+        if output.requires_grad:
+            grads = _grad(output, inputs, create_graph=outer_graph, allow_unused=True)
+        else:  # f does not depend on its inputs: torch's gradient is zeros
+            grads = (None,) * len(inputs)
+    grads = tuple(g if g is not None else x.detach().new_zeros(x.shape)
+                  for g, x in zip(grads, inputs, strict=True))
     if not outer_graph:
         grads = tuple(g.detach() for g in grads)
         output = output.detach()
@@ -125,42 +130,52 @@ def vjp(func: Callable, *primals: Any, has_aux: bool = False) -> tuple:
                                    f"shape of {o.shape}.")
         grads = _grad(outs, inputs, grad_outputs=vs, retain_graph=retain_graph,
                       create_graph=bool(create_graph), allow_unused=True)
-        return tuple(g if g is not None else x.detach() * 0 for g, x in zip(grads, inputs))
+        return tuple(g if g is not None else x.detach().new_zeros(x.shape)
+                     for g, x in zip(grads, inputs, strict=True))
 
     detached = _map_structure(lambda o: o.detach(), output)
     return (detached, vjp_fn, aux) if has_aux else (detached, vjp_fn)
 
 
 def _jacobian_transform(func: Callable, argnums: Any, has_aux: bool, name: str) -> Callable:
-    def wrapper(*args: Any) -> Any:
+    """jacrev/jacfwd: arguments and outputs may be pytrees (tuples, lists, dicts of tensors);
+    the result has the output's structure, each leaf holding the argument's structure."""
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
         nums = _argnums_tuple(argnums, len(args))
+        selected = tuple(args[i] for i in nums)
+        in_leaves = _leaves(selected)
         aux_box = []
+        out_box = []
 
-        def of_selected(*xs: Any) -> Any:
+        def of_leaves(*xs: Any) -> tuple:
+            counter = iter(xs)
+            rebuilt = _map_structure(lambda _: next(counter), selected)
             full = list(args)
-            for i, x in zip(nums, xs):
+            for i, x in zip(nums, rebuilt, strict=True):
                 full[i] = x
-            out = func(*full)
+            out = func(*full, **kwargs)
             if has_aux:
+                if not (isinstance(out, tuple) and len(out) == 2):
+                    raise RuntimeError(f"{name}(f, ...)(*args): output of function f should be "
+                                       "a tuple: (output, aux) if has_aux is True")
                 out, aux = out
                 aux_box.append(aux)
-            return out
+            out_box.append(out)
+            return tuple(_leaves(out))
 
-        jac = _functional.jacobian(of_selected, tuple(args[i] for i in nums),
-                                   create_graph=_grad_state.enabled)
-        if isinstance(argnums, int):
-            jac = _first(jac)
-        return (jac, aux_box[0]) if has_aux else jac
+        jac = _functional.jacobian(of_leaves, tuple(in_leaves), create_graph=_grad_state.enabled)
+        out_counter = iter(jac)
+
+        def per_output(_: Any) -> Any:  # one output leaf: its Jacobians in the args' structure
+            row = iter(next(out_counter))
+            by_arg = _map_structure(lambda _: next(row), selected)
+            return by_arg[0] if isinstance(argnums, int) else by_arg
+
+        result = _map_structure(per_output, out_box[0])
+        return (result, aux_box[0]) if has_aux else result
 
     wrapper.__name__ = name
     return wrapper
-
-
-def _first(jac: Any) -> Any:
-    """jacobian(f, (x,)) returns per-input tuples; an int argnums wants the bare Jacobian."""
-    if isinstance(jac, tuple) and jac and isinstance(jac[0], tuple):
-        return tuple(j[0] for j in jac)
-    return jac[0] if isinstance(jac, tuple) else jac
 
 
 def jacrev(func: Callable, argnums: Any = 0, *, has_aux: bool = False,
@@ -222,6 +237,10 @@ def vmap(func: Callable, in_dims: Any = 0, out_dims: Any = 0, randomness: str = 
     Runs func once per batch element (slices taken with `select`, results joined with `stack`),
     so values and gradients are those of torch's vmap.
     """
+    if randomness not in ("error", "different", "same"):
+        raise RuntimeError("Only allowed values for randomness are 'error', 'different', or "
+                           f"'same'. Got {randomness}")
+
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         dims = _broadcast_in_dims(in_dims, args)
         sizes = set()
@@ -259,26 +278,64 @@ def vmap(func: Callable, in_dims: Any = 0, out_dims: Any = 0, randomness: str = 
                 return type(a)(picked[k] for k in range(len(a)))
             return a if d is None else a.select(d, i)
 
-        results = [func(*(pick(a, d, i) for a, d in zip(args, dims)), **kwargs)
-                   for i in range(n)]
+        if n == 0:  # one call on a zero sample gives the output's shapes and dtypes
+            out = func(*(_zero_sample(a, d) for a, d in zip(args, dims, strict=True)), **kwargs)
+            return _stack_results([out], out_dims, empty=True)
+        generator = _random.default_generator
+        start = generator.rng.bit_generator.state
+        results = []
+        for i in range(n):
+            if i and randomness == "same":
+                generator.rng.bit_generator.state = start  # every sample draws the same
+            results.append(func(*(pick(a, d, i) for a, d in zip(args, dims, strict=True)), **kwargs))
+            if not i and randomness == "error" and generator.rng.bit_generator.state != start:
+                raise RuntimeError("vmap: called random operation while in randomness error "
+                                   "mode. Please either use the 'same' or 'different' "
+                                   "randomness flags on vmap or perform the randomness "
+                                   "operation out of vmap")
         return _stack_results(results, out_dims)
 
     return wrapper
 
 
-def _stack_results(results: list, out_dims: Any) -> Any:
+def _zero_sample(a: Any, d: Any) -> Any:
+    """A zero-filled stand-in for one sample of argument `a` mapped over dims `d`."""
+    if isinstance(a, (tuple, list, dict)):
+        items = a.items() if isinstance(a, dict) else enumerate(a)
+        ds = d if isinstance(d, (tuple, list, dict)) else _map_structure(lambda _: d, a)
+        picked = {k: _zero_sample(v, ds[k]) for k, v in items}
+        return picked if isinstance(a, dict) else type(a)(picked[k] for k in range(len(a)))
+    if d is None:
+        return a
+    shape = list(a.shape)
+    del shape[d]
+    return a.new_zeros(shape)
+
+
+def _stack_results(results: list, out_dims: Any, empty: bool = False) -> Any:
+    """Join per-sample results along out_dims (`empty`: results[0] is the one zero sample of
+    a batch of size 0)."""
     from .ops.join import stack  # noqa: PLC0415
 
     first = results[0]
     if isinstance(first, (tuple, list)):
         dims = out_dims if isinstance(out_dims, (tuple, list)) else [out_dims] * len(first)
-        joined = [_stack_results([r[k] for r in results], dims[k]) for k in range(len(first))]
+        joined = [_stack_results([r[k] for r in results], dims[k], empty)
+                  for k in range(len(first))]
         return type(first)(joined)
     if isinstance(first, dict):
-        return {k: _stack_results([r[k] for r in results], out_dims) for k in first}
+        return {k: _stack_results([r[k] for r in results], out_dims, empty) for k in first}
+    if out_dims is None:  # an unbatched output: the same in every sample
+        if not all(r is first or (isinstance(r, Tensor) and isinstance(first, Tensor)
+                                  and r.shape == first.shape and bool((r == first).all()))
+                   or (not isinstance(r, Tensor) and r == first) for r in results[1:]):
+            raise ValueError("vmap: `func` can not return a BatchedTensor when out_dim is None")
+        return first
     if not isinstance(first, Tensor):
         raise ValueError(f"vmap: `func` must only return Tensors, got type "
-                         f"{type(first).__name__}")
-    if out_dims is None:
-        return first
+                         f"{type(first).__name__}. Did you mean to set out_dims= to None for "
+                         "output?")
+    if empty:
+        dim = out_dims % (first.ndim + 1)
+        return first.new_zeros((*first.shape[:dim], 0, *first.shape[dim:]))
     return stack(results, out_dims)

@@ -2068,3 +2068,91 @@ def test_grad_outputs_python_number_and_other_dtype():
         m.autograd.grad((x * 2).sum(), x, grad_outputs=3.0)
 
     check_same_error(bad, "")
+
+
+def test_func_vmap_empty_batch():
+    def run(m):
+        x = m.zeros(0, 3, dtype=m.float64)
+        a = m.func.vmap(lambda r: r * 2)(x)
+        b, c = m.func.vmap(lambda r: (r.sum(), r[:2]), out_dims=(0, 1))(x)
+        return a, b, c, tuple(a.shape), tuple(c.shape)
+
+    check_same(run)
+
+
+def test_func_vmap_out_dims_none():
+    def run(m):
+        const = m.tensor(C)
+        return m.func.vmap(lambda r: (r * 2, const), out_dims=(0, None))(m.tensor(A))
+
+    check_same(run)
+
+    def bad(m):
+        m.func.vmap(lambda r: r * 2, out_dims=None)(m.tensor(A))
+
+    check_same_error(bad, "out_dim is None")
+
+
+def test_func_vmap_non_tensor_output_raises():
+    def run(m):
+        m.func.vmap(lambda r: 3)(m.tensor(A))
+
+    check_same_error(run, "must only return Tensors")
+
+
+def test_func_vmap_randomness():
+    def bad(m):
+        m.func.vmap(lambda r: m.nn.functional.dropout(r, 0.5))(m.tensor(A))
+
+    check_same_error(bad, "randomness")
+
+    def bad_flag(m):
+        m.func.vmap(lambda r: r, randomness="sometimes")
+
+    check_same_error(bad_flag, "randomness")
+
+    def same(m):
+        m.manual_seed(0)
+        out = m.func.vmap(lambda r: m.nn.functional.dropout(r, 0.5), randomness="same")(
+            m.ones(5, 64, dtype=m.float64))
+        return bool((out == out[0]).all()), bool((out[0] == 0).any())
+
+    check_same(same)
+
+    def different(m):
+        m.manual_seed(0)
+        out = m.func.vmap(lambda r: m.nn.functional.dropout(r, 0.5),
+                          randomness="different")(m.ones(5, 64, dtype=m.float64))
+        return bool((out == out[0]).all()), tuple(out.shape)
+
+    check_same(different)
+
+
+def test_func_grad_has_aux_not_tuple_raises():
+    def run(m):
+        m.func.grad(lambda t: t.sum(), has_aux=True)(m.tensor(A))
+
+    check_same_error(run, "has_aux")
+
+
+def test_func_grad_of_constant_function_is_zeros():
+    def run(m):
+        return (m.func.grad(lambda t: m.tensor(1.0, dtype=m.float64))(m.tensor(A)),
+                m.func.grad(lambda t, u: (u * 2).sum(), argnums=(0, 1))(m.tensor(A),
+                                                                       m.tensor(B)))
+
+    check_same(run)
+
+
+def test_func_jacrev_jacfwd_pytrees():
+    def run(m):
+        f = m.func
+        x, y = m.tensor(C), m.tensor(C[::-1].copy())
+        out_dict = f.jacrev(lambda t: {"s": t.sin(), "c": (t.cos(), t.sum())})(x)
+        in_dict = f.jacfwd(lambda d: d["a"].sin() * d["b"])({"a": x, "b": y})
+        both_args = f.jacrev(lambda a, b: (a * b, (a + b).sum()), argnums=(0, 1))(x, y)
+        jac, aux = f.jacrev(lambda t: (t.exp(), t * 3), has_aux=True)(x)
+        return ([out_dict["s"], out_dict["c"][0], out_dict["c"][1]],
+                [in_dict["a"], in_dict["b"]], both_args, jac, aux)
+
+    check_same(run)
