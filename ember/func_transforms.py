@@ -287,7 +287,8 @@ def vmap(func: Callable, in_dims: Any = 0, out_dims: Any = 0, randomness: str = 
         for i in range(n):
             if i and randomness == "same":
                 generator.rng.bit_generator.state = start  # every sample draws the same
-            results.append(func(*(pick(a, d, i) for a, d in zip(args, dims, strict=True)), **kwargs))
+            sample = (pick(a, d, i) for a, d in zip(args, dims, strict=True))
+            results.append(func(*sample, **kwargs))
             if not i and randomness == "error" and generator.rng.bit_generator.state != start:
                 raise RuntimeError("vmap: called random operation while in randomness error "
                                    "mode. Please either use the 'same' or 'different' "
