@@ -34,7 +34,7 @@ def _describe(x):
     if isinstance(x, (list, tuple)):
         return (type(x).__name__, [_describe(v) for v in x])
     if isinstance(x, np.ndarray):
-        return ("ndarray", str(x.dtype), x.tolist())
+        return (type(x).__name__, str(x.dtype), x.tolist())
     if isinstance(x, np.generic):
         return (type(x).__name__, x.item())
     return (type(x).__name__, x)
@@ -145,6 +145,8 @@ CONVERT_SAMPLES = {
     "np-datetime-scalar": np.datetime64("2020-01-01"),
     "np-void-scalar": np.void(b"ab"),
     "np-bytes-scalar": np.bytes_(b"a"),
+    # numpy's own array types become tensors; subclasses from elsewhere (numpy.ma) are kept
+    "np-masked-array": np.ma.array([1.0, 2.0]),
 }
 
 

@@ -143,10 +143,12 @@ def default_convert(data: Any) -> Any:
     scalars become tensors, containers are converted recursively, everything else is kept."""
     if isinstance(data, Tensor):
         return data
-    if isinstance(data, numpy.ndarray):
+    if isinstance(data, numpy.ndarray) and type(data).__module__ == "numpy":
+        # numpy's own arrays (ndarray, memmap); subclasses from elsewhere, such as numpy.ma's
+        # masked arrays, are kept as torch keeps them
         if _STRING_OR_OBJECT.search(data.dtype.str) is not None:
             return data
-        return _array_to_tensor(data)
+        return _array_to_tensor(numpy.asarray(data))
     if isinstance(data, numpy.generic) and not isinstance(data, numpy.str_):
         # every numpy scalar but str_ goes to a tensor (torch.as_tensor): datetime64, void and
         # bytes_ raise the TypeError of an unsupported dtype
