@@ -633,3 +633,31 @@ def test_norm_dist_renorm(p):
 def test_norm_of_zero_vector_and_integer_error():
     _compare(lambda m, a: (m.norm(a), m.norm(a, 1), m.norm(a, 3)), np.zeros(4), grad=True)
     _raises_like(lambda m, a: m.norm(a), INTS)
+
+
+def test_half_precision_scans_accumulate_in_float32():
+    # torch's cumsum/cumprod/logcumsumexp of float16 run in float32 and round once at the end
+    h = RNG.standard_normal((3, 40)).astype("float16")
+    for op in ("cumsum", "cumprod", "logcumsumexp"):
+        _compare(lambda m, a, op=op: getattr(m, op)(a, 1), h, rtol=1e-3)
+        _compare(lambda m, a, op=op: getattr(m, op)(a, 0), h, rtol=1e-3)
+    for op in ("sum", "mean", "prod", "var", "std", "amax", "logsumexp", "norm"):
+        _compare(lambda m, a, op=op: getattr(m, op)(a, 1), h, rtol=1e-3)
+
+
+def test_dtype_errors_as_torch():
+    bools = np.array([True, False, True])
+    floats16 = np.array([1.0, 2.0, 3.0], dtype="float16")
+    cases = [
+        (lambda m, a: m.nanmean(a), INTS), (lambda m, a: m.nanmean(a, 0), bools),
+        (lambda m, a: m.logcumsumexp(a, 0), INTS), (lambda m, a: m.histc(a), INTS),
+        (lambda m, a: m.topk(a, 1), bools), (lambda m, a: m.kthvalue(a, 1), bools),
+        (lambda m, a: m.median(a), bools), (lambda m, a: m.median(a, 0), bools),
+        (lambda m, a: m.quantile(a, 0.5), floats16), (lambda m, a: m.nanquantile(a, 0.5), INTS),
+        (lambda m, a: m.std(a, 0, unbiased=True, correction=1), X3),
+        (lambda m, a: m.var(a, 0, unbiased=False, correction=0), X3),
+        (lambda m, a: m.sum(a, (0, -3)), X3), (lambda m, a: m.amax(a, (1, 1)), X3),
+        (lambda m, a: m.var(a, 0), INTS), (lambda m, a: m.std(a), bools),
+    ]
+    for fn, x in cases:
+        _raises_like(fn, x)

@@ -424,6 +424,9 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
 
 
 def nanmean(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    if input._data.dtype.kind not in "fcV":
+        raise RuntimeError("nanmean(): expected input to have floating point or complex dtype "
+                           f"but got {input.dtype} (use x.float().nanmean())")
     keep = ~input.isnan()
     return nansum(input, dim, keepdim) / sum(keep, dim, keepdim)
 
@@ -438,6 +441,8 @@ def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *,
 
 
 def _correction(unbiased: Any, correction: Any) -> float:
+    if correction is not None and unbiased is not None:
+        raise TypeError("var()/std(): pass either unbiased or correction, not both")
     if correction is not None:
         return float(correction)
     if unbiased is None:
@@ -640,14 +645,20 @@ def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     x = _integer_sum_dtype(input, dtype)
     if x._data.ndim == 0:
         return x.clone()
-    return Cumsum.apply(x, wrap_dim(dim, x._data.ndim, "cumsum"))
+    d = wrap_dim(dim, x._data.ndim, "cumsum")
+    if x.dtype in (dtypes.float16, dtypes.bfloat16):  # torch accumulates half types in float32
+        return Cumsum.apply(x.to(dtypes.float32), d).to(x.dtype)
+    return Cumsum.apply(x, d)
 
 
 def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     x = _integer_sum_dtype(input, dtype)
     if x._data.ndim == 0:
         return x.clone()
-    return Cumprod.apply(x, wrap_dim(dim, x._data.ndim, "cumprod"))
+    d = wrap_dim(dim, x._data.ndim, "cumprod")
+    if x.dtype in (dtypes.float16, dtypes.bfloat16):
+        return Cumprod.apply(x.to(dtypes.float32), d).to(x.dtype)
+    return Cumprod.apply(x, d)
 
 
 def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False,
@@ -702,6 +713,8 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
     """The lower median (torch's choice for an even count), with indices when `dim` is given."""
     data = input._data
     xp = backend.module_of(data)
+    if data.dtype.kind == "b":
+        raise NotImplementedError("median: not implemented for 'Bool' (convert with .int())")
     if dim is None:
         flat = input.reshape(-1)
         n = flat._data.shape[0]

@@ -56,6 +56,8 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True,
     data = input._data
     if data.dtype.kind == "c":
         raise complex_error("topk", data)
+    if data.dtype.kind == "b":
+        raise RuntimeError("topk does not support bool dtypes (convert with .int())")
     d = wrap_dim(dim, data.ndim, "topk") if data.ndim else 0
     n = data.shape[d] if data.ndim else 1
     if not 0 <= k <= n:
@@ -72,6 +74,8 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True,
 def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Any:
     """The k-th smallest value (1-based) along dim."""
     data = input._data
+    if data.dtype.kind == "b":
+        raise NotImplementedError("kthvalue: not implemented for 'Bool' (convert with .int())")
     d = wrap_dim(dim, data.ndim, "kthvalue") if data.ndim else 0
     n = data.shape[d] if data.ndim else 1
     if n == 0:

@@ -60,7 +60,12 @@ def cummin(input: Tensor, dim: int) -> Any:
 
 def logcumsumexp(input: Tensor, dim: int) -> Tensor:
     """log(cumsum(exp(x))) along dim, shifted by the max so large values do not overflow."""
-    x = input if input._data.dtype.kind in "fV" else input.to(dtypes.get_default_dtype())
+    if input._data.dtype.kind not in "fV":
+        raise NotImplementedError(f"logcumsumexp: not implemented for {input.dtype} input "
+                                  "(convert with .float())")
+    if input.dtype in (dtypes.float16, dtypes.bfloat16):  # computed in float32, as torch
+        return logcumsumexp(input.to(dtypes.float32), dim).to(input.dtype)
+    x = input
     if x.dim() == 0:
         return x.clone()
     d = wrap_dim(dim, x.dim(), "logcumsumexp")
@@ -154,7 +159,7 @@ def quantile(input: Tensor, q: Any, dim: int | None = None, keepdim: bool = Fals
     """The q-th quantiles along dim (of all elements when dim is None), as torch computes them:
     sort, then interpolate between the two neighbouring order statistics."""
     name = "nanquantile" if _ignore_nan else "quantile"
-    if input._data.dtype.kind not in "fV":
+    if input._data.dtype not in ("float32", "float64"):
         raise RuntimeError(f"{name}() input tensor must be either float or double dtype")
     if interpolation not in _INTERPOLATIONS:
         raise RuntimeError(f"{name}() interpolation must be one of linear, lower, higher, "
@@ -263,6 +268,9 @@ def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -
 def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:  # noqa: A002
     """Histogram with `bins` equal bins over [min, max] (the data's range when both are 0)."""
     data = input._data
+    if data.dtype.kind not in "fV":
+        raise NotImplementedError(f"histc: not implemented for {input.dtype} input (it counts "
+                                  "floating point values; convert with .float())")
     xp = backend.module_of(data)
     lo, hi = float(min), float(max)
     if bins <= 0:
