@@ -2156,3 +2156,41 @@ def test_func_jacrev_jacfwd_pytrees():
                 [in_dict["a"], in_dict["b"]], both_args, jac, aux)
 
     check_same(run)
+
+
+def test_function_mark_non_differentiable_of_a_freed_temporary():
+    def run(m):
+        class Twice(m.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.mark_non_differentiable(x * 2)  # a temporary that is not an output
+                return x * 2  # may reuse the temporary's memory (and id)
+
+            @staticmethod
+            def backward(ctx, g):
+                return g * 2
+
+        x, = leaves(m, A)
+        ys = [Twice.apply(x) for _ in range(5)]
+        return [y.requires_grad for y in ys]
+
+    check_same(run)
+
+
+@pytest.mark.xfail(reason="a custom Function's output that is a view of its input is not "
+                   "tracked as a view: in-place changes to it are allowed", strict=True)
+def test_function_view_output_inplace_raises():
+    def run(m):
+        class Flat(m.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x.view(-1)
+
+            @staticmethod
+            def backward(ctx, g):
+                return g.view(3, 4)
+
+        x, = leaves(m, A)
+        Flat.apply(x * 1).mul_(2)
+
+    check_same_error(run, "view")

@@ -42,8 +42,10 @@ class FunctionCtx(Node):
         self.saved = ()
         self._saved_info: tuple = ()
         self.materialize_grads = True
-        self.non_differentiable: set = set()
-        self.dirty: set = set()
+        # id -> tensor while forward runs: holding the tensor keeps its id from being reused
+        # by a later tensor (a marked temporary freed before the outputs are made)
+        self.non_differentiable: dict = {}
+        self.dirty: dict = {}
         self.num_outputs = 1
         self._output_meta: list = []
 
@@ -62,10 +64,10 @@ class FunctionCtx(Node):
         self.save_for_backward(*tensors)
 
     def mark_non_differentiable(self, *tensors: Any) -> None:
-        self.non_differentiable.update(id(t) for t in tensors)
+        self.non_differentiable.update((id(t), t) for t in tensors)
 
     def mark_dirty(self, *tensors: Any) -> None:
-        self.dirty.update(id(t) for t in tensors)
+        self.dirty.update((id(t), t) for t in tensors)
 
     def set_materialize_grads(self, value: bool) -> None:
         self.materialize_grads = bool(value)
@@ -217,6 +219,7 @@ class Function:
         is_tuple = isinstance(output, tuple)
         outputs = list(output) if is_tuple else [output]
         if not wants_grad:
+            ctx.non_differentiable, ctx.dirty = {}, {}
             return output, ctx
         input_ids = {id(a) for a in args if isinstance(a, Tensor)}
         ctx.next_edges = tuple(edge_to(a) if isinstance(a, Tensor) else None for a in args)
@@ -248,6 +251,7 @@ class Function:
                     anomaly_state.on_forward(ctx, out, [a._data for a in args
                                                         if isinstance(a, Tensor)])
         ctx._output_meta = meta
+        ctx.non_differentiable, ctx.dirty = {}, {}  # the references are needed no more
         if saved_hooks.active and ctx.saved:  # autograd.graph.saved_tensors_hooks
             saved_hooks.pack_function(ctx)
         return (tuple(outputs) if is_tuple else outputs[0]), ctx
