@@ -4,6 +4,7 @@ in torch."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from .. import backend
@@ -17,10 +18,12 @@ def _igamma(op: str, input: Any, other: Any, upper: bool) -> Tensor:
     """P(a, x) (or Q = 1 - P) from scipy.special; the gradient flows to x only, as in torch:
     dP/dx = x^(a-1) e^-x / Gamma(a)."""
     from .. import dtypes  # noqa: PLC0415
-    from ._util import to_tensor  # noqa: PLC0415
 
-    a = input if isinstance(input, Tensor) else to_tensor(input, other)
-    x = other if isinstance(other, Tensor) else to_tensor(other, a)
+    for name, value in (("input", input), ("other", other)):
+        if not isinstance(value, Tensor):  # torch takes tensors only
+            raise TypeError(f"{op}(): argument '{name}' must be Tensor, "
+                            f"not {type(value).__name__}")
+    a, x = input, other
     dtype = dtypes.result_type(a, x)
     if not dtype.is_floating_point:
         raise NotImplementedError(f'"{op}_cpu" not implemented for '
@@ -41,7 +44,16 @@ class Igamma(Op):
         self.save_for_backward(a, x)
         fn = sp.gammaincc if upper else sp.gammainc
         with backend.errstate(xp, all="ignore"):
-            return fn(a, x).astype(x.dtype, copy=False)
+            out = fn(a, x).astype(x.dtype, copy=False)
+        a_nan, x_nan = xp.isnan(a), xp.isnan(x)
+        if a_nan.any() or x_nan.any():  # torch's order of cases decides before a NaN spreads:
+            # x = 0 gives P = 0 and x = inf P = 1 whatever a; a = inf gives P = 0 whatever x
+            lower = xp.where(a_nan & (x == 0), 0.0, xp.where(a_nan & (x == math.inf), 1.0,
+                                                             xp.where(x_nan & (a == math.inf),
+                                                                      0.0, math.nan)))
+            fill = ~xp.isnan(lower)
+            out = xp.where(fill, 1 - lower if upper else lower, out).astype(x.dtype, copy=False)
+        return out
 
     def backward(self, grad: Any) -> Any:
         a, x = self.saved_tensors

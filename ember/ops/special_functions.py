@@ -6,7 +6,8 @@ polynomials (no scipy needed)."""
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .. import backend, dtypes
 from ..autograd.node import Op, array_namespace
@@ -50,7 +51,7 @@ def _unary(name: str, compute: Callable) -> Callable:
     def fn(input: Tensor, *, out: Any = None) -> Tensor:
         x = _float_tensor(input)
         refuse_half(name, x)
-        return _NoDerivative.apply(x, compute, name)
+        return _NoDerivative.apply(x.detach(), compute, name)  # no grad_fn, as torch
 
     fn.__name__ = name
     fn.__doc__ = f"torch.special.{name} (no derivative, as in torch)."
@@ -99,8 +100,28 @@ def zeta(input: Any, other: Any, *, out: Any = None) -> Tensor:
     shape = broadcast_shapes(tuple(x.shape), tuple(q.shape))
     d = dtypes.promote_types(x.dtype, q.dtype)
     refuse_half("zeta", x.to(d))
-    return _NoDerivative.apply(x.to(d).expand(*shape), q.to(d).expand(*shape),
-                               lambda a, b: _scipy("zeta").zeta(a, b), "zeta")
+    return SpecialZeta.apply(x.to(d).expand(*shape), q.to(d).expand(*shape))
+
+
+class SpecialZeta(Op):
+    """zeta(x, q) from scipy (NaN for q = inf, as torch); d/dq = -x zeta(x + 1, q), while
+    d/dx raises as in torch."""
+
+    def forward(self, x: Any, q: Any) -> Any:
+        xp = backend.module_of(x)
+        self.save_for_backward(x, q)
+        out = backend.numpy.asarray(_scipy("zeta").zeta(backend.to_numpy(x), backend.to_numpy(q)))
+        out = backend.numpy.where((backend.to_numpy(q) == math.inf) & (backend.to_numpy(x) != 1),
+                                  math.nan, out)
+        return xp.asarray(out.astype(x.dtype, copy=False))
+
+    def backward(self, grad: Any) -> tuple:
+        if self.needs_input_grad[0]:
+            raise NotImplementedError("the derivative for 'zeta' is not implemented.")
+        x, q = self.saved_tensors
+        if isinstance(x, Tensor):
+            return None, grad * -x * zeta(x + 1, q)
+        return None, grad * -x * SpecialZeta().forward(x + 1, q)
 
 
 # ------------------------------------------------------------------ orthogonal polynomials
@@ -132,10 +153,10 @@ def _polynomial(name: str, compute: Callable, shift: bool = False) -> Callable:
 
         shape = broadcast_shapes(tuple(x.shape), tuple(n_t.shape))
         d = dtypes.promote_types(x.dtype, n_t.dtype) if n_t.dtype.is_floating_point else x.dtype
-        refuse_half(name, x.to(d))
-        xs = (2 * x - 1) if shift else x
-        return _NoDerivative.apply(xs.to(d).expand(*shape), n_t.to(d).expand(*shape), compute,
-                                   name)
+        refuse_half(name, x.to(d) if isinstance(n, Tensor) else x)
+        xs = (2 * x.detach() - 1) if shift else x.detach()  # no grad_fn, as torch
+        return _NoDerivative.apply(xs.to(d).expand(*shape), n_t.detach().to(d).expand(*shape),
+                                   compute, name)
 
     fn.__name__ = name
     fn.__doc__ = f"torch.special.{name}(x, n) (no derivative, as in torch)."
@@ -265,8 +286,9 @@ class SpecialEntr(UnaryOp):
 
 
 def _sign(xp: Any, x: Any) -> Any:
-    """sign(x), 0 for NaN (torch's sgn)."""
-    return xp.where(x > 0, 1.0, 0.0) - xp.where(x < 0, 1.0, 0.0)
+    """sign(x), 0 for NaN (torch's sgn), in x's dtype."""
+    s = xp.sign(x)
+    return xp.where(s == s, s, 0.0)
 
 
 def _safe_nonzero(xp: Any, x: Any) -> tuple:

@@ -342,8 +342,12 @@ class Logit(UnaryOp):
     def forward(self, x: Any, eps: float | None = None) -> Any:
         xp = _xp(x)
         self.save_for_backward(x)
+        if eps is not None and eps < 0:  # torch: a negative eps clamps nothing
+            eps = None
         self.eps = eps
-        if eps is not None:
+        if eps is not None and eps > 0.5:  # bounds crossed: torch's x < lo ? lo : x > hi ? hi : x
+            x = xp.where(x < eps, eps, xp.where(x > 1 - eps, 1 - eps, x)).astype(x.dtype)
+        elif eps is not None:
             x = xp.clip(x, eps, 1 - eps)
         return xp.log(x / (1 - x))
 
