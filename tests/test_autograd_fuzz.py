@@ -6,12 +6,18 @@ values) through the helpers of autograd_helpers.py."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
 from autograd_helpers import check_same, check_same_error, leaves, rand
+from torch.utils.checkpoint import checkpoint as torch_checkpoint
+from torch.utils.checkpoint import checkpoint_sequential as torch_seq
 
 import ember
+from ember.utils.checkpoint import checkpoint as ember_checkpoint
+from ember.utils.checkpoint import checkpoint_sequential as ember_seq
 
 A = rand(3, 4)
 B = rand(3, 4, seed=1)
@@ -1680,9 +1686,6 @@ def _block(m):
 
 @pytest.mark.parametrize("reentrant", [True, False])
 def test_checkpoint_matches_plain_run(reentrant):
-    from ember.utils.checkpoint import checkpoint as ember_checkpoint
-    from torch.utils.checkpoint import checkpoint as torch_checkpoint
-
     def run(m):
         ckpt = ember_checkpoint if m is ember else torch_checkpoint
         lin, f = _block(m)
@@ -1706,9 +1709,6 @@ def test_checkpoint_matches_plain_run(reentrant):
 
 @pytest.mark.parametrize("reentrant", [True, False])
 def test_checkpoint_gradients_without_dropout(reentrant):
-    from ember.utils.checkpoint import checkpoint as ember_checkpoint
-    from torch.utils.checkpoint import checkpoint as torch_checkpoint
-
     def run(m):
         ckpt = ember_checkpoint if m is ember else torch_checkpoint
         lin = _linear(m)
@@ -1721,9 +1721,6 @@ def test_checkpoint_gradients_without_dropout(reentrant):
 
 
 def test_checkpoint_non_reentrant_autograd_grad_and_kwargs():
-    from ember.utils.checkpoint import checkpoint as ember_checkpoint
-    from torch.utils.checkpoint import checkpoint as torch_checkpoint
-
     def run(m):
         ckpt = ember_checkpoint if m is ember else torch_checkpoint
         x, w = leaves(m, A, C)
@@ -1734,9 +1731,6 @@ def test_checkpoint_non_reentrant_autograd_grad_and_kwargs():
 
 
 def test_checkpoint_reentrant_refuses_autograd_grad():
-    from ember.utils.checkpoint import checkpoint as ember_checkpoint
-    from torch.utils.checkpoint import checkpoint as torch_checkpoint
-
     def run(m):
         ckpt = ember_checkpoint if m is ember else torch_checkpoint
         x, = leaves(m, A)
@@ -1747,9 +1741,6 @@ def test_checkpoint_reentrant_refuses_autograd_grad():
 
 
 def test_checkpoint_preserve_rng_state_false_changes_mask_use():
-    from ember.utils.checkpoint import checkpoint as ember_checkpoint
-    from torch.utils.checkpoint import checkpoint as torch_checkpoint
-
     def run(m):
         ckpt = ember_checkpoint if m is ember else torch_checkpoint
         x, = leaves(m, np.ones((64, 64)))
@@ -1763,9 +1754,6 @@ def test_checkpoint_preserve_rng_state_false_changes_mask_use():
 
 
 def test_checkpoint_sequential():
-    from ember.utils.checkpoint import checkpoint_sequential as ember_seq
-    from torch.utils.checkpoint import checkpoint_sequential as torch_seq
-
     def run(m):
         seq = m.nn.Sequential(_linear(m), m.nn.Tanh(), m.nn.Linear(3, 3).double())
         with m.no_grad():
@@ -1796,8 +1784,6 @@ def test_anomaly_mode_flags_and_nesting():
 
 
 def test_anomaly_mode_nan_in_backward_names_the_node():
-    import warnings
-
     def run(m):
         x, = leaves(m, np.array([0.0, 1.0]))
         with warnings.catch_warnings():
@@ -1811,8 +1797,6 @@ def test_anomaly_mode_nan_in_backward_names_the_node():
 
 
 def test_anomaly_mode_check_nan_false_does_not_raise():
-    import warnings
-
     def run(m):
         x, = leaves(m, np.array([0.0, 1.0]))
         with warnings.catch_warnings():
@@ -1826,8 +1810,6 @@ def test_anomaly_mode_check_nan_false_does_not_raise():
 
 
 def test_anomaly_mode_check_nan_flag():
-    import warnings
-
     def run(m):
         nan_flag = (m.is_anomaly_check_nan_enabled if m is torch
                     else m.autograd.anomaly_mode.is_anomaly_check_nan_enabled)
@@ -2194,3 +2176,16 @@ def test_function_view_output_inplace_raises():
         Flat.apply(x * 1).mul_(2)
 
     check_same_error(run, "view")
+
+
+@pytest.mark.skip(reason="deliberate: torch accepts an unpack_hook result of another shape "
+                  "without a check; Ember raises naming the node and the two shapes")
+def test_saved_tensors_unpack_hook_changing_shape():
+    def run(m):
+        x, = leaves(m, A)
+        with m.autograd.graph.saved_tensors_hooks(lambda t: t, lambda t: t[0]):
+            y = (x * x).sum()
+        y.backward()
+        return x.grad
+
+    check_same(run)
