@@ -40,22 +40,55 @@ from .tensor import Tensor
 def vector_norm(x: Tensor, ord: Any = 2, dim: Any = None, keepdim: bool = False, *,
                 dtype: Any = None) -> Tensor:
     """(sum |x|^ord)^(1/ord) over `dim` (all elements by default)."""
+    op = "linalg.vector_norm"
+    _check_norm_input(op, x, dtype)
+    if isinstance(ord, str):
+        raise TypeError(f"{op}(): argument 'ord' (position 2) must be Number, not str")
+    if ord < 0 or ord == math.inf:  # min and max of nothing: no identity
+        dims = range(x.dim()) if dim is None else [dim] if isinstance(dim, int) else dim
+        if x.numel() == 0 and (x.dim() == 0 or any(x.shape[d] == 0 for d in dims)):
+            raise RuntimeError(f"{op} cannot compute the {ord} norm on an empty tensor because "
+                               "the operation does not have an identity")
     return _norm(x, ord, dim, keepdim, dtype)
+
+
+def _check_norm_input(op: str, x: Tensor, dtype: Any) -> None:
+    """torch's checks: a floating or complex input, and a `dtype` it converts to without
+    narrowing (complex only for complex input)."""
+    from . import dtypes  # noqa: PLC0415
+
+    if not (x.dtype.is_floating_point or x.dtype.is_complex):
+        from .ops.decomp import _torch_dtype_name  # noqa: PLC0415
+
+        raise RuntimeError(f"{op}: Expected a floating point or complex tensor as input. Got "
+                           f"{_torch_dtype_name(x._data)}")
+    if dtype is None:
+        return
+    dtype = dtypes.to_dtype(dtype)
+    if dtype.is_complex and not x.dtype.is_complex:
+        raise RuntimeError(f"{op}: dtype should be real for real inputs, but got {dtype}")
+    if dtypes.promote_types(x.dtype, dtype) != dtype:
+        raise RuntimeError(f"{op}: the dtype of the input ({x.dtype}) should be convertible "
+                           f"without narrowing to the specified dtype ({dtype})")
 
 
 def norm(A: Tensor, ord: Any = None, dim: Any = None, keepdim: bool = False, *,
          dtype: Any = None) -> Tensor:
     """A vector norm, or a matrix norm when `dim` names two dims (or A is 2-D and ord is set)."""
+    if dim is not None:
+        dims = [dim] if isinstance(dim, int) else list(dim)
+        if len(dims) not in (1, 2):
+            raise RuntimeError(f"linalg.norm: If dim is specified, it must be of length 1 or 2. "
+                               f"Got {dims}")
     if ord is None:
-        return _norm(A, 2, dim, keepdim, dtype)
-    matrix = (isinstance(dim, (tuple, list)) and len(dim) == 2) or (dim is None and A.dim() == 2)
-    if isinstance(ord, str) or matrix:
-        if dim is None and A.dim() != 2:
-            raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must "
-                               f"be 1D or 2D. Got {A.dim()}D.")
-        return matrix_norm(A, ord, tuple(dim) if dim is not None else (-2, -1), keepdim,
-                           dtype=dtype)
-    return _norm(A, ord, dim, keepdim, dtype)
+        return vector_norm(A, 2, dim, keepdim, dtype=dtype)
+    if dim is None and A.dim() not in (1, 2):
+        raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must "
+                           f"be 1D or 2D. Got {A.dim()}D.")
+    matrix = len(dims) == 2 if dim is not None else A.dim() == 2
+    if matrix or isinstance(ord, str):
+        return matrix_norm(A, ord, (-2, -1) if dim is None else dim, keepdim, dtype=dtype)
+    return vector_norm(A, ord, dim, keepdim, dtype=dtype)
 
 
 def cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:
@@ -105,7 +138,9 @@ def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False) -
     minor that is not (LAPACK's convention); L is then zeros. Raises only with check_errors."""
     from . import return_types  # noqa: PLC0415
     from .creation import zeros  # noqa: PLC0415
+    from .ops.decomp import _square  # noqa: PLC0415
 
+    _square("linalg.cholesky_ex", A, half="cholesky")
     try:
         return return_types.cholesky_ex(cholesky(A, upper=upper),
                                         zeros(A.shape[:-2], dtype=_int32(), device=A.device))

@@ -15,7 +15,7 @@ drop, or check as torch does, the part of the gradient that only turns that phas
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, NamedTuple
 
 from .. import backend, dtypes, return_types
 from ..autograd.function import Function
@@ -296,7 +296,7 @@ def _not_positive_definite(op: str, a: Any) -> str:
 def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
     """The lower Cholesky factor L with A = L L^H (U = L^H when upper=True); A Hermitian
     (symmetric when real) positive definite, read from its lower triangle."""
-    _square("linalg.cholesky", A)
+    _square("linalg.cholesky", A, half="cholesky")
     L = torch_named(_Cholesky.apply(A), "LinalgCholeskyEx")
     return torch_named(L.mH, "LinalgCholeskyEx") if upper else L
 
@@ -308,12 +308,20 @@ class _QR(Function):
         Q, R = xp.linalg.qr(A._data, mode="complete" if mode == "complete" else "reduced")
         Q, R = _wrap(Q), _wrap(R)
         ctx.save_for_backward(Q, R)
+        ctx.mode = mode
         return Q, R
 
     @staticmethod
     def backward(ctx: Any, gQ: Tensor, gR: Tensor) -> tuple:
         Q, R = ctx.saved_tensors
         m, n = Q.shape[-2], R.shape[-1]
+        if ctx.mode == "r":
+            raise RuntimeError("The derivative of linalg.qr depends on Q, which is not computed "
+                               "when mode='r'. Please use linalg.qr(A, mode='reduced') if you "
+                               "are going to differentiate through linalg.qr.")
+        if ctx.mode == "complete" and m > n:
+            raise RuntimeError("The QR decomposition is not differentiable when mode='complete' "
+                               "and nrows > ncols.")
         if m < n:
             raise NotImplementedError("linalg.qr: the derivative is implemented for inputs "
                                       "with at least as many rows as columns only")
@@ -330,6 +338,10 @@ def qr(A: Tensor, mode: str = "reduced") -> Any:
     if mode not in ("reduced", "complete", "r"):
         raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of "
                            "'reduced' (default), 'r', or 'complete'")
+    if not isinstance(A, Tensor):
+        raise TypeError(f"linalg.qr: expected a Tensor, got {type(A).__name__}")
+    _at_least_2d("linalg.qr", A)
+    _check_dtype("linalg.qr", A, half="geqrf")
     m, n = A.shape[-2:]
     if m < n and mode != "r":
         # wide A = Q [R1 | R2]: QR of the square left block (differentiable), then R2 = Q^H A2
@@ -399,7 +411,9 @@ def eigh(A: Tensor, UPLO: str = "L") -> Any:  # noqa: N803 (torch's name)
     """Eigenvalues (real, ascending) and eigenvectors of Hermitian (real: symmetric) matrices,
     read from the triangle UPLO names. Complex eigenvectors are unique only up to a phase per
     column: a loss of them must not depend on it (V diag(f(L)) V^H, |V|...)."""
-    _square("linalg.eigh", A)
+    _square("linalg.eigh", A, half="linalg_eigh", integer="linalg_eigh")
+    if UPLO not in ("L", "U", "l", "u"):
+        raise RuntimeError(f"linalg.eigh: Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
     values, vectors = _Eigh.apply(A, UPLO)
     return return_types.eigh(torch_named(values, "LinalgEigh"), vectors)  # renames their node
 
@@ -461,8 +475,10 @@ class _SVD(Function):
 
 def svd(A: Tensor, full_matrices: bool = True, *, driver: Any = None) -> Any:
     """A = U diag(S) Vh; gradients are defined for the reduced form (full_matrices=False)."""
-    if A.dim() < 2:
-        raise RuntimeError("linalg.svd: The input tensor A must have at least 2 dimensions.")
+    if not isinstance(A, Tensor):
+        raise TypeError(f"linalg.svd: expected a Tensor, got {type(A).__name__}")
+    _at_least_2d("linalg.svd", A)
+    _check_dtype("linalg.svd", A, half="linalg_svd")
     if full_matrices and A.shape[-1] != A.shape[-2]:
         xp = backend.module_of(A._data)
         U, S, Vh = xp.linalg.svd(A._data, True)
@@ -478,12 +494,22 @@ def svdvals(A: Tensor, *, driver: Any = None) -> Tensor:
     return svd(A, full_matrices=False).S
 
 
+# torch.return_types.svd: torch.svd gives V where linalg.svd gives V^H
+_torch_svd_result = NamedTuple("svd", [("U", Any), ("S", Any), ("V", Any)])  # noqa: UP014
+
+
 def torch_svd(input: Tensor, some: bool = True, compute_uv: bool = True) -> Any:
-    """torch.svd: returns V (not V^H)."""
-    U, S, Vh = svd(input, full_matrices=not some)
+    """torch.svd: (U, S, V) with V (not V^H); without compute_uv, U and V are zero square
+    matrices (m x m and n x n) whatever `some` says."""
     if not compute_uv:
-        return return_types.svd(U.detach() * 0, S, Vh.mH.detach() * 0)
-    return return_types.svd(U, S, Vh.mH)
+        from ..creation import zeros  # noqa: PLC0415
+
+        m, n = input.shape[-2:]
+        batch, opts = tuple(input.shape[:-2]), {"dtype": input.dtype, "device": input.device}
+        return _torch_svd_result(zeros(*batch, m, m, **opts), svdvals(input),
+                                 zeros(*batch, n, n, **opts))
+    U, S, Vh = svd(input, full_matrices=not some)
+    return _torch_svd_result(U, S, Vh.mH)
 
 
 def _check_pinv_input(op: str, A: Tensor) -> None:
@@ -642,8 +668,22 @@ def matrix_power(A: Tensor, n: int) -> Tensor:
 def multi_dot(tensors: Any) -> Tensor:
     """The product of a chain of matrices (the first may be a row, the last a column vector)."""
     tensors = list(tensors)
+    op = "multi_dot()"
     if len(tensors) < 2:
-        raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {len(tensors)}")
+        raise RuntimeError(f"{op}: expected at least 2 tensors but got {len(tensors)}")
+    for i, t in enumerate(tensors):
+        where = "the first tensor" if i == 0 else "the last tensor" if i == len(tensors) - 1 \
+            else f"tensor {i}"
+        if t.dim() != 2 and not (t.dim() == 1 and where != f"tensor {i}"):
+            allowed = "2D" if where == f"tensor {i}" else "1D or 2D"
+            raise RuntimeError(f"{op}: {where} must be {allowed} but got {t.dim()}D")
+        if t._data.dtype != tensors[0]._data.dtype:
+            raise RuntimeError(f"{op}: all tensors must have be the same dtype but tensor 0 is "
+                               f"{tensors[0].dtype.name} and tensor {i} {t.dtype.name}")
+        if i and tensors[i - 1].shape[-1] != t.shape[0]:
+            raise RuntimeError(f"{op}: tensors {i - 1} and {i} with shapes "
+                               f"{list(tensors[i - 1].shape)} and {list(t.shape)} cannot be "
+                               "multiplied")
     out = tensors[0]
     for t in tensors[1:]:
         out = out @ t
@@ -651,34 +691,58 @@ def multi_dot(tensors: Any) -> Tensor:
 
 
 def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
-    return (x * y).sum(dim)
+    """sum(conj(x) * y) over `dim`, broadcasting x and y."""
+    if x._data.dtype != y._data.dtype:
+        raise RuntimeError(f"linalg.vecdot: Expected x and y to have the same dtype, but found x "
+                           f"of type {_dtype_name(x._data)} and y of type {_dtype_name(y._data)} "
+                           "instead")
+    _check_dtype("linalg.vecdot", x)
+    return ((x.conj() if x.is_complex() else x) * y).sum(dim)
 
 
 def matrix_norm(A: Tensor, ord: Any = "fro", dim: tuple = (-2, -1), keepdim: bool = False, *,
                 dtype: Any = None) -> Tensor:
     """Matrix norms: 'fro', 'nuc', 2/-2 (extreme singular values), 1/-1 (column sums),
     inf/-inf (row sums)."""
+    from ..linalg import _check_norm_input  # noqa: PLC0415
+
+    op = "linalg.matrix_norm"
+    _at_least_2d(op, A)
+    _check_norm_input(op, A, dtype)
     if dtype is not None:
         A = A.to(dtype)
-    if A.dim() < 2:
-        raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 "
-                           "dimensions.")
-    d0, d1 = (d % A.dim() for d in dim)
+    if isinstance(dim, int) or len(dim) != 2:
+        raise RuntimeError(f"{op}: dim must be a 2-tuple. Got {dim}")
+    d0, d1 = (_wrap_dim(d, A.dim()) for d in dim)
+    if d0 == d1:
+        raise RuntimeError(f"{op}: dims must be different. Got ({dim[0]}, {dim[1]})")
     if ord == "fro":
         return A.norm(2, dim=(d0, d1), keepdim=keepdim)
     if ord in ("nuc", 2, -2):
         moved = A.movedim((d0, d1), (-2, -1))
         S = svdvals(moved)
-        out = S.sum(-1) if ord == "nuc" else (S.amax(-1) if ord == 2 else S.amin(-1))
+        out = S.sum(-1) if ord == "nuc" else (_amax(S, -1) if ord == 2 else S.amin(-1))
         if keepdim:
             out = out.unsqueeze(min(d0, d1)).unsqueeze(max(d0, d1))
         return out
     if ord in (1, -1, math.inf, -math.inf):
         sum_dim, red_dim = (d0, d1) if ord in (1, -1) else (d1, d0)
         sums = A.abs().sum(sum_dim, keepdim=True)
-        out = sums.amax(red_dim, keepdim=True) if ord > 0 else sums.amin(red_dim, keepdim=True)
+        out = _amax(sums, red_dim, True) if ord > 0 else sums.amin(red_dim, keepdim=True)
         return out if keepdim else out.squeeze((d0, d1))
     raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
+
+
+def _amax(x: Tensor, dim: int, keepdim: bool = False) -> Tensor:
+    """The max of non-negative values, 0 over an empty dim (torch's norms; amin still raises)."""
+    return x.sum(dim, keepdim=keepdim) if x.shape[dim] == 0 else x.amax(dim, keepdim=keepdim)
+
+
+def _wrap_dim(d: int, ndim: int) -> int:
+    if not -ndim <= d < ndim:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-ndim}, "
+                         f"{ndim - 1}], but got {d})")
+    return d % ndim
 
 
 def cond(A: Tensor, p: Any = None) -> Tensor:

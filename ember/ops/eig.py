@@ -83,9 +83,9 @@ def _check(op: str, A: Any) -> None:
     if A.dim() < 2 or A.shape[-1] != A.shape[-2]:
         raise RuntimeError(f"{op}: A must be batches of square matrices, but got shape "
                            f"{list(A.shape)}")
-    if A._data.dtype.kind not in "fc" or A._data.dtype.itemsize < 4:
-        raise RuntimeError(f"{op}: Expected a floating point or complex tensor as input "
-                           f"(float32, float64, complex64, complex128). Got {A.dtype}")
+    from .decomp import _check_dtype  # noqa: PLC0415
+
+    _check_dtype(op, A, half="linalg_eig_out")
 
 
 def eig(A: Tensor, *, out: Any = None) -> Any:

@@ -36,6 +36,9 @@ def matrix_exp(A: Tensor) -> Tensor:
     """exp(A) of a (batch of) square matrices by scaling and squaring: Taylor series of
     A / 2^s (norm <= 1/2, degree 18 keeps the error below float64 eps), squared s times.
     Built from differentiable ops, so the gradient follows."""
+    from .decomp import _square  # noqa: PLC0415
+
+    _square("linalg.matrix_exp", A)
     xp = backend.module_of(A._data)
     norm = float(xp.abs(A._data).sum(axis=-2).max()) if A.numel() else 0.0  # 1-norm bound
     s = max(0, int(math.ceil(math.log2(norm))) + 1) if norm > 0 else 0
@@ -66,8 +69,19 @@ def householder_product(A: Tensor, tau: Tensor) -> Tensor:
     if m < k:
         raise RuntimeError(f"{name}: input.shape[-1] must be greater than or equal to "
                            "tau.shape[-1]")
+    if tuple(tau.shape[:-1]) != tuple(A.shape[:-2]):
+        raise RuntimeError(f"{name}: Expected batch dimensions of tau to be equal to "
+                           f"input.shape[:-2], but got {list(tau.shape[:-1])}")
+    from .decomp import _check_dtype, _torch_dtype_name  # noqa: PLC0415
+
+    _check_dtype(name, A, half="orgqr", integer="orgqr")
+    if tau._data.dtype != A._data.dtype:
+        raise RuntimeError(f"{name}: tau dtype {_torch_dtype_name(tau._data)} does not match "
+                           f"input dtype {_torch_dtype_name(A._data)}")
     V = A.tril(-1) + _eye_like(n, m, A)  # (*, n, m) the reflectors
     Q = _eye_like(n, m, A).expand(*A.shape[:-2], n, m)
+    if k == 0:  # the identity, connected to A with a zero gradient as torch's
+        return Q + A.masked_fill(_eye_like(1, 1, A).bool(), 0.0)
     for i in range(k - 1, -1, -1):  # apply H_k first, H_1 last
         v = V[..., :, i:i + 1]  # (*, n, 1)
         t = tau[..., i:i + 1].unsqueeze(-1)  # (*, 1, 1)
