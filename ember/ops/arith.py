@@ -275,6 +275,12 @@ class Pow(BinaryOp):
     def name(self) -> str:  # torch's pow overloads: Tensor ** Scalar, ** Tensor, Scalar ** Tensor
         return f"PowBackward{self.overload}"
 
+    @classmethod
+    def apply(cls, a: Any, b: Any) -> Tensor:
+        if b.__class__ is int and isinstance(a, Tensor) and a._data.dtype.kind in "iu":
+            _check_int_exponent(b, a._data.dtype)  # before uint8 wraps -3 to 253
+        return super().apply(a, b)
+
     def forward(self, a: Any, b: Any) -> Any:
         if not isinstance(b, _NUMBER):
             self.overload = 2 if isinstance(a, _NUMBER) else 1
@@ -283,10 +289,20 @@ class Pow(BinaryOp):
             if isinstance(b, bool) and not isinstance(a, bool):  # torch: x ** True is x
                 return a.copy() if b else backend.module_of(a).ones_like(a)
             raise NotImplementedError("\"pow\" not implemented for 'Bool'")
-        try:
-            out = a**b
-        except ValueError as exc:  # numpy: integers to negative integer powers
-            raise RuntimeError("pow: Integers to negative integer powers are not allowed.") from exc
+        if b.__class__ in _REAL_NUMBER and b in _PRODUCT_POWERS and a.dtype.kind == "f" \
+                and a.dtype.itemsize >= 4:
+            out = _PRODUCT_POWERS[b](a)  # torch's products, with their roundings
+        elif b.__class__ is float and b == 0.5 and a.dtype.kind == "f":  # float16: a true pow
+            xp = backend.module_of(a)  # (numpy's sqrt shortcut gives -0.0 and NaN at -0.0, -inf)
+            out = xp.where(xp.isneginf(a), xp.inf, xp.sqrt(a)).astype(a.dtype) + a.dtype.type(0)
+        else:
+            try:
+                out = a**b
+            except ValueError as exc:  # numpy: integers to negative integer powers
+                if isinstance(b, _NUMBER):  # torch refuses only a number exponent
+                    raise RuntimeError("pow: Integers to negative integer powers are not "
+                                       "allowed.") from exc
+                out = _int_pow_tensor(a, b)
         self.save_for_backward(a, b, out)
         return out
 
@@ -314,6 +330,39 @@ class Pow(BinaryOp):
         return ga, gb
 
 
+_REAL_NUMBER = frozenset((int, float))
+# torch computes these real powers of float32/float64 by products (x ** 3 is x * x * x,
+# rounded twice), so their last bit can differ from a correctly rounded power; x ** 0.5 is
+# sqrt (sqrt(-0.0) is -0.0 and sqrt(-inf) NaN, where pow gives +0.0 and inf)
+_PRODUCT_POWERS = {
+    2: lambda x: x * x,
+    3: lambda x: x * x * x,
+    -1: lambda x: 1 / x,
+    -2: lambda x: 1 / (x * x),
+    0.5: lambda x: backend.module_of(x).sqrt(x),
+    -0.5: lambda x: 1 / backend.module_of(x).sqrt(x),
+}
+
+
+def _check_int_exponent(b: int, np_dtype: Any) -> None:
+    if b < 0:
+        raise RuntimeError("pow: Integers to negative integer powers are not allowed.")
+    if dtypes.wrap_int_scalar(b, np_dtype) != b:
+        raise RuntimeError(f"pow: the exponent {b} cannot be converted to type {np_dtype} "
+                           "without overflow")
+
+
+def _int_pow_tensor(a: Any, b: Any) -> Any:
+    """Integers to integer powers, some negative, as torch: 1 ** -n is 1, (-1) ** -n is +-1,
+    anything else ** -n is 0 (numpy refuses them)."""
+    xp = _xp(a, b)
+    negative = b < 0
+    out = a ** xp.where(negative, 0, b)
+    odd = (b % 2) != 0
+    inverse = xp.where(a == 1, 1, xp.where(a == -1, xp.where(odd, -1, 1), 0))
+    return xp.where(negative, inverse, out).astype(out.dtype, copy=False)
+
+
 def _log_scalar(a: float | complex) -> float | complex:
     import cmath  # noqa: PLC0415
     import math  # noqa: PLC0415
@@ -329,13 +378,10 @@ class Maximum(BinaryOp):
         return _xp(a, b).maximum(a, b)
 
     def backward(self, grad: Any) -> tuple:
-        # the larger input gets the gradient; a tie splits it in half (as torch does)
+        # as torch: a tie splits the gradient in half; the smaller input gets none; where either
+        # is NaN (no order) both get all of it
         a, b = self.saved_tensors
-        xp = array_namespace(grad)
-        half = grad * 0.5
-        ga = xp.where(a > b, grad, xp.where(a == b, half, 0.0))
-        gb = xp.where(b > a, grad, xp.where(a == b, half, 0.0))
-        return ga, gb
+        return _split_at_ties(grad, a, b, a < b, a > b)
 
 
 class Minimum(BinaryOp):
@@ -345,25 +391,43 @@ class Minimum(BinaryOp):
 
     def backward(self, grad: Any) -> tuple:
         a, b = self.saved_tensors
-        xp = array_namespace(grad)
-        half = grad * 0.5
-        ga = xp.where(a < b, grad, xp.where(a == b, half, 0.0))
-        gb = xp.where(b < a, grad, xp.where(a == b, half, 0.0))
-        return ga, gb
+        return _split_at_ties(grad, a, b, a > b, a < b)
 
 
-class Fmax(Maximum):
+def _split_at_ties(grad: Any, a: Any, b: Any, a_loses: Any, b_loses: Any) -> tuple:
+    xp = array_namespace(grad)
+    shared = xp.where(a == b, grad * 0.5, grad)
+    return xp.where(a_loses, 0.0, shared), xp.where(b_loses, 0.0, shared)
+
+
+class Fmax(BinaryOp):
     """Like maximum, but a NaN loses to a number."""
 
     def forward(self, a: Any, b: Any) -> Any:
         self.save_for_backward(a, b)
-        return _xp(a, b).fmax(a, b)
+        xp = _xp(a, b)
+        return xp.where(a == b, a, xp.fmax(a, b))  # a tie (0.0, -0.0) gives a, as torch
+
+    def backward(self, grad: Any) -> tuple:
+        # as torch: a gets all of it where a >= b or b is NaN (a tie is not split), b elsewhere
+        a, b = self.saved_tensors
+        return _to_one_side(grad, (a >= b) | (b != b))
 
 
-class Fmin(Minimum):
+class Fmin(BinaryOp):
     def forward(self, a: Any, b: Any) -> Any:
         self.save_for_backward(a, b)
-        return _xp(a, b).fmin(a, b)
+        xp = _xp(a, b)
+        return xp.where(a == b, a, xp.fmin(a, b))
+
+    def backward(self, grad: Any) -> tuple:
+        a, b = self.saved_tensors
+        return _to_one_side(grad, (a <= b) | (b != b))
+
+
+def _to_one_side(grad: Any, to_a: Any) -> tuple:
+    xp = array_namespace(grad)
+    return xp.where(to_a, grad, 0.0), xp.where(to_a, 0.0, grad)
 
 
 class Atan2(BinaryOp):
@@ -390,10 +454,9 @@ class Remainder(BinaryOp):
         return r
 
     def backward(self, grad: Any) -> tuple:
-        # a - floor(a/b) * b
+        # a - (a // b) * b, with torch's floor division (1 // 0.1 is 9, not floor(1 / 0.1) = 10)
         a, b = self.saved_tensors
-        xp = array_namespace(grad)
-        return grad, (-grad * xp.floor(a / b) if self.next_edges[1] else None)
+        return grad, (-grad * (a // b) if self.next_edges[1] else None)
 
 
 class Fmod(BinaryOp):
@@ -422,6 +485,8 @@ def add(input: Any, other: Any, *, alpha: Any = 1, out: Tensor | None = None) ->
     """input + alpha * other"""
     if alpha != 1:
         _check_alpha("add", input, other, alpha)
+        if _is_bool(input) and _is_bool(other):  # torch takes alpha as a bool: True + 2 * True
+            alpha = bool(alpha)                  # stays a bool tensor
         other = _times_alpha(other, alpha)
     return _maybe_out(Add.apply(input, other), out)
 
@@ -461,13 +526,43 @@ def rsub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
 def addcmul(input: Any, tensor1: Any, tensor2: Any, *, value: Any = 1,
             out: Tensor | None = None) -> Tensor:
     """input + value * tensor1 * tensor2"""
-    return _maybe_out(torch_named(input + value * tensor1 * tensor2, "Addcmul"), out)
+    return _maybe_out(_addc("addcmul", input, tensor1, tensor2, value), out)
 
 
 def addcdiv(input: Any, tensor1: Any, tensor2: Any, *, value: Any = 1,
             out: Tensor | None = None) -> Tensor:
     """input + value * tensor1 / tensor2"""
-    return _maybe_out(torch_named(input + value * tensor1 / tensor2, "Addcdiv"), out)
+    return _maybe_out(_addc("addcdiv", input, tensor1, tensor2, value), out)
+
+
+def _addc(op: str, input: Any, tensor1: Any, tensor2: Any, value: Any) -> Tensor:
+    """addcmul / addcdiv with torch's checks; float16 and bfloat16 computed in float32 and
+    rounded once, as torch does."""
+    tensors = [t for t in (input, tensor1, tensor2) if isinstance(t, Tensor)]
+    kinds = {t._data.dtype.kind for t in tensors}
+    if op == "addcdiv" and all(not _is_float(t) for t in (tensor1, tensor2)):
+        raise RuntimeError("Integer division with addcdiv is no longer supported, and in a future "
+                           "release addcdiv will perform a true division of tensor1 and tensor2. "
+                           "Use torch.addcmul(input, tensor1, torch.true_divide(tensor1, tensor2), "
+                           "value=value) or a floor division instead.")
+    if kinds == {"b"}:
+        raise NotImplementedError(f"\"{op}_cpu_out\" not implemented for 'Bool'")
+    if isinstance(value, complex) and "c" not in kinds:
+        raise RuntimeError(f"{op}: value cannot be converted to type float without overflow "
+                           "(a complex value needs complex tensors)")
+    if isinstance(value, float) and kinds <= {"i", "u", "b"}:
+        value = int(value)  # torch converts value to the integer dtype (0.5 becomes 0)
+    low = tensors[0].dtype
+    if len(tensors) == 3 and low in (dtypes.float16, dtypes.bfloat16) and \
+            all(t.dtype is low for t in tensors):
+        input, tensor1, tensor2 = (t.float() for t in tensors)
+    else:
+        low = None
+    step = tensor1 * tensor2 if op == "addcmul" else tensor1 / tensor2
+    result = input + value * step
+    if low is not None:
+        result = result.to(low)
+    return torch_named(result, op.capitalize())
 
 
 def mul(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
@@ -546,8 +641,11 @@ def pow(input: Any, exponent: Any, *, out: Tensor | None = None) -> Tensor:
 def float_power(input: Any, exponent: Any) -> Tensor:
     from ..tensor import Tensor as T  # noqa: PLC0415
 
-    a = input.double() if isinstance(input, T) else float(input)
-    b = exponent.double() if isinstance(exponent, T) else exponent
+    complex_ = any(isinstance(v, complex) or (isinstance(v, T) and v._data.dtype.kind == "c")
+                   for v in (input, exponent))  # complex operands compute in complex128
+    wide, number = (dtypes.complex128, complex) if complex_ else (dtypes.float64, float)
+    a = input.to(wide) if isinstance(input, T) else number(input)
+    b = exponent.to(wide) if isinstance(exponent, T) else exponent
     return Pow.apply(a, b)
 
 
@@ -600,11 +698,12 @@ def _to_default_float(x: Any) -> Any:
     return float(x)
 
 
-def _check_not_bool(op: str, a: Any, b: Any) -> None:
-    def is_bool(x: Any) -> bool:
-        return (isinstance(x, Tensor) and x._data.dtype.kind == "b") or isinstance(x, bool)
+def _is_bool(x: Any) -> bool:
+    return (isinstance(x, Tensor) and x._data.dtype.kind == "b") or isinstance(x, bool)
 
-    if is_bool(a) or is_bool(b):
+
+def _check_not_bool(op: str, a: Any, b: Any) -> None:
+    if _is_bool(a) or _is_bool(b):
         raise RuntimeError(
             f"Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
             f"trying to invert a mask, use the `~` or `logical_not()` operator instead. ({op})"

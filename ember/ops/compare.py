@@ -104,10 +104,14 @@ def logical_not(input: Tensor, *, out: Tensor | None = None) -> Tensor:
 def _check_integral(op: str, *values: Any) -> None:
     for v in values:
         data = v._data if isinstance(v, Tensor) else v
-        kind = data.dtype.kind if hasattr(data, "dtype") else ("f" if isinstance(v, float) else "i")
-        if kind == "f":
-            raise NotImplementedError(f"\"{op}_cpu\" not implemented for 'Float': bitwise ops need "
-                               "integer or bool tensors")
+        if hasattr(data, "dtype"):
+            kind = data.dtype.kind
+        else:
+            kind = "f" if isinstance(v, float) else "c" if isinstance(v, complex) else "i"
+        if kind not in "biu":  # floats, bfloat16 (kind "V") and complex
+            name = dtypes.of_array(data).name if hasattr(data, "dtype") else "float"
+            raise NotImplementedError(f"\"{op}_cpu\" not implemented for '{name}': bitwise ops "
+                                      "need integer or bool tensors")
 
 
 def bitwise_and(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
@@ -125,14 +129,23 @@ def bitwise_xor(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
     return _maybe_out(_binary("bitwise_xor", "bitwise_xor", input, other), out)
 
 
+def _check_shift(op: str, input: Any, other: Any) -> None:
+    """Shifts take integers, and bools only beside an integer (two bools: torch refuses)."""
+    _check_integral(op, input, other)
+    if all(isinstance(v, bool) or (isinstance(v, Tensor) and v._data.dtype.kind == "b")
+           for v in (input, other)):
+        raise NotImplementedError(f"\"{op}_cpu\" not implemented for 'Bool': shifts need an "
+                                  "integer operand")
+
+
 def bitwise_left_shift(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
-    _check_integral("lshift", input, other)
+    _check_shift("lshift", input, other)
     return _maybe_out(_binary("bitwise_left_shift", "left_shift", input, other), out)
 
 
 def bitwise_right_shift(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
     """Arithmetic shift: signed values keep their sign, as in torch."""
-    _check_integral("rshift", input, other)
+    _check_shift("rshift", input, other)
     return _maybe_out(_binary("bitwise_right_shift", "right_shift", input, other), out)
 
 
@@ -173,6 +186,9 @@ def signbit(input: Tensor) -> Tensor:
 
 def isclose(input: Tensor, other: Any, rtol: float = 1e-05, atol: float = 1e-08,
             equal_nan: bool = False) -> Tensor:
+    if isinstance(other, Tensor) and other._data.dtype != input._data.dtype:
+        raise RuntimeError(f"isclose(): input ({input.dtype}) and other ({other.dtype}) must have "
+                           "the same dtype, as in torch")
     x, y = _operands(input, other)
     xp = backend.module_of(x)
     return Tensor._make(backend.as_array(xp.isclose(x, y, rtol=rtol, atol=atol,

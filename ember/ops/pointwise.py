@@ -13,6 +13,7 @@ from typing import Any
 from .. import backend, dtypes
 from ..tensor import Tensor
 from ._util import to_tensor, torch_named, wrap_dim
+from .arith import BinaryOp
 from .unary import UnaryOp
 
 _LN2 = math.log(2.0)
@@ -26,10 +27,26 @@ def _float(x: Any, like: Any = None) -> Tensor:
     return t
 
 
-def _pair(a: Any, b: Any) -> tuple:
-    """Two operands as float tensors of their promoted dtype."""
+# torch's names of dtypes in "not implemented for 'Long'" errors
+_TORCH_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int",
+                "int64": "Long", "float16": "Half", "bfloat16": "BFloat16", "float32": "Float",
+                "float64": "Double", "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
+
+
+def _not_implemented(op: str, d: dtypes.dtype) -> NotImplementedError:
+    return NotImplementedError(f"\"{op}_cpu\" not implemented for '{_TORCH_NAMES[d.name]}'")
+
+
+def _pair(a: Any, b: Any, op: str = "", ints_to_float: bool = True,
+          complex_ok: bool = False) -> tuple:
+    """Two operands as tensors of their promoted floating (or complex) dtype. Integer and bool
+    operands become the default float where torch's op does so (ints_to_float), else torch's
+    NotImplementedError; complex operands likewise (complex_ok)."""
     target = dtypes.result_type(a, b)
-    if not target.is_floating_point:
+    if target.is_complex and not complex_ok or not (target.is_floating_point or target.is_complex
+                                                    or ints_to_float):
+        raise _not_implemented(op, target)
+    if not (target.is_floating_point or target.is_complex):
         target = dtypes.get_default_dtype()
     ta = to_tensor(a, b if isinstance(b, Tensor) else None).to(target)
     tb = to_tensor(b, ta).to(target)
@@ -43,49 +60,90 @@ def _overload(input: Any, other: Any) -> int:
         1 if isinstance(other, Tensor) else 2
 
 
+class Hypot(BinaryOp):
+    """sqrt(a^2 + b^2) without overflow in the squares (float16 300 and 400 give 500)."""
+
+    def forward(self, a: Any, b: Any) -> Any:
+        out = backend.module_of(a).hypot(a, b)
+        self.save_for_backward(a, b, out)
+        return out
+
+    def backward(self, grad: Any) -> tuple:
+        a, b, out = self.saved_tensors  # d/da = a / hypot(a, b)
+        return grad * a / out, grad * b / out
+
+
 def hypot(input: Tensor, other: Tensor) -> Tensor:
     """sqrt(input^2 + other^2)."""
-    a, b = _pair(input, other)
-    return torch_named((a * a + b * b).sqrt(), "Hypot")
+    a, b = _pair(input, other, "hypot", ints_to_float=False)
+    return Hypot.apply(a, b)
+
+
+def _in_float32(a: Tensor, b: Tensor) -> tuple:
+    """float16 / bfloat16 operands widened to float32 (torch computes these ops in float32 and
+    rounds once); the dtype to round back to, or None."""
+    low = a.dtype if a.dtype in (dtypes.float16, dtypes.bfloat16) else None
+    return (a.float(), b.float(), low) if low is not None else (a, b, None)
+
+
+def _logaddexp_real(a: Tensor, b: Tensor, exp: str, log1p_scale: float) -> Tensor:
+    """max(a, b) + log1p(exp(-|a - b|)) * scale, as torch (no underflow of the small term);
+    two equal infinities give themselves."""
+    from .indexing import where  # noqa: PLC0415
+
+    a, b, low = _in_float32(a, b)
+    small = getattr(-(a - b).abs(), exp)().log1p()
+    out = a.maximum(b) + (small if log1p_scale == 1.0 else small * log1p_scale)
+    ad, bd = a.detach(), b.detach()
+    out = where((ad == bd) & ad.isinf(), a, out)
+    return out if low is None else out.to(low)
 
 
 def logaddexp(input: Tensor, other: Tensor) -> Tensor:
-    """log(e^a + e^b), computed around max(a, b) so large inputs do not overflow."""
-    a, b = _pair(input, other)
-    m = a.detach().maximum(b.detach())
-    m = m.masked_fill(m.isinf(), 0.0)
-    return torch_named(m + ((a - m).exp() + (b - m).exp()).log(), "Logaddexp")
+    """log(e^a + e^b), without overflow for large inputs nor underflow of a small difference."""
+    a, b = _pair(input, other, "logaddexp", ints_to_float=False, complex_ok=True)
+    if a.dtype.is_complex:  # around the operand of larger real part
+        from .indexing import where  # noqa: PLC0415
+
+        m = where(a.detach().real >= b.detach().real, a.detach(), b.detach())
+        m = m.masked_fill(m.real.isinf(), 0.0)
+        return torch_named(m + ((a - m).exp() + (b - m).exp()).log(), "Logaddexp")
+    return torch_named(_logaddexp_real(a, b, "exp", 1.0), "Logaddexp")
 
 
 def logaddexp2(input: Tensor, other: Tensor) -> Tensor:
     """log2(2^a + 2^b)."""
-    a, b = _pair(input, other)
-    m = a.detach().maximum(b.detach())
-    m = m.masked_fill(m.isinf(), 0.0)
-    return torch_named(m + ((a - m).exp2() + (b - m).exp2()).log2(), "Logaddexp2")
+    a, b = _pair(input, other, "logaddexp2", ints_to_float=False)
+    return torch_named(_logaddexp_real(a, b, "exp2", 1.0 / _LN2), "Logaddexp2")
 
 
 def xlogy(input: Any, other: Any) -> Tensor:
-    """x * log(y), defined as 0 where x == 0 (unless y is NaN)."""
-    x, y = _pair(input, other)
+    """x * log(y), defined as +0 where x == 0 (unless y is NaN)."""
+    x, y = _pair(input, other, "xlogy")
     zero_x = (x.detach() == 0) & (y.detach() <= 0)  # 0 log y = 0 for y <= 0 too, as torch
     out = x * y.masked_fill(zero_x, 1.0).log()  # d/dx = log y, also where x == 0 (0 there)
     out = out.masked_fill((x.detach() == 0) & (y.detach() == math.inf), 0.0)
+    from .indexing import where  # noqa: PLC0415
+
+    out = where(x.detach() == 0, out + 0.0, out)  # -0.0 * log y is +0.0, as in torch
     return torch_named(out, f"XlogyBackward{_overload(input, other)}")
 
 
 def xlog1py(input: Any, other: Any) -> Tensor:
-    """x * log1p(y), defined as 0 where x == 0 (unless y is NaN)."""
-    x, y = _pair(input, other)
+    """x * log1p(y), defined as +0 where x == 0 (unless y is NaN)."""
+    x, y = _pair(input, other, "xlog1py")
     zero_x = (x.detach() == 0) & (y.detach() <= -1)  # 0 log1p y = 0 for y <= -1 too
     out = x * y.masked_fill(zero_x, 0.0).log1p()
     out = out.masked_fill((x.detach() == 0) & (y.detach() == math.inf), 0.0)
+    from .indexing import where  # noqa: PLC0415
+
+    out = where(x.detach() == 0, out + 0.0, out)  # -0.0 * log1p y is +0.0, as in torch
     return torch_named(out, f"SpecialXlog1PyBackward{_overload(input, other)}")
 
 
 def copysign(input: Tensor, other: Any) -> Tensor:
     """|input| with the sign of other (the sign bit, so -0.0 counts as negative)."""
-    a, b = _pair(input, other)
+    a, b = _pair(input, other, "copysign")
     from .indexing import where  # noqa: PLC0415
 
     out = where(b.detach().signbit(), -a.abs(), a.abs())
@@ -129,12 +187,11 @@ def heaviside(input: Tensor, values: Any) -> Tensor:
 
 def _integer_binary(name: str, input: Tensor, other: Tensor) -> Tensor:
     a, b = to_tensor(input), to_tensor(other, input)
-    for t in (a, b):
-        if t._data.dtype.kind not in "iu":
-            raise NotImplementedError(f"\"{name}_cpu\" not implemented for "
-                                      f"'{t.dtype.name.capitalize()}'")
-    target = dtypes.result_type(a, b).np
+    target = dtypes.result_type(a, b)  # a bool beside an integer is promoted, as torch
+    if target.category != 1:
+        raise _not_implemented(name, target)
     xp = backend.module_of(a._data)
+    target = target.np
     out = getattr(xp, name)(a._data.astype(target, copy=False), b._data.astype(target, copy=False))
     return Tensor._make(backend.as_array(out).astype(target, copy=False))
 
@@ -369,12 +426,20 @@ def frexp(input: Tensor) -> Any:
 
 
 def ldexp(input: Tensor, other: Tensor) -> Tensor:
-    """input * 2^other."""
-    return _float(input) * (2.0 ** _float(other, input))
+    """input * 2^other, in the operands' promoted dtype (integers: the default float)."""
+    a, e = _pair(input, other, "ldexp", complex_ok=True)
+    if isinstance(other, Tensor) and other.dtype is dtypes.bool_ and \
+            isinstance(input, Tensor) and input.dtype.is_floating_point:
+        raise _not_implemented("ldexp", dtypes.bool_)  # torch's 2.0 ** bool tensor refuses
+    return a * (2.0 ** e if e.dtype.is_complex else e.exp2())
 
 
 def nextafter(input: Tensor, other: Tensor) -> Tensor:
-    xp = backend.module_of(input._data)
-    other = to_tensor(other, input)
-    return Tensor._make(backend.as_array(xp.nextafter(input._data, other._data)))
-
+    """The next floating value after input towards other (other itself where they are equal)."""
+    a, b = _pair(input, other, "nextafter", ints_to_float=False)
+    x, y = a._data, b._data
+    xp = backend.module_of(x)
+    out = xp.nextafter(x, y)
+    if x.dtype.itemsize == 2:  # numpy's float16 gives x on a tie (0.0 towards -0.0), C gives y
+        out = xp.where(x == y, y, out)
+    return Tensor._make(backend.as_array(out))
