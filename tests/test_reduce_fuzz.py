@@ -661,3 +661,17 @@ def test_dtype_errors_as_torch():
     ]
     for fn, x in cases:
         _raises_like(fn, x)
+
+
+@pytest.mark.parametrize("op", ["cumsum", "cumprod", "logcumsumexp"])
+def test_float32_scans_accumulate_in_float64_as_torch_cpu(op):
+    # torch's CPU scans keep a float64 running value for float32 (its acc_type): bit-equal here
+    x = (RNG.standard_normal((3, 3000)) * (0.1 if op == "cumprod" else 10.0)
+         + (1.0 if op == "cumprod" else 0.0)).astype("float32")
+    for dim in (0, 1):
+        t, e = getattr(torch, op)(torch.tensor(x), dim), getattr(ember, op)(ember.tensor(x), dim)
+        if op == "logcumsumexp":  # exp/log of the shifted values round differently: close only
+            np.testing.assert_allclose(e.numpy(), t.numpy(), rtol=1e-6, atol=0)
+        else:
+            np.testing.assert_array_equal(e.numpy(), t.numpy())
+    _compare(lambda m, a: getattr(m, op)(a, 1), x[:, :50], grad=True, rtol=1e-4)

@@ -102,8 +102,8 @@ def _exclusive_products(xp: Any, x: Any, axes: tuple) -> Any:
     moved = xp.moveaxis(x, axes, tuple(range(-len(axes), 0)))
     flat = moved.reshape(moved.shape[:moved.ndim - len(axes)] + (-1,))
     ones = xp.ones_like(flat[..., :1])
-    before = xp.cumprod(xp.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
-    after = xp.cumprod(xp.concatenate([ones, xp.flip(flat[..., 1:], -1)], axis=-1), axis=-1)
+    before = _running(xp, "prod", xp.concatenate([ones, flat[..., :-1]], axis=-1), -1)
+    after = _running(xp, "prod", xp.concatenate([ones, xp.flip(flat[..., 1:], -1)], axis=-1), -1)
     out = (before * xp.flip(after, -1)).reshape(moved.shape)
     return xp.moveaxis(out, tuple(range(-len(axes), 0)), axes)
 
@@ -259,8 +259,20 @@ class LogSumExp(_Reduction):
         return self.expand_grad(grad) * xp.exp(x - self.keep(y))
 
 
+def _running(xp: Any, op: str, x: Any, axis: int) -> Any:
+    """cumsum/cumprod as torch's CPU kernels: float32 runs accumulate in float64 (torch's
+    acc_type), each output rounded once (numpy would keep a float32 running value)."""
+    if isinstance(x, Tensor):
+        return xp.cumsum(x, axis=axis)
+    if getattr(xp, "__name__", "") == "numpy" and x.dtype == "float32":
+        ufunc = xp.add if op == "sum" else xp.multiply
+        with backend.errstate(xp, over="ignore", invalid="ignore"):  # beyond float32: inf
+            return ufunc.accumulate(x, axis=axis, dtype="float64", out=xp.empty_like(x))
+    return (xp.cumsum if op == "sum" else xp.cumprod)(x, axis=axis, dtype=_same_int(x))
+
+
 def _reversed_cumsum(xp: Any, a: Any, d: int) -> Any:
-    return xp.flip(_plus_zero(xp.cumsum(xp.flip(a, d), axis=d)), d)
+    return xp.flip(_plus_zero(_running(xp, "sum", xp.flip(a, d), d)), d)
 
 
 def _plus_zero(y: Any) -> Any:
@@ -274,7 +286,7 @@ def _plus_zero(y: Any) -> Any:
 class Cumsum(Op):
     def forward(self, x: Any, dim: int) -> Any:
         self.dim = dim
-        return _plus_zero(backend.module_of(x).cumsum(x, axis=dim, dtype=_same_int(x)))
+        return _plus_zero(_running(backend.module_of(x), "sum", x, dim))
 
     def backward(self, grad: Any) -> Any:
         # each input feeds every later output: the gradient is a reversed cumulative sum
@@ -284,7 +296,7 @@ class Cumsum(Op):
 class Cumprod(Op):
     def forward(self, x: Any, dim: int) -> Any:
         self.dim = dim
-        y = backend.module_of(x).cumprod(x, axis=dim, dtype=_same_int(x))
+        y = _running(backend.module_of(x), "prod", x, dim)
         self.save_for_backward(x, y)
         return y
 
@@ -309,7 +321,7 @@ def _cumprod_grad_with_zeros(xp: Any, x: Any, grad: Any, y: Any, d: int) -> Any:
     out = xp.where(before, _reversed_cumsum(xp, xp.where(before, grad * y, 0.0), d) / x, 0.0)
     segment = zeros_so_far == 1
     first = segment & is_zero
-    run = xp.cumprod(xp.where(segment & ~is_zero, x, 1.0), axis=d)
+    run = _running(xp, "prod", xp.where(segment & ~is_zero, x, 1.0), d)
     total = xp.sum(run * xp.where(segment, grad, 0.0), axis=d, keepdims=True)
     n = x.shape[d]
     prefix = xp.concatenate([xp.ones_like(xp.take(y, [0], axis=d)),
@@ -412,7 +424,8 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
     if dtype is not None and dtypes.to_dtype(dtype) in (dtypes.float16, dtypes.bfloat16) \
             and input.dtype != dtypes.to_dtype(dtype):
         # torch averages half types in float32 (the input is not rounded to half first)
-        return mean(input.to(dtypes.float32), dim, keepdim).to(dtypes.to_dtype(dtype))
+        out = mean(input.to(dtypes.float32), dim, keepdim).to(dtypes.to_dtype(dtype))
+        return torch_named(out, "MeanBackward0" if dim is None else "MeanBackward1")
     x = input.to(dtypes.to_dtype(dtype)) if dtype is not None else input
     if x._data.dtype.kind not in "fcV":
         raise RuntimeError(
@@ -647,7 +660,7 @@ def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
         return x.clone()
     d = wrap_dim(dim, x._data.ndim, "cumsum")
     if x.dtype in (dtypes.float16, dtypes.bfloat16):  # torch accumulates half types in float32
-        return Cumsum.apply(x.to(dtypes.float32), d).to(x.dtype)
+        return torch_named(Cumsum.apply(x.to(dtypes.float32), d).to(x.dtype), "CumsumBackward0")
     return Cumsum.apply(x, d)
 
 
@@ -657,7 +670,7 @@ def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
         return x.clone()
     d = wrap_dim(dim, x._data.ndim, "cumprod")
     if x.dtype in (dtypes.float16, dtypes.bfloat16):
-        return Cumprod.apply(x.to(dtypes.float32), d).to(x.dtype)
+        return torch_named(Cumprod.apply(x.to(dtypes.float32), d).to(x.dtype), "CumprodBackward0")
     return Cumprod.apply(x, d)
 
 

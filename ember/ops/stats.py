@@ -63,8 +63,12 @@ def logcumsumexp(input: Tensor, dim: int) -> Tensor:
     if input._data.dtype.kind not in "fV":
         raise NotImplementedError(f"logcumsumexp: not implemented for {input.dtype} input "
                                   "(convert with .float())")
-    if input.dtype in (dtypes.float16, dtypes.bfloat16):  # computed in float32, as torch
-        return logcumsumexp(input.to(dtypes.float32), dim).to(input.dtype)
+    wider = {dtypes.float16: dtypes.float32, dtypes.bfloat16: dtypes.float32}
+    if input.device.type == "cpu":
+        wider[dtypes.float32] = dtypes.float64
+    if input.dtype in wider:  # accumulated in torch's acc_type, rounded once
+        out = logcumsumexp(input.to(wider[input.dtype]), dim).to(input.dtype)
+        return torch_named(out, "Logcumsumexp")
     x = input
     if x.dim() == 0:
         return x.clone()
