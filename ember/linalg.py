@@ -183,16 +183,22 @@ def diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> T
 
 
 def vander(x: Tensor, *, N: int | None = None) -> Tensor:
-    """Columns x^0, x^1, ..., x^(N-1) (increasing powers, unlike torch.vander)."""
-    from .ops.toplevel import vander as _vander  # noqa: PLC0415
+    """Columns x^0, x^1, ..., x^(N-1) (increasing powers, unlike torch.vander), as a running
+    product (torch's way: integer inputs give int64)."""
+    from .creation import ones_like  # noqa: PLC0415
+    from .ops.decomp import _LOW_PRECISION, _torch_dtype_name  # noqa: PLC0415
+    from .ops.join import cat  # noqa: PLC0415
 
     if x.ndim < 1:
         raise RuntimeError("linalg.vander: x must have at least one dimension")
+    if x.dtype.name == "bool" or x.dtype.name in _LOW_PRECISION:
+        raise RuntimeError("linalg.vander supports floating point, complex, and integer tensors, "
+                           f"but got {_torch_dtype_name(x._data)}")
     n = x.shape[-1] if N is None else N
     if n < 2:
         raise RuntimeError(f"N must be greater than 1. (got {n})")
-    flat = x.reshape(-1)
-    return _vander(flat, n, increasing=True).reshape(*x.shape, n)
+    column = x.unsqueeze(-1)
+    return cat([ones_like(column), column.expand(*x.shape, n - 1)], -1).cumprod(-1)
 
 
 def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = False) -> tuple:

@@ -650,8 +650,16 @@ def test_cond_errors() -> None:
     same_error(lambda L, x: L.linalg.cond(x, 3), general((3, 3)))
     # a singular matrix: torch gives inf for the non-svd orders
     s = np.array([[1.0, 2.0], [2.0, 4.0]])
-    compare(lambda L, x: L.linalg.cond(x, 1), s)
-    compare(lambda L, x: L.linalg.cond(x, "fro"), s)
+    for p in (1, -1, "fro", math.inf, -math.inf):
+        compare(lambda L, x, p=p: L.linalg.cond(x, p), np.stack([s, np.eye(2)]))
+    compare(lambda L, x: L.linalg.cond(x), np.zeros((2, 2)))
+    compare(lambda L, x: L.linalg.cond(x, -2), np.zeros((2, 2)))
+    compare(lambda L, x: L.linalg.cond(x, 1), np.zeros((0, 0)))
+    compare(lambda L, x: L.linalg.cond(x, "fro"), np.zeros((2, 0, 0)))
+    compare(lambda L, x: L.linalg.cond(x), cplx((3, 3)))
+    compare(lambda L, x: L.linalg.cond(x, 1), cplx((3, 3)))
+    same_error(lambda L, x: L.linalg.cond(x, 1), np.eye(3, dtype=np.int64))
+    same_error(lambda L, x: L.linalg.cond(x), general((3, 3), dtype="float16"))
 
 
 # --------------------------------------------------------------- matrix_power, matrix_exp
@@ -835,7 +843,12 @@ def test_vander() -> None:
     compare(lambda L, t: L.linalg.vander(t), x, grad=True)
     compare(lambda L, t: L.linalg.vander(t, N=2), x, grad=True)
     compare(lambda L, t: L.linalg.vander(t, N=6), general((2, 4)), grad=True)
+    compare(lambda L, t: L.linalg.vander(t), np.array([0.0, 2.0, -1.0]), grad=True)
     compare(lambda L, t: L.linalg.vander(t), np.array([1, 2, 3]))
+    compare(lambda L, t: L.linalg.vander(t), np.array([1, 2, 3], dtype=np.int32))
+    same_error(lambda L, t: L.linalg.vander(t), np.array([True, False]))
+    same_error(lambda L, t: L.linalg.vander(t), np.array([1.0, 2.0], dtype=np.float16))
+    same_error(lambda L, t: L.linalg.vander(t), np.zeros(0))
     compare(lambda L, t: L.linalg.vander(t), cplx((1, 3))[0])
     compare(lambda L, t: L.vander(t, N=3, increasing=False), x)
     same_error(lambda L, t: L.linalg.vander(t), np.array(2.0))

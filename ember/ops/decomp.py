@@ -746,10 +746,25 @@ def _wrap_dim(d: int, ndim: int) -> int:
 
 
 def cond(A: Tensor, p: Any = None) -> Tensor:
-    """Condition number: s_max / s_min for p = None or 2 (s_min / s_max for -2), otherwise
-    norm(A, p) * norm(A^-1, p)."""
+    """Condition number: s_max / s_min for p = None or 2 (s_min / s_max for -2, both for any
+    shape), otherwise norm(A, p) * norm(A^-1, p) of square A, inf where A is singular."""
+    if A.dim() < 2:
+        raise RuntimeError("linalg.cond: The input tensor must have at least 2 dimensions.")
+    if p not in (None, 2, -2, "fro", "nuc", 1, -1, math.inf, -math.inf):
+        raise RuntimeError(f"linalg.cond got an invalid norm type: {p}")
     if p in (None, 2, -2):
         s = svdvals(A)
-        ratio = s.amax(-1) / s.amin(-1)
-        return ratio if p != -2 else 1 / ratio
-    return matrix_norm(A, p) * matrix_norm(inv(A), p)
+        if s.shape[-1] == 0:  # torch: 0 for empty matrices
+            return s.sum(-1)
+        big, small = s.amax(-1), s.amin(-1)
+        return big / small if p != -2 else small / big
+    if A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(f"linalg.cond(ord={p}): A must be batches of square matrices, but "
+                           f"they are {A.shape[-2]} by {A.shape[-1]} matrices")
+    _check_dtype("linalg.inv", A, half="low")
+    if A.numel() == 0:
+        return matrix_norm(A, p)
+    from ..linalg import inv_ex  # noqa: PLC0415
+
+    inverse, info = inv_ex(A)
+    return (matrix_norm(A, p) * matrix_norm(inverse, p)).masked_fill(info > 0, math.inf)

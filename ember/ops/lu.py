@@ -10,6 +10,7 @@ come by composition and agree with torch's analytic ones, real or complex.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from .. import backend, return_types
@@ -18,13 +19,16 @@ from ..tensor import Tensor
 
 
 def _check_input(op: str, A: Any) -> None:
+    """torch's checks: 2 or more dims, and a dtype its getrf takes (integer, bool and half
+    inputs raise NotImplementedError, as torch's dispatch does)."""
+    from .decomp import _check_dtype  # noqa: PLC0415
+
     if not isinstance(A, Tensor):
         raise TypeError(f"{op}(): argument 'A' must be Tensor, not {type(A).__name__}")
     if A.dim() < 2:
-        raise RuntimeError(f"{op}: The input tensor A must have at least 2 dimensions.")
-    if not (A.is_floating_point() or A.is_complex()):
-        raise RuntimeError(f"{op}: Expected a floating point or complex tensor as input. Got "
-                           f"{_dtype_name(A)}")
+        raise RuntimeError(f"{op}: Expected tensor with 2 or more dimensions. Got size: "
+                           f"{list(A.shape)} instead")
+    _check_dtype(op, A, half="lu", integer="lu")
 
 
 def _dtype_name(t: Tensor) -> str:
@@ -38,7 +42,7 @@ def _factor_arrays(a: Any) -> tuple:
     m, n = a.shape[-2:]
     k = min(m, n)
     batch = a.shape[:-2]
-    lu = a.reshape((-1, m, n)).copy()
+    lu = a.reshape((math.prod(batch), m, n)).copy()  # (-1, m, n) is ambiguous when empty
     b = lu.shape[0]
     rows = xp.arange(b)
     pivots = xp.zeros((b, k), dtype=xp.int64)
@@ -83,6 +87,8 @@ def _unpivoted_lu(PA: Tensor) -> tuple:
     k = min(m, n)
     batch = tuple(PA.shape[:-2])
     opts = {"dtype": PA.dtype, "device": PA.device}
+    if k == 0:  # m x 0 and 0 x n: empty slices of PA, so the graph still reaches it
+        return PA[..., :, :0], PA[..., :0, :]
     S = PA
     l_cols, u_rows = [], []
     for j in range(k):
@@ -185,7 +191,7 @@ def _perm_from_pivots(pivots: Any, m: int) -> Any:
     """The row order A[perm] = L @ U from getrf's 1-based sequential row swaps."""
     xp = backend.module_of(pivots)
     batch = pivots.shape[:-1]
-    piv = pivots.reshape((-1, pivots.shape[-1])).astype("int64") - 1
+    piv = pivots.reshape((math.prod(batch), pivots.shape[-1])).astype("int64") - 1
     b = piv.shape[0]
     rows = xp.arange(b)
     perm = xp.broadcast_to(xp.arange(m), (b, m)).copy()
