@@ -345,22 +345,31 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
     if (probs < 0).any() or not numpy.isfinite(probs).all():
         raise RuntimeError("multinomial: probability tensor contains either `inf`, `nan` or "
                            "element < 0")
-    rows = probs.reshape(-1, probs.shape[-1])
-    if not replacement and num_samples > rows.shape[1]:
+    if not replacement and num_samples > probs.shape[-1]:
         raise RuntimeError("multinomial: cannot sample n_sample > prob_dist.size(-1) samples "
                            "without replacement")
+    rows = probs.reshape(math.prod(probs.shape[:-1]), probs.shape[-1])
+    totals = rows.sum(axis=1)
+    if (totals <= 0).any() or rows.shape[1] == 0:
+        raise RuntimeError("multinomial: invalid multinomial distribution (sum of "
+                           "probabilities <= 0)")
     rng = _generator_for(backend.CPU, generator if generator is None or
                          generator.device.type == "cpu" else None).rng
-    out = numpy.empty((rows.shape[0], num_samples), dtype=numpy.int64)
-    for i, row in enumerate(rows):
-        total = row.sum()
-        if total <= 0:
-            raise RuntimeError("multinomial: invalid multinomial distribution (sum of "
-                               "probabilities <= 0)")
-        if not replacement and numpy.count_nonzero(row) < num_samples:
+    if replacement:
+        out = numpy.empty((rows.shape[0], num_samples), dtype=numpy.int64)
+        for i, row in enumerate(rows):
+            out[i] = rng.choice(row.size, size=num_samples, replace=True, p=row / totals[i])
+    else:
+        # torch documents fewer positive weights than samples as invalid (without checking it:
+        # it then returns zero-weight categories in an order of its sort's making)
+        if (numpy.count_nonzero(rows, axis=1) < num_samples).any():
             raise RuntimeError("multinomial: invalid multinomial distribution (with "
                                "replacement=False, not enough non-negative category to sample)")
-        out[i] = rng.choice(row.size, size=num_samples, replace=replacement, p=row / total)
+        # torch's race of exponential clocks: category k finishes at E_k / p_k, and the first
+        # num_samples to finish are a draw without replacement
+        with numpy.errstate(divide="ignore"):
+            keys = rows / rng.standard_exponential(rows.shape)
+        out = numpy.argsort(-keys, axis=1, kind="stable")[:, :num_samples].astype(numpy.int64)
     out = out.reshape(probs.shape[:-1] + (num_samples,))
     return Tensor._make(backend.to_device(out, input.device))
 

@@ -401,7 +401,7 @@ class Tensor(TensorMethods):
 
     def numpy(self, *, force: bool = False) -> Any:
         """The numpy array behind this CPU tensor (shared memory, like torch)."""
-        if self._requires_grad and not force:
+        if self._requires_grad and not force and _grad_state.enabled:  # torch: fine in no_grad
             raise RuntimeError(
                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
                 "instead."

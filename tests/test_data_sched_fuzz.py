@@ -1026,18 +1026,19 @@ def _outside(name, fn, reason):
 
 
 OUTSIDE_THIS_AREA = [
-    _outside("weighted-empty-weights", lambda lib, D: list(D.WeightedRandomSampler([], 2)),
-             "multinomial of empty weights: ValueError from reshape, torch RuntimeError "
-             "(ember/random.py)"),
     _outside("weighted-zero-weights-without-replacement",
              lambda lib, D: sorted(D.WeightedRandomSampler([1.0, 0.0, 1.0], 3, False)),
-             "torch's CPU multinomial draws zero-weight categories last; ember raises "
-             "(ember/random.py)"),
+             "deliberate: fewer positive weights than samples without replacement is invalid "
+             "by torch's docs; torch returns zero-weight categories, ember raises"),
     _outside("collate-int-beyond-int64", lambda lib, D: D.default_collate([2**63, 1]),
              "tensor([2**63]) wraps to -2**63, torch raises ValueError (ember/creation.py)"),
     _outside("collate-int-then-str", lambda lib, D: D.default_collate([1, "a"]),
              "tensor([1, 'a']) raises ValueError, torch TypeError (ember/creation.py)"),
 ]
+
+
+def test_weighted_sampler_of_no_weights():
+    _same(lambda lib, D: list(D.WeightedRandomSampler([], 2)))
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the int64 cast of 2**63

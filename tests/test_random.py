@@ -222,3 +222,27 @@ def test_bad_distribution_arguments_and_requires_grad_flag_raise_like_torch() ->
         with pytest.raises(TypeError):
             lib.zeros(3).requires_grad_(0)
         assert lib.zeros(3).uniform_(1, 1).eq(1).all()
+
+
+def test_multinomial_without_replacement_distribution() -> None:
+    ember.manual_seed(0)
+    draws = ember.multinomial(ember.tensor([0.5, 0.3, 0.2]).expand(40000, 3), 2).numpy()
+    first = np.bincount(draws[:, 0], minlength=3) / 40000
+    second = np.bincount(draws[:, 1], minlength=3) / 40000
+    # P(second = j) = sum_i p_i p_j / (1 - p_i)
+    p = np.array([0.5, 0.3, 0.2])
+    expected = np.array([sum(p[i] * p[j] / (1 - p[i]) for i in range(3) if i != j)
+                         for j in range(3)])
+    np.testing.assert_allclose(first, p, atol=0.01)
+    np.testing.assert_allclose(second, expected, atol=0.01)
+
+
+@pytest.mark.parametrize("replacement", [True, False])
+def test_multinomial_empty_or_zero_rows(replacement: bool) -> None:
+    for probs, n in (([], 2), ([0.0, 0.0], 1)):
+        messages = []
+        for m in (torch, ember):
+            with pytest.raises(RuntimeError) as info:
+                m.multinomial(m.tensor(probs), n, replacement)
+            messages.append("sum of probabilities" in str(info.value))
+        assert messages[0] == messages[1]

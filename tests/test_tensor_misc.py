@@ -523,3 +523,30 @@ def test_clone_never_shares_memory(fmt: str | None) -> None:
         y = x.clone() if fmt is None else x.clone(memory_format=getattr(m, fmt))
         x.add_(1)
         assert y.sum().item() == 6.0
+
+
+def test_numpy_of_a_grad_tensor_under_no_grad() -> None:
+    # torch refuses .numpy() of a tensor that requires grad only while grad mode is on (a
+    # saved-tensor pack hook `lambda t: t.numpy()` relies on it)
+    for m in (torch, ember):
+        x = m.ones(2, requires_grad=True)
+        with pytest.raises(RuntimeError, match="requires grad"):
+            x.numpy()
+        with m.no_grad():
+            np.testing.assert_array_equal(x.numpy(), [1.0, 1.0])
+
+
+def test_copy_slices_node_name() -> None:
+    names = []
+    for m in (torch, ember):
+        base = m.ones(3, requires_grad=True).clone()
+        base[1:].mul_(2)  # an in-place op on a view: the base's graph becomes CopySlices
+        names.append((base.grad_fn.name(), repr(base.grad_fn).split(" object")[0]))
+    assert names[0] == names[1]
+
+
+def test_linear_refuses_a_non_tensor_input() -> None:
+    for m in (torch, ember):
+        with pytest.raises(TypeError, match=r"linear\(\): argument 'input' \(position 1\) must "
+                                            r"be Tensor, not dict"):
+            m.nn.Linear(2, 2)({"x": 1})

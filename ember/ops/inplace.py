@@ -23,6 +23,12 @@ from ._util import torch_named
 class CopySlices(Op):
     """base_new = base_old with the region covered by a view replaced by `values`."""
 
+    def name(self) -> str:
+        return "torch::autograd::CopySlices"
+
+    def __repr__(self) -> str:
+        return f"<CopySlices object at {id(self):#x}>"
+
     def forward(self, base: Any, values: Any, region: Any) -> Any:
         self.region = region  # flat indices into base, in the view's shape
         self.base_shape = base.shape

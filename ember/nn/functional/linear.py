@@ -78,6 +78,10 @@ def _with_bias_column(xp: Any, x2: Any, weight: Any, bias: Any) -> Any:
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y = input @ weight.T + bias, for input (*, in_features) and weight (out, in)."""
+    for position, (name, t) in enumerate((("input", input), ("weight", weight)), 1):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"linear(): argument '{name}' (position {position}) must be Tensor, "
+                            f"not {type(t).__name__}")
     input, weight, bias = cast_inputs(input, weight, bias)
     if weight.ndim == 1 and input.ndim >= 1 and bias is None:
         # a single output unit: torch drops the out_features dimension (and takes no bias)
