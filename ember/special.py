@@ -20,7 +20,7 @@ from .ops.special_functions import (
     SpecialNdtri,
     refuse_half,
 )
-from .ops.unary import erf, erfc, erfinv, exp2, expm1, log1p, logit  # noqa: F401
+from .ops.unary import erf, erfc, erfinv, exp2, expm1, log1p, logit, write_out  # noqa: F401
 from .ops.unary import round as _round
 from .ops.unary import sigmoid as expit  # noqa: F401
 from .tensor import Tensor
@@ -29,28 +29,29 @@ psi = digamma
 _SQRT_HALF = math.sqrt(0.5)
 
 
-def round(input: Tensor, *, decimals: int = 0) -> Tensor:  # noqa: A001 (torch's name)
+def round(input: Tensor, *, decimals: int = 0,  # noqa: A001 (torch's name)
+          out: Tensor | None = None) -> Tensor:
     """torch.round for floating tensors; torch.special.round refuses integers and bools."""
     if not input.dtype.is_floating_point and not input.dtype.is_complex:
         from .ops.lu import _dtype_name  # noqa: PLC0415
 
         kernel = "round_cpu" if decimals else "round_vml_cpu"
         raise NotImplementedError(f'"{kernel}" not implemented for \'{_dtype_name(input)}\'')
-    return _round(input, decimals=decimals)
+    return _round(input, decimals=decimals, out=out)
 
 
-def ndtr(input: Tensor) -> Tensor:
+def ndtr(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The standard normal CDF, (1 + erf(x / sqrt 2)) / 2."""
-    return (1 + erf(_as_float(input) * _SQRT_HALF)) * 0.5
+    return write_out("ndtr", (1 + erf(_as_float(input) * _SQRT_HALF)) * 0.5, out)
 
 
-def ndtri(input: Tensor) -> Tensor:
+def ndtri(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The inverse of the standard normal CDF."""
     refuse_half("ndtri", input)
-    return SpecialNdtri.apply(input)
+    return write_out("ndtri", SpecialNdtri.apply(input), out)
 
 
-def log_ndtr(input: Tensor) -> Tensor:
+def log_ndtr(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """log of the standard normal CDF, as torch: log(erfcx(-x / sqrt 2) / 2) - x^2 / 2 for
     x < -1 (no underflow in the far left tail), log1p(-erfc(x / sqrt 2) / 2) elsewhere (no
     rounding to 0 in the right tail)."""
@@ -61,46 +62,47 @@ def log_ndtr(input: Tensor) -> Tensor:
     left = x.detach() < -1
     xl = x.masked_fill(~left, -1.0)
     xr = x.masked_fill(left, -1.0)
-    out = where(left, (erfcx(-xl * _SQRT_HALF) * 0.5).log() - xl * xl * 0.5,
-                (erfc(xr * _SQRT_HALF) * -0.5).log1p())
-    return torch_named(out, "SpecialLogNdtr")
+    result = where(left, (erfcx(-xl * _SQRT_HALF) * 0.5).log() - xl * xl * 0.5,
+                   (erfc(xr * _SQRT_HALF) * -0.5).log1p())
+    return write_out("log_ndtr", torch_named(result, "SpecialLogNdtr"), out)
 
 
-def erfcx(input: Tensor) -> Tensor:
+def erfcx(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """exp(x^2) erfc(x), accurate where exp(x^2) overflows and erfc(x) underflows."""
     refuse_half("erfcx", input)
-    return SpecialErfcx.apply(input)
+    return write_out("erfcx", SpecialErfcx.apply(input), out)
 
 
-def entr(input: Tensor) -> Tensor:
+def entr(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """-x ln x for x > 0, 0 at 0, -inf for x < 0."""
-    return SpecialEntr.apply(input)
+    return write_out("entr", SpecialEntr.apply(input), out)
 
 
-def i0(input: Tensor) -> Tensor:
+def i0(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The modified Bessel function of the first kind, order 0."""
-    return I0.apply(input)
+    return write_out("i0", I0.apply(input), out)
 
 
-def i0e(input: Tensor) -> Tensor:
+def i0e(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """e^-|x| I0(x)."""
-    return SpecialI0E.apply(input)
+    return write_out("i0e", SpecialI0E.apply(input), out)
 
 
-def i1(input: Tensor) -> Tensor:
+def i1(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The modified Bessel function of the first kind, order 1."""
-    return SpecialI1.apply(input)
+    return write_out("i1", SpecialI1.apply(input), out)
 
 
-def i1e(input: Tensor) -> Tensor:
+def i1e(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """e^-|x| I1(x)."""
-    return SpecialI1E.apply(input)
+    return write_out("i1e", SpecialI1E.apply(input), out)
 
 
 def _as_float(x: Tensor) -> Tensor:
     from . import dtypes  # noqa: PLC0415
 
-    return x if x.dtype.is_floating_point else x.to(dtypes.get_default_dtype())
+    keep = x.dtype.is_floating_point or x.dtype.is_complex  # complex: refused by the op
+    return x if keep else x.to(dtypes.get_default_dtype())
 
 
 from .ops.incomplete_gamma import igamma as gammainc  # noqa: E402,F401 (regularised incomplete gamma)

@@ -14,7 +14,8 @@ import torch
 import ember
 
 pytest.importorskip("scipy")
-pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
+pytestmark = [pytest.mark.filterwarnings("ignore::RuntimeWarning"),
+              pytest.mark.filterwarnings("ignore:An output with one or more elements")]
 
 WIDE = np.array([0.0, -0.0, 1e-310, -1e-310, 1e-30, 1e-8, -1e-5, 0.1, 0.25, 0.5, -0.5, 0.9999,
                  -0.9999, 1.0, -1.0, 1.5, 2.0, -2.5, 3.0, -3.0, -4.0, 7.5, 10.0, -10.0, 20.0,
@@ -34,6 +35,10 @@ def _same(expected: torch.Tensor, actual: ember.Tensor, rtol: float | None = Non
     assert _dtype_name(actual) == _dtype_name(expected), (actual.dtype, expected.dtype)
     e, a = expected.detach().numpy(), actual.detach().numpy()
     assert a.shape == e.shape
+    if e.dtype.kind == "c":
+        np.testing.assert_allclose(a, e, rtol=1e-12 if rtol is None else rtol, atol=atol,
+                                   equal_nan=True)
+        return
     if e.dtype.kind != "f":
         np.testing.assert_array_equal(a, e)
         return
@@ -768,3 +773,89 @@ def test_math_constants_agree() -> None:
             _same(getattr(torch, name)(torch.tensor(x.astype(dtype))),
                   getattr(ember, name)(ember.tensor(x.astype(dtype))))
     assert math.isclose(ember.special.expit(ember.tensor(0.0)).item(), 0.5)
+
+
+# ------------------------------------------------------------------ out=, complex refusals
+OUT_OPS = ["exp", "expm1", "exp2", "log", "log1p", "log2", "log10", "sqrt", "rsqrt",
+           "reciprocal", "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh",
+           "asinh", "acosh", "atanh", "arcsin", "arctanh", "sigmoid", "logit", "erf", "erfc",
+           "erfinv", "square", "sign", "sgn", "trunc", "fix", "frac", "ceil", "floor", "round",
+           "abs", "absolute", "neg", "negative", "nan_to_num"]
+
+
+@pytest.mark.parametrize("name", OUT_OPS)
+def test_out_argument(name: str) -> None:
+    # out= is written (and resized); rounding-like ops want out's dtype exactly, the float ops
+    # cast within torch's rule (no float into an integer or a bool tensor)
+    x = np.array([0.3, -1.5, 2.0, 0.0, -0.0, np.nan, np.inf])
+    for out_dtype, out_shape in (("float64", 7), ("float64", 3), ("float32", 7), ("int64", 7),
+                                 ("bool", 7), ("complex128", 7)):
+        results = []
+        for m in (torch, ember):
+            out = m.zeros(out_shape, dtype=getattr(m, out_dtype))
+            try:
+                returned = getattr(m, name)(m.tensor(x), out=out)
+                results.append((returned is out, out))
+            except RuntimeError as err:
+                results.append(type(err))
+        if isinstance(results[0], type) or isinstance(results[1], type):
+            assert results[0] == results[1], (out_dtype, results)
+            continue
+        (t_same, t_out), (e_same, e_out) = results
+        assert t_same and e_same
+        _same(t_out, e_out, rtol=1e-6, zero_sign=False)
+    for m in (torch, ember):  # out= and autograd do not mix
+        with pytest.raises(RuntimeError, match="out="):
+            getattr(m, name)(m.tensor([0.5], requires_grad=True), out=m.zeros(1))
+
+
+@pytest.mark.parametrize("name", ["i0e", "i1", "i1e", "erfcx", "ndtri", "log_ndtr", "ndtr",
+                                  "entr", "bessel_j0", "airy_ai", "round", "expit", "erf",
+                                  "logit", "exp2"])
+def test_special_out_argument(name: str) -> None:
+    x = np.array([0.1, 0.5, 0.9, 2.0])
+    outs = []
+    for m in (torch, ember):
+        out = m.empty(4, dtype=m.float64)
+        assert getattr(m.special, name)(m.tensor(x), out=out) is out
+        outs.append(out)
+    _same(*outs)
+    for fn in (lambda m, o: m.special.zeta(m.tensor(x + 1), m.tensor(x), out=o),
+               lambda m, o: m.special.gammainc(m.tensor(x), m.tensor(x), out=o),
+               lambda m, o: m.special.chebyshev_polynomial_t(m.tensor(x), 3, out=o),
+               lambda m, o: m.igammac(m.tensor(x), m.tensor(x), out=o)):
+        outs = [m.zeros(4, dtype=m.float64) for m in (torch, ember)]
+        fn(torch, outs[0])
+        fn(ember, outs[1])
+        _same(*outs)
+
+
+@pytest.mark.parametrize("name", ["erf", "erfc", "erfinv", "logit", "i0", "special.i0e",
+                                  "special.i1", "special.i1e", "special.erfcx", "special.ndtri",
+                                  "special.log_ndtr", "special.entr", "special.ndtr",
+                                  "special.bessel_j0", "special.airy_ai", "frac", "floor",
+                                  "special.gammainc"])
+def test_complex_input_refused_as_torch(name: str) -> None:
+    def call(m):
+        fn = getattr(m.special, name[8:]) if name.startswith("special.") else getattr(m, name)
+        x = m.tensor([1 + 1j, 0.5 - 2j])
+        return fn(x, x) if name.endswith("gammainc") else fn(x)
+
+    with pytest.raises(NotImplementedError) as expected:
+        call(torch)
+    with pytest.raises(NotImplementedError) as actual:
+        call(ember)
+    kernel = str(expected.value).split('"')[1] if '"' in str(expected.value) else name
+    assert kernel.split("_")[0] in str(actual.value)
+
+
+def test_nan_to_num_bfloat16_uses_bfloat16_limits() -> None:
+    # computed in float32, float32's max rounded to bfloat16 gave inf
+    x = np.array([np.nan, np.inf, -np.inf, 1.5])
+    _same(torch.nan_to_num(torch.tensor(x).to(torch.bfloat16)).float(),
+          ember.nan_to_num(ember.tensor(x).to(ember.bfloat16)).float())
+    for name in ("exp", "sigmoid", "sign", "floor", "erf", "sqrt", "abs"):
+        v = np.array([0.3, -1.5, 2.0, 0.0, np.nan, np.inf])
+        _same(getattr(torch, name)(torch.tensor(v).to(torch.bfloat16)).float(),
+              getattr(ember, name)(ember.tensor(v).to(ember.bfloat16)).float(), rtol=1e-2,
+              zero_sign=False)

@@ -11,7 +11,7 @@ from .. import backend
 from ..autograd.grad_mode import state as grad_state
 from ..autograd.node import Op, array_namespace
 from ..tensor import Tensor
-from .lu import _dtype_name
+from .unary import torch_dtype_name, write_out
 
 
 def _igamma(op: str, input: Any, other: Any, upper: bool) -> Tensor:
@@ -27,7 +27,7 @@ def _igamma(op: str, input: Any, other: Any, upper: bool) -> Tensor:
     dtype = dtypes.result_type(a, x)
     if not dtype.is_floating_point:
         raise NotImplementedError(f'"{op}_cpu" not implemented for '
-                                  f"'{_dtype_name(a.to(dtype))}'")
+                                  f"'{torch_dtype_name(a.to(dtype)._data)}'")
     a, x = a.to(dtype), x.to(dtype)
     if a._requires_grad and grad_state.enabled:
         raise NotImplementedError(f"the derivative for '{op}: input' is not implemented.")
@@ -70,11 +70,11 @@ class Igamma(Op):
 
 def igamma(input: Any, other: Any, *, out: Any = None) -> Tensor:
     """The regularised lower incomplete gamma function P(input, other)."""
-    return _igamma("igamma", input, other, False)
+    return write_out("igamma", _igamma("igamma", input, other, False), out)
 
 
 def igammac(input: Any, other: Any, *, out: Any = None) -> Tensor:
     """The regularised upper incomplete gamma function Q(input, other) = 1 - P."""
-    return _igamma("igammac", input, other, True)
+    return write_out("igammac", _igamma("igammac", input, other, True), out)
 
 

@@ -13,7 +13,8 @@ from .. import backend, dtypes
 from ..autograd.node import Op, array_namespace
 from ..tensor import Tensor
 from . import special
-from .unary import UnaryOp
+from .unary import UnaryOp, not_implemented, write_out
+from .unary import _refuse_complex as refuse_complex
 
 
 class _NoDerivative(Op):
@@ -35,7 +36,7 @@ def _float_tensor(x: Any, like: Tensor | None = None) -> Tensor:
     from ..creation import as_tensor  # noqa: PLC0415
 
     t = x if isinstance(x, Tensor) else as_tensor(x, device=None if like is None else like.device)
-    if not t.dtype.is_floating_point:
+    if not t.dtype.is_floating_point and not t.dtype.is_complex:
         t = t.to(dtypes.get_default_dtype())
     return t
 
@@ -51,7 +52,7 @@ def _unary(name: str, compute: Callable) -> Callable:
     def fn(input: Tensor, *, out: Any = None) -> Tensor:
         x = _float_tensor(input)
         refuse_half(name, x)
-        return _NoDerivative.apply(x.detach(), compute, name)  # no grad_fn, as torch
+        return write_out(name, _NoDerivative.apply(x.detach(), compute, name), out)  # no grad_fn
 
     fn.__name__ = name
     fn.__doc__ = f"torch.special.{name} (no derivative, as in torch)."
@@ -100,7 +101,8 @@ def zeta(input: Any, other: Any, *, out: Any = None) -> Tensor:
     shape = broadcast_shapes(tuple(x.shape), tuple(q.shape))
     d = dtypes.promote_types(x.dtype, q.dtype)
     refuse_half("zeta", x.to(d))
-    return SpecialZeta.apply(x.to(d).expand(*shape), q.to(d).expand(*shape))
+    return write_out("zeta", SpecialZeta.apply(x.to(d).expand(*shape), q.to(d).expand(*shape)),
+                      out)
 
 
 class SpecialZeta(Op):
@@ -155,8 +157,9 @@ def _polynomial(name: str, compute: Callable, shift: bool = False) -> Callable:
         d = dtypes.promote_types(x.dtype, n_t.dtype) if n_t.dtype.is_floating_point else x.dtype
         refuse_half(name, x.to(d) if isinstance(n, Tensor) else x)
         xs = (2 * x.detach() - 1) if shift else x.detach()  # no grad_fn, as torch
-        return _NoDerivative.apply(xs.to(d).expand(*shape), n_t.detach().to(d).expand(*shape),
-                                   compute, name)
+        return write_out(name, _NoDerivative.apply(xs.to(d).expand(*shape),
+                                                   n_t.detach().to(d).expand(*shape), compute,
+                                                   name), out)
 
     fn.__name__ = name
     fn.__doc__ = f"torch.special.{name}(x, n) (no derivative, as in torch)."
@@ -199,6 +202,7 @@ legendre_polynomial_p = _polynomial("legendre_polynomial_p", _recurrence(
 # its numpy fallbacks), gradients by torch's formulas, so the edge values (0, inf, NaN) agree.
 class I0(UnaryOp):
     def forward(self, x: Any) -> Any:
+        refuse_complex("i0_vml_cpu", x)
         self.save_for_backward(x)
         return special.i0(x)
 
@@ -209,6 +213,7 @@ class I0(UnaryOp):
 
 class SpecialI0E(UnaryOp):
     def forward(self, x: Any) -> Any:
+        refuse_complex("i0e_cpu", x)
         y = special.i0e(x)
         self.save_for_backward(x, y)
         return y
@@ -222,6 +227,7 @@ class SpecialI0E(UnaryOp):
 
 class SpecialI1(UnaryOp):
     def forward(self, x: Any) -> Any:
+        refuse_complex("i1_cpu", x)
         y = special.i1(x)
         self.save_for_backward(x, y)
         return y
@@ -237,6 +243,7 @@ class SpecialI1(UnaryOp):
 
 class SpecialI1E(UnaryOp):
     def forward(self, x: Any) -> Any:
+        refuse_complex("i1e_cpu", x)
         y = special.i1e(x)
         self.save_for_backward(x, y)
         return y
@@ -252,6 +259,7 @@ class SpecialI1E(UnaryOp):
 
 class SpecialErfcx(UnaryOp):
     def forward(self, x: Any) -> Any:
+        refuse_complex("erfcx_cpu", x)
         y = special.erfcx(x)
         self.save_for_backward(x, y)
         return y
@@ -263,6 +271,7 @@ class SpecialErfcx(UnaryOp):
 
 class SpecialNdtri(UnaryOp):
     def forward(self, p: Any) -> Any:
+        refuse_complex("ndtri_cpu", p)
         y = special.ndtri(p)
         self.save_for_backward(y)
         return y
@@ -274,6 +283,7 @@ class SpecialNdtri(UnaryOp):
 
 class SpecialEntr(UnaryOp):
     def forward(self, x: Any) -> Any:
+        refuse_complex("entr_cpu", x)
         xp = backend.module_of(x)
         self.save_for_backward(x)
         with backend.errstate(xp, all="ignore"):  # -x ln x; +0 at 0, -inf below, NaN kept
@@ -306,7 +316,7 @@ def _tensor_call(name: str, x: Tensor) -> Tensor:
 
 
 def refuse_half(name: str, x: Tensor) -> None:
-    """torch has no float16 / bfloat16 kernel for these functions: neither has Ember."""
-    half = {dtypes.float16: "Half", dtypes.bfloat16: "BFloat16"}.get(x.dtype)
-    if half is not None:
-        raise NotImplementedError(f'"{name}_cpu" not implemented for \'{half}\'')
+    """torch has no float16 / bfloat16 / complex kernel for these functions: neither has
+    Ember."""
+    if x.dtype in (dtypes.float16, dtypes.bfloat16) or x.dtype.is_complex:
+        raise not_implemented(f"{name}_cpu", x._data)

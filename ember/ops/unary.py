@@ -25,6 +25,7 @@ _BF16 = backend.BFLOAT16
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+_BF16_MAX = 3.3895313892515355e38  # (2 - 2^-7) 2^127
 
 
 class UnaryOp(Op):
@@ -84,7 +85,7 @@ class Abs(UnaryOp):
 
     def forward(self, x: Any) -> Any:
         if x.dtype.kind == "b":
-            raise _not_implemented("abs_cpu", x)
+            raise not_implemented("abs_cpu", x)
         self.save_for_backward(x)
         return _xp(x).abs(x)
 
@@ -340,6 +341,7 @@ class Sigmoid(UnaryOp):
 
 class Logit(UnaryOp):
     def forward(self, x: Any, eps: float | None = None) -> Any:
+        _refuse_complex("logit_cpu", x)
         xp = _xp(x)
         self.save_for_backward(x)
         if eps is not None and eps < 0:  # torch: a negative eps clamps nothing
@@ -404,6 +406,7 @@ def pass_where(grad: Any, keep: Any) -> Any:
 
 class Erf(UnaryOp):
     def forward(self, x: Any) -> Any:
+        _refuse_complex("erf_vml_cpu", x)
         self.save_for_backward(x)
         return special.erf(x)
 
@@ -414,6 +417,7 @@ class Erf(UnaryOp):
 
 class Erfc(UnaryOp):
     def forward(self, x: Any) -> Any:
+        _refuse_complex("erfc_vml_cpu", x)
         self.save_for_backward(x)
         return special.erfc(x)
 
@@ -424,6 +428,7 @@ class Erfc(UnaryOp):
 
 class Erfinv(UnaryOp):
     def forward(self, x: Any) -> Any:
+        _refuse_complex("erfinv_vml_cpu", x)
         y = _xp(x).copysign(special.erfinv(x), x)  # erfinv(-0.0) is -0.0, as torch
         self.save_for_backward(y)
         return y
@@ -445,21 +450,21 @@ class _Piecewise(UnaryOp):
 class Floor(_Piecewise):
     def forward(self, x: Any) -> Any:
         if x.dtype.kind == "b":
-            raise _not_implemented("floor_vml_cpu", x)
+            raise not_implemented("floor_vml_cpu", x)
         return x if x.dtype.kind in "iu" else _xp(x).floor(x)
 
 
 class Ceil(_Piecewise):
     def forward(self, x: Any) -> Any:
         if x.dtype.kind == "b":
-            raise _not_implemented("ceil_vml_cpu", x)
+            raise not_implemented("ceil_vml_cpu", x)
         return x if x.dtype.kind in "iu" else _xp(x).ceil(x)
 
 
 class Trunc(_Piecewise):
     def forward(self, x: Any) -> Any:
         if x.dtype.kind == "b":
-            raise _not_implemented("trunc_vml_cpu", x)
+            raise not_implemented("trunc_vml_cpu", x)
         return x if x.dtype.kind in "iu" else _xp(x).trunc(x)
 
 
@@ -467,7 +472,7 @@ class Round(_Piecewise):
     def forward(self, x: Any, decimals: int = 0) -> Any:
         if x.dtype.kind in "iub":
             if decimals != 0 or x.dtype.kind == "b":  # torch rounds integers only without
-                raise _not_implemented("round_cpu" if decimals else "round_vml_cpu", x)
+                raise not_implemented("round_cpu" if decimals else "round_vml_cpu", x)
             return x
         if decimals != 0 and x.dtype.itemsize == 2:  # x * 10^decimals in float32, as torch:
             return _xp(x).round(x.astype("float32"), decimals).astype(x.dtype)  # no overflow
@@ -489,10 +494,14 @@ def _sign(x: Any) -> Any:
     return out
 
 
-def _not_implemented(kernel: str, x: Any) -> NotImplementedError:
-    from .lu import _dtype_name  # noqa: PLC0415
+def _refuse_complex(kernel: str, x: Any) -> None:
+    if x.dtype.kind == "c":
+        raise not_implemented(kernel, x)
 
-    return NotImplementedError(f'"{kernel}" not implemented for \'{_dtype_name(Tensor._make(x))}\'')
+
+def not_implemented(kernel: str, x: Any) -> NotImplementedError:
+    """torch's refusal of a dtype its kernel lacks: '"frac_cpu" not implemented for 'Long''."""
+    return NotImplementedError(f'"{kernel}" not implemented for \'{torch_dtype_name(x)}\'')
 
 
 class Frac(UnaryOp):
@@ -500,7 +509,7 @@ class Frac(UnaryOp):
 
     def forward(self, x: Any) -> Any:
         if x.dtype.kind in "iub":
-            raise _not_implemented("frac_cpu", x)
+            raise not_implemented("frac_cpu", x)
         return x - _xp(x).trunc(x)
 
     def backward(self, grad: Any) -> Any:
@@ -542,6 +551,9 @@ class NanToNum(UnaryOp):
 
     def forward(self, x: Any, nan: float, posinf: float | None, neginf: float | None) -> Any:
         self.save_for_backward(x)
+        if self.bf16_inputs is not None:  # computed in float32: float32's max rounds to inf
+            posinf = _BF16_MAX if posinf is None else posinf
+            neginf = -_BF16_MAX if neginf is None else neginf
         return _xp(x).nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
 
     def backward(self, grad: Any) -> Any:
@@ -554,182 +566,183 @@ class NanToNum(UnaryOp):
 # ---------------------------------------------------------------------------------------------
 
 
-def neg(input: Tensor) -> Tensor:
-    return Neg.apply(input)
+def neg(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    return write_out("neg", Neg.apply(input), out, same_dtype=True)
 
 
 negative = neg
 
 
-def abs(input: Tensor) -> Tensor:  # noqa: A001 (torch's name)
-    return Abs.apply(input)
+def abs(input: Tensor, *, out: Tensor | None = None) -> Tensor:  # noqa: A001 (torch's name)
+    return write_out("abs", Abs.apply(input), out, same_dtype=True)
 
 
 absolute = abs
 
 
-def exp(input: Tensor) -> Tensor:
-    return Exp.apply(input)
+def exp(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    return write_out("exp", Exp.apply(input), out)
 
 
-def exp2(input: Tensor) -> Tensor:
-    return Exp2.apply(input)
+def exp2(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    return write_out("exp2", Exp2.apply(input), out)
 
 
-def expm1(input: Tensor) -> Tensor:
-    return Expm1.apply(input)
+def expm1(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    return write_out("expm1", Expm1.apply(input), out)
 
 
-def log(input: Tensor) -> Tensor:
-    return Log.apply(input)
+def log(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    return write_out("log", Log.apply(input), out)
 
 
-def log2(input: Tensor) -> Tensor:
-    return Log2.apply(input)
+def log2(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    return write_out("log2", Log2.apply(input), out)
 
 
-def log10(input: Tensor) -> Tensor:
-    return Log10.apply(input)
+def log10(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    return write_out("log10", Log10.apply(input), out)
 
 
-def log1p(input: Tensor) -> Tensor:
-    return Log1p.apply(input)
+def log1p(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    return write_out("log1p", Log1p.apply(input), out)
 
 
-def sqrt(input: Tensor) -> Tensor:
-    return Sqrt.apply(input)
+def sqrt(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    return write_out("sqrt", Sqrt.apply(input), out)
 
 
-def rsqrt(input: Tensor) -> Tensor:
-    return Rsqrt.apply(input)
+def rsqrt(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    return write_out("rsqrt", Rsqrt.apply(input), out)
 
 
-def square(input: Tensor) -> Tensor:
+def square(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     from .arith import Pow  # noqa: PLC0415
 
-    return Pow.apply(input, 2)
+    return write_out("square", Pow.apply(input, 2), out)
 
 
-def reciprocal(input: Tensor) -> Tensor:
-    return Reciprocal.apply(input)
+def reciprocal(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    return write_out("reciprocal", Reciprocal.apply(input), out)
 
 
-def sin(input: Tensor) -> Tensor:
-    return Sin.apply(input)
+def sin(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    return write_out("sin", Sin.apply(input), out)
 
 
-def cos(input: Tensor) -> Tensor:
-    return Cos.apply(input)
+def cos(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    return write_out("cos", Cos.apply(input), out)
 
 
-def tan(input: Tensor) -> Tensor:
-    return Tan.apply(input)
+def tan(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    return write_out("tan", Tan.apply(input), out)
 
 
-def asin(input: Tensor) -> Tensor:
-    return Asin.apply(input)
+def asin(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    return write_out("asin", Asin.apply(input), out)
 
 
-def acos(input: Tensor) -> Tensor:
-    return Acos.apply(input)
+def acos(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    return write_out("acos", Acos.apply(input), out)
 
 
-def atan(input: Tensor) -> Tensor:
-    return Atan.apply(input)
+def atan(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    return write_out("atan", Atan.apply(input), out)
 
 
-def sinh(input: Tensor) -> Tensor:
-    return Sinh.apply(input)
+def sinh(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    return write_out("sinh", Sinh.apply(input), out)
 
 
-def cosh(input: Tensor) -> Tensor:
-    return Cosh.apply(input)
+def cosh(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    return write_out("cosh", Cosh.apply(input), out)
 
 
-def tanh(input: Tensor) -> Tensor:
-    return Tanh.apply(input)
+def tanh(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    return write_out("tanh", Tanh.apply(input), out)
 
 
-def asinh(input: Tensor) -> Tensor:
-    return Asinh.apply(input)
+def asinh(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    return write_out("asinh", Asinh.apply(input), out)
 
 
-def acosh(input: Tensor) -> Tensor:
-    return Acosh.apply(input)
+def acosh(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    return write_out("acosh", Acosh.apply(input), out)
 
 
-def atanh(input: Tensor) -> Tensor:
-    return Atanh.apply(input)
+def atanh(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    return write_out("atanh", Atanh.apply(input), out)
 
 
 arcsin, arccos, arctan = asin, acos, atan
 arcsinh, arccosh, arctanh = asinh, acosh, atanh
 
 
-def sigmoid(input: Tensor) -> Tensor:
-    return Sigmoid.apply(input)
+def sigmoid(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    return write_out("sigmoid", Sigmoid.apply(input), out)
 
 
-def logit(input: Tensor, eps: float | None = None) -> Tensor:
-    return Logit.apply(input, eps)
+def logit(input: Tensor, eps: float | None = None, *, out: Tensor | None = None) -> Tensor:
+    return write_out("logit", Logit.apply(input, eps), out)
 
 
-def relu(input: Tensor) -> Tensor:
-    return Relu.apply(input)
+def relu(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    return write_out("relu", Relu.apply(input), out)
 
 
-def erf(input: Tensor) -> Tensor:
-    return Erf.apply(input)
+def erf(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    return write_out("erf", Erf.apply(input), out)
 
 
-def erfc(input: Tensor) -> Tensor:
-    return Erfc.apply(input)
+def erfc(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    return write_out("erfc", Erfc.apply(input), out)
 
 
-def erfinv(input: Tensor) -> Tensor:
-    return Erfinv.apply(input)
+def erfinv(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    return write_out("erfinv", Erfinv.apply(input), out)
 
 
-def floor(input: Tensor) -> Tensor:
+def floor(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     _check_real("floor", input)
-    return Floor.apply(input)
+    return write_out("floor", Floor.apply(input), out, same_dtype=True)
 
 
-def ceil(input: Tensor) -> Tensor:
+def ceil(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     _check_real("ceil", input)
-    return Ceil.apply(input)
+    return write_out("ceil", Ceil.apply(input), out, same_dtype=True)
 
 
-def trunc(input: Tensor) -> Tensor:
+def trunc(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     _check_real("trunc", input)
-    return Trunc.apply(input)
+    return write_out("trunc", Trunc.apply(input), out, same_dtype=True)
 
 
 fix = trunc
 
 
-def round(input: Tensor, *, decimals: int = 0) -> Tensor:  # noqa: A001
+def round(input: Tensor, *, decimals: int = 0,  # noqa: A001
+          out: Tensor | None = None) -> Tensor:
     _check_real("round", input)
-    return Round.apply(input, decimals)
+    return write_out("round", Round.apply(input, decimals), out, same_dtype=True)
 
 
-def sign(input: Tensor) -> Tensor:
+def sign(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     if isinstance(input, Tensor) and input._data.dtype.kind == "c":
         raise NotImplementedError("Unlike NumPy, sign is not intended to support complex "
                                   "numbers. Please use sgn instead.")
-    return Sign.apply(input)
+    return write_out("sign", Sign.apply(input), out, same_dtype=True)
 
 
-def sgn(input: Tensor) -> Tensor:
+def sgn(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """sign for real tensors, z / |z| for complex ones."""
     from .complex import sgn as complex_sgn  # noqa: PLC0415 (complex imports this module)
 
-    return complex_sgn(input)
+    return write_out("sgn", complex_sgn(input), out, same_dtype=True)
 
 
-def frac(input: Tensor) -> Tensor:
+def frac(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     _check_real("frac", input)
-    return Frac.apply(input)
+    return write_out("frac", Frac.apply(input), out, same_dtype=True)
 
 
 def _check_real(op: str, input: Any) -> None:
@@ -771,8 +784,43 @@ def clamp_max(input: Tensor, max: Any) -> Tensor:  # noqa: A002
 
 
 def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None,
-               neginf: float | None = None) -> Tensor:
-    return NanToNum.apply(input, nan, posinf, neginf)
+               neginf: float | None = None, *, out: Tensor | None = None) -> Tensor:
+    result = NanToNum.apply(input, nan, posinf, neginf)
+    if out is not None and out.dtype != result.dtype:
+        raise RuntimeError(f"nan_to_num: dtype of out: {torch_dtype_name(out._data)} should be "
+                           f"same as input: {torch_dtype_name(result._data)}")
+    return write_out("nan_to_num", result, out)
+
+
+def write_out(op: str, result: Tensor, out: Tensor | None, same_dtype: bool = False) -> Tensor:
+    """out=: the result written into `out`. Rounding-like ops want out's dtype to be the
+    result's; the others cast to it within torch's rule (no float into an integer, no complex
+    into a real, nothing but bool into a bool)."""
+    if out is None:
+        return result
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{op}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    found, expected = torch_dtype_name(out._data), torch_dtype_name(result._data)
+    if same_dtype and out.dtype != result.dtype:
+        raise RuntimeError(f"Found dtype {found} but expected {expected}")
+    if out.dtype.category < result.dtype.category or (
+            out.dtype.category == 0 and result.dtype.category != 0):
+        raise RuntimeError(f"result type {expected} can't be cast to the desired output type "
+                           f"{found}")
+    from .inplace import copy_into_out  # noqa: PLC0415
+
+    return copy_into_out(out, result)
+
+
+_TORCH_DTYPE_NAMES = {"float16": "Half", "bfloat16": "BFloat16", "float32": "Float",
+                      "float64": "Double", "complex64": "ComplexFloat",
+                      "complex128": "ComplexDouble", "int64": "Long", "int32": "Int",
+                      "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+
+
+def torch_dtype_name(x: Any) -> str:
+    """torch's C++ name of an array's dtype (Float, Long, ComplexDouble...)."""
+    return _TORCH_DTYPE_NAMES.get(x.dtype.name, x.dtype.name)
 
 
 def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:
