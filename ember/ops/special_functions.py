@@ -225,7 +225,16 @@ class SpecialI0E(UnaryOp):
         return grad * (i1e_x - _sign(xp, x) * y)
 
 
-class SpecialI1(UnaryOp):
+class _HalfBackwardRefused(UnaryOp):
+    def refuse_half_backward(self, kernel: str, x: Any) -> None:
+        """torch's I1 gradients have float32/float64 kernels only."""
+        if self.bf16_inputs is not None:
+            raise NotImplementedError(f"\"{kernel}\" not implemented for 'BFloat16'")
+        if str(x.dtype).endswith("float16"):
+            raise NotImplementedError(f"\"{kernel}\" not implemented for 'Half'")
+
+
+class SpecialI1(_HalfBackwardRefused):
     def forward(self, x: Any) -> Any:
         refuse_complex("i1_cpu", x)
         y = special.i1(x)
@@ -235,13 +244,14 @@ class SpecialI1(UnaryOp):
     def backward(self, grad: Any) -> Any:
         # d/dx I1 = I0(x) - I1(x) / x, 1/2 where |x| <= eps (NaN included, as torch)
         x, y = self.saved_tensors
+        self.refuse_half_backward("i1_backward", x)
         xp = array_namespace(grad)
         safe, tiny = _safe_nonzero(xp, x)
         i0_x = _tensor_call("i0", safe) if isinstance(safe, Tensor) else special.i0(safe)
         return grad * xp.where(tiny, 0.5, i0_x - y / safe)
 
 
-class SpecialI1E(UnaryOp):
+class SpecialI1E(_HalfBackwardRefused):
     def forward(self, x: Any) -> Any:
         refuse_complex("i1e_cpu", x)
         y = special.i1e(x)
@@ -251,6 +261,7 @@ class SpecialI1E(UnaryOp):
     def backward(self, grad: Any) -> Any:
         # d/dx e^-|x| I1(x) = I0e(x) - I1e(x) (sgn(x) + 1/x), 1/2 where |x| <= eps (as torch)
         x, y = self.saved_tensors
+        self.refuse_half_backward("i1e_backward", x)
         xp = array_namespace(grad)
         safe, tiny = _safe_nonzero(xp, x)
         i0e_x = _tensor_call("i0e", safe) if isinstance(safe, Tensor) else special.i0e(safe)
