@@ -314,6 +314,13 @@ def _parse_einsum(equation: str, shapes: list) -> tuple:
             )
         expanded.append(term)
     if explicit:
+        for c in out.replace("...", ""):
+            if out.count(c) > 1:
+                raise RuntimeError(f"einsum(): output subscript {c} appears more than once in "
+                                   "the output")
+            if c not in lhs:
+                raise RuntimeError(f"einsum(): output subscript {c} does not appear in the "
+                                   "equation for any input operand")
         out = out.replace("...", ell)
     else:
         counts: dict = {}
@@ -378,7 +385,8 @@ def einsum(equation: str, *operands: Any) -> Tensor:
     sizes: dict = {}
     for subs, t in zip(inputs, operands):
         for c, n in zip(subs, t._data.shape):
-            sizes[c] = max(sizes.get(c, 1), n)
+            if sizes.get(c, 1) == 1:  # a size-1 letter takes the other's size, 0 included
+                sizes[c] = n
     expanded = []
     for subs, t in zip(inputs, operands):
         target = tuple(sizes[c] for c in subs)
@@ -387,11 +395,25 @@ def einsum(equation: str, *operands: Any) -> Tensor:
 
 
 def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
+    """Contract a's dims_a with b's dims_b: dims=n pairs a's last n dims with b's first n."""
     if isinstance(dims, int):
+        if dims < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+        if dims > min(a._data.ndim, b._data.ndim):
+            raise RuntimeError(f"tensordot expects dims < ndim_a or ndim_b, but got dims={dims}")
         dims_a = list(range(a._data.ndim - dims, a._data.ndim))
         dims_b = list(range(dims))
     else:
         dims_a, dims_b = ([d] if isinstance(d, int) else list(d) for d in dims)
+    if len(dims_a) != len(dims_b):
+        raise RuntimeError("both dimension lists should have same length")
+    if a._data.dtype != b._data.dtype:
+        raise RuntimeError("both inputs should have same dtype")
+    for da, db in zip(dims_a, dims_b, strict=True):
+        if a.shape[da] != b.shape[db] and 1 not in (a.shape[da], b.shape[db]):  # 1 broadcasts
+            raise RuntimeError(f"contracted dimensions need to match, but first has size "
+                               f"{a.shape[da]} in dim {da} and second has size {b.shape[db]} "
+                               f"in dim {db}")
     letters = iter(string.ascii_letters)
     sa = [next(letters) for _ in range(a._data.ndim)]
     sb = [next(letters) for _ in range(b._data.ndim)]
