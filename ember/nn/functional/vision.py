@@ -321,9 +321,12 @@ def affine_grid(theta: Tensor, size: Any, align_corners: bool | None = None) -> 
         raise NotImplementedError(f"affine_grid only supports 4D and 5D sizes, for 2D and 3D "
                                   f"affine transforms, respectively. Got size {list(size)}.")
     rows = spatial
-    if theta.ndim != 3 or tuple(theta.shape[1:]) != (rows, rows + 1) or theta.shape[0] != size[0]:
+    if theta.ndim != 3 or tuple(theta.shape[1:]) != (rows, rows + 1):
         raise ValueError(f"Expected a batch of {spatial}D affine matrices of shape Nx{rows}x"
                          f"{rows + 1} for size {list(size)}. Got {list(theta.shape)}.")
+    if theta.shape[0] != size[0]:  # torch: from its batched matrix product, a RuntimeError
+        raise RuntimeError(f"affine_grid: theta holds {theta.shape[0]} matrices for a size "
+                           f"{list(size)} of batch {size[0]}")
     if min(size[2:]) <= 0:
         raise ValueError(f"Expected non-zero, positive output size. Got {list(size)}")
     # (x, y[, z]) of every output position, x running along the last dim: (1, (D,) H, W) each
@@ -417,9 +420,15 @@ def _tap_index(index: Any, size: int, padding_mode: str, align_corners: bool) ->
 def _tap_reader(input: Tensor, out_shape: tuple) -> Any:
     """read(indices): input (N, C, *spatial) at integer positions, one (N, *out) array per
     spatial dim (outermost first); zero where a position is outside. (N, C, *out)."""
+    from ...ops.pad import pad  # noqa: PLC0415
+
     n, c, *sizes = input.shape
     xp = module_of(input._data)
-    flat = input.reshape(n, c, -1)
+    # one zero past the end of each (n, c) row: the value every outside tap reads, so that
+    # neither an inf/NaN input at the border nor a NaN weight leaks in (as torch's masked
+    # gather); the gradient sent there is dropped by pad's backward
+    flat = pad(input.reshape(n, c, -1), (0, 1))
+    past_end = flat.shape[2] - 1
     count = 1
     for o in out_shape:
         count *= o
@@ -427,14 +436,13 @@ def _tap_reader(input: Tensor, out_shape: tuple) -> Any:
     def read(indices: list) -> Tensor:
         inside = None
         where_ = 0
-        for index, size in zip(indices, sizes):
+        for index, size in zip(indices, sizes, strict=True):
             ok = (index >= 0) & (index < size)
             inside = ok if inside is None else inside & ok
             where_ = where_ * size + xp.clip(index, 0, size - 1)
-        where_ = where_.reshape(n, 1, -1)
+        where_ = xp.where(inside, where_, past_end).reshape(n, 1, -1)
         gather_at = Tensor._make(xp.ascontiguousarray(xp.broadcast_to(where_, (n, c, count))))
-        values = flat.gather(2, gather_at).reshape((n, c) + tuple(out_shape))
-        return values * Tensor._make(inside[:, None].astype(input._data.dtype))
+        return flat.gather(2, gather_at).reshape((n, c) + tuple(out_shape))
 
     return read
 
@@ -500,16 +508,28 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
     read = _tap_reader(input, tuple(grid.shape[1:-1]))
     if mode == "nearest":  # round half to even, as torch's nearbyint; the grid gets zeros
         out = read([xp.rint(q._data).astype("int64") for q in coords])
-        out = out + (grid * 0).sum() if grid.requires_grad else out
+        if grid.requires_grad:  # a zero gradient, and no NaN from grid * 0 at a NaN point
+            from ...ops.indexing import where  # noqa: PLC0415
+
+            out = out + where(Tensor._make(xp.zeros((), dtype=bool)), grid, 0.0).sum()
         return torch_named(out, f"GridSampler{dims}D")
-    lows = [xp.floor(q._data) for q in coords]
-    upper = [(q - Tensor._make(lo)).unsqueeze(1) for q, lo in zip(coords, lows)]
+    lows = [xp.floor(q._data) for q in coords]  # NaN/inf: cast to int, outside (reads 0)
+    taps = [lo.astype("int64") for lo in lows]
+    if dims == 3 and not bool(xp.isfinite(grid._data).all()):
+        # torch's 3-D kernel skips the (all outside) taps of a NaN/inf point: its output and
+        # gradients are 0 there, where the weights would be NaN (2-D gives NaN, as 0 * NaN)
+        from ...ops.indexing import where  # noqa: PLC0415
+
+        finite = [xp.isfinite(lo) for lo in lows]
+        coords = [where(Tensor._make(ok), q, 0.0) for q, ok in zip(coords, finite, strict=True)]
+        lows = [xp.where(ok, lo, 0.0) for lo, ok in zip(lows, finite, strict=True)]
+    upper = [(q - Tensor._make(lo)).unsqueeze(1) for q, lo in zip(coords, lows, strict=True)]
     out = None
     for corner in itertools.product((0, 1), repeat=dims):  # 4 or 8 neighbours
         weight = None
         for d, bit in enumerate(corner):
             wd = upper[d] if bit else 1 - upper[d]
             weight = wd if weight is None else weight * wd
-        term = read([lo.astype("int64") + bit for lo, bit in zip(lows, corner)]) * weight
+        term = read([tap + bit for tap, bit in zip(taps, corner, strict=True)]) * weight
         out = term if out is None else out + term
     return torch_named(out, f"GridSampler{dims}D")
