@@ -9,6 +9,7 @@ this file holds the tensor's state, its autograd controls and its conversions.
 from __future__ import annotations
 
 import copy as _copy
+import warnings
 import weakref as _weakref_module
 from typing import Any, Callable
 
@@ -440,6 +441,10 @@ class Tensor(TensorMethods):
         return self._data.__dlpack_device__()
 
     def __float__(self) -> float:
+        if self._requires_grad:  # torch's words (it warns for float(), not int() or item())
+            warnings.warn("Converting a tensor with requires_grad=True to a scalar may lead to "
+                          "unexpected behavior.\nConsider using tensor.detach() first.",
+                          stacklevel=2)
         return float(self._scalar("float"))
 
     def __int__(self) -> int:

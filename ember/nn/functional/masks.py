@@ -3,7 +3,6 @@ layers copied from torch's transformer.py) calls: `_canonical_mask`, `_none_or_d
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 from ...tensor import Tensor
@@ -19,10 +18,8 @@ def _canonical_mask(mask: Tensor | None, mask_name: str, other_type: Any, other_
     if not isinstance(mask, Tensor):
         raise TypeError(f"_canonical_mask: {mask_name} must be a Tensor or None, got "
                         f"{type(mask).__name__}")
-    if check_other and other_type is not None and mask.dtype != other_type:
-        warnings.warn(f"Support for mismatched {mask_name} and {other_name} is deprecated. "
-                      "Use same type for both instead.", stacklevel=2)
-    return _additive_mask(mask, target_type, mask_name)
+    return _additive_mask(mask, target_type, mask_name, other_name=other_name,
+                          other_type=other_type if check_other else None)
 
 
 def _none_or_dtype(input: Tensor | None) -> Any:

@@ -14,6 +14,7 @@ torch does), so a query whose keys are all masked gets NaN weights there, like t
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 from ... import creation, dtypes
@@ -27,12 +28,22 @@ from .dropout import dropout
 from .linear import linear
 
 
-def _additive_mask(mask: Tensor | None, dtype: Any, name: str) -> Tensor | None:
-    """A bool mask (True = masked out) as a float one (-inf there, 0 elsewhere)."""
-    if mask is None or mask.dtype.is_floating_point:
+def _additive_mask(mask: Tensor | None, dtype: Any, name: str, other: Tensor | None = None,
+                   other_name: str = "", other_type: Any = None) -> Tensor | None:
+    """A bool mask (True = masked out) as a float one (-inf there, 0 elsewhere). `other` (or
+    its dtype, `other_type`): the mask it will be combined with; torch deprecates mixing a bool
+    one with a float one."""
+    if mask is None:
         return mask
-    if mask.dtype is not dtypes.bool_:
+    if not mask.dtype.is_floating_point and mask.dtype is not dtypes.bool_:
         raise AssertionError(f"only bool and floating types of {name} are supported")
+    if other is not None:
+        other_type = other.dtype
+    if other_type is not None and other_type != mask.dtype:
+        warnings.warn(f"Support for mismatched {name} and {other_name} is deprecated. Use same "
+                      "type for both instead.", stacklevel=3)
+    if mask.dtype.is_floating_point:
+        return mask
     return creation.zeros(tuple(mask.shape), dtype=dtype, device=mask.device).masked_fill(
         mask, -math.inf)
 
@@ -99,7 +110,8 @@ def multi_head_attention_forward(
         if key_padding_mask is not None:
             key_padding_mask = key_padding_mask.unsqueeze(0)
     tgt_len, bsz, embed_dim = query.shape
-    key_padding_mask = _additive_mask(key_padding_mask, query.dtype, "key_padding_mask")
+    key_padding_mask = _additive_mask(key_padding_mask, query.dtype, "key_padding_mask",
+                                      attn_mask, "attn_mask")
     if is_causal and attn_mask is None:
         raise RuntimeError("Need attn_mask if specifying the is_causal hint. You may use the "
                            "Transformer module method `generate_square_subsequent_mask` to "

@@ -106,7 +106,7 @@ class TransformerEncoderLayer(Module):
     def forward(self, src: Tensor, src_mask: Tensor | None = None,
                 src_key_padding_mask: Tensor | None = None, is_causal: bool = False) -> Tensor:
         src_key_padding_mask = _additive_mask(src_key_padding_mask, src.dtype,
-                                           "src_key_padding_mask")
+                                           "src_key_padding_mask", src_mask, "src_mask")
         src_mask = _additive_mask(src_mask, src.dtype, "src_mask")
         x = src
         if self.norm_first:
@@ -228,7 +228,7 @@ class TransformerEncoder(Module):
                 is_causal: bool | None = None) -> Tensor:
         padded = self._nested_padding(src, mask, src_key_padding_mask)
         src_key_padding_mask = _additive_mask(src_key_padding_mask, src.dtype,
-                                           "src_key_padding_mask")
+                                           "src_key_padding_mask", mask, "mask")
         mask = _additive_mask(mask, src.dtype, "mask")
         batch_first = self.layers[0].self_attn.batch_first
         is_causal = _detect_is_causal_mask(mask, is_causal, _seq_len(src, batch_first))
