@@ -126,6 +126,9 @@ def tensor(data: Any, *, dtype: Any = None, device: Any = None, requires_grad: b
         arr = data.copy()
         if device is None:
             device = backend.device_of(data)
+    elif isinstance(data, (str, bytes)):
+        raise TypeError(f"tensor(): invalid data type '{type(data).__name__}' (expected a number, "
+                        "a nested sequence of numbers, an array or a tensor)")
     else:
         arr = numpy.array(_infer_array(data, d), copy=True)
     if d is not None and arr.dtype != d.np:
@@ -201,11 +204,38 @@ def _filled(size: tuple, fill: Any, dtype: Any, device: Any, requires_grad: bool
     if fill is None:
         data = xp.empty(shape, dtype=d.np)
     else:
-        data = xp.full(shape, fill, dtype=d.np)
+        _check_fits(fill, d)
+        data = xp.full(shape, dtypes.wrap_int_scalar(fill, d.np), dtype=d.np)
     t = Tensor._make(data)
     if requires_grad:
         t.requires_grad_(True)
     return t
+
+
+def _check_fits(value: Any, d: dtypes.dtype) -> None:
+    """torch's check of a fill value against the dtype: integers take [-max, max] for unsigned
+    types (-1 fills uint8 with 255) and [min, max] otherwise, and no NaN or infinity; a finite
+    float beyond a float dtype's range and a complex with an imaginary part for a real dtype
+    are refused."""
+    if value.__class__ is bool or not isinstance(value, (int, float, complex)) or \
+            (value.__class__ is int and 0 <= value <= 1):  # zeros and ones always fit
+        return
+    if isinstance(value, complex):
+        if d.category == 3:
+            return
+        if value.imag != 0:
+            raise RuntimeError(f"value cannot be converted to type {d.name} without overflow "
+                               f"(got {value})")
+        value = value.real
+    if d.category == 1:
+        info = numpy.iinfo(d.np)
+        low = -int(info.max) if info.min == 0 else int(info.min)
+        if not (math.isfinite(value) and low <= value <= int(info.max)):
+            raise RuntimeError(f"value cannot be converted to type {d.name} without overflow "
+                               f"(got {value})")
+    elif d.category == 2 and math.isfinite(value) and abs(value) > dtypes.finfo(d).max:
+        raise RuntimeError(f"value cannot be converted to type {d.name} without overflow "
+                           f"(got {value})")
 
 
 def zeros(*dims: Any, size: Any = None, dtype: Any = None, device: Any = None,
@@ -286,6 +316,8 @@ def _like_filled(input: Tensor, fill: Any, dtype: Any, device: Any, requires_gra
     if fill is None:
         data = xp.empty_like(src, dtype=np_dtype, order=order)
     else:
+        _check_fits(fill, dtypes.to_dtype(d))
+        fill = dtypes.wrap_int_scalar(fill, np_dtype)  # -1 fills uint8 with 255, as torch
         data = xp.full_like(src, fill, dtype=np_dtype, order=order)
     return _finish(data, input.device, requires_grad)
 
@@ -321,11 +353,15 @@ def arange(start: Any = 0, end: Any = None, step: Any = 1, *, dtype: Any = None,
     start, end, step = values
     if step == 0:
         raise RuntimeError("arange: step must be nonzero")
+    if not all(math.isfinite(v) for v in values):
+        raise RuntimeError(f"arange: unsupported range: {start} -> {end} (step {step})")
     if (end - start) * step < 0 and end != start:
         raise RuntimeError(f"arange: upper bound and larger bound inconsistent with step sign "
                            f"(start={start}, end={end}, step={step})")
     any_float = any(isinstance(v, float) for v in values)
     d = _factory_dtype(dtype, dtypes.get_default_dtype() if any_float else dtypes.int64)
+    if d is dtypes.bool_:
+        raise NotImplementedError("\"arange_cpu\" not implemented for 'Bool'")
     xp = backend.module_for(backend.as_device(device))
     n = max(math.ceil((end - start) / step), 0)
     if d.is_floating_point:
@@ -362,6 +398,14 @@ def linspace(start: Any, end: Any, steps: int, *, dtype: Any = None, device: Any
         raise RuntimeError("linspace: number of steps must be non-negative")
     start = start.item() if isinstance(start, Tensor) else start
     end = end.item() if isinstance(end, Tensor) else end
+    if isinstance(start, complex) or isinstance(end, complex) or \
+            (dtype is not None and dtypes.to_dtype(dtype).is_complex):  # each part on its own
+        d = dtypes.to_dtype(dtype) if dtype is not None else dtypes.default_complex()
+        start, end = complex(start), complex(end)
+        real = linspace(start.real, end.real, steps, dtype=d.to_real(), device=device)
+        imag = linspace(start.imag, end.imag, steps, dtype=d.to_real(), device=device)
+        t = Tensor._make((real._data + 1j * imag._data).astype(d.np))
+        return t.requires_grad_(True) if requires_grad else t
     d = _factory_dtype(dtype)
     xp = backend.module_for(backend.as_device(device))
     # torch's kernel: the first half counts up from start, the second half down from end, in
@@ -400,6 +444,9 @@ def logspace(start: Any, end: Any, steps: int, base: float = 10.0, *, dtype: Any
 def eye(n: int, m: int | None = None, *, dtype: Any = None, device: Any = None,
         requires_grad: bool = False) -> Tensor:
     d = _factory_dtype(dtype)
+    for name, size in (("n", n), ("m", m)):
+        if size is not None and size < 0:
+            raise RuntimeError(f"eye: {name} must be greater or equal to 0, got {size}")
     xp = backend.module_for(backend.as_device(device))
     t = Tensor._make(xp.eye(n, n if m is None else m, dtype=d.np))
     if requires_grad:

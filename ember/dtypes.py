@@ -114,7 +114,11 @@ def get_default_dtype() -> dtype:
 
 
 def default_complex() -> dtype:
-    """What a Python complex becomes: complex64, or complex128 under a float64 default."""
+    """What a Python complex becomes: complex64, or complex128 under a float64 default (torch
+    has none under a bfloat16 default)."""
+    if _default_float is bfloat16:
+        raise RuntimeError("invalid default scalar type for complex: the default dtype is "
+                           "bfloat16 (torch.tensor(1j) refuses it too)")
     return _COMPLEX_OF[_default_float]
 
 
@@ -226,7 +230,7 @@ def _promote_cached(a: dtype | int, pa: int, b: dtype | int, pb: int) -> dtype:
 
 def _scalar_dtypes() -> dict:
     """The dtype a Python scalar of each category takes (torch's wrapped-number rule)."""
-    return {0: bool_, 1: int64, 2: _default_float, 3: default_complex()}
+    return {0: bool_, 1: int64, 2: _default_float, 3: _COMPLEX_OF[_default_float]}
 
 
 def result_type(a: Any, b: Any) -> dtype:

@@ -254,7 +254,7 @@ EDGE_OPS = {
     "hypot": (lambda m, a, b: m.hypot(a, b), "f16 bf16"),
     "copysign": (lambda m, a, b: m.copysign(a, b), "f16 f32 f64"),
     "nextafter": (lambda m, a, b: m.nextafter(a, b), "all"),
-    "xlogy": (lambda m, a, b: m.xlogy(a, b), "all"),
+    "xlogy": (lambda m, a, b: m.xlogy(a, b), "f16 f32 f64"),  # bfloat16: one rounding
     "xlog1py": (lambda m, a, b: m.special.xlog1py(a, b), "f16 f32 bf16"),
     "logaddexp": (lambda m, a, b: m.logaddexp(a, b), "f16"),
     "pow": (lambda m, a, b: m.pow(a, b), "f16"),
@@ -357,3 +357,436 @@ def test_add_alpha_rules() -> None:
     _agree(lambda m: m.sub(m.tensor([True]), m.tensor([True])))
     _agree(lambda m: m.rsub(m.tensor([1.0, 2]), m.tensor([3.0, 4.0]), alpha=2))
     _agree(lambda m: 5 - m.tensor([1, 2]))
+
+
+# --------------------------------------------------------------------------------------------
+# Integer division, remainder signs, shifts and bitwise ops, comparisons
+# --------------------------------------------------------------------------------------------
+
+_SIGNS_A, _SIGNS_B = [-7, 7, -7, 7, 0, -1, 6], [2, -2, -2, 2, 3, 5, 3]
+
+
+@pytest.mark.parametrize("dtype", ["int8", "int16", "int32", "int64", "uint8", "float16",
+                                   "float32", "float64"])
+def test_division_and_remainder_signs(dtype: str) -> None:
+    a = [abs(v) for v in _SIGNS_A] if dtype == "uint8" else _SIGNS_A
+    b = [abs(v) for v in _SIGNS_B] if dtype == "uint8" else _SIGNS_B
+    for fn in (lambda m, x, y: m.div(x, y, rounding_mode="floor"),
+               lambda m, x, y: m.div(x, y, rounding_mode="trunc"),
+               lambda m, x, y: m.remainder(x, y), lambda m, x, y: m.fmod(x, y),
+               lambda m, x, y: x // y, lambda m, x, y: x % y, lambda m, x, y: x / y):
+        _agree(lambda m, fn=fn: fn(m, m.tensor(a, dtype=getattr(m, dtype)),
+                                   m.tensor(b, dtype=getattr(m, dtype))), rtol=0)
+        _agree(lambda m, fn=fn: fn(m, m.tensor(a, dtype=getattr(m, dtype)), 3), rtol=0)
+        _agree(lambda m, fn=fn: fn(m, m.tensor(a, dtype=getattr(m, dtype)), 2.5))
+        _agree(lambda m, fn=fn: fn(m, m.tensor(a, dtype=getattr(m, dtype)).t(), -2.5))
+
+
+@pytest.mark.parametrize("dtype", ["int8", "int32", "int64", "uint8", "bool"])
+def test_integer_division_by_zero_raises(dtype: str) -> None:
+    for fn in (lambda m, x, y: m.div(x, y, rounding_mode="floor"),
+               lambda m, x, y: m.div(x, y, rounding_mode="trunc"),
+               lambda m, x, y: m.remainder(x, y), lambda m, x, y: m.fmod(x, y),
+               lambda m, x, y: m.floor_divide(x, y)):
+        _agree(lambda m, fn=fn: fn(m, m.tensor([1, 0], dtype=getattr(m, dtype)),
+                                   m.tensor([0, 0], dtype=getattr(m, dtype))))
+        _agree(lambda m, fn=fn: fn(m, m.tensor([1, 0], dtype=getattr(m, dtype)), 0))
+    _agree(lambda m: m.tensor([1, 0, -1], dtype=getattr(m, dtype)) / 0)  # true division: inf
+    _agree(lambda m: m.remainder(m.tensor([1.0, -1.0]), 0.0))
+    _agree(lambda m: m.fmod(m.tensor([1.0, -1.0]), m.tensor([0.0, -0.0])))
+
+
+def test_integer_overflow_and_wrapping() -> None:
+    _agree(lambda m: m.div(m.tensor([-2 ** 63]), -1, rounding_mode="floor"))
+    _agree(lambda m: m.div(m.tensor([-128], dtype=m.int8), -1, rounding_mode="trunc"))
+    _agree(lambda m: m.tensor([1], dtype=m.uint8) + 300)
+    _agree(lambda m: m.tensor([3], dtype=m.uint8) * -1)
+    _agree(lambda m: m.tensor([100], dtype=m.int8) + m.tensor(200))
+    _agree(lambda m: m.tensor([1], dtype=m.uint8) - m.tensor(5))
+    _agree(lambda m: m.tensor([2 ** 62]) * 4)
+    _agree(lambda m: m.tensor(1000) + m.tensor([1], dtype=m.uint8))
+
+
+def test_shifts_and_bitwise() -> None:
+    i32 = [1, -8, 5, 7]
+    _agree(lambda m: m.tensor(i32, dtype=m.int32) << m.tensor([0, 2, 3, 31], dtype=m.int32))
+    _agree(lambda m: m.tensor(i32, dtype=m.int32) >> m.tensor([0, 2, 1, 31], dtype=m.int32))
+    _agree(lambda m: m.tensor([200], dtype=m.uint8) >> m.tensor([3], dtype=m.uint8))
+    _agree(lambda m: m.tensor([200], dtype=m.uint8) << 1)
+    _agree(lambda m: 1 << m.tensor([3]))
+    _agree(lambda m: m.tensor([True]) << 2)
+    _agree(lambda m: m.tensor([-128], dtype=m.int8) >> 3)
+    _agree(lambda m: m.tensor([True, False]) << m.tensor([True, True]))  # torch's error
+    _agree(lambda m: m.tensor([True, False]) >> True)
+    _agree(lambda m: m.tensor([True, False]) & m.tensor([True, True]))
+    _agree(lambda m: m.tensor([True]) & 3)
+    _agree(lambda m: m.tensor([-5]) ^ 3)
+    _agree(lambda m: ~m.tensor([True, False]))
+    _agree(lambda m: ~m.tensor([1, 254], dtype=m.uint8))
+    _agree(lambda m: m.tensor([1.0]) & 1)
+    _agree(lambda m: m.tensor([1]) | 1.5)
+    _agree(lambda m: m.bitwise_xor(m.tensor([1.0], dtype=m.bfloat16), m.tensor([1])))
+    _agree(lambda m: m.bitwise_not(m.tensor([1.0])))
+    _agree(lambda m: m.gcd(m.tensor([-12, 0, 7]), m.tensor([18, 0, -14])))
+    _agree(lambda m: m.lcm(m.tensor([-4, 0, 6]), m.tensor([6, 5, 4])))
+    _agree(lambda m: m.gcd(m.tensor([True, False]), m.tensor([4, 6], dtype=m.int16)))
+
+
+def test_comparisons() -> None:
+    nan = math.nan
+    _agree(lambda m: m.tensor([1, 200], dtype=m.uint8) < -1)
+    _agree(lambda m: m.tensor([0], dtype=m.uint8) == 256)
+    _agree(lambda m: m.tensor([2 ** 53 + 1]) == float(2 ** 53))
+    _agree(lambda m: m.tensor([2, 3], dtype=m.int32) < 2.5)
+    _agree(lambda m: m.tensor([nan, 1.0]) == m.tensor([nan, 1.0]))
+    _agree(lambda m: m.tensor([nan, 1.0]) != m.tensor([nan, 1.0]))
+    _agree(lambda m: m.tensor([nan]) <= nan)
+    _agree(lambda m: m.tensor([True, False]) == m.tensor([1, 2]))
+    _agree(lambda m: m.tensor([1 + 1j]) == 1 + 1j)
+    _agree(lambda m: m.tensor([1 + 1j]) < 1)
+    _agree(lambda m: m.tensor([-0.0]) == 0.0)
+    _agree(lambda m: m.tensor([1], dtype=m.int8) > 300)
+    _agree(lambda m: m.tensor([0.1], dtype=m.float16) == m.tensor([0.1]))
+    _agree(lambda m: m.tensor([0.1], dtype=m.float16) == 0.1)
+    _agree(lambda m: m.logical_xor(m.tensor([0, 2]), m.tensor([0.0, 0.0])))
+    _agree(lambda m: m.logical_not(m.tensor([0.0, nan, -0.0])))
+    _agree(lambda m: m.isclose(m.tensor([1.0, nan, math.inf]), m.tensor([1.0 + 1e-6, nan, math.inf])))
+    _agree(lambda m: m.isclose(m.tensor([1.0, nan]), m.tensor([1.1, nan]), rtol=0.2,
+                               equal_nan=True))
+    _agree(lambda m: m.isclose(m.tensor([1.0]), m.tensor([1.0], dtype=m.float64)))
+    _agree(lambda m: m.maximum(m.tensor([1j]), m.tensor([1j])))
+    _agree(lambda m: m.remainder(m.tensor([1j]), m.tensor([1j])))
+    _agree(lambda m: m.heaviside(m.tensor([-1.0, 0.0, 2.0, nan]), m.tensor([0.5])))
+    _agree(lambda m: m.heaviside(m.tensor([-1, 0, 2]), m.tensor([7])))
+    _agree(lambda m: m.heaviside(m.tensor([-1.0]), m.tensor([7])))
+
+
+# --------------------------------------------------------------------------------------------
+# clamp and lerp (ember/ops/unary.py)
+# --------------------------------------------------------------------------------------------
+
+
+def test_clamp() -> None:
+    nan = math.nan
+    x = [1.0, 5.0, -3.0, nan, -0.0]
+    _agree(lambda m: m.clamp(m.tensor(x[:3]), min=4, max=2))  # min > max: max everywhere
+    _agree(lambda m: m.clamp(m.tensor(x), 0, 0.5))
+    _agree(lambda m: m.clamp(m.tensor([1.0, 2.0]), min=nan))
+    _agree(lambda m: m.clamp(m.tensor(x[:3]), min=m.tensor([0.0, 0.0, 0.0]),
+                             max=m.tensor([2.0, 6.0, -4.0])))
+    _agree(lambda m: m.clamp(m.tensor([1, 5, -3]), min=0.5))
+    _agree(lambda m: m.clamp(m.tensor([1, 5, -3]), -1, 2))
+    _agree(lambda m: m.clamp(m.tensor([1.0])))
+    _agree(lambda m: m.clamp(m.tensor([1, 5], dtype=m.uint8), min=-1))
+    _agree(lambda m: m.clamp(m.tensor([1, 5, -3]), min=m.tensor([0.5, 0.5, 0.5])))
+    _agree(lambda m: m.clamp(m.tensor([1.0, 2.0]), min=m.tensor([nan, 0.0])))
+    _agree(lambda m: m.clip(m.tensor([1.0, 5.0]), 2, 3))
+    _agree(lambda m: m.clamp_min(m.tensor([1.0, 5.0]), 2))
+    _agree(lambda m: m.clamp_max(m.tensor([1, 5]), 2.5))
+    results = []  # gradient: 1 inside [min, max], 0 outside
+    for m in (torch, ember):
+        t = m.tensor([-2.0, 0.0, 0.5, 1.0, 3.0], requires_grad=True, dtype=m.float64)
+        m.clamp(t, 0.0, 1.0).backward(m.ones(5, dtype=m.float64))
+        results.append(t.grad)
+    _same(*results)
+
+
+@pytest.mark.xfail(reason="ember/ops/unary.py: clamp(NaN, min=4, max=2) gives 2; torch keeps NaN",
+                   strict=True)
+def test_clamp_nan_with_min_above_max() -> None:
+    _agree(lambda m: m.clamp(m.tensor([math.nan, 1.0]), min=4, max=2))
+
+
+@pytest.mark.xfail(reason="ember/ops/unary.py: a float16 clamp bound beyond its range is taken; "
+                          "torch raises", strict=True)
+def test_clamp_overflowing_bound() -> None:
+    _agree(lambda m: m.clamp(m.tensor([1.0], dtype=m.float16), max=1e6))
+
+
+def test_lerp_values() -> None:
+    _agree(lambda m: m.lerp(m.tensor([1.0, 2.0]), m.tensor([3.0, 5.0]), m.tensor([0.5, 2.0])))
+    _agree(lambda m: m.lerp(m.tensor([1.0, 2.0], dtype=m.float64), m.tensor([3.0, 5.0],
+                            dtype=m.float64), -0.25))
+
+
+@pytest.mark.xfail(reason="ember/ops/unary.py: lerp takes integer and mixed-dtype operands and "
+                          "computes float16 in float16; torch refuses both and rounds once",
+                   strict=True)
+def test_lerp_dtype_rules() -> None:
+    _agree(lambda m: m.lerp(m.tensor([0.1, 2.0], dtype=m.float16),
+                            m.tensor([1.5, 5.0], dtype=m.float16), 0.3), rtol=0)
+    _agree(lambda m: m.lerp(m.tensor([1, 2]), m.tensor([3, 4]), 0.5))
+    _agree(lambda m: m.lerp(m.tensor([1.0]), m.tensor([1.0], dtype=m.float64), 0.5))
+
+
+# --------------------------------------------------------------------------------------------
+# Gradients (float64, against torch's; a finite-difference check of Ember's own)
+# --------------------------------------------------------------------------------------------
+
+_GA = [0.0, -0.0, 1.0, 2.0, math.nan, 1.0, math.nan, 3.0, -1.5, 0.7, 1.0, -2.0]
+_GB = [-0.0, 0.0, 1.0, 1.0, 1.0, math.nan, math.nan, 5.0, 0.4, 0.1, 0.1, -2.0]
+
+GRAD_OPS = {
+    "maximum": lambda m, a, b: m.maximum(a, b),
+    "minimum": lambda m, a, b: m.minimum(a, b),
+    "fmax": lambda m, a, b: m.fmax(a, b),
+    "fmin": lambda m, a, b: m.fmin(a, b),
+    "remainder": lambda m, a, b: m.remainder(a, b),
+    "fmod": lambda m, a, b: m.fmod(a, b),
+    "div": lambda m, a, b: a / b,
+    "mul": lambda m, a, b: a * b,
+    "sub": lambda m, a, b: m.sub(a, b, alpha=2),
+    "atan2": lambda m, a, b: m.atan2(a, b),
+    "hypot": lambda m, a, b: m.hypot(a, b),
+    "copysign": lambda m, a, b: m.copysign(a, b),
+    "logaddexp": lambda m, a, b: m.logaddexp(a, b),
+    "logaddexp2": lambda m, a, b: m.logaddexp2(a, b),
+    "xlogy": lambda m, a, b: m.xlogy(a, b),
+    "pow": lambda m, a, b: m.pow(a.abs() + 0.5, b),
+    "pow_3": lambda m, a, b: m.pow(a, 3) + m.pow(b, -2),
+    "float_power": lambda m, a, b: m.float_power(a.abs() + 0.5, b),
+    "addcmul": lambda m, a, b: m.addcmul(a, a, b, value=-0.5),
+    "addcdiv": lambda m, a, b: m.addcdiv(a, a, b, value=2),
+    "div_floor": lambda m, a, b: m.div(a, b, rounding_mode="floor"),
+}
+
+
+@pytest.mark.parametrize("op", list(GRAD_OPS))
+def test_gradients_match_torch(op: str) -> None:
+    grads = []
+    for m in (torch, ember):
+        a = m.tensor(_GA, dtype=m.float64, requires_grad=True)
+        b = m.tensor(_GB, dtype=m.float64, requires_grad=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            GRAD_OPS[op](m, a, b).backward(m.linspace(-1, 2, 12, dtype=m.float64))
+        grads.append((a.grad, b.grad))
+    for t, e in zip(*grads):
+        _same(t, e, rtol=1e-10, zero_sign=False)
+
+
+def test_gradients_at_ties_and_of_broadcast_promoted_operands() -> None:
+    # ties split in half for maximum/minimum, go wholly to the first operand for fmax/fmin;
+    # a float32 row broadcast against a float64 column gets a float32 gradient of its shape
+    for op in ("maximum", "minimum", "fmax", "fmin"):
+        grads = []
+        for m in (torch, ember):
+            a = m.tensor([[1.0, 2.0, 3.0]], requires_grad=True)
+            b = m.tensor([[2.0], [1.0]], dtype=m.float64, requires_grad=True)
+            getattr(m, op)(a, b).sum().backward()
+            grads.append((a.grad, b.grad))
+        for t, e in zip(*grads):
+            _same(t, e)
+
+
+@pytest.mark.parametrize("op", ["hypot", "logaddexp", "remainder", "atan2", "copysign",
+                                "xlogy", "maximum", "addcdiv", "pow"])
+def test_gradients_by_finite_differences(op: str) -> None:
+    fn = GRAD_OPS[op]
+    a0 = np.array([0.3, -1.2, 2.5, 0.9], dtype=np.float64)
+    b0 = np.array([1.1, 0.7, 0.6 if op == "xlogy" else -0.6, 2.2], dtype=np.float64)
+    a = ember.tensor(a0, requires_grad=True)
+    b = ember.tensor(b0, requires_grad=True)
+    fn(ember, a, b).sum().backward()
+    eps = 1e-6
+    for k, (x, g) in enumerate(((a0, a.grad), (b0, b.grad))):
+        numeric = np.empty_like(x)
+        for i in range(x.size):
+            hi, lo = x.copy(), x.copy()
+            hi[i] += eps
+            lo[i] -= eps
+            args_hi = (hi, b0) if k == 0 else (a0, hi)
+            args_lo = (lo, b0) if k == 0 else (a0, lo)
+            f_hi = fn(ember, *(ember.tensor(v) for v in args_hi)).sum().item()
+            f_lo = fn(ember, *(ember.tensor(v) for v in args_lo)).sum().item()
+            numeric[i] = (f_hi - f_lo) / (2 * eps)
+        np.testing.assert_allclose(g.numpy(), numeric, rtol=1e-5, atol=1e-7)
+
+
+# --------------------------------------------------------------------------------------------
+# Creation: dtype inference, factories, conversions, dtype objects
+# --------------------------------------------------------------------------------------------
+
+CREATE = {
+    "int": lambda m: m.tensor(3), "float": lambda m: m.tensor(3.5),
+    "bool": lambda m: m.tensor(True), "complex": lambda m: m.tensor(1 + 2j),
+    "mixed": lambda m: m.tensor([1, 2.5]), "bool_int": lambda m: m.tensor([True, 2]),
+    "int_complex": lambda m: m.tensor([1, 2j]), "empty": lambda m: m.tensor([]),
+    "empty2": lambda m: m.tensor([[]]), "np_f32_scalar": lambda m: m.tensor(np.float32(2.5)),
+    "np_f64_scalar": lambda m: m.tensor(np.float64(2.5)),
+    "np_i32": lambda m: m.tensor(np.array([1, 2], dtype=np.int32)),
+    "np_scalars": lambda m: m.tensor([np.float64(1.5), np.float64(2)]),
+    "np_i32_and_int": lambda m: m.tensor([np.int32(1), 2]),
+    "big": lambda m: m.tensor(2 ** 63), "min_i64": lambda m: m.tensor(-2 ** 63),
+    "np_f16": lambda m: m.tensor(np.array([1.5], np.float16)),
+    "tensors": lambda m: m.tensor([m.tensor(1.5), m.tensor(2.5)]),
+    "tuples": lambda m: m.tensor(((1, 2), (3, 4))),
+    "float_to_int": lambda m: m.tensor([1.7, -1.7], dtype=m.int32),
+    "neg_to_u8": lambda m: m.tensor([-1], dtype=m.uint8),
+    "1e40": lambda m: m.tensor(1e40), "inf_f16": lambda m: m.tensor([math.inf, math.nan],
+                                                                       dtype=m.float16),
+    "to_bool": lambda m: m.tensor([0.0, 0.5, -0.0, math.nan], dtype=m.bool),
+    "np_bool": lambda m: m.tensor(np.bool_(True)),
+    "np_arrays": lambda m: m.tensor(np.stack([np.array([1, 2]), np.array([3, 4])])),
+    "str": lambda m: m.tensor("a"), "ragged": lambda m: m.tensor([[1], [1, 2]]),
+    "zeros": lambda m: m.zeros(2, 3), "zeros_tuple": lambda m: m.zeros((2, 3)),
+    "zeros_empty": lambda m: m.zeros([2, 0]), "zeros_i8": lambda m: m.zeros(2, dtype=m.int8),
+    "ones_neg": lambda m: m.ones(-1), "empty_shape": lambda m: list(m.empty(2, 3).shape),
+    "full_int": lambda m: m.full((2,), 3), "full_float": lambda m: m.full((2,), 3.5),
+    "full_bool": lambda m: m.full((2,), True), "full_complex": lambda m: m.full((2,), 1 + 1j),
+    "full_trunc": lambda m: m.full((2,), 3.7, dtype=m.int32),
+    "full_nan_int": lambda m: m.full((2,), math.nan, dtype=m.int32),
+    "full_300_u8": lambda m: m.full((2,), 300, dtype=m.uint8),
+    "full_-1_u8": lambda m: m.full((2,), -1, dtype=m.uint8),
+    "full_-256_u8": lambda m: m.full((2,), -256, dtype=m.uint8),
+    "full_inf_i64": lambda m: m.full((2,), math.inf, dtype=m.int64),
+    "full_1e10_i32": lambda m: m.full((2,), 1e10, dtype=m.int32),
+    "full_complex_f32": lambda m: m.full((2,), 1 + 1j, dtype=m.float32),
+    "full_1e5_f16": lambda m: m.full((2,), 1e5, dtype=m.float16),
+    "full_inf_f16": lambda m: m.full((2,), -math.inf, dtype=m.float16),
+    "full_1e300_f32": lambda m: m.full((2,), 1e300, dtype=m.float32),
+    "full_2**63_f32": lambda m: m.full((2,), 2 ** 63, dtype=m.float32),
+    "full_true_i32": lambda m: m.full((2,), True, dtype=m.int32),
+    "full_like": lambda m: m.full_like(m.zeros(2, dtype=m.int32), 2.7),
+    "full_like_ovf": lambda m: m.full_like(m.zeros(2, dtype=m.int8), 300),
+    "full_like_f": lambda m: m.full_like(m.zeros(2), 2),
+    "zeros_like_dt": lambda m: m.zeros_like(m.zeros(2, dtype=m.int32), dtype=m.float64),
+    "ones_like_bool": lambda m: m.ones_like(m.zeros(2, dtype=m.bool)),
+    "empty_like_t": lambda m: m.empty_like(m.zeros(2, 3).t()).fill_(1),
+    "arange": lambda m: m.arange(5), "arange_f": lambda m: m.arange(0, 1, 0.1),
+    "arange_neg": lambda m: m.arange(5, 0, -1.5), "arange_fe": lambda m: m.arange(0.0, 3.0),
+    "arange_1_2.5": lambda m: m.arange(1, 2.5), "arange_0.3": lambda m: m.arange(0, 1, 0.3),
+    "arange_quarter": lambda m: m.arange(-1, 1, 0.25),
+    "arange_i32_f": lambda m: m.arange(0, 5, 1.5, dtype=m.int32),
+    "arange_i64_f": lambda m: m.arange(0, 5, 1.5, dtype=m.int64),
+    "arange_empty": lambda m: m.arange(0), "arange_eq": lambda m: m.arange(3, 3),
+    "arange_bad": lambda m: m.arange(0, 5, -1), "arange_step0": lambda m: m.arange(0, 5, 0),
+    "arange_f64": lambda m: m.arange(0, 1, 0.1, dtype=m.float64),
+    "arange_f16": lambda m: m.arange(0, 10, 0.7, dtype=m.float16),
+    "arange_u8": lambda m: m.arange(250, 256, dtype=m.uint8),
+    "arange_tensor": lambda m: m.arange(m.tensor(3)),
+    "arange_bool": lambda m: m.arange(3, dtype=m.bool),
+    "arange_nan": lambda m: m.arange(0, math.nan), "arange_inf": lambda m: m.arange(0, math.inf),
+    "arange_1.3": lambda m: m.arange(1.0, 1.3, 0.1),
+    "arange_big": lambda m: m.arange(-3, 10 ** 6, 250000.5),
+    "linspace": lambda m: m.linspace(0, 1, 5),
+    "linspace_int": lambda m: m.linspace(0, 10, 4, dtype=m.int64),
+    "linspace_1": lambda m: m.linspace(2, 3, 1), "linspace_0": lambda m: m.linspace(2, 3, 0),
+    "linspace_neg": lambda m: m.linspace(-1, 1, -1), "linspace_rev": lambda m: m.linspace(1, -1, 7),
+    "linspace_f64": lambda m: m.linspace(0.1, 0.7, 11, dtype=m.float64),
+    "linspace_f16": lambda m: m.linspace(0, 1, 7, dtype=m.float16),
+    "linspace_complex": lambda m: m.linspace(0, 1 + 1j, 3),
+    "linspace_c128": lambda m: m.linspace(-1, 2, 4, dtype=m.complex128),
+    "linspace_i32": lambda m: m.linspace(-5.5, 5.5, 6, dtype=m.int32),
+    "linspace_u8": lambda m: m.linspace(0, 255, 4, dtype=m.uint8),
+    "logspace": lambda m: m.logspace(0, 2, 3), "logspace_2": lambda m: m.logspace(0, 3, 4, base=2),
+    "logspace_int": lambda m: m.logspace(0, 2, 3, dtype=m.int64),
+    "logspace_f64": lambda m: m.logspace(-1, 1, 5, dtype=m.float64),
+    "logspace_neg_base": lambda m: m.logspace(0, 3, 4, base=-2),
+    "eye": lambda m: m.eye(3), "eye_nm": lambda m: m.eye(2, 4),
+    "eye_int": lambda m: m.eye(2, dtype=m.int32), "eye_0": lambda m: m.eye(0),
+    "eye_neg": lambda m: m.eye(-1), "eye_neg_m": lambda m: m.eye(2, -1),
+    "eye_bool": lambda m: m.eye(2, dtype=m.bool),
+}
+
+
+@pytest.mark.parametrize("case", list(CREATE))
+def test_creation_matches_torch(case: str) -> None:
+    _agree(CREATE[case], rtol=1e-6)
+
+
+CONVERT = {
+    "f_to_i32": lambda m: m.tensor([1.7, -1.7, -0.5, 2.5, -0.0]).to(m.int32),
+    "nan_to_i64": lambda m: m.tensor([math.nan]).to(m.int64),
+    "f_to_u8": lambda m: m.tensor([-1.0, 255.9, 300.0]).to(m.uint8),
+    "f_to_bool": lambda m: m.tensor([0.0, -0.0, 0.1, math.nan, math.inf]).to(m.bool),
+    "i_to_bool": lambda m: m.tensor([0, 2, -1]).to(m.bool),
+    "i_to_i8": lambda m: m.tensor([200, -200, 1000]).to(m.int8),
+    "c_to_f": lambda m: m.tensor([1 + 2j]).to(m.float32),
+    "c_to_bool": lambda m: m.tensor([0j, 1j, 1 + 0j]).to(m.bool),
+    "f_to_f16": lambda m: m.tensor([1e5, 1e-8, 65519.0, 65520.0]).to(m.float16),
+    "f_to_bf16": lambda m: m.tensor([1e39 if False else 3e38, 1.00390625, 1e-40]).to(m.bfloat16),
+    "bool_to_f": lambda m: m.tensor([True, False]).float(),
+    "to_int_type": lambda m: m.tensor([1.5]).to(int), "to_float_type": lambda m: m.tensor([1]).to(float),
+    "to_bool_type": lambda m: m.tensor([2]).to(bool),
+    "u8_to_i8": lambda m: m.tensor([255, 128], dtype=m.uint8).to(m.int8),
+    "f64_to_f32_ovf": lambda m: m.tensor([1e300, -1e300, 1e-300], dtype=m.float64).float(),
+    "i64_to_f16": lambda m: m.tensor([70000, 2049]).half(),
+    "i64_to_f32": lambda m: m.tensor([2 ** 24 + 1]).float(),
+    "i64_to_f64": lambda m: m.tensor([2 ** 53 + 1]).double(),
+    "methods": lambda m: [m.tensor([1.5]).int(), m.tensor([1.5]).long(), m.tensor([1.5]).short(),
+                          m.tensor([1.5]).char(), m.tensor([1.5]).byte(), m.tensor([1.5]).bool(),
+                          m.tensor([1]).half(), m.tensor([1]).bfloat16(), m.tensor([1]).cfloat(),
+                          m.tensor([1]).cdouble()],
+    "to_like": lambda m: m.tensor([1.5]).to(m.tensor([1], dtype=m.int16)),
+    "type_as": lambda m: m.tensor([2.5]).type_as(m.tensor([1], dtype=m.int8)),
+    "transposed": lambda m: m.tensor([[1.5, -2.5], [3.5, 4.5]]).t().to(m.int64),
+}
+
+
+@pytest.mark.parametrize("case", list(CONVERT))
+def test_conversions_match_torch(case: str) -> None:
+    _agree(CONVERT[case])
+
+
+def test_conversion_gradient_returns_in_the_input_dtype() -> None:
+    grads = []
+    for m in (torch, ember):
+        x = m.tensor([1.5, -2.0], requires_grad=True)
+        (x.to(m.float64) * 3).sum().backward()
+        y = m.tensor([1.0, 2.0], dtype=m.float64, requires_grad=True)
+        (y.half().float() * 2).sum().backward()
+        grads += [x.grad, y.grad]
+    _same(grads[0], grads[2])
+    _same(grads[1], grads[3])
+
+
+def test_finfo_iinfo_and_dtype_properties() -> None:
+    fields = ("bits", "eps", "max", "min", "tiny", "smallest_normal", "resolution", "dtype")
+    for name in ("float16", "bfloat16", "float32", "float64", "complex64", "complex128"):
+        t, e = torch.finfo(getattr(torch, name)), ember.finfo(getattr(ember, name))
+        for f in fields:
+            assert getattr(e, f) == getattr(t, f), (name, f)
+    assert ember.finfo().dtype == torch.finfo().dtype
+    for name in ("uint8", "int8", "int16", "int32", "int64"):
+        t, e = torch.iinfo(getattr(torch, name)), ember.iinfo(getattr(ember, name))
+        assert (e.bits, e.min, e.max, e.dtype) == (t.bits, t.min, t.max, t.dtype), name
+    _agree(lambda m: m.finfo(m.int32))
+    _agree(lambda m: m.iinfo(m.float32))
+    for name in DTYPES:
+        t, e = getattr(torch, name), getattr(ember, name)
+        assert (e.is_floating_point, e.is_complex, e.is_signed, e.itemsize) == \
+            (t.is_floating_point, t.is_complex, t.is_signed, t.itemsize), name
+        assert str(e) == str(t).replace("torch", "ember")
+    assert _plain([ember.float32.to_complex(), ember.float64.to_complex(),
+                   ember.complex64.to_real(), ember.complex128.to_real()]) == \
+        _plain([torch.float32.to_complex(), torch.float64.to_complex(),
+                torch.complex64.to_real(), torch.complex128.to_real()])
+
+
+_UNDER_DEFAULT = [
+    lambda m: m.tensor([1.5]), lambda m: m.tensor(1j), lambda m: m.arange(0.0, 1),
+    lambda m: m.zeros(1), lambda m: m.full((1,), 2.5), lambda m: m.tensor([1]) * 2.5,
+    lambda m: m.tensor([1, 2]) / 2, lambda m: m.linspace(0, 1, 2), lambda m: m.tensor([1]),
+    lambda m: m.arange(3), lambda m: m.full((1,), 2), lambda m: m.tensor([1], dtype=m.int32) + 0.5,
+    lambda m: m.atan2(m.tensor([1]), m.tensor([2])), lambda m: m.xlogy(m.tensor([1]), m.tensor([2])),
+    lambda m: m.get_default_dtype(), lambda m: m.result_type(m.tensor([1]), 1.5),
+]
+
+
+@pytest.mark.parametrize("default", ["float64", "float16", "bfloat16"])
+def test_default_dtype_affects_floats_only(default: str) -> None:
+    for i, make in enumerate(_UNDER_DEFAULT):
+        if default == "float16" and i == 1:
+            continue  # deliberate: complex32 (torch's complex for a float16 default) is missing
+
+        def under_default(m: object, make: object = make) -> object:
+            m.set_default_dtype(getattr(m, default))
+            try:
+                return make(m)
+            finally:
+                m.set_default_dtype(m.float32)
+
+        _agree(under_default)
+    _agree(lambda m: m.set_default_dtype(m.int64))
+    assert ember.get_default_dtype() == ember.float32

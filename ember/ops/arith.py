@@ -436,10 +436,12 @@ class Atan2(BinaryOp):
         return _xp(a, b).arctan2(a, b)
 
     def backward(self, grad: Any) -> tuple:
-        # atan2(y, x): d/dy = x / (x^2 + y^2), d/dx = -y / (x^2 + y^2)
+        # atan2(y, x): d/dy = x / (x^2 + y^2), d/dx = -y / (x^2 + y^2); 0 at the origin (torch)
         a, b = self.saved_tensors
+        xp = array_namespace(grad)
         denom = a * a + b * b
-        return grad * b / denom, -grad * a / denom
+        recip = xp.where(denom == 0, 0.0, 1 / xp.where(denom == 0, 1.0, denom))
+        return grad * b * recip, -grad * a * recip
 
 
 class Remainder(BinaryOp):

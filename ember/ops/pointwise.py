@@ -11,6 +11,7 @@ import math
 from typing import Any
 
 from .. import backend, dtypes
+from ..autograd.node import array_namespace
 from ..tensor import Tensor
 from ._util import to_tensor, torch_named, wrap_dim
 from .arith import BinaryOp
@@ -117,16 +118,28 @@ def logaddexp2(input: Tensor, other: Tensor) -> Tensor:
     return torch_named(_logaddexp_real(a, b, "exp2", 1.0 / _LN2), "Logaddexp2")
 
 
+class Xlogy(BinaryOp):
+    """x * log(y), +0.0 where x == 0 (unless y is NaN)."""
+
+    def forward(self, x: Any, y: Any) -> Any:
+        xp = backend.module_of(x)
+        self.save_for_backward(x, y)
+        with backend.numpy.errstate(divide="ignore", invalid="ignore"):
+            out = x * xp.log(y)
+        return xp.where((x == 0) & (y == y), 0.0, out).astype(out.dtype, copy=False)
+
+    def backward(self, grad: Any) -> tuple:
+        # torch: d/dx = xlogy(grad, y), 0 where x == 0 and y <= 0; d/dy = grad * x / y
+        x, y = self.saved_tensors
+        xp = array_namespace(grad)
+        ga = xp.where(((grad == 0) & (y == y)) | ((x == 0) & (y <= 0)), 0.0, grad * xp.log(y))
+        return ga, grad * x / y
+
+
 def xlogy(input: Any, other: Any) -> Tensor:
     """x * log(y), defined as +0 where x == 0 (unless y is NaN)."""
     x, y = _pair(input, other, "xlogy")
-    zero_x = (x.detach() == 0) & (y.detach() <= 0)  # 0 log y = 0 for y <= 0 too, as torch
-    out = x * y.masked_fill(zero_x, 1.0).log()  # d/dx = log y, also where x == 0 (0 there)
-    out = out.masked_fill((x.detach() == 0) & (y.detach() == math.inf), 0.0)
-    from .indexing import where  # noqa: PLC0415
-
-    out = where(x.detach() == 0, out + 0.0, out)  # -0.0 * log y is +0.0, as in torch
-    return torch_named(out, f"XlogyBackward{_overload(input, other)}")
+    return torch_named(Xlogy.apply(x, y), f"XlogyBackward{_overload(input, other)}")
 
 
 def xlog1py(input: Any, other: Any) -> Tensor:
@@ -141,14 +154,27 @@ def xlog1py(input: Any, other: Any) -> Tensor:
     return torch_named(out, f"SpecialXlog1PyBackward{_overload(input, other)}")
 
 
+class Copysign(BinaryOp):
+    """|a| with the sign bit of b."""
+
+    def forward(self, a: Any, b: Any) -> Any:
+        out = backend.module_of(a).copysign(a, b)
+        self.save_for_backward(a, out)
+        return out
+
+    def backward(self, grad: Any) -> tuple:
+        # torch: d/da = out / a (+-1; 0 where a == 0, NaN where out is); b gets zeros
+        a, out = self.saved_tensors
+        xp = array_namespace(grad)
+        ratio = xp.where(a == 0, 0.0, out / xp.where(a == 0, 1.0, a))
+        return grad * ratio, xp.zeros_like(grad)
+
+
 def copysign(input: Tensor, other: Any) -> Tensor:
     """|input| with the sign of other (the sign bit, so -0.0 counts as negative)."""
     a, b = _pair(input, other, "copysign")
-    from .indexing import where  # noqa: PLC0415
-
-    out = where(b.detach().signbit(), -a.abs(), a.abs())
-    return torch_named(out, "CopysignBackward0" if isinstance(other, Tensor) else
-                       "CopysignBackward1")  # torch's overloads
+    return torch_named(Copysign.apply(a, b), "CopysignBackward0" if isinstance(other, Tensor)
+                       else "CopysignBackward1")  # torch's overloads
 
 
 def deg2rad(input: Tensor) -> Tensor:
