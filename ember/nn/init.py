@@ -16,12 +16,12 @@ from ..backend import module_of
 from ..tensor import Tensor
 
 
-def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
+def calculate_gain(nonlinearity: str, param: float | None = None) -> float | int:
     """The recommended gain for an activation (scales the init's standard deviation)."""
     linear_fns = ["linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
                   "conv_transpose2d", "conv_transpose3d"]
     if nonlinearity in linear_fns or nonlinearity == "sigmoid":
-        return 1.0
+        return 1  # an int, as torch's
     if nonlinearity == "tanh":
         return 5.0 / 3
     if nonlinearity == "relu":
