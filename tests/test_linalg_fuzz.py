@@ -954,3 +954,69 @@ def test_dtype_errors(op: str, dtype: str) -> None:
         return
     same_error(lambda L, x: getattr(L.linalg, op)(x), a)
     same_error(lambda L, x: getattr(L.linalg, op)(x), np.ones(3, dtype=dtype))
+
+
+# --------------------------------------------------------------- layouts, complex, results
+@pytest.mark.parametrize("op", ["det", "inv", "slogdet", "svdvals", "eigvalsh", "matrix_exp",
+                                "pinv", "matrix_norm", "cholesky", "qr", "lu_factor"])
+def test_transposed_and_strided_inputs(op: str) -> None:
+    a = spd((2, 4, 4))
+    compare(lambda L, x: getattr(L.linalg, op)(x.mT), a, grad=True, rtol=1e-6, atol=1e-8)
+    compare(lambda L, x: getattr(L.linalg, op)(x[:, ::2, ::2]), a, rtol=1e-6, atol=1e-8)
+    if op == "matrix_exp":  # torch's matrix_exp fails on an expanded batch (a view error)
+        e = ember.linalg.matrix_exp(ember.tensor(a).expand(3, 2, 4, 4))
+        t = torch.linalg.matrix_exp(torch.tensor(a)).expand(3, 2, 4, 4)
+        np.testing.assert_allclose(_to_np(e), _to_np(t), rtol=1e-6)
+        return
+    compare(lambda L, x: getattr(L.linalg, op)(x.expand(3, 2, 4, 4)), a, rtol=1e-6, atol=1e-8)
+
+
+def test_solve_strided_operands() -> None:
+    a, b = general((2, 3, 3)), _rng(5).standard_normal((2, 2, 3))
+    compare(lambda L, x, y: L.linalg.solve(x.mT, y.mT), a, b, grad=True)
+    compare(lambda L, x, y: L.linalg.solve_triangular(x.mT, y.mT, upper=False), a, b, grad=True)
+    compare(lambda L, x, y: L.linalg.lu_solve(*L.linalg.lu_factor(x.mT), y.mT), a, b)
+
+
+@pytest.mark.parametrize("op", ["qr", "pinv", "matrix_rank", "lstsq", "householder_product",
+                                "matrix_power", "cond", "eigvals", "matrix_exp", "multi_dot"])
+def test_complex_inputs(op: str) -> None:
+    a = cplx((2, 4, 3))
+    sq = cplx((2, 3, 3), 4)
+    fns = {
+        "qr": (lambda L, x: L.linalg.qr(x).R.abs(), a),
+        "pinv": (lambda L, x: L.linalg.pinv(x), a),
+        "matrix_rank": (lambda L, x: L.linalg.matrix_rank(x), a),
+        "lstsq": (lambda L, x: L.linalg.lstsq(x, x[..., :2]).solution, a),
+        "householder_product": (lambda L, x: L.linalg.householder_product(x, x[..., 0, :2]), a),
+        "matrix_power": (lambda L, x: L.linalg.matrix_power(x, -2), sq),
+        "cond": (lambda L, x: L.linalg.cond(x, "fro"), sq),
+        "eigvals": (lambda L, x: L.linalg.eigvals(x).abs().sort(-1).values, sq),
+        "matrix_exp": (lambda L, x: L.linalg.matrix_exp(x / 3), sq),
+        "multi_dot": (lambda L, x: L.linalg.multi_dot([x[0], x[1].mT, x[0]]), a),
+    }
+    fn, x = fns[op]
+    compare(fn, x, grad=op not in ("matrix_rank", "cond"))
+
+
+def test_result_field_names() -> None:
+    a = ember.tensor(spd((3, 3)))
+    assert ember.linalg.inv_ex(a)._fields == ("inverse", "info")
+    assert ember.linalg.cholesky_ex(a)._fields == ("L", "info")
+    assert ember.linalg.solve_ex(a, a)._fields == ("result", "info")
+    assert ember.linalg.lu(a)._fields == ("P", "L", "U")
+    assert ember.linalg.lu_factor_ex(a)._fields == ("LU", "pivots", "info")
+    assert ember.linalg.eigh(a)._fields == ("eigenvalues", "eigenvectors")
+    assert ember.linalg.lstsq(a, a)._fields == ("solution", "residuals", "rank",
+                                                "singular_values")
+    assert ember.svd(a)._fields == ("U", "S", "V")
+    t = torch.linalg.inv_ex(torch.tensor(spd((3, 3))))
+    np.testing.assert_allclose(_to_np(ember.linalg.inv_ex(a).inverse), _to_np(t.inverse))
+
+
+def test_lu_without_pivoting_and_slogdet_singular() -> None:
+    same_error(lambda L, x: L.linalg.lu(x, pivot=False), general((3, 3)))
+    same_error(lambda L, x: L.linalg.lu_factor(x, pivot=False), general((3, 3)))
+    s = np.stack([np.array([[1.0, 2.0], [2.0, 4.0]]), -np.eye(2)])
+    compare(lambda L, x: tuple(L.linalg.slogdet(x)), s)
+    compare(lambda L, x: L.linalg.det(x), s)
