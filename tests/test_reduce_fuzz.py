@@ -13,6 +13,8 @@ import torch
 
 import ember
 
+# torch warns when N - correction <= 0; the tests reach that on purpose
+pytestmark = pytest.mark.filterwarnings("ignore:.*degrees of freedom is <= 0")
 RNG = np.random.default_rng(1234)
 X3 = RNG.standard_normal((3, 4, 5))  # a generic float input
 TIES = np.array([[3.0, 1.0, 3.0, -2.0, 1.0], [0.5, 0.5, 0.5, 0.5, 0.5],
@@ -675,3 +677,40 @@ def test_float32_scans_accumulate_in_float64_as_torch_cpu(op):
         else:
             np.testing.assert_array_equal(e.numpy(), t.numpy())
     _compare(lambda m, a: getattr(m, op)(a, 1), x[:, :50], grad=True, rtol=1e-4)
+
+
+@pytest.mark.parametrize("op", ["var", "std"])
+def test_var_std_gradient_with_no_degrees_of_freedom_and_constant_slices(op):
+    # torch: without a dim, N - correction <= 0 gives inf (NaN where x is the mean); with a dim
+    # the plain formula 2 / (N - correction); std's gradient is 0 where std is 0
+    for x in ([0.0, 1.0, 2.0], [np.nan], [np.inf], [1.0, np.inf], [2.0, 5.0], [3.0, 3.0, 3.0]):
+        x = np.array(x)
+        for c in (0, 1, len(x), len(x) + 2, 0.5):
+            for kw in ({}, {"dim": 0}, {"dim": (0,)}):
+                _compare(lambda m, a, c=c, kw=kw: getattr(m, op)(a, correction=c, **kw), x,
+                         grad=True)
+    _compare(lambda m, a: getattr(m, op)(a, 1), np.array([[1.0, 1.0], [2.0, 4.0], [0.0, 0.0]]),
+             grad=True)
+
+
+@pytest.mark.parametrize("p", [1, 2, 3, 1.5, 0.5, -1, np.inf, -np.inf])
+def test_norm_gradient_with_nan_zero_and_ties(p):
+    # torch's norm_backward branch by branch: sgn(NaN) = 0, NaNs share an inf-norm's gradient
+    x = np.array([[-1.0, 3.0, 0.5, 1.0], [np.nan, np.nan, 3.0, 3.0], [0.0, 0.5, -1.0, 3.0],
+                  [-0.0, 0.5, np.nan, 3.0], [0.0, 0.0, 0.0, 0.0], [2.0, -2.0, 1.0, 2.0]])
+    _compare(lambda m, a: m.norm(a, p, dim=1), x, grad=True, zero_sign=False)
+    _compare(lambda m, a: m.linalg.vector_norm(a, p, dim=(0, 1)), x[[0, 2, 5]], grad=True)
+    if p > 0:
+        _compare(lambda m, a: m.renorm(a, p, 0, 1.0), x, grad=True)
+
+
+def test_more_gradient_edges_as_torch():
+    # prod() of all elements with two or more zeros: torch's shortcut gives zeros (not 0 * inf)
+    x = np.array([[1.0, -2.0, -0.0, -np.inf], [np.inf, 0.5, 0.5, -0.0], [np.inf, 3.0, 0.5, -1.0]])
+    _compare(lambda m, a: m.prod(a), x, grad=True)
+    _compare(lambda m, a: m.prod(a, 1), x, grad=True)
+    # cumprod along a dim of size 1 passes the gradient (not g * y / x = NaN at inf)
+    _compare(lambda m, a: m.cumprod(a, 1), np.array([[np.inf], [3.0], [0.0]]), grad=True)
+    # nansum's gradient is grad * (x is not NaN): a NaN slice of nanmean gets NaN
+    y = np.array([[np.nan, 1.0], [np.nan, np.nan], [2.0, -0.0]])
+    _compare(lambda m, a: (m.nanmean(a, 1), m.nansum(a, 0), m.nanmean(a)), y, grad=True)

@@ -60,6 +60,25 @@ class Sum(_Reduction):
         return self.expand_grad(grad)
 
 
+class NanSum(_Reduction):
+    """Sum treating NaN as 0; the gradient is grad * (x is not NaN), as torch (so a NaN slice
+    of nanmean, grad inf, gives NaN there)."""
+
+    def name(self) -> str:
+        return "NansumBackward0"
+
+    def forward(self, x: Any, axes: tuple, keepdim: bool) -> Any:
+        self.setup(x, axes, keepdim)
+        self.save_for_backward(x)
+        xp = backend.module_of(x)
+        return xp.sum(xp.where(xp.isnan(x), 0.0, x), axis=axes, keepdims=keepdim)
+
+    def backward(self, grad: Any) -> Any:
+        (x,) = self.saved_tensors
+        with backend.errstate(array_namespace(grad), invalid="ignore"):
+            return self.expand_grad(grad) * (x == x)
+
+
 class Mean(_Reduction):
     def forward(self, x: Any, axes: tuple, keepdim: bool) -> Any:
         self.setup(x, axes, keepdim)
@@ -71,8 +90,9 @@ class Mean(_Reduction):
 
 
 class Prod(_Reduction):
-    def forward(self, x: Any, axes: tuple, keepdim: bool) -> Any:
+    def forward(self, x: Any, axes: tuple, keepdim: bool, whole: bool = False) -> Any:
         self.setup(x, axes, keepdim)
+        self.whole = whole
         y = backend.module_of(x).prod(x, axis=axes, keepdims=keepdim, dtype=_same_int(x))
         self.save_for_backward(x, y)
         return y
@@ -91,8 +111,11 @@ class Prod(_Reduction):
             one_zero = xp.where(is_zero, g * others, 0.0)
             return xp.where(zeros == 0, g * (y / safe), xp.where(zeros == 1, one_zero, 0.0))
         with backend.errstate(xp, divide="ignore", invalid="ignore"):
-            if not bool((x == 0).any()):  # as torch: result / x, NaN where x is inf
+            zeros = int((x == 0).sum())
+            if not zeros:  # as torch: result / x, NaN where x is inf
                 return g * (y / x)
+            if zeros > 1 and self.whole:  # torch's prod() shortcut: every product has a zero
+                return xp.zeros_like(x)
             return g * _exclusive_products(xp, x, self.axes)
 
 
@@ -109,43 +132,60 @@ def _exclusive_products(xp: Any, x: Any, axes: tuple) -> Any:
 
 
 class Var(_Reduction):
-    def forward(self, x: Any, axes: tuple, keepdim: bool, correction: float) -> Any:
+    def forward(self, x: Any, axes: tuple, keepdim: bool, correction: float,
+                whole: bool = False) -> Any:
         self.setup(x, axes, keepdim)
         self.save_for_backward(x)
         self.correction = correction
+        self.whole = whole
         xp = backend.module_of(x)
-        dev = x - xp.mean(x, axis=axes, keepdims=True)
         denom = builtins.max(self.count() - correction, 0)
-        with backend.errstate(xp, divide="ignore", invalid="ignore"):
+        with backend.errstate(xp, divide="ignore", invalid="ignore"):  # inf - inf, 0 / 0
+            dev = x - xp.mean(x, axis=axes, keepdims=True)
             return xp.sum(dev * dev, axis=axes, keepdims=keepdim) / denom
 
     def backward(self, grad: Any) -> Any:
-        # d var / dx_i = 2 (x_i - mean) / (N - correction)
         (x,) = self.saved_tensors
         xp = array_namespace(grad)
-        dev = x - xp.mean(x, axis=self.axes, keepdims=True)
-        return self.expand_grad(grad) * dev * (2 / builtins.max(self.count() - self.correction, 0))
+        with backend.errstate(xp, divide="ignore", invalid="ignore"):
+            return self.var_grad(xp, grad, x)
+
+    def var_grad(self, xp: Any, grad: Any, x: Any) -> Any:
+        # d var / dx_i = 2 (x_i - mean) / (N - correction). As torch: without a dim, where
+        # N - correction <= 0, inf, and NaN where x_i is the mean (inf * 0); with a dim, the
+        # formula as it stands (2 / 0 = inf, and negative past it)
+        mean = xp.mean(x, axis=self.axes, keepdims=True)
+        dof = self.count() - self.correction
+        g = self.expand_grad(grad)
+        if dof == 0 and not self.whole:
+            return g * math.inf * (x - mean)
+        if dof <= 0 and self.whole:
+            fill = xp.where(x == mean, math.nan, math.inf)
+            return g * (fill if isinstance(fill, Tensor) else fill.astype(x.dtype, copy=False))
+        return g * (2 / dof) * (x - mean)
 
 
-class Std(_Reduction):
-    def forward(self, x: Any, axes: tuple, keepdim: bool, correction: float) -> Any:
+class Std(Var):
+    def forward(self, x: Any, axes: tuple, keepdim: bool, correction: float,
+                whole: bool = False) -> Any:
         self.setup(x, axes, keepdim)
         self.correction = correction
+        self.whole = whole
         xp = backend.module_of(x)
-        dev = x - xp.mean(x, axis=axes, keepdims=True)
         denom = builtins.max(self.count() - correction, 0)
-        with backend.errstate(xp, divide="ignore", invalid="ignore"):
+        with backend.errstate(xp, divide="ignore", invalid="ignore"):  # inf - inf, 0 / 0
+            dev = x - xp.mean(x, axis=axes, keepdims=True)
             y = xp.sqrt(xp.sum(dev * dev, axis=axes, keepdims=keepdim) / denom)
         self.save_for_backward(x, y)
         return y
 
     def backward(self, grad: Any) -> Any:
-        # d std / dx_i = (x_i - mean) / ((N - correction) std)
+        # d std = d var / (2 std); as torch, 0 where std is 0 (a constant slice)
         x, y = self.saved_tensors
         xp = array_namespace(grad)
-        dev = x - xp.mean(x, axis=self.axes, keepdims=True)
-        denom = builtins.max(self.count() - self.correction, 0)
-        return self.expand_grad(grad / (denom * y)) * dev
+        with backend.errstate(xp, divide="ignore", invalid="ignore"):
+            g = xp.where(y == 0, 0.0, grad / (2 * y))
+            return self.var_grad(xp, g, x)
 
 
 class AMax(_Reduction):
@@ -172,7 +212,8 @@ class AMax(_Reduction):
         if self.nan_shares:  # as torch's evenly_distribute_backward
             hit = hit | ((x != x) & (yk != yk))
         count = astype(xp.sum(hit, axis=self.axes, keepdims=True), grad.dtype)
-        return self.expand_grad(grad) * hit / count
+        with backend.errstate(xp, divide="ignore", invalid="ignore"):  # NaN: no hit, as torch
+            return self.expand_grad(grad) * hit / count
 
 
 class AMin(AMax):
@@ -246,7 +287,8 @@ class LogSumExp(_Reduction):
         else:
             m = xp.amax(x, axis=axes, keepdims=True)
             m = xp.where(xp.isfinite(m), m, 0)
-            y = xp.log(xp.sum(xp.exp(x - m), axis=axes, keepdims=True)) + m
+            with backend.errstate(xp, over="ignore", invalid="ignore", divide="ignore"):
+                y = xp.log(xp.sum(xp.exp(x - m), axis=axes, keepdims=True)) + m
             if not keepdim:
                 y = xp.squeeze(y, axis=axes)
         self.save_for_backward(x, y)
@@ -256,7 +298,8 @@ class LogSumExp(_Reduction):
         # d/dx_i logsumexp(x) = softmax(x)_i
         x, y = self.saved_tensors
         xp = array_namespace(grad)
-        return self.expand_grad(grad) * xp.exp(x - self.keep(y))
+        with backend.errstate(xp, over="ignore", invalid="ignore"):
+            return self.expand_grad(grad) * xp.exp(x - self.keep(y))
 
 
 def _running(xp: Any, op: str, x: Any, axis: int) -> Any:
@@ -304,6 +347,8 @@ class Cumprod(Op):
         x, y = self.saved_tensors
         xp = array_namespace(grad)
         d = self.dim
+        if x.shape[d] == 1:  # y = x: as torch, not g y / x (NaN at inf)
+            return grad
         if isinstance(grad, Tensor) or not bool((x == 0).any()):
             # sum_{k >= i} g_k y_k / x_i
             return _reversed_cumsum(xp, grad * y, d) / x
@@ -351,7 +396,8 @@ class Norm(_Reduction):
         elif p == 0:
             y = xp.sum(ax != 0, axis=axes, keepdims=keepdim).astype(x.dtype)
         else:
-            y = xp.sum(ax**p, axis=axes, keepdims=keepdim) ** (1.0 / p)
+            with backend.errstate(xp, divide="ignore", over="ignore"):  # 0 ** -1 = inf
+                y = xp.sum(ax**p, axis=axes, keepdims=keepdim) ** (1.0 / p)
         self.save_for_backward(x, y)
         return y
 
@@ -360,22 +406,33 @@ class Norm(_Reduction):
         xp = array_namespace(grad)
         p = self.p
         g = self.expand_grad(grad)
-        yk = self.keep(y)
+        yk = self.keep(y)  # torch's norm_backward, branch by branch
         if p == 2:  # x / ||x||, and 0 where the norm is 0
             return g * xp.where(yk == 0, 0.0, x / xp.where(yk == 0, 1.0, yk))
-        if p == 1:
-            return g * xp.sign(x)
-        if p in (math.inf, -math.inf):
-            hit = xp.abs(x) == yk
-            count = astype(xp.sum(hit, axis=self.axes, keepdims=True), grad.dtype)
-            return g * xp.sign(x) * hit / count
         if p == 0:
             return g * 0
-        # x |x|^(p-2) / ||x||^(p-1), and 0 where x is 0
+        sgn = _sign(xp, x)  # 0 at NaN, as torch's sgn
+        if p == 1:
+            return sgn * g
         ax = xp.abs(x)
-        scale = xp.where(yk == 0, 0.0, 1 / xp.where(yk == 0, 1.0, yk) ** (p - 1))
-        safe = xp.where(ax == 0, 1.0, ax)
-        return xp.where(ax == 0, 0.0, g * xp.sign(x) * safe ** (p - 1) * scale)
+        with backend.errstate(xp, divide="ignore", invalid="ignore", over="ignore"):
+            if p in (math.inf, -math.inf):  # the extremes share, and so do NaNs
+                hit = (ax == yk) | (ax != ax)
+                count = astype(xp.sum(hit, axis=self.axes, keepdims=True), grad.dtype)
+                return sgn * ((g / count) * hit)
+            if p < 1:  # sgn(x) |x|^(p-1) (0 at x = 0) g ||x||^(1-p)
+                scaled = xp.where(x == 0, 0.0, sgn * ax ** (p - 1))
+                return scaled * g * yk ** (1 - p)
+            scaled = sgn * ax ** (p - 1) if p < 2 else x * ax ** (p - 2)
+            scale = g / yk ** (p - 1)
+            return scaled * xp.where(yk == 0, 0.0, scale)
+
+
+def _sign(xp: Any, x: Any) -> Any:
+    """torch's sign: 0 (not NaN) at NaN."""
+    if isinstance(x, Tensor):
+        return xp.sign(x)
+    return xp.where(x != x, 0.0, xp.sign(x)).astype(x.dtype, copy=False)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -410,11 +467,10 @@ def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *,  # noqa: A001
 
 
 def nansum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
-    from .indexing import where  # noqa: PLC0415
-
-    if input._data.dtype.kind not in "fV":  # integers have no NaN
-        return sum(input, dim, keepdim, dtype=dtype)
-    return torch_named(sum(where(input.isnan(), 0.0, input), dim, keepdim, dtype=dtype), "Nansum")
+    x = input.to(dtypes.to_dtype(dtype)) if dtype is not None else input
+    if x._data.dtype.kind not in "fV":  # integers have no NaN
+        return sum(x, dim, keepdim, dtype=dtype)
+    return NanSum.apply(x, _axes(x, dim, "nansum"), keepdim)
 
 
 def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None,
@@ -449,7 +505,7 @@ def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *,
     if axis is not None or keepdims is not None:  # numpy's names, as torch
         dim, keepdim = numpy_spelling(dim, keepdim, axis, keepdims)
     x = _integer_sum_dtype(input, dtype)
-    out = Prod.apply(x, _axes(x, dim, "prod"), keepdim)
+    out = Prod.apply(x, _axes(x, dim, "prod"), keepdim, dim is None)
     return out if dim is None else torch_named(out, "ProdBackward1")  # torch's prod.dim_int
 
 
@@ -481,7 +537,8 @@ def var(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = Fa
         return (var(real(input), dim, unbiased, keepdim, correction=correction)
                 + var(imag(input), dim, unbiased, keepdim, correction=correction))
     _require_float(input, "var")
-    return Var.apply(input, _axes(input, dim, "var"), keepdim, _correction(unbiased, correction))
+    return Var.apply(input, _axes(input, dim, "var"), keepdim, _correction(unbiased, correction),
+                     dim is None)
 
 
 def std(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
@@ -492,7 +549,8 @@ def std(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = Fa
     if input._data.dtype.kind == "c":
         return var(input, dim, unbiased, keepdim, correction=correction).sqrt()
     _require_float(input, "std")
-    return Std.apply(input, _axes(input, dim, "std"), keepdim, _correction(unbiased, correction))
+    return Std.apply(input, _axes(input, dim, "std"), keepdim, _correction(unbiased, correction),
+                     dim is None)
 
 
 def var_mean(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,

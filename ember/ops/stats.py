@@ -242,10 +242,11 @@ def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
     """Rescale each slice along dim whose p-norm exceeds maxnorm down to maxnorm."""
     d = wrap_dim(dim, input.dim(), "renorm")
     others = tuple(i for i in range(input.dim()) if i != d)
-    norms = input.norm(p, dim=others, keepdim=True)
-    # the gradient flows through the norm too, as torch's renorm_backward
-    return torch_named(where(norms > maxnorm, input * (maxnorm / (norms + 1e-7)), input),
-                       "Renorm")
+    over = input.detach().norm(p, dim=others, keepdim=True) > maxnorm
+    # the gradient flows through the norm of the rescaled slices only, as torch's
+    # renorm_backward: the others (norm zeroed here) pass it through even when their norm is NaN
+    norms = where(over, input, 0.0).norm(p, dim=others, keepdim=True)
+    return torch_named(where(over, input * (maxnorm / (norms + 1e-7)), input), "Renorm")
 
 
 def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Tensor:
