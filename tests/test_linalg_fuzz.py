@@ -454,6 +454,20 @@ def test_svd_gauge_invariant_grads(shape: tuple) -> None:
     finite_diff(lambda x: ember.linalg.svdvals(x), a)
 
 
+@pytest.mark.parametrize("shape", [(5, 3), (3, 5), (2, 4, 3)])
+def test_svd_full_matrices_grad(shape: tuple) -> None:
+    """With full_matrices, torch differentiates through the first k singular vectors."""
+    a = general(shape)
+
+    def fn(L: object, x: object) -> tuple:
+        U, S, Vh = L.linalg.svd(x, full_matrices=True)
+        k = S.shape[-1]
+        return S, ((U[..., :k] * S.unsqueeze(-2)) @ Vh[..., :k, :]), U[..., :k].abs()
+
+    compare(fn, a, grad=True)
+    compare(lambda L, x: L.svd(x, some=False).S, a, grad=True)
+
+
 def test_svd_toplevel_and_complex() -> None:
     compare(lambda L, x: (L.svd(x).S, L.svd(x, some=False).V.shape), general((4, 3)))
     compare(lambda L, x: tuple(L.svd(x, compute_uv=False)), general((4, 3)))

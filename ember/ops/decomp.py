@@ -424,9 +424,9 @@ def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:  # noqa: N803
 
 class _SVD(Function):
     @staticmethod
-    def forward(ctx: Any, A: Tensor) -> tuple:
+    def forward(ctx: Any, A: Tensor, full_matrices: bool = False) -> tuple:
         xp = backend.module_of(A._data)
-        U, S, Vh = _lapack("linalg.svd", xp.linalg.svd, A._data, False)
+        U, S, Vh = _lapack("linalg.svd", xp.linalg.svd, A._data, full_matrices)
         U, S, Vh = _wrap(U), _wrap(S), _wrap(Vh)
         ctx.save_for_backward(U, S, Vh)
         return U, S, Vh
@@ -434,10 +434,17 @@ class _SVD(Function):
     @staticmethod
     def backward(ctx: Any, gU: Any, gS: Any, gVh: Any) -> tuple:
         U, S, Vh = ctx.saved_tensors
-        m, n, k = U.shape[-2], Vh.shape[-1], S.shape[-1]
+        k = S.shape[-1]
+        # the first k singular vectors only, as torch's (with full_matrices the others are any
+        # orthonormal completion: a loss of them has no defined gradient)
+        if U.shape[-1] != k or Vh.shape[-2] != k:
+            U, Vh = U[..., :k], Vh[..., :k, :]
+            gU = gU[..., :k] if gU is not None else None
+            gVh = gVh[..., :k, :] if gVh is not None else None
+        m, n = U.shape[-2], Vh.shape[-1]
         V = Vh.mH
         if gU is None and gVh is None:
-            return (U * gS.unsqueeze(-2)) @ Vh
+            return (U * gS.unsqueeze(-2)) @ Vh, None
         eye = _eye_like(S, k).bool()
         gV = gVh.mH if gVh is not None else None
         S2 = S * S
@@ -470,23 +477,17 @@ class _SVD(Function):
             gA = U @ (gA + SinvgVh - (SinvgVh @ V) @ Vh)
         else:
             gA = U @ inner @ Vh
-        return gA
+        return gA, None
 
 
 def svd(A: Tensor, full_matrices: bool = True, *, driver: Any = None) -> Any:
-    """A = U diag(S) Vh; gradients are defined for the reduced form (full_matrices=False)."""
+    """A = U diag(S) Vh. With full_matrices (m != n), the gradient flows through the first
+    min(m, n) columns of U and rows of Vh only, as torch's."""
     if not isinstance(A, Tensor):
         raise TypeError(f"linalg.svd: expected a Tensor, got {type(A).__name__}")
     _at_least_2d("linalg.svd", A)
     _check_dtype("linalg.svd", A, half="linalg_svd")
-    if full_matrices and A.shape[-1] != A.shape[-2]:
-        xp = backend.module_of(A._data)
-        U, S, Vh = xp.linalg.svd(A._data, True)
-        if A.requires_grad:
-            raise NotImplementedError("linalg.svd: full_matrices=True is not differentiable "
-                                      "for non-square inputs; use full_matrices=False")
-        return return_types.svd(_wrap(U), _wrap(S), _wrap(Vh))
-    U, S, Vh = _SVD.apply(A)
+    U, S, Vh = _SVD.apply(A, bool(full_matrices) and A.shape[-1] != A.shape[-2])
     return return_types.svd(U, torch_named(S, "LinalgSvd"), Vh)  # renames their node
 
 
