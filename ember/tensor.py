@@ -20,12 +20,22 @@ from .autograd import engine as _engine
 from .autograd import function as _function
 from .autograd import finite_differences as _finite_differences
 from .autograd import node as _node
+from .autograd import inference_tensors as _inference_tensors
 from .autograd.grad_mode import state as _grad_state
 from .doctor.flags import flags as _doctor
 from .size import Size
 from .tensor_methods import TensorMethods
 
 _new = object.__new__
+_INFERENCE = False  # an inference_mode() region is open somewhere (autograd/inference_tensors)
+
+
+def _set_inference(active: bool) -> None:
+    global _INFERENCE
+    _INFERENCE = active
+
+
+_inference_tensors.on_flag_change(_set_inference)
 _ndarray = backend.ndarray
 _BF16 = backend.BFLOAT16  # ml_dtypes' bfloat16 (None without it)
 
@@ -64,6 +74,8 @@ class Tensor(TensorMethods):
         t._view = None
         t._hooks = None
         t._output_nr = 0
+        if _INFERENCE and _grad_state.inference:
+            _inference_tensors.mark(t)
 
     @staticmethod
     def _make(data: Any, requires_grad: bool = False, grad_fn: Any = None) -> Tensor:
@@ -77,6 +89,8 @@ class Tensor(TensorMethods):
         t._view = None
         t._hooks = None
         t._output_nr = 0
+        if _INFERENCE and _grad_state.inference:  # made inside inference_mode()
+            _inference_tensors.mark(t)
         return t
 
     # ------------------------------------------------------------------ basic properties

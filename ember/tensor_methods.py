@@ -1514,7 +1514,10 @@ class TensorMethods:
         return self._inplace(fill, False)
 
     def is_inference(self) -> bool:
-        return False
+        """Whether this tensor was made inside inference_mode() (autograd/inference_tensors.py)."""
+        from .autograd import inference_tensors  # noqa: PLC0415
+
+        return inference_tensors.is_inference(self)
 
     def share_memory_(self) -> Any:
         """Move the storage into shared memory, so processes forked afterwards write to the

@@ -287,3 +287,37 @@ def test_same_tensor_used_twice_in_one_op():
         return x.grad
 
     check_same(run)
+
+
+def test_inference_tensors_follow_torch() -> None:
+    # tensors made inside inference_mode() are inference tensors, views follow their base, and
+    # autograd refuses to save one for backward (an add, which saves nothing, is allowed)
+    import torch  # noqa: PLC0415
+
+    seen = []
+    for m in (torch, ember):
+        w = m.ones(3, requires_grad=True)
+        with m.inference_mode():
+            y = m.ones(2) * 2
+            v = w.view(3)
+            z = w * 2
+            with m.inference_mode(False):
+                n = m.ones(2) + 1
+
+        @m.inference_mode()
+        def triple(x):  # noqa: ANN001, ANN202
+            return x * 3
+
+        out = [y.is_inference(), z.is_inference(), z.requires_grad, v.is_inference(),
+               y[:1].is_inference(), n.is_inference(), triple(m.ones(2)).is_inference(),
+               m.is_inference(y), m.ones(2).is_inference(), y.clone().is_inference()]
+        for f in (lambda: w * y[:1].expand(3), lambda: w * y[0], lambda: w + y[0],
+                  lambda: m.exp(w[:2] + y), lambda: w[:2] * y.clone(),
+                  lambda: m.nn.functional.linear(w[None], y[:1].expand(3, 3))):
+            try:
+                f().sum().backward()
+                out.append("ok")
+            except RuntimeError as e:
+                out.append("saved" if "cannot be saved for backward" in str(e) else str(e))
+        seen.append(out)
+    assert seen[0] == seen[1]

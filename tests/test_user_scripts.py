@@ -636,7 +636,6 @@ def test_cnn_bn_eval():
     compare_tree(t, e)
 
 
-@pytest.mark.xfail(strict=True, reason="a tensor made under inference_mode() reports is_inference() False")
 def test_inference_mode_tensors_are_inference():
     with ember.inference_mode():
         y = ember.ones(2) * 2

@@ -12,6 +12,7 @@ import threading
 from typing import Any, Callable, TypeVar
 
 from ..doctor.flags import flags as _doctor
+from . import inference_tensors
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -114,7 +115,8 @@ class enable_grad(_GradModeContext):
 
 
 class inference_mode(_GradModeContext):
-    """torch.inference_mode: in Ember the same as `no_grad(mode)` (no separate tensor kind)."""
+    """torch.inference_mode: `no_grad(mode)`, and the tensors made inside are inference
+    tensors (autograd/inference_tensors.py)."""
 
     def __init__(self, mode: bool = True) -> None:
         super().__init__()
@@ -126,9 +128,13 @@ class inference_mode(_GradModeContext):
         self.prev_inference = getattr(self, "prev_inference", [])
         self.prev_inference.append(state.inference)
         state.inference = state.inference + 1 if self._arg else 0
+        if self._arg:
+            inference_tensors.enter_region()
 
     def __exit__(self, *exc: Any) -> None:
         state.inference = self.prev_inference.pop()
+        if self._arg:
+            inference_tensors.exit_region()
         super().__exit__(*exc)
 
     def _clone_args(self) -> tuple:

@@ -29,7 +29,7 @@ from typing import Any
 
 from .. import backend
 from ..doctor.flags import flags as _doctor
-from . import complex_grad, low_precision
+from . import complex_grad, inference_tensors, low_precision
 from .grad_mode import state as grad_state
 
 ndarray = backend.ndarray
@@ -410,6 +410,8 @@ def link_saved(node: Op, result: Any, args: tuple, arrays: list) -> None:
                     break
         refs.append(ref)
     node._saved_refs = tuple(refs)
+    if inference_tensors.state["seen"]:
+        inference_tensors.check_saved(node._saved_refs)
     if saved_hooks.active:
         saved_hooks.pack(node, result, args, arrays)
 

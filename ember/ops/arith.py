@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import backend, dtypes
-from ..autograd import complex_grad, low_precision
+from ..autograd import complex_grad, inference_tensors, low_precision
 from ..autograd.grad_mode import state as grad_state
 from ..autograd.node import (
     Op,
@@ -140,6 +140,8 @@ class BinaryOp(Op):
                     else:
                         refs.append(None)
                 node._saved_refs = tuple(refs)
+                if inference_tensors.state["seen"]:  # torch refuses to save those
+                    inference_tensors.check_saved(node._saved_refs)
                 if saved_hooks.active:  # autograd.graph.saved_tensors_hooks
                     saved_hooks.pack(node, result, (a, b), (x, y))
             if kind == "c":  # holomorphic: the real formulas, conjugated (complex_grad.py)

@@ -12,6 +12,7 @@ from typing import Any, Sequence
 
 from .. import backend
 from ..autograd.grad_mode import state as grad_state
+from ..autograd import inference_tensors
 from ..autograd.node import (
     Op,
     array_namespace,
@@ -65,6 +66,8 @@ def mark_view(result: Tensor, x: Tensor, cls: type, args: tuple) -> None:
         base, steps, _ = view
     result._view = (base, steps + ((cls, args),), view_origin(base))
     result._vc = base._shared_version_counter()
+    if inference_tensors.state["seen"]:  # a view is an inference tensor iff its base is one
+        inference_tensors.follow(result, x)
 
 
 class Reshape(ViewOp):
