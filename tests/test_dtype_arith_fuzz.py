@@ -790,3 +790,34 @@ def test_default_dtype_affects_floats_only(default: str) -> None:
         _agree(under_default)
     _agree(lambda m: m.set_default_dtype(m.int64))
     assert ember.get_default_dtype() == ember.float32
+
+
+# --------------------------------------------------------------------------------------------
+# float16 / bfloat16 with Python numbers: torch's mul and div take the number in float32 and
+# round once; its other ops round the number to the tensor's dtype first
+# --------------------------------------------------------------------------------------------
+
+_HALF_VALUES = (np.random.default_rng(0).standard_normal(512)
+                * 10 ** np.linspace(-3, 3, 512)).astype(np.float32)
+_HALF_OPS = {
+    "add": lambda t, s: t + s, "sub": lambda t, s: t - s, "rsub": lambda t, s: s - t,
+    "mul": lambda t, s: t * s, "rmul": lambda t, s: s * t, "div": lambda t, s: t / s,
+    "remainder": lambda t, s: t % s, "fmod": lambda t, s: t.fmod(s),
+    "floor_divide": lambda t, s: t // s, "pow": lambda t, s: t.abs() ** s,
+}
+
+
+@pytest.mark.parametrize("op", list(_HALF_OPS))
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_half_precision_with_python_numbers(op: str, dtype: str) -> None:
+    for s in (0.7, 0.1, 3.3, 1.0009, 1234.567, 3001, -7):
+        if op == "pow" and abs(s) > 10:
+            continue
+        _agree(lambda m, s=s: _HALF_OPS[op](m.tensor(_HALF_VALUES).to(getattr(m, dtype)), s),
+               rtol=0)
+    grads = []
+    for m in (torch, ember):
+        t = m.tensor(_HALF_VALUES[:8]).to(getattr(m, dtype)).requires_grad_(True)
+        (t * 0.1 + t / 3.3).sum().backward()
+        grads.append(t.grad)
+    _same(*grads, rtol=1e-2)

@@ -30,6 +30,8 @@ _NUMBER = (bool, int, float, complex)
 _PLAIN_NUMBER = frozenset(_NUMBER)
 _BOOL = dtypes.bool_.np
 _BF16 = backend.BFLOAT16
+_F16 = backend.numpy.dtype("float16")
+_F32 = backend.numpy.dtype("float32")
 
 
 def _cast_for_scalar(x: Any, scalar: Any) -> Any:
@@ -48,8 +50,26 @@ def _cast_for_scalar(x: Any, scalar: Any) -> Any:
     return x
 
 
+def _half_with_scalar(cls: type, x: Any, scalar: Any) -> tuple:
+    """A float16/bfloat16 array meeting a Python number, as torch: mul and div take the number
+    in float32 (float16 computed in float32 and rounded once), other ops round the number to
+    the array's dtype first (numpy does so for float16; bfloat16 is computed in float32).
+    Returns (array, number, whether to round a float32 result back to float16)."""
+    if scalar.__class__ is not int and scalar.__class__ is not float:
+        return x, scalar, False
+    if cls.scalar_in_float32:
+        if x.dtype is _F16:
+            return x.astype(_F32), scalar, True
+        return x, scalar, False
+    if x.dtype is _BF16:
+        scalar = scalar.__class__(_BF16.type(scalar))
+    return x, scalar, False
+
+
 class BinaryOp(Op):
     """An elementwise op of two operands (tensors or Python numbers) with broadcasting."""
+
+    scalar_in_float32 = False  # see _half_with_scalar
 
     in_shapes: Any = None  # (shape_a, shape_b), set only when the two shapes differ
     in_dtypes: Any = None  # set only when the op computed in a promoted dtype
@@ -70,7 +90,7 @@ class BinaryOp(Op):
             refresh_view(b)
         x = a._data if ta else a
         y = b._data if tb else b
-        promoted = False
+        promoted = f16_out = False
         if ta and tb:
             if x.dtype is not y.dtype:
                 target = dtypes.result_type(a, b).np
@@ -79,9 +99,13 @@ class BinaryOp(Op):
         elif ta:
             x = _cast_for_scalar(x, y)
             y = dtypes.wrap_int_scalar(y, x.dtype)
+            if x.dtype is _F16 or x.dtype is _BF16:
+                x, y, f16_out = _half_with_scalar(cls, x, y)
         else:
             y = _cast_for_scalar(y, x)
             x = dtypes.wrap_int_scalar(x, y.dtype)
+            if y.dtype is _F16 or y.dtype is _BF16:
+                y, x, f16_out = _half_with_scalar(cls, y, x)
         node = _new(cls)
         if (ta and x.dtype is _BF16) or (tb and y.dtype is _BF16):
             (x, y), node.bf16_inputs = low_precision.widen([x, y])
@@ -99,6 +123,8 @@ class BinaryOp(Op):
             out = as_output(node, out)
         if node.bf16_inputs is not None:
             out = low_precision.narrow(node, out)
+        elif f16_out:
+            out = out.astype(_F16)
         result = Tensor._make(out)
         ga = ta and a._requires_grad
         gb = tb and b._requires_grad
@@ -231,6 +257,7 @@ class Sub(BinaryOp):
 
 class Mul(BinaryOp):
     saved_for = ((1,), (0,))  # a is used only for b's gradient, b only for a's
+    scalar_in_float32 = True
 
     def forward(self, a: Any, b: Any) -> Any:
         self.save_for_backward(a, b)
@@ -244,6 +271,7 @@ class Mul(BinaryOp):
 
 class Div(BinaryOp):
     saved_for = ((1,), (0, 1))
+    scalar_in_float32 = True
 
     def forward(self, a: Any, b: Any) -> Any:
         self.save_for_backward(a, b)
@@ -261,6 +289,8 @@ class Div(BinaryOp):
 class FloorDivide(BinaryOp):
     """a // b in floats as Python and torch compute it, from fmod (1 // 0.1 is 9: floor(1 / 0.1)
     rounds to 10; inf // 2 is NaN); piecewise constant, so its gradient is zero (grad * 0)."""
+
+    scalar_in_float32 = True
 
     def forward(self, a: Any, b: Any) -> Any:
         return _xp(a, b).floor_divide(a, b)
