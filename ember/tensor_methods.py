@@ -1828,9 +1828,9 @@ def _module(kind: str) -> Any:
 
 
 def _make_inplace_unary(name: str, kind: str) -> Any:
-    def method(self: Any, *args: Any) -> Any:
+    def method(self: Any, *args: Any, **kwargs: Any) -> Any:  # logit_(eps=...), round_(decimals=)
         fn = getattr(_module(kind), name)
-        return self._inplace(lambda s: fn(s, *args), True)
+        return self._inplace(lambda s: fn(s, *args, **kwargs), True)
 
     method.__name__ = method.__qualname__ = name + "_"
     return method

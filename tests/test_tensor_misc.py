@@ -550,3 +550,14 @@ def test_linear_refuses_a_non_tensor_input() -> None:
         with pytest.raises(TypeError, match=r"linear\(\): argument 'input' \(position 1\) must "
                                             r"be Tensor, not dict"):
             m.nn.Linear(2, 2)({"x": 1})
+
+
+def test_inplace_unary_keywords_and_i0_out() -> None:
+    data = [0.2, 0.5, 0.93]
+    for m in (torch, ember):
+        assert m.tensor(data).logit_(eps=0.3).tolist() == pytest.approx(
+            torch.tensor(data).logit(eps=0.3).tolist(), abs=1e-6)
+        assert m.tensor([1.26]).round_(decimals=1).tolist() == pytest.approx([1.3])
+        out = m.empty(3)
+        assert m.i0(m.tensor(data), out=out) is out
+        np.testing.assert_allclose(out.numpy(), torch.i0(torch.tensor(data)).numpy(), rtol=1e-6)
