@@ -714,3 +714,25 @@ def test_more_gradient_edges_as_torch():
     # nansum's gradient is grad * (x is not NaN): a NaN slice of nanmean gets NaN
     y = np.array([[np.nan, 1.0], [np.nan, np.nan], [2.0, -0.0]])
     _compare(lambda m, a: (m.nanmean(a, 1), m.nansum(a, 0), m.nanmean(a)), y, grad=True)
+
+
+@pytest.mark.parametrize("op", ["prod", "prodall", "cumprod", "var", "std", "norm3", "normhalf",
+                                "logsumexp"])
+def test_second_derivatives_with_zeros(op):
+    # create_graph: the first derivative and its own gradient, where x has zeros
+    fns = {"prod": lambda m, a: m.prod(a, 1), "prodall": lambda m, a: m.prod(a),
+           "cumprod": lambda m, a: m.cumprod(a, 1), "var": lambda m, a: m.var(a, 1),
+           "std": lambda m, a: m.std(a, 0), "norm3": lambda m, a: m.norm(a, 3, dim=1),
+           "normhalf": lambda m, a: m.norm(a, 0.5, dim=1),
+           "logsumexp": lambda m, a: m.logsumexp(a, 1)}
+    x = np.array([[1.0, 0.0, 2.0, 3.0], [0.0, 0.0, 1.0, 2.0], [1.5, -2.0, 3.0, 4.0]])
+    out = []
+    for m in (torch, ember):
+        a = m.tensor(x, requires_grad=True)
+        y = fns[op](m, a)
+        up = m.tensor(np.linspace(0.5, 1.5, y.numel()).reshape(tuple(y.shape)))
+        (g,) = m.autograd.grad(y, a, up, create_graph=True)
+        (g * m.tensor(np.cos(np.arange(12.0)).reshape(3, 4))).sum().backward()
+        out.append((g, a.grad))
+    _same(out[0][0], out[1][0], zero_sign=False)
+    _same(out[0][1], out[1][1], zero_sign=False, rtol=1e-9)

@@ -103,13 +103,10 @@ class Prod(_Reduction):
         xp = array_namespace(grad)
         g = self.expand_grad(grad)
         y = self.keep(y)
-        if isinstance(grad, Tensor):  # create_graph: exact where x has zeros, differentiable
-            is_zero = x == 0
-            safe = xp.where(is_zero, 1.0, x)
-            zeros = xp.sum(is_zero, axis=self.axes, keepdims=True)
-            others = xp.prod(safe, axis=self.axes, keepdims=True)  # product without the zeros
-            one_zero = xp.where(is_zero, g * others, 0.0)
-            return xp.where(zeros == 0, g * (y / safe), xp.where(zeros == 1, one_zero, 0.0))
+        if isinstance(grad, Tensor):  # create_graph: differentiable, so second derivatives hold
+            if not bool((x == 0).any()):
+                return g * (y / x)
+            return g * _exclusive_products_of_tensor(x, self.axes)
         with backend.errstate(xp, divide="ignore", invalid="ignore"):
             zeros = int((x == 0).sum())
             if not zeros:  # as torch: result / x, NaN where x is inf
@@ -129,6 +126,20 @@ def _exclusive_products(xp: Any, x: Any, axes: tuple) -> Any:
     after = _running(xp, "prod", xp.concatenate([ones, xp.flip(flat[..., 1:], -1)], axis=-1), -1)
     out = (before * xp.flip(after, -1)).reshape(moved.shape)
     return xp.moveaxis(out, tuple(range(-len(axes), 0)), axes)
+
+
+def _exclusive_products_of_tensor(x: Tensor, axes: tuple) -> Tensor:
+    """_exclusive_products built from differentiable ops (for create_graph)."""
+    from .join import cat  # noqa: PLC0415
+
+    ends = tuple(range(-len(axes), 0))
+    moved = x.movedim(axes, ends)
+    flat = moved.reshape(tuple(moved.shape[:moved.dim() - len(axes)]) + (-1,))
+    ones = flat.narrow(-1, 0, 1) * 0 + 1
+    n = flat.shape[-1]
+    before = cat([ones, flat.narrow(-1, 0, n - 1)], -1).cumprod(-1)
+    after = cat([ones, flat.narrow(-1, 1, n - 1).flip(-1)], -1).cumprod(-1).flip(-1)
+    return (before * after).reshape(tuple(moved.shape)).movedim(ends, axes)
 
 
 class Var(_Reduction):
@@ -349,11 +360,31 @@ class Cumprod(Op):
         d = self.dim
         if x.shape[d] == 1:  # y = x: as torch, not g y / x (NaN at inf)
             return grad
+        if isinstance(grad, Tensor) and bool((x == 0).any()):
+            return _cumprod_grad_of_tensor(x, grad, d)
         if isinstance(grad, Tensor) or not bool((x == 0).any()):
             # sum_{k >= i} g_k y_k / x_i
             return _reversed_cumsum(xp, grad * y, d) / x
         with backend.errstate(xp, divide="ignore", invalid="ignore"):
             return _cumprod_grad_with_zeros(xp, x, grad, y, d)
+
+
+def _cumprod_grad_of_tensor(x: Tensor, grad: Tensor, d: int) -> Tensor:
+    """cumprod's gradient where x has zeros, from differentiable ops (create_graph), as torch:
+    g_k-weighted products with x_k left out, one position k at a time (O(n^2))."""
+    from .join import cat, stack  # noqa: PLC0415
+
+    n = x.shape[d]
+    columns = []
+    for k in range(n):
+        after = x.narrow(d, k + 1, n - k - 1).cumprod(d)  # prod_{k<j<=i} x_j for i > k
+        before = x.narrow(d, 0, k).prod(d, keepdim=True) if k else None
+        if before is None:
+            omitted = cat([x.narrow(d, 0, 1) * 0 + 1, after], d)
+        else:
+            omitted = cat([before, before * after], d)
+        columns.append((grad.narrow(d, k, n - k) * omitted).sum(d))
+    return stack(columns, d)
 
 
 def _cumprod_grad_with_zeros(xp: Any, x: Any, grad: Any, y: Any, d: int) -> Any:
