@@ -92,7 +92,19 @@ def norm(A: Tensor, ord: Any = None, dim: Any = None, keepdim: bool = False, *,
 
 
 def cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:
+    """The cross product of 3-vectors along `dim`, broadcasting the other dims."""
+    if input.dim() != other.dim():
+        raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
+    if input._data.dtype != other._data.dtype:
+        raise RuntimeError(f"linalg.cross: expected scalar type {_scalar_name(input)} but found "
+                           f"{_scalar_name(other)}")
     return _cross(input, other, dim)
+
+
+def _scalar_name(t: Tensor) -> str:
+    from .ops.decomp import _torch_dtype_name  # noqa: PLC0415
+
+    return _torch_dtype_name(t._data)
 
 
 class linalg_inv_ex(NamedTuple):  # noqa: N801 (torch.return_types' name)

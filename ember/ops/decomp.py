@@ -170,7 +170,11 @@ class _Slogdet(Function):
             g = turn if g is None else g + turn
         if g is None:
             return A * 0
-        return g[..., None, None] * inv(A).mH
+        try:
+            return g[..., None, None] * inv(A).mH
+        except LinAlgError:  # A^-1 = adj(A) / det(A): infinite where A is singular
+            d = _Det.apply(A)[..., None, None]
+            return g[..., None, None] * (_adjugate(A) / d).mH
 
 
 def slogdet(A: Tensor) -> Any:
@@ -235,10 +239,12 @@ def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True,
     """X with A X = B (X A = B if not left) reading only A's upper or lower triangle (and
     taking its diagonal as ones if unitriangular). A solve of the masked matrix: the mask
     makes the gradient of A triangular too."""
-    _square("linalg.solve_triangular", A)
+    _square("linalg.solve_triangular", A, half="triangular_solve", integer="triangular_solve")
     if B.dim() < 2:
         raise RuntimeError("linalg.solve_triangular: The input tensor B must have at least 2 "
                            "dimensions.")
+    if B._data.dtype != A._data.dtype:  # torch's result takes A's dtype
+        B = B.to(A.dtype)
     T = A.triu(1 if unitriangular else 0) if upper else A.tril(-1 if unitriangular else 0)
     if unitriangular:
         from ..creation import eye  # noqa: PLC0415
@@ -650,7 +656,17 @@ def lstsq(A: Tensor, B: Tensor, rcond: Any = None, *, driver: Any = None) -> Any
 
 def matrix_power(A: Tensor, n: int) -> Tensor:
     """A^n by repeated squaring (n < 0 uses the inverse)."""
-    _square("linalg.matrix_power", A) if A._data.dtype.kind in "fV" or n < 0 else None
+    if not isinstance(A, Tensor):
+        raise TypeError(f"linalg.matrix_power: expected a Tensor, got {type(A).__name__}")
+    _at_least_2d("linalg.matrix_power", A)
+    if A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(f"linalg.matrix_power: A must be batches of square matrices, but "
+                           f"they are {A.shape[-2]} by {A.shape[-1]} matrices")
+    if n < 0:  # through the inverse: floating and complex only
+        _check_dtype("linalg.inv", A, half="low")
+    if A._data.dtype.kind == "b" and n >= 2:
+        raise NotImplementedError("linalg.matrix_power: \"addmm_impl_cpu_\" not implemented for "
+                                  "'Bool'")
     if n == 0:  # the identity, connected to A with a zero gradient as in torch
         eye = _eye_like(A, A.shape[-1]).to(A.dtype)
         return A * 0 + eye if A.requires_grad else eye.expand(A.shape).clone()
@@ -720,6 +736,9 @@ def matrix_norm(A: Tensor, ord: Any = "fro", dim: tuple = (-2, -1), keepdim: boo
     if ord == "fro":
         return A.norm(2, dim=(d0, d1), keepdim=keepdim)
     if ord in ("nuc", 2, -2):
+        if str(A._data.dtype) in _LOW_PRECISION:
+            raise RuntimeError(f"{op}: Low precision dtypes not supported. Got "
+                               f"{_torch_dtype_name(A._data)}")
         moved = A.movedim((d0, d1), (-2, -1))
         S = svdvals(moved)
         out = S.sum(-1) if ord == "nuc" else (_amax(S, -1) if ord == 2 else S.amin(-1))
