@@ -299,13 +299,11 @@ def _parse(raw: bytes, source: Any, device: Any) -> Any:
         raise CheckpointError(f"{where} is not an Ember checkpoint: it has only {len(raw)} "
                               "bytes (a checkpoint starts with an 8-byte header length)")
     (head_len,) = struct.unpack("<Q", raw[:8])
-    if raw[:2] == b"PK" or head_len > len(raw) - 8:
-        hint = (" It looks like a zip archive (a torch.save .pt file?): load it with torch, "
-                "then save its state_dict converted to numpy with ember.save.") if \
-            raw[:2] == b"PK" else " The file may be truncated."
+    if head_len > len(raw) - 8:
         raise CheckpointError(f"{where} is not an Ember checkpoint (or is truncated): its header "
                               f"claims {head_len} bytes but the file has {len(raw) - 8} after "
-                              f"the length field.{hint}")
+                              "the length field. The file may be truncated; Ember also reads "
+                              "torch.save files (zip or legacy format), and this is neither.")
     try:
         header = json.loads(raw[8:8 + head_len].decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -388,7 +386,8 @@ def save(obj: Any, f: str | os.PathLike | BinaryIO, pickle_module: Any = None,
 
 def load(f: str | os.PathLike | BinaryIO, map_location: Any = None, pickle_module: Any = None,
          *, weights_only: bool = True, mmap: bool | None = None, **kwargs: Any) -> Any:
-    """Load what `save` wrote (or any safetensors file, as a dict of tensors).
+    """Load what `save` wrote (or any safetensors file, as a dict of tensors), or a file written
+    by `torch.save` (see torch_format.py: read without running code, as torch's weights_only).
 
     Without `map_location` every tensor goes back to the device it was saved from (as torch);
     `map_location` moves every tensor to a device ('cpu', 'cuda', ...), or maps saved devices
@@ -400,16 +399,23 @@ def load(f: str | os.PathLike | BinaryIO, map_location: Any = None, pickle_modul
         device = backend.as_device(map_location)
     else:
         device = map_location  # None or torch's map_location(storage, location) function
+    from . import torch_format  # noqa: PLC0415 (it imports this module)
+
     if isinstance(f, (str, os.PathLike)):
         if not os.path.exists(f):
             raise FileNotFoundError(f"ember.load: no such checkpoint file: '{os.fspath(f)}'")
         with open(f, "rb") as handle:
-            raw = handle.read()
+            raw = handle.read(4)
+            if not torch_format.is_zip(raw):  # a torch zip archive is read member by member
+                raw += handle.read()
     elif isinstance(f, (bytes, bytearray)):
         raw = bytes(f)
     else:
         raw = f.read()
     with _allowlist.trusting(not weights_only):
+        if torch_format.is_zip(raw) or torch_format.is_legacy(raw):  # written by torch.save
+            source = f if isinstance(f, (str, os.PathLike)) else io.BytesIO(raw)
+            return torch_format.load(source, device, mmap=mmap)
         return _parse(raw, f, device)
 
 
