@@ -733,3 +733,478 @@ def test_init_float16_and_trunc_normal_warning():
         torch.nn.init.trunc_normal_(torch.empty(3), mean=5.0)
     with pytest.warns(UserWarning, match="mean is more than 2 std"):
         ember.nn.init.trunc_normal_(ember.empty(3), mean=5.0)
+
+
+# --- clip_grad_norm_ / clip_grad_value_ / parameters_to_vector ------------------------------
+
+
+def _params_with_grads(m, shapes, dtypes=None, seed=0, scale=1.0, without_grad=()):
+    params = []
+    for i, shape in enumerate(shapes):
+        dtype = getattr(m, (dtypes or ["float64"] * len(shapes))[i])
+        p = m.nn.Parameter(m.tensor(_input(shape, seed + i)).to(dtype))
+        if i not in without_grad:
+            p.grad = m.tensor(_input(shape, seed + 10 + i) * scale).to(dtype)
+        params.append(p)
+    return params
+
+
+def _grads(params):
+    return [None if p.grad is None else p.grad.double().numpy() for p in params]
+
+
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, 3, 0.5, float("inf"), -float("inf"), 0.0,
+                                       "inf"])
+@pytest.mark.parametrize("max_norm", [0.5, 1e6])
+@pytest.mark.parametrize("foreach", [None, False, True])
+def test_clip_grad_norm_matches_torch(norm_type, max_norm, foreach):
+    shapes = [(3, 4), (5,), (2, 2, 2), ()]
+    results = []
+    for m in (torch, ember):
+        params = _params_with_grads(m, shapes, without_grad=(2,))
+        total = m.nn.utils.clip_grad_norm_(params, max_norm, norm_type=norm_type,
+                                           foreach=foreach)
+        results.append((total, _grads(params)))
+    (t_total, t_grads), (e_total, e_grads) = results
+    assert str(e_total.dtype).split(".")[-1] == str(t_total.dtype).split(".")[-1]
+    assert tuple(e_total.shape) == tuple(t_total.shape) == ()
+    np.testing.assert_allclose(e_total.numpy(), t_total.numpy(), rtol=1e-12)
+    for e, t in zip(e_grads, t_grads, strict=True):
+        assert (e is None) == (t is None)
+        if t is not None:
+            np.testing.assert_allclose(e, t, rtol=1e-12, atol=1e-300)
+
+
+@pytest.mark.parametrize("dtypes", [["float32", "float32"], ["float16", "float16"],
+                                    ["float32", "float64"], ["float16", "float32"],
+                                    ["bfloat16", "float16"]])
+def test_clip_grad_norm_dtypes(dtypes):
+    results = []
+    for m in (torch, ember):
+        params = _params_with_grads(m, [(4, 3), (6,)], dtypes)
+        total = m.nn.utils.clip_grad_norm_(params, 0.5)
+        results.append((total, params))
+    (t_total, t_params), (e_total, e_params) = results
+    assert str(e_total.dtype).split(".")[-1] == str(t_total.dtype).split(".")[-1]
+    np.testing.assert_allclose(e_total.double().numpy(), t_total.double().numpy(), rtol=2e-3)
+    for e, t in zip(e_params, t_params, strict=True):
+        assert str(e.grad.dtype).split(".")[-1] == str(t.grad.dtype).split(".")[-1]
+        np.testing.assert_allclose(e.grad.double().numpy(), t.grad.double().numpy(), rtol=1e-2,
+                                   atol=1e-3)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+@pytest.mark.parametrize("norm_type", [2.0, float("inf"), 1.0])
+def test_clip_grad_norm_nonfinite(bad, norm_type):
+    results = []
+    for m in (torch, ember):
+        params = _params_with_grads(m, [(3,), (2, 2)])
+        params[1].grad[0, 1] = bad
+        with pytest.raises(RuntimeError, match="non-finite"):
+            m.nn.utils.clip_grad_norm_(params, 1.0, norm_type, error_if_nonfinite=True)
+        total = m.nn.utils.clip_grad_norm_(params, 1.0, norm_type)
+        results.append((total.numpy(), _grads(params)))
+    np.testing.assert_allclose(results[1][0], results[0][0], equal_nan=True)
+    for e, t in zip(results[1][1], results[0][1], strict=True):
+        np.testing.assert_allclose(e, t, equal_nan=True)
+
+
+def test_clip_grad_norm_single_tensor_empty_and_generator():
+    for m in (torch, ember):
+        p = _params_with_grads(m, [(3, 4)])[0]
+        total = m.nn.utils.clip_grad_norm_(p, 0.1)
+        assert float(total) > 0.1
+        np.testing.assert_allclose(float(p.grad.norm()), 0.1, rtol=1e-5)
+    t, e = torch.nn.utils.clip_grad_norm_([], 1.0), ember.nn.utils.clip_grad_norm_([], 1.0)
+    assert float(e) == float(t) and str(e.dtype).split(".")[-1] == str(t.dtype).split(".")[-1]
+    no_grads = [m.nn.utils.clip_grad_norm_(_params_with_grads(m, [(2,)], without_grad=(0,)), 1.0)
+                for m in (torch, ember)]
+    assert float(no_grads[1]) == float(no_grads[0])
+    with pytest.warns(UserWarning, match="empty generator"):
+        ember.nn.utils.clip_grad_norm_((p for p in []), 1.0)
+
+
+@pytest.mark.parametrize("clip_value", [0.5, 0, -0.3, 10])
+@pytest.mark.parametrize("foreach", [None, False, True])
+def test_clip_grad_value_matches_torch(clip_value, foreach):
+    results = []
+    for m in (torch, ember):
+        params = _params_with_grads(m, [(3, 4), (5,), (2,)], without_grad=(1,))
+        params[0].grad[0, 0] = float("nan")
+        out = m.nn.utils.clip_grad_value_(params, clip_value, foreach=foreach)
+        assert out is None
+        results.append(_grads(params))
+    for e, t in zip(results[1], results[0], strict=True):
+        assert (e is None) == (t is None)
+        if t is not None:
+            np.testing.assert_array_equal(e, t)
+
+
+def test_parameters_to_vector_round_trip():
+    results = []
+    for m in (torch, ember):
+        params = _params_with_grads(m, [(3, 4), (5,), ()])
+        vec = m.nn.utils.parameters_to_vector(params)
+        (vec * m.arange(vec.numel(), dtype=vec.dtype)).sum().backward()
+        new = m.arange(vec.numel(), dtype=m.float64) * 0.5
+        m.nn.utils.vector_to_parameters(new, params)
+        results.append((vec.detach().numpy(), [p.grad.numpy() for p in params],
+                        [p.detach().numpy() for p in params],
+                        [p.requires_grad and p.is_leaf for p in params]))
+    for e, t in zip(results[1], results[0], strict=True):
+        if isinstance(t, list):
+            for a, b in zip(e, t, strict=True):
+                np.testing.assert_array_equal(a, b)
+        else:
+            np.testing.assert_array_equal(e, t)
+
+
+def test_vector_to_parameters_errors():
+    _raises_like(lambda m: m.nn.utils.vector_to_parameters([1.0, 2.0],
+                                                           [m.nn.Parameter(m.zeros(2))]))
+
+
+# --- weight_norm / spectral_norm / orthogonal (old hooks and parametrizations) -------------
+
+
+def _state(module):
+    return {k: v.detach().double().numpy() for k, v in module.state_dict().items()}
+
+
+def _load_from_torch(e_mod, t_mod):
+    """Ember's module gets the state of a torch module (or a state dict)."""
+    state = t_mod if isinstance(t_mod, dict) else t_mod.state_dict()
+    result = e_mod.load_state_dict({k: ember.tensor(v.detach().numpy())
+                                    for k, v in state.items()})
+    assert not result.missing_keys and not result.unexpected_keys
+
+
+def _run_steps(m, mod, steps, x, train=True):
+    """A few training steps of SGD on sum(out * w); returns outputs, grads and state."""
+    mod.train(train)
+    opt = m.optim.SGD(mod.parameters(), lr=0.1)
+    outs = []
+    for step in range(steps):
+        out = mod(m.tensor(x))
+        loss = (out * m.tensor(_input(tuple(out.shape), 50 + step))).sum()
+        opt.zero_grad()
+        loss.backward()
+        outs.append(out.detach().numpy())
+        outs.extend(p.grad.numpy() for _, p in sorted(mod.named_parameters()))
+        opt.step()
+    return outs, _state(mod)
+
+
+def _compare_wrapped(make, wrap, x, steps=3, train=True, tol=1e-10):
+    torch.manual_seed(0)
+    t_mod = wrap(torch, make(torch).double())
+    e_mod = wrap(ember, make(ember).double())
+    assert sorted(e_mod.state_dict()) == sorted(t_mod.state_dict())
+    assert (sorted(n for n, _ in e_mod.named_parameters()) ==
+            sorted(n for n, _ in t_mod.named_parameters()))
+    _load_from_torch(e_mod, t_mod)
+    t_outs, t_state = _run_steps(torch, t_mod, steps, x, train)
+    e_outs, e_state = _run_steps(ember, e_mod, steps, x, train)
+    for e, t in zip(e_outs, t_outs, strict=True):
+        np.testing.assert_allclose(e, t, rtol=tol, atol=tol)
+    for k, t in t_state.items():
+        np.testing.assert_allclose(e_state[k], t, rtol=tol, atol=tol, err_msg=k)
+    return t_mod, e_mod
+
+
+_LAYERS = {
+    "linear": (lambda m: m.nn.Linear(4, 3), (2, 4)),
+    "conv2d": (lambda m: m.nn.Conv2d(2, 3, 3), (1, 2, 5, 5)),
+    "conv_t": (lambda m: m.nn.ConvTranspose1d(3, 2, 3), (1, 3, 4)),
+}
+
+
+@pytest.mark.filterwarnings("ignore:.*weight_norm. is deprecated")
+@pytest.mark.parametrize("layer", sorted(_LAYERS))
+@pytest.mark.parametrize("dim", [0, 1, -1, None])
+def test_weight_norm_matches_torch(layer, dim):
+    make, shape = _LAYERS[layer]
+    for utils in ("old", "parametrizations"):
+        def wrap(m, mod, utils=utils):
+            fn = (m.nn.utils.weight_norm if utils == "old"
+                  else m.nn.utils.parametrizations.weight_norm)
+            return fn(mod, dim=dim)
+        if utils == "parametrizations" and dim is None:
+            continue  # torch's parametrization takes no dim=None
+        _compare_wrapped(make, wrap, _input(shape))
+
+
+@pytest.mark.filterwarnings("ignore:.*weight_norm. is deprecated")
+def test_remove_weight_norm_keeps_the_weight():
+    make, shape = _LAYERS["linear"]
+    results = []
+    for m in (torch, ember):
+        torch.manual_seed(0)
+        mod = m.nn.utils.weight_norm(make(m).double())
+        with m.no_grad():
+            mod.weight_g.mul_(2)
+        if m is ember:
+            _load_from_torch(mod, results[0][1])
+        wrapped = {k: v.detach().clone() for k, v in mod.state_dict().items()}
+        m.nn.utils.remove_weight_norm(mod)
+        results.append((_state(mod), wrapped))
+    assert sorted(results[1][0]) == sorted(results[0][0])
+    for k, t in results[0][0].items():
+        np.testing.assert_allclose(results[1][0][k], t, rtol=1e-12)
+
+
+@pytest.mark.filterwarnings("ignore:.*weight_norm. is deprecated")
+@pytest.mark.parametrize("call", [
+    lambda m, mod: m.nn.utils.weight_norm(m.nn.utils.weight_norm(mod)),
+    lambda m, mod: m.nn.utils.remove_weight_norm(mod),
+    lambda m, mod: m.nn.utils.remove_spectral_norm(mod),
+    lambda m, mod: m.nn.utils.spectral_norm(m.nn.utils.spectral_norm(mod)),
+    lambda m, mod: m.nn.utils.spectral_norm(mod, n_power_iterations=0),
+    lambda m, mod: m.nn.utils.weight_norm(mod, name="missing"),
+    lambda m, mod: m.nn.utils.parametrizations.orthogonal(mod, orthogonal_map="bad"),
+    lambda m, mod: m.nn.utils.parametrizations.orthogonal(mod, name="bias"),
+])
+def test_norm_wrapper_errors(call):
+    _raises_like(lambda m: call(m, m.nn.Linear(4, 3)))
+
+
+@pytest.mark.parametrize("layer", sorted(_LAYERS))
+@pytest.mark.parametrize("utils", ["old", "parametrizations"])
+@pytest.mark.parametrize("kwargs", [{}, dict(n_power_iterations=3), dict(eps=0.1)])
+def test_spectral_norm_matches_torch(layer, utils, kwargs):
+    make, shape = _LAYERS[layer]
+
+    def wrap(m, mod):
+        fn = m.nn.utils.spectral_norm if utils == "old" else \
+            m.nn.utils.parametrizations.spectral_norm
+        return fn(mod, **kwargs)
+    _compare_wrapped(make, wrap, _input(shape))
+    _compare_wrapped(make, wrap, _input(shape), steps=2, train=False)
+
+
+def test_spectral_norm_dim_and_remove():
+    make, shape = _LAYERS["linear"]
+    for dim in (0, 1):
+        _compare_wrapped(make, lambda m, mod, dim=dim: m.nn.utils.spectral_norm(mod, dim=dim),
+                         _input(shape))
+        _compare_wrapped(make, lambda m, mod, dim=dim: m.nn.utils.parametrizations.spectral_norm(
+            mod, dim=dim), _input(shape))
+    results = []
+    for m in (torch, ember):
+        torch.manual_seed(0)
+        mod = m.nn.utils.spectral_norm(make(m).double())
+        if m is ember:
+            _load_from_torch(mod, results[0][1])
+        wrapped = {k: v.detach().clone() for k, v in mod.state_dict().items()}
+        mod(m.tensor(_input(shape)))
+        m.nn.utils.remove_spectral_norm(mod)
+        results.append((_state(mod), wrapped))
+    assert sorted(results[1][0]) == sorted(results[0][0])
+    for k, t in results[0][0].items():
+        np.testing.assert_allclose(results[1][0][k], t, rtol=1e-10)
+
+
+@pytest.mark.parametrize("orthogonal_map", [None, "matrix_exp", "cayley", "householder"])
+@pytest.mark.parametrize("shape", [(4, 3), (3, 4), (4, 4)])
+@pytest.mark.parametrize("use_trivialization", [True, False])
+def test_orthogonal_matches_torch(orthogonal_map, shape, use_trivialization):
+    def make(m):
+        return m.nn.Linear(shape[1], shape[0])
+
+    def wrap(m, mod):
+        return m.nn.utils.parametrizations.orthogonal(mod, orthogonal_map=orthogonal_map,
+                                                      use_trivialization=use_trivialization)
+    _, e_mod = _compare_wrapped(make, wrap, _input((2, shape[1])), tol=1e-8)
+    w = e_mod.weight.detach().numpy()
+    gram = w.T @ w if shape[0] >= shape[1] else w @ w.T
+    np.testing.assert_allclose(gram, np.eye(min(shape)), atol=1e-10)
+
+
+# --- parametrize / functional_call / fusion -------------------------------------------------
+
+
+class _Symmetric:
+    """A parametrization X -> triu(X) + triu(X, 1)^T, with a right_inverse, for torch or Ember."""
+
+    @staticmethod
+    def make(m, with_inverse=True):
+        class Symmetric(m.nn.Module):
+            def forward(self, x):
+                return x.triu() + x.triu(1).transpose(-1, -2)
+
+        class Scaled(m.nn.Module):
+            def forward(self, x):
+                return x * 2
+
+            def right_inverse(self, x):
+                return x / 2
+
+        return Scaled() if with_inverse else Symmetric()
+
+
+@pytest.mark.parametrize("unsafe", [False, True])
+def test_register_parametrization_matches_torch(unsafe):
+    results = []
+    for m in (torch, ember):
+        torch.manual_seed(0)
+        mod = m.nn.Linear(4, 4).double()
+        if m is ember:
+            _load_from_torch(mod, results[0][0])
+        state = {k: v.detach().clone() for k, v in mod.state_dict().items()}
+        m.nn.utils.parametrize.register_parametrization(mod, "weight", _Symmetric.make(m))
+        m.nn.utils.parametrize.register_parametrization(mod, "weight",
+                                                        _Symmetric.make(m, False), unsafe=unsafe)
+        keys = sorted(mod.state_dict())
+        assert m.nn.utils.parametrize.is_parametrized(mod)
+        assert m.nn.utils.parametrize.is_parametrized(mod, "weight")
+        assert not m.nn.utils.parametrize.is_parametrized(mod, "bias")
+        w = mod.weight.detach().numpy()
+        original = mod.parametrizations.weight.original.detach().numpy()
+        out = mod(m.tensor(_input((2, 4))))
+        out.sum().backward()
+        grad = mod.parametrizations.weight.original.grad.numpy()
+        m.nn.utils.parametrize.remove_parametrizations(mod.double(), "weight")
+        m.nn.utils.parametrize.register_parametrization(mod, "weight", _Symmetric.make(m))
+        with m.no_grad():  # assigning goes through right_inverse
+            mod.weight = m.tensor(_input((4, 4), 3))
+        assigned = mod.parametrizations.weight.original.detach().numpy()
+        with m.nn.utils.parametrize.cached():
+            cached_w = mod.weight.detach().numpy()
+        type_name = m.nn.utils.parametrize.type_before_parametrizations(mod).__name__
+        results.append((state, keys, w, original, out.detach().numpy(), grad, assigned,
+                        cached_w, type_name))
+    for e, t in zip(results[1][1:], results[0][1:], strict=True):
+        if isinstance(t, np.ndarray):
+            np.testing.assert_allclose(e, t, rtol=1e-12)
+        else:
+            assert e == t
+
+
+@pytest.mark.parametrize("leave_parametrized", [True, False])
+def test_remove_parametrizations_matches_torch(leave_parametrized):
+    results = []
+    for m in (torch, ember):
+        torch.manual_seed(0)
+        mod = m.nn.Linear(4, 4).double()
+        if m is ember:
+            _load_from_torch(mod, results[0][0])
+        state = {k: v.detach().clone() for k, v in mod.state_dict().items()}
+        m.nn.utils.parametrize.register_parametrization(mod, "weight",
+                                                        _Symmetric.make(m, False))
+        m.nn.utils.parametrize.remove_parametrizations(mod, "weight",
+                                                       leave_parametrized=leave_parametrized)
+        assert not m.nn.utils.parametrize.is_parametrized(mod)
+        assert type(mod).__name__ == "Linear"
+        assert isinstance(mod.weight, m.nn.Parameter)
+        results.append((state, sorted(mod.state_dict()), mod.weight.detach().numpy()))
+    assert results[1][1] == results[0][1]
+    np.testing.assert_allclose(results[1][2], results[0][2], rtol=1e-12)
+
+
+@pytest.mark.parametrize("call", [
+    lambda m, mod: m.nn.utils.parametrize.remove_parametrizations(mod, "weight"),
+    lambda m, mod: m.nn.utils.parametrize.register_parametrization(mod, "missing",
+                                                                   _Symmetric.make(m)),
+    lambda m, mod: m.nn.utils.parametrize.register_parametrization(
+        mod, "weight", m.nn.Linear(4, 3)),
+])
+def test_parametrize_errors(call):
+    _raises_like(lambda m: call(m, m.nn.Linear(4, 4)))
+
+
+def test_functional_call_matches_torch():
+    results = []
+    for m in (torch, ember):
+        torch.manual_seed(0)
+        mod = m.nn.Sequential(m.nn.Linear(3, 4), m.nn.BatchNorm1d(4), m.nn.Linear(4, 2)).double()
+        if m is ember:
+            _load_from_torch(mod, results[0][0])
+        state = {k: v.detach().clone() for k, v in mod.state_dict().items()}
+        w = m.tensor(_input((4, 3), 5), requires_grad=True)
+        mean = m.tensor(_input(4, 6))
+        x = m.tensor(_input((5, 3)))
+        out = m.func.functional_call(mod, {"0.weight": w, "1.running_mean": mean}, (x,))
+        (out * m.tensor(_input((5, 2), 7))).sum().backward()
+        # the module keeps its own tensors; the buffers passed in were updated in place
+        results.append((state, out.detach().numpy(), w.grad.numpy(), mean.numpy(),
+                        mod[0].weight.detach().numpy(), mod[1].running_mean.numpy(),
+                        m.nn.utils.stateless.functional_call(
+                            mod.eval(), dict(mod.named_parameters()), x).detach().numpy(),
+                        m.nn.utils.stateless.functional_call(
+                            mod, {}, args=(), kwargs={"input": x}).detach().numpy()))
+    for e, t in zip(results[1][1:], results[0][1:], strict=True):
+        np.testing.assert_allclose(e, t, rtol=1e-12)
+
+
+def test_functional_call_tied_weights_and_strict():
+    for m in (torch, ember):
+        mod = m.nn.Sequential(m.nn.Linear(3, 3, bias=False), m.nn.Linear(3, 3, bias=False))
+        mod[1].weight = mod[0].weight
+        w = m.eye(3)
+        out = m.func.functional_call(mod, {"0.weight": w}, (m.ones(1, 3),))
+        np.testing.assert_allclose(out.detach().numpy(), np.ones((1, 3)))
+        out = m.func.functional_call(mod, {"0.weight": w}, (m.ones(1, 3),), tie_weights=False)
+        assert not np.allclose(out.detach().numpy(), 1)
+        with pytest.raises(ValueError):
+            m.func.functional_call(mod, {"0.weight": w, "1.weight": w * 2}, (m.ones(1, 3),))
+        m.func.functional_call(mod, {"0.weight": w}, (m.ones(1, 3),), strict=True)  # tied
+        with pytest.raises(RuntimeError, match="bias"):
+            m.func.functional_call(m.nn.Linear(3, 3), {"weight": w}, (m.ones(1, 3),),
+                                   strict=True)
+        with pytest.raises(RuntimeError):
+            m.func.functional_call(mod, {"0.weight": w, "2.weight": w}, (m.ones(1, 3),),
+                                   strict=True)
+
+
+@pytest.mark.parametrize("conv,bn,shape,transpose", [
+    (lambda m: m.nn.Conv2d(2, 3, 3), lambda m: m.nn.BatchNorm2d(3), (1, 2, 5, 5), False),
+    (lambda m: m.nn.Conv1d(2, 4, 2, bias=False), lambda m: m.nn.BatchNorm1d(4, affine=False),
+     (2, 2, 5), False),
+    (lambda m: m.nn.ConvTranspose2d(2, 3, 2, groups=1), lambda m: m.nn.BatchNorm2d(3),
+     (1, 2, 3, 3), True),
+    (lambda m: m.nn.Conv3d(2, 2, 2), lambda m: m.nn.BatchNorm3d(2, eps=0.1), (1, 2, 3, 3, 3),
+     False),
+])
+def test_fuse_conv_bn_eval_matches_torch(conv, bn, shape, transpose):
+    results = []
+    for m in (torch, ember):
+        torch.manual_seed(0)
+        c, b = conv(m).double(), bn(m).double()
+        if m is ember:
+            _load_from_torch(c, results[0][0])
+            _load_from_torch(b, results[0][1])
+        else:
+            b.running_mean.copy_(torch.tensor(_input(b.num_features, 3)))
+            b.running_var.copy_(torch.tensor(_input(b.num_features, 4) ** 2))
+            if b.weight is not None:
+                with torch.no_grad():
+                    b.weight.copy_(torch.tensor(_input(b.num_features, 5)))
+        c.eval()
+        b.eval()
+        fused = m.nn.utils.fusion.fuse_conv_bn_eval(c, b, transpose=transpose)
+        x = m.tensor(_input(shape))
+        results.append((c, b, fused(x).detach().numpy(), b(c(x)).detach().numpy(),
+                        sorted(fused.state_dict()), fused.weight.requires_grad,
+                        fused.bias.requires_grad, type(fused.weight).__name__))
+    (t_fused, t_ref, *t_rest), (e_fused, e_ref, *e_rest) = [r[2:] for r in results]
+    np.testing.assert_allclose(e_fused, t_fused, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(e_ref, t_ref, rtol=1e-10, atol=1e-12)
+    assert e_rest == t_rest
+
+
+def test_fuse_linear_bn_eval_and_training_error():
+    results = []
+    for m in (torch, ember):
+        torch.manual_seed(0)
+        lin, bn = m.nn.Linear(3, 4).double(), m.nn.BatchNorm1d(4).double()
+        if m is ember:
+            _load_from_torch(lin, results[0][0])
+        with pytest.raises(AssertionError):
+            m.nn.utils.fusion.fuse_linear_bn_eval(lin, bn)
+        with pytest.raises(AssertionError):
+            m.nn.utils.fusion.fuse_conv_bn_eval(m.nn.Conv1d(2, 4, 1), bn)
+        lin.eval()
+        bn.eval()
+        fused = m.nn.utils.fusion.fuse_linear_bn_eval(lin, bn)
+        results.append((lin, fused(m.tensor(_input((2, 3)))).detach().numpy()))
+    np.testing.assert_allclose(results[1][1], results[0][1], rtol=1e-12)
