@@ -1078,3 +1078,28 @@ def test_more_argument_checks() -> None:
 def test_lstsq_gelsy_truncating_rcond() -> None:
     a = general((3, 3))
     compare(lambda L, x: L.linalg.lstsq(x, x, rcond=0.5).solution, a)
+
+
+@pytest.mark.parametrize("left", [True, False])
+@pytest.mark.parametrize("transpose", [True, False])
+@pytest.mark.parametrize("dtype", [F64, "complex128"])
+def test_ormqr(left: bool, transpose: bool, dtype: str) -> None:
+    """torch.ormqr (ember.ops.matfun.ormqr until ember/__init__.py exports it)."""
+    from ember.ops.matfun import ormqr
+
+    a = cplx((2, 5, 3)) if dtype == "complex128" else general((2, 5, 3))
+    c = cplx((2, 5, 4), 6) if dtype == "complex128" else general((2, 5, 4), seed=6)
+    if not left:
+        c = np.swapaxes(c, -1, -2).copy()
+    t_a, t_tau = torch.geqrf(torch.tensor(a))
+    e_a, e_tau = ember.geqrf(ember.tensor(a))
+    t = torch.ormqr(t_a, t_tau, torch.tensor(c), left=left, transpose=transpose)
+    e = ormqr(e_a, e_tau, ember.tensor(c), left=left, transpose=transpose)
+    assert_same(t, e, 1e-10, 1e-10)
+    x = ember.tensor(c, requires_grad=True)
+    ormqr(e_a, e_tau, x, left=left, transpose=transpose).abs().sum().backward()
+    tx = torch.tensor(c, requires_grad=True)
+    torch.ormqr(t_a, t_tau, tx, left=left, transpose=transpose).abs().sum().backward()
+    np.testing.assert_allclose(_to_np(x.grad), _to_np(tx.grad), rtol=1e-8, atol=1e-10)
+    with pytest.raises(RuntimeError, match="ormqr"):
+        ormqr(e_a, e_tau, ember.tensor(c[..., :4, :] if left else c[..., :4]), left=left)

@@ -89,6 +89,40 @@ def householder_product(A: Tensor, tau: Tensor) -> Tensor:
     return Q
 
 
+def ormqr(input: Tensor, tau: Tensor, other: Tensor, left: bool = True,
+          transpose: bool = False) -> Tensor:
+    """torch.ormqr: `other` multiplied by the Q of geqrf's reflectors (input, tau), Q = H_1 ...
+    H_k with H_i = I - tau_i v_i v_i^H: Q C (left), C Q (not left), Q^H in place of Q with
+    transpose. The reflectors are applied one by one, so Q is never formed."""
+    name = "torch.ormqr"
+    if input.dim() < 2 or other.dim() < 2:
+        raise RuntimeError(f"{name}: input and other must have at least 2 dimensions.")
+    if tau.dim() != input.dim() - 1:
+        raise RuntimeError(f"{name}: Expected tau to have one dimension less than input, but got "
+                           f"tau.ndim equal to {tau.dim()} and input.ndim is equal to "
+                           f"{input.dim()}")
+    m = other.shape[-2] if left else other.shape[-1]
+    if input.shape[-2] != m:
+        raise RuntimeError(f"{name}: Expected input.shape[-2] to be equal to "
+                           f"other.shape[{-2 if left else -1}], but got {input.shape[-2]} != {m}")
+    k = tau.shape[-1]
+    if k > m or k > input.shape[-1]:
+        raise RuntimeError(f"{name}: tau.shape[-1] must be less than or equal to "
+                           f"min(input.shape[-2], input.shape[-1])")
+    if not (input._data.dtype == tau._data.dtype == other._data.dtype):
+        raise RuntimeError(f"{name}: Expected input, tau and other to have the same dtype")
+    V = input.tril(-1) + _eye_like(*input.shape[-2:], input)  # (*, m, n): v_i is column i
+    C = other
+    steps = range(k) if left == transpose else range(k - 1, -1, -1)
+    for i in steps:
+        v = V[..., :, i:i + 1]  # (*, m, 1)
+        t = tau[..., i:i + 1].unsqueeze(-1)  # (*, 1, 1)
+        if transpose:
+            t = t.conj()
+        C = C - (t * v) @ (v.mH @ C) if left else C - ((C @ v) * t) @ v.mH
+    return C
+
+
 def geqrf(A: Tensor) -> tuple[Tensor, Tensor]:
     """torch.geqrf (no gradient): LAPACK's compact QR, reflectors below the diagonal, R on and
     above it, plus the reflectors' scales tau."""
