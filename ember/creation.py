@@ -212,7 +212,7 @@ def _filled(size: tuple, fill: Any, dtype: Any, device: Any, requires_grad: bool
     return t
 
 
-def _check_fits(value: Any, d: dtypes.dtype) -> None:
+def _check_fits(value: Any, d: dtypes.dtype, op: str = "full") -> None:
     """torch's check of a fill value against the dtype: integers take [-max, max] for unsigned
     types (-1 fills uint8 with 255) and [min, max] otherwise, and no NaN or infinity; a finite
     float beyond a float dtype's range and a complex with an imaginary part for a real dtype
@@ -224,18 +224,18 @@ def _check_fits(value: Any, d: dtypes.dtype) -> None:
         if d.category == 3:
             return
         if value.imag != 0:
-            raise RuntimeError(f"value cannot be converted to type {d.name} without overflow "
-                               f"(got {value})")
+            raise RuntimeError(f"{op}: value cannot be converted to type {d.name} without "
+                               f"overflow (got {value})")
         value = value.real
     if d.category == 1:
         info = numpy.iinfo(d.np)
         low = -int(info.max) if info.min == 0 else int(info.min)
         if not (math.isfinite(value) and low <= value <= int(info.max)):
-            raise RuntimeError(f"value cannot be converted to type {d.name} without overflow "
-                               f"(got {value})")
+            raise RuntimeError(f"{op}: value cannot be converted to type {d.name} without "
+                               f"overflow (got {value})")
     elif d.category == 2 and math.isfinite(value) and abs(value) > dtypes.finfo(d).max:
-        raise RuntimeError(f"value cannot be converted to type {d.name} without overflow "
-                           f"(got {value})")
+        raise RuntimeError(f"{op}: value cannot be converted to type {d.name} without "
+                           f"overflow (got {value})")
 
 
 def zeros(*dims: Any, size: Any = None, dtype: Any = None, device: Any = None,
@@ -316,7 +316,7 @@ def _like_filled(input: Tensor, fill: Any, dtype: Any, device: Any, requires_gra
     if fill is None:
         data = xp.empty_like(src, dtype=np_dtype, order=order)
     else:
-        _check_fits(fill, dtypes.to_dtype(d))
+        _check_fits(fill, dtypes.to_dtype(d), "full_like")
         fill = dtypes.wrap_int_scalar(fill, np_dtype)  # -1 fills uint8 with 255, as torch
         data = xp.full_like(src, fill, dtype=np_dtype, order=order)
     return _finish(data, input.device, requires_grad)

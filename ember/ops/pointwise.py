@@ -13,7 +13,7 @@ from typing import Any
 from .. import backend, dtypes
 from ..autograd.node import array_namespace
 from ..tensor import Tensor
-from ._util import to_tensor, torch_named, wrap_dim
+from ._util import broadcast_error, to_tensor, torch_named, wrap_dim
 from .arith import BinaryOp
 from .unary import UnaryOp
 
@@ -465,7 +465,10 @@ def nextafter(input: Tensor, other: Tensor) -> Tensor:
     a, b = _pair(input, other, "nextafter", ints_to_float=False)
     x, y = a._data, b._data
     xp = backend.module_of(x)
-    out = xp.nextafter(x, y)
+    try:
+        out = xp.nextafter(x, y)
+    except ValueError:
+        raise broadcast_error("nextafter", x.shape, y.shape) from None
     if x.dtype.itemsize == 2:  # numpy's float16 gives x on a tie (0.0 towards -0.0), C gives y
         out = xp.where(x == y, y, out)
     return Tensor._make(backend.as_array(out))
