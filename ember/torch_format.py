@@ -194,7 +194,7 @@ def _torch_size(dims: Any = ()) -> Size:
 def _codecs_encode(text: str, encoding: str = "utf-8") -> bytes:
     # protocol 2 pickles bytes as _codecs.encode(text, 'latin1'); other codecs (zlib...) refused
     if encoding not in ("latin1", "latin-1") or not isinstance(text, str):
-        raise pickle.UnpicklingError(f"ember.load: _codecs.encode with {encoding!r} refused")
+        raise _allowlist.UnsafeClassError(f"ember.load: _codecs.encode with {encoding!r} refused")
     return text.encode("latin1")
 
 
@@ -269,6 +269,7 @@ def _globals() -> dict:
         ("torch._tensor", "Tensor"): Tensor,
         ("torch.nn.parameter", "Parameter"): Parameter,
         ("torch._tensor", "_rebuild_from_type_v2"): _rebuild_from_type_v2,
+        ("torch.serialization", "_get_layout"): str,  # a sparse tensor's layout, by name
     }
     rebuild = {"_rebuild_tensor": _rebuild_tensor, "_rebuild_tensor_v2": _rebuild_tensor_v2,
                "_rebuild_tensor_v3": _rebuild_tensor_v3, "_rebuild_parameter": _rebuild_parameter,
