@@ -660,6 +660,7 @@ def test_dtype_errors_as_torch():
         (lambda m, a: m.var(a, 0, unbiased=False, correction=0), X3),
         (lambda m, a: m.sum(a, (0, -3)), X3), (lambda m, a: m.amax(a, (1, 1)), X3),
         (lambda m, a: m.var(a, 0), INTS), (lambda m, a: m.std(a), bools),
+        (lambda m, a: m.norm(a, dim=1, dtype=m.float32), X3),
     ]
     for fn, x in cases:
         _raises_like(fn, x)
@@ -736,3 +737,25 @@ def test_second_derivatives_with_zeros(op):
         out.append((g, a.grad))
     _same(out[0][0], out[1][0], zero_sign=False)
     _same(out[0][1], out[1][1], zero_sign=False, rtol=1e-9)
+
+
+def test_bfloat16_sorting_ops_place_nan_as_torch():
+    # numpy sorts ml_dtypes' bfloat16 NaN anywhere: the keys are sorted as float32
+    x = RNG.standard_normal((3, 12)).astype("float32")
+    x[0, 3] = x[2, 0] = np.nan
+    x[1, :5] = 0.5
+    fns = [lambda m, a: m.sort(a, dim=1, stable=True),
+           lambda m, a: m.sort(a, dim=0, descending=True, stable=True),
+           lambda m, a: m.argsort(a, dim=1, stable=True), lambda m, a: m.msort(a),
+           lambda m, a: m.median(a, 1), lambda m, a: m.median(a), lambda m, a: m.median(a[1:]),
+           lambda m, a: m.nanmedian(a, 1), lambda m, a: m.nanmedian(a),
+           lambda m, a: m.topk(a, 3), lambda m, a: m.topk(a, 2, largest=False).values,
+           lambda m, a: m.kthvalue(a, 4).values, lambda m, a: m.mode(a[1:2], 1),
+           lambda m, a: m.unique(a, return_inverse=True, return_counts=True)]
+    for fn in fns:
+        out_t = fn(torch, torch.tensor(x).to(torch.bfloat16))
+        out_e = fn(ember, ember.tensor(x).to(ember.bfloat16))
+        for t, e in zip(_outputs(out_t), _outputs(out_e), strict=True):
+            assert str(e.dtype).split(".")[-1] == str(t.dtype).split(".")[-1]
+            _same(t.float() if t.is_floating_point() else t,
+                  e.float() if e.is_floating_point() else e)

@@ -15,6 +15,7 @@ from .. import backend, dtypes, return_types
 from ..autograd.node import Op, array_namespace
 from ..tensor import Tensor
 from ._util import astype, complex_error, numpy_spelling, torch_named, wrap_dim, wrap_dims
+from .sort import sort_keys
 
 
 class _Reduction(Op):
@@ -256,7 +257,7 @@ class MedianAll(AMax):
         self.setup(x, axes, keepdim)
         xp = backend.module_of(x)
         flat = x.reshape(-1)
-        y = xp.sort(flat)[(flat.shape[0] - 1) // 2]
+        y = xp.sort(sort_keys(flat))[(flat.shape[0] - 1) // 2]
         if x.dtype.kind in "fV" and xp.isnan(flat).any():
             y = xp.asarray(xp.nan, dtype=x.dtype)
         y = xp.asarray(y, dtype=x.dtype)
@@ -276,7 +277,7 @@ class NanMedianAll(AMax):
     def forward(self, x: Any, axes: tuple, keepdim: bool) -> Any:
         self.setup(x, axes, keepdim)
         xp = backend.module_of(x)
-        flat = xp.sort(x.reshape(-1))  # NaN sorts last
+        flat = xp.sort(sort_keys(x.reshape(-1)))  # NaN sorts last
         valid = int((~xp.isnan(flat)).sum()) if x.dtype.kind in "fV" else flat.shape[0]
         y = flat[(valid - 1) // 2] if valid else xp.nan
         y = xp.asarray(y, dtype=x.dtype)
@@ -767,7 +768,13 @@ def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False,
          dtype: Any = None) -> Tensor:
     """Vector p-norm over `dim` (all elements by default); 'fro' is the 2-norm."""
     if dtype is not None:
-        input = input.to(dtypes.to_dtype(dtype))
+        target = dtypes.to_dtype(dtype)
+        if input._data.dtype.kind == "f" and target.is_floating_point \
+                and target.itemsize < input._data.dtype.itemsize:
+            raise RuntimeError(f"linalg.vector_norm: the dtype of the input ({input.dtype}) "
+                               "should be convertible without narrowing to the specified dtype "
+                               f"({target})")
+        input = input.to(target)
     if input._data.dtype.kind == "c":  # the norm of the moduli (differentiable through abs)
         input = input.abs()
     if input._data.dtype.kind not in "fV":
@@ -828,9 +835,9 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
     if n == 0:
         raise IndexError(f"median(): Expected reduction dim {d} to have non-zero size.")
     source = data if data.ndim else data.reshape(1)
-    order = xp.argsort(source, axis=d, kind="stable")  # NaNs last, in their original order
+    order = xp.argsort(sort_keys(source), axis=d, kind="stable")  # NaNs last, in their order
     index = xp.take(order, [(n - 1) // 2], axis=d)
-    if source.dtype.kind in "fc" and n:  # a slice holding NaN has median NaN: its first NaN
+    if source.dtype.kind in "fcV" and n:  # a slice holding NaN has median NaN: its first NaN
         nans = xp.isnan(source).sum(axis=d, keepdims=True)
         first_nan = xp.take_along_axis(order, xp.minimum(n - nans, n - 1), axis=d)
         index = xp.where(nans > 0, first_nan, index)

@@ -15,8 +15,15 @@ from ._util import complex_error, torch_named, wrap_dim
 from .indexing import gather
 
 
+def sort_keys(data: Any) -> Any:
+    """`data` as numpy orders it right: bfloat16 (an ml_dtypes type, whose NaN numpy's sort
+    does not put last) as float32, which holds it exactly."""
+    return data.astype("float32") if data.dtype.kind == "V" else data
+
+
 def _order(data: Any, dim: int, descending: bool, stable: bool) -> Any:
     xp = backend.module_of(data)
+    data = sort_keys(data)
     if descending:
         # stable descending order: sort reversed keys (~x reverses integers without overflow)
         keys = -data if data.dtype.kind in "fV" else ~data
@@ -98,16 +105,17 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,  # 
     """Distinct values (sorted), optionally with inverse indices and counts (no gradient)."""
     data = input._data
     xp = backend.module_of(data)
+    keys = sort_keys(data)
     if dim is None:
-        values, inverse, counts = xp.unique(data, return_inverse=True, return_counts=True,
+        values, inverse, counts = xp.unique(keys, return_inverse=True, return_counts=True,
                                             equal_nan=False)  # each NaN distinct, as torch
         inverse = inverse.reshape(data.shape)
     else:
         d = wrap_dim(dim, data.ndim, "unique")
-        values, inverse, counts = xp.unique(data, return_inverse=True, return_counts=True,
+        values, inverse, counts = xp.unique(keys, return_inverse=True, return_counts=True,
                                             axis=d)
         inverse = inverse.reshape(-1)
-    out = [Tensor._make(values)]
+    out = [Tensor._make(values.astype(data.dtype, copy=False))]
     if return_inverse:
         out.append(Tensor._make(inverse.astype("int64")))
     if return_counts:

@@ -16,6 +16,7 @@ from ..tensor import Tensor
 from ._util import to_tensor, torch_named, wrap_dim
 from .indexing import gather, where
 from .reduce import NanMedianAll
+from .sort import sort_keys
 
 
 def _long(array: Any) -> Tensor:
@@ -112,8 +113,9 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> Any:
         raise IndexError(f"mode(): Expected reduction dim {d} to have non-zero size.")
     moved = xp.moveaxis(data, d, -1)
     rows = moved.reshape(-1, n)
-    order = xp.argsort(rows, axis=-1, kind="stable")
-    srt = xp.take_along_axis(rows, order, axis=-1)
+    keys = sort_keys(rows)
+    order = xp.argsort(keys, axis=-1, kind="stable")
+    srt = xp.take_along_axis(keys, order, axis=-1)
     # run lengths of equal sorted values: count at each run's last element
     new_run = xp.concatenate([xp.ones((rows.shape[0], 1), bool), srt[:, 1:] != srt[:, :-1]], 1)
     run_id = xp.cumsum(new_run, axis=1) - 1
@@ -144,7 +146,7 @@ def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False) -> A
         raise IndexError(f"nanmedian(): Expected reduction dim {d} to have non-zero size.")
     source = input if data.ndim else input.reshape(1)
     arr = source._data
-    order = xp.argsort(arr, axis=d, kind="stable")
+    order = xp.argsort(sort_keys(arr), axis=d, kind="stable")
     valid = (~xp.isnan(arr)).sum(axis=d, keepdims=True) if arr.dtype.kind in "fV" else \
         xp.full([1 if i == d else s for i, s in enumerate(arr.shape)], arr.shape[d])
     pick = xp.maximum(valid - 1, 0) // 2
