@@ -119,6 +119,19 @@ def test_pad_errors_match_torch(mode, shape, pads):
     _raises_like(lambda m, x: F(m).pad(x, pads, mode=mode), _input(shape))
 
 
+@pytest.mark.parametrize("pads", [(1.0, 1), (True, 1), [1, 2.5], "ab"])
+def test_pad_rejects_non_int_pads(pads):
+    _raises_like(lambda m, x: F(m).pad(x, pads), _input((2, 3)))
+    _raises_like(lambda m, x: F(m).pad(x, m.tensor([1, 1])), _input((2, 3)))
+    _raises_like(lambda m, x: F(m).pad(x, np.array([1, 1])), _input((2, 3)))
+
+
+def test_pad_accepts_int_like_pads():
+    _compare(lambda m, x: F(m).pad(x, [np.int64(1), 2]), _input((2, 3)))
+    _compare(lambda m, x: F(m).pad(x, m.Size([1, 2])), _input((2, 3)))
+    _compare(lambda m, x: F(m).pad(x, (m.tensor(1), 2)), _input((2, 3)))
+
+
 def test_pad_unknown_mode_and_value_with_reflect():
     _raises_like(lambda m, x: F(m).pad(x, (1, 1), mode="wrap"), _input((1, 2, 3)))
     _raises_like(lambda m, x: F(m).pad(x, (1, 1), mode="reflect", value=1.0),
@@ -190,10 +203,20 @@ def test_embedding_sparse_gradient():
 @pytest.mark.parametrize("idx,wshape,dtype", [([0, 5], (5, 3), np.int64),
                                               ([-1], (5, 3), np.int64),
                                               ([0.0], (5, 3), np.float32),
-                                              ([0], (5,), np.int64)])
+                                              ([0], (5,), np.int64),
+                                              ([1], (5, 3), np.uint8),
+                                              ([1], (5, 3), np.int16),
+                                              ([True], (5, 3), np.bool_)])
 def test_embedding_errors(idx, wshape, dtype):
     _raises_like(lambda m, w, i: F(m).embedding(i, w), _input(wshape),
                  np.array(idx, dtype=dtype))
+
+
+@pytest.mark.parametrize("padding_idx", [5, -6, 7])
+def test_embedding_padding_idx_out_of_range(padding_idx):
+    for m in (torch, ember):
+        with pytest.raises(AssertionError, match="Padding_idx"):
+            F(m).embedding(m.tensor([1]), m.ones(5, 3), padding_idx=padding_idx)
 
 
 def test_embedding_int32_indices_and_float16_weight():
@@ -249,6 +272,9 @@ def test_embedding_bag_max_norm():
     lambda m, w, i, o: F(m).embedding_bag(i, w, o, mode="mean", per_sample_weights=w[:5, 0]),
     lambda m, w, i, o: F(m).embedding_bag(i, w, o[1:]),
     lambda m, w, i, o: F(m).embedding_bag(i, w, o, mode="max", sparse=True),
+    lambda m, w, i, o: F(m).embedding_bag(i, w, m.tensor([0, 6])),
+    lambda m, w, i, o: F(m).embedding_bag(i, w, m.tensor([0, 2, 6]), include_last_offset=True),
+    lambda m, w, i, o: F(m).embedding_bag(i, w, o, padding_idx=5),
 ])
 def test_embedding_bag_errors(call):
     _raises_like(call, _input((5, 3)), np.array([2, 0, 1, 2, 4]), np.array([0, 2]))
@@ -287,6 +313,13 @@ def test_cosine_similarity_small_and_zero_norms():
     a[1] *= 1e-9  # norm below eps: torch clamps without cutting the gradient
     _compare(lambda m, a, b: F(m).cosine_similarity(a, b), a, b)
     _compare(lambda m, a, b: F(m).cosine_similarity(a, b, eps=0.5), a, b)
+
+
+def test_cosine_similarity_negative_eps():
+    _raises_like(lambda m, a, b: F(m).cosine_similarity(a, b, eps=-1.0), _input((2, 3)),
+                 _input((2, 3), 1))
+    _compare(lambda m, a, b: F(m).cosine_similarity(a, b, eps=0.0), _input((2, 3)),
+             _input((2, 3), 1))
 
 
 def test_cosine_similarity_dtypes():
@@ -345,6 +378,8 @@ def test_normalize_matches_torch(p, dim, eps):
     ((1, 2, 3, 3), dict(kernel_size=3)),
 ])
 def test_unfold_matches_torch(shape, kwargs):
+    if len(shape) == 4:  # an empty batch
+        _compare(lambda m, x: F(m).unfold(x, **kwargs), _input((0,) + shape[1:]), grad=False)
     _compare(lambda m, x: F(m).unfold(x, **kwargs), _input(shape))
     _compare(lambda m, x: m.nn.Unfold(**kwargs)(x), _input(shape))
 
@@ -370,6 +405,11 @@ def test_fold_matches_torch(shape, output_size, kwargs):
     (lambda m, x: F(m).fold(x, (3, 3), 2), (1, 7, 4)),
     (lambda m, x: F(m).fold(x, (3, 3), 2), (1, 8, 5)),
     (lambda m, x: F(m).fold(x, (3, 3), 2), (1, 2, 8, 4)),
+    (lambda m, x: F(m).unfold(x, 1), (1, 0, 4, 4)),
+    (lambda m, x: F(m).unfold(x, 1), (1, 2, 0, 4)),
+    (lambda m, x: F(m).unfold(x, 1), (2, 4, 0)),
+    (lambda m, x: F(m).fold(x, (3, 3), 2), (1, 0, 4)),
+    (lambda m, x: F(m).fold(x, (3, 3), 2), (0, 4)),
 ])
 def test_fold_unfold_errors(call, shape):
     _raises_like(call, _input(shape))
@@ -410,6 +450,10 @@ def test_pixel_shuffle_integer_and_transposed():
     (lambda m, x: F(m).channel_shuffle(x, 0), (1, 6, 2, 2)),
     (lambda m, x: F(m).channel_shuffle(x, 2), (6,)),
     (lambda m, x: F(m).channel_shuffle(x, 2), (2, 4)),
+    (lambda m, x: F(m).channel_shuffle(x, 3.0), (1, 6, 2)),
+    (lambda m, x: F(m).channel_shuffle(x, True), (1, 6, 2)),
+    (lambda m, x: F(m).pixel_shuffle(x, 2.0), (1, 4, 2, 2)),
+    (lambda m, x: F(m).pixel_unshuffle(x, 2.0), (1, 1, 4, 4)),
 ])
 def test_shuffle_errors(call, shape):
     _raises_like(call, _input(shape))
@@ -510,6 +554,8 @@ def test_grid_sample_bicubic_grid_gradient_next_to_inf_input():
     lambda m, x, g: F(m).grid_sample(x, g.float()),
     lambda m, x, g: F(m).grid_sample(x.unsqueeze(2), g.unsqueeze(1).expand(1, 1, 2, 3, 2),
                                      mode="bicubic"),
+    lambda m, x, g: F(m).grid_sample(x[:, :, :0], g),
+    lambda m, x, g: F(m).grid_sample(x.long(), g.long()),
 ])
 def test_grid_sample_errors(call):
     _raises_like(call, _input((1, 2, 3, 4)), _input((1, 2, 3, 2), 1))

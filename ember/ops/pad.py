@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from typing import Any, Sequence
 
 from .. import backend
@@ -73,7 +74,7 @@ class IndexPad(Op):
 
 def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: Any = None) -> Tensor:
     """Pad the last len(pad)//2 dims: pad = (left, right, top, bottom, ...) from the last dim."""
-    pad = tuple(int(p) for p in pad)
+    pad = _int_tuple(pad)
     nd = input._data.ndim
     if len(pad) % 2:
         raise RuntimeError(f"pad: Padding length must be divisible by 2 (got {len(pad)})")
@@ -127,6 +128,18 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: Any = 
         return out
     kind = "Reflection" if mode == "reflect" else "Replication"
     return torch_named(out, f"{kind}Pad{len(pad) // 2}D")  # torch's node per padded dims
+
+
+def _int_tuple(pad: Any) -> tuple:
+    """torch's check of `pad`: a tuple or list of ints (not floats, bools, or a tensor)."""
+    if not isinstance(pad, (tuple, list)):
+        raise TypeError(f"pad(): argument 'pad' must be tuple of ints, not "
+                        f"{type(pad).__name__}")
+    for i, p in enumerate(pad):
+        if isinstance(p, bool) or not hasattr(p, "__index__"):
+            raise TypeError(f"pad(): argument 'pad' must be tuple of ints, but found element "
+                            f"of type {type(p).__name__} at pos {i}")
+    return tuple(operator.index(p) for p in pad)
 
 
 def _circular_with_crop(input: Tensor, pairs: tuple) -> Tensor:

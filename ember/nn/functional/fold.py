@@ -159,6 +159,10 @@ def unfold(input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0,
     if input.ndim not in (3, 4):
         raise RuntimeError(f"unfold: Input Error: Only 3D or 4D input Tensors are supported "
                            f"(got {input.ndim}D)")
+    if 0 in input.shape[input.ndim - 3:]:
+        raise RuntimeError(f"unfold: Expected 3D or 4D (batch mode) tensor with possibly 0 batch "
+                           f"size and other non-zero dimensions for input, but got: "
+                           f"{list(input.shape)}")
     batched = input if input.ndim == 4 else input.unsqueeze(0)
     for dim, name in ((2, "height"), (3, "width")):
         size = batched.shape[dim]
@@ -179,6 +183,10 @@ def fold(input: Tensor, output_size: Any, kernel_size: Any, dilation: Any = 1, p
     if input.ndim not in (2, 3):
         raise RuntimeError(f"fold: Input Error: Only unbatched (2D) or batched (3D) input "
                            f"Tensors are supported (got {input.ndim}D)")
+    if 0 in input.shape[input.ndim - 2:]:
+        raise RuntimeError(f"fold: Expected 2D or 3D (batch mode) tensor for input with possibly "
+                           f"0 batch size and non-zero dimensions for input, but got: "
+                           f"{list(input.shape)}")
     batched = input if input.ndim == 3 else input.unsqueeze(0)
     kk = k[0] * k[1]
     blocks = out_size(size[0], k[0], s[0], p[0], d[0]) * out_size(size[1], k[1], s[1], p[1],

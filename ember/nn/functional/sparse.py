@@ -67,13 +67,16 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
               max_norm: float | None = None, norm_type: float = 2.0,
               scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
     """Look up rows of `weight` (num_embeddings x dim) at the integer `input` indices."""
-    if input._data.dtype.kind not in "iu":
+    if input._data.dtype not in (dtypes.int64.np, dtypes.int32.np):
         raise RuntimeError(f"embedding: Expected tensor for argument #1 'indices' to have one of "
                            f"the following scalar types: Long, Int; but got {input.dtype} "
                            "instead")
     if weight.ndim != 2:
         raise RuntimeError(f"embedding: weight must be 2-D, got ({shape_str(weight.shape)})")
     n = weight.shape[0]
+    if padding_idx is not None and not -n <= padding_idx < n:  # torch: an assert
+        raise AssertionError(f"embedding: Padding_idx must be within num_embeddings (got "
+                             f"padding_idx={padding_idx} for {n} embeddings)")
     idx = input._data
     if idx.size and (int(idx.max()) >= n or int(idx.min()) < 0):  # torch: no negative indices
         bad = int(idx.max()) if int(idx.max()) >= n else int(idx.min())
@@ -143,6 +146,9 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
             raise RuntimeError(f"embedding_bag: offsets[0] has to be 0, i.e., the first sequence "
                                f"in the mini-batch has to start from position 0. However, got "
                                f"{bounds[0]}")
+        if bounds and bounds[-1] > input.shape[0]:
+            raise RuntimeError(f"embedding_bag: offsets[-1] can not be greater than input's "
+                               f"length {input.shape[0]} but got offsets[-1] of {bounds[-1]}")
         if include_last_offset:
             starts, ends = bounds[:-1], bounds[1:]
         else:
@@ -152,6 +158,9 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
         raise ValueError(f"embedding_bag: input has to be 1D or 2D Tensor, but got Tensor of "
                          f"dimension {input.ndim}")
     n = weight.shape[0]
+    if padding_idx is not None and not -n <= padding_idx < n:
+        raise RuntimeError(f"embedding_bag: padding_idx must be within the number of "
+                           f"embeddings, {-n} through {n - 1}, but got {padding_idx}")
     if padding_idx is not None and padding_idx < 0:
         padding_idx += n
     rows = embedding(flat, weight, padding_idx, max_norm, norm_type, scale_grad_by_freq,

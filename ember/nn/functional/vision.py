@@ -234,7 +234,14 @@ def upsample_bilinear(input: Tensor, size: Any = None, scale_factor: Any = None)
     return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
 
 
+def _check_int(op: str, value: Any, name: str) -> None:
+    """torch's argument parser: an int, not a float or a bool."""
+    if isinstance(value, bool) or not hasattr(value, "__index__"):
+        raise TypeError(f"{op}(): argument '{name}' must be int, not {type(value).__name__}")
+
+
 def _check_shuffle_input(op: str, input: Tensor, factor: int, name: str) -> None:
+    _check_int(op, factor, name)
     if input.ndim < 3:
         raise LayerInputError(f"{op} expects input to have at least 3 dimensions, but got input "
                               f"with {input.ndim} dimension(s)", op)
@@ -276,6 +283,7 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
 def channel_shuffle(input: Tensor, groups: int) -> Tensor:
     """(N, g*k, *) -> (N, k*g, *): channel j*k + i goes to i*g + j, so the next grouped
     convolution sees channels from every group (ShuffleNet)."""
+    _check_int("channel_shuffle", groups, "groups")
     if input.ndim < 3:
         raise LayerInputError(f"channel_shuffle expects input to have at least 3 dimensions, "
                               f"but got input with {input.ndim} dimension(s)", "channel_shuffle")
@@ -492,6 +500,11 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
         raise RuntimeError(f"grid_sample(): expected grid of shape (N, *out, {dims}) with "
                            f"N = {input.shape[0]} and {input.ndim} dims for an input of shape "
                            f"{list(input.shape)}, got grid of shape {list(grid.shape)}")
+    if 0 in input.shape[2:]:
+        raise RuntimeError(f"grid_sampler(): expected input to have non-empty spatial "
+                           f"dimensions, but input has sizes {list(input.shape)}")
+    if not input.dtype.is_floating_point:  # torch: no integer kernel
+        raise NotImplementedError(f"grid_sample(): not implemented for {input.dtype} input")
     if input._data.dtype != grid._data.dtype:
         raise RuntimeError(f"grid_sample(): expected input and grid to have the same dtype, but "
                            f"input has {input.dtype} and grid has {grid.dtype}")
