@@ -118,6 +118,27 @@ def test_file_objects_and_map_location(tmp_path):
     assert seen == ["cpu"]
 
 
+def test_map_location_of_a_gpu_checkpoint(tmp_path):
+    t = torch.randn(3)
+    cpu_file = _saved(tmp_path, {"t": t})
+    gpu_file = tmp_path / "gpu.pt"  # the same file as a GPU machine writes it: location cuda:0
+    with zipfile.ZipFile(cpu_file) as src, zipfile.ZipFile(gpu_file, "w") as dst:
+        for name in src.namelist():
+            data = src.read(name)
+            if name.endswith("data.pkl"):
+                data = data.replace(b"X\x03\x00\x00\x00cpu", b"X\x06\x00\x00\x00cuda:0")
+            dst.writestr(name, data)
+    if not ember.cuda.is_available():
+        with pytest.raises(RuntimeError, match="map_location"):
+            ember.load(gpu_file)
+    seen = []
+    for where in ["cpu", {"cuda:0": "cpu"}, lambda s, location: seen.append(location) or s]:
+        loaded = ember.load(gpu_file, map_location=where)["t"]
+        assert loaded.device == ember.device("cpu")
+        _same(loaded, t)
+    assert seen == ["cuda:0"]
+
+
 def test_mmap_reads_without_changing_the_file(tmp_path):
     t = torch.arange(5.0)
     path = _saved(tmp_path, {"t": t})
