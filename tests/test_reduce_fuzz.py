@@ -759,3 +759,26 @@ def test_bfloat16_sorting_ops_place_nan_as_torch():
             assert str(e.dtype).split(".")[-1] == str(t.dtype).split(".")[-1]
             _same(t.float() if t.is_floating_point() else t,
                   e.float() if e.is_floating_point() else e)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16"])
+def test_histc_bins_by_torchs_linear_formula(dtype):
+    # int((x - min) * bins / (max - min)) in the input dtype: values next to an edge may land in
+    # the neighbouring bin exactly as in torch (numpy's histogram corrects them)
+    rng = np.random.default_rng(3)
+    for bins, lo, hi in ((7, -1, 1), (3, 0.1, 0.7), (13, -2.5, 4.0), (5, 0, 0), (1, -1, 1)):
+        x = np.concatenate([np.linspace(-1, 1, 50), np.round(rng.standard_normal(40), 1)])
+        _compare(lambda m, a, b=bins, lo=lo, hi=hi: m.histc(a, b, lo, hi), x.astype(dtype))
+    for x in ([1.0, np.nan, 3.0], [1.0, np.inf, 3.0]):
+        _raises_like(lambda m, a: m.histc(a, 4), np.array(x, dtype))
+    _raises_like(lambda m, a: m.histc(a, 4, 0, np.inf), np.ones(3, dtype))
+    _compare(lambda m, a: m.histc(a, 4, 0, 2), np.array([np.nan, 1.0, 0.0, 2.0], dtype))
+
+
+def test_bincount_errors_and_weight_dtypes():
+    x = np.array([0, 3, 1, 3])
+    for w in ("float16", "float32", "float64", "int32", "bool"):
+        _compare(lambda m, a, b: m.bincount(a, b), x, np.array([1, 0, 1, 1]).astype(w))
+    _raises_like(lambda m, a: m.bincount(a), np.array([True, False]))
+    _raises_like(lambda m, a, b: m.bincount(a, b), x, np.ones(3))
+    _raises_like(lambda m, a: m.bincount(a, minlength=-1), x)

@@ -254,26 +254,31 @@ def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
 def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Tensor:
     """Count of each value in a 1-D non-negative integer tensor (or the sum of its weights)."""
     data = input._data
-    if data.dtype.kind not in "iub":  # torch's type for a float input
+    if data.dtype.kind not in "iu":  # torch's type for a float or bool input
         raise NotImplementedError(f"bincount: not implemented for {input.dtype} input; it counts "
                                   "non-negative integers (convert with .long())")
-    if data.ndim != 1 or data.dtype.kind not in "iu":
+    if data.ndim != 1 or (data.size and int(data.min()) < 0):
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
-    if data.size and int(data.min()) < 0:
-        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if minlength < 0:
+        raise RuntimeError("minlength should be >= 0")
     xp = backend.module_of(data)
     if weights is None:
         return _long(xp.bincount(data, minlength=minlength))
     w = weights._data
+    if w.ndim != 1 or w.shape[0] != data.shape[0]:
+        raise RuntimeError("weights should be 1-d and have the same length as input")
     out = xp.bincount(data, weights=w.astype("float64"), minlength=minlength)
-    dtype = w.dtype if w.dtype.kind in "fV" else "float64"
-    if w.dtype == "float32":
-        dtype = "float32"
-    return Tensor._make(backend.as_array(out).astype(dtype))
+    # as torch: float32 weights sum in float32, any other weights in float64
+    return Tensor._make(backend.as_array(out).astype("float32" if w.dtype == "float32" else
+                                                     "float64"))
 
 
 def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:  # noqa: A002
-    """Histogram with `bins` equal bins over [min, max] (the data's range when both are 0)."""
+    """Histogram with `bins` equal bins over [min, max] (the data's range when both are 0).
+
+    As torch: a value's bin is int((x - min) * bins / (max - min)) in the input's dtype (so a
+    value next to an edge may land in the neighbouring bin), max itself in the last bin; values
+    outside [min, max] and NaN are not counted."""
     data = input._data
     if data.dtype.kind not in "fV":
         raise NotImplementedError(f"histc: not implemented for {input.dtype} input (it counts "
@@ -282,13 +287,20 @@ def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Ten
     lo, hi = float(min), float(max)
     if bins <= 0:
         raise RuntimeError(f"histc: bins must be > 0, but got {bins}")
-    if lo > hi:
-        raise RuntimeError(f"histc: max must be larger than min (got min={min}, max={max})")
     if lo == hi and data.size:
         lo, hi = float(data.min()), float(data.max())
     if lo == hi:
         lo, hi = lo - 1, hi + 1
-    counts, _ = xp.histogram(data.reshape(-1), bins=bins, range=(lo, hi))
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        raise RuntimeError(f"torch.histc: range of [{lo}, {hi}] is not finite")
+    if lo > hi:
+        raise RuntimeError("torch.histc: max must be larger than min")
+    flat = data.reshape(-1)
+    left, right = xp.asarray(lo, flat.dtype), xp.asarray(hi, flat.dtype)
+    inside = flat[(flat >= left) & (flat <= right)]
+    with backend.errstate(xp, over="ignore", invalid="ignore"):
+        pos = ((inside - left) * xp.asarray(bins, flat.dtype) / (right - left)).astype("int64")
+    counts = xp.bincount(xp.minimum(pos, bins - 1), minlength=bins)
     return Tensor._make(backend.as_array(counts).astype(data.dtype))
 
 
