@@ -326,7 +326,8 @@ from .ops.decomp import (  # noqa: E402
 )
 from .ops.decomp import inv as inverse  # noqa: E402
 from .dtypes import layout, sparse_coo, sparse_csr, strided  # noqa: E402,F401
-from .ops.matfun import _weight_norm, geqrf, matrix_exp, norm_except_dim  # noqa: E402,F401
+from .ops.matfun import _weight_norm, geqrf, matrix_exp, norm_except_dim, ormqr  # noqa: E402,F401
+from .ops.matfun import householder_product as orgqr  # noqa: E402,F401
 from .ops.toplevel import (  # noqa: E402,F401
     bartlett_window,
     batch_norm,

@@ -81,7 +81,7 @@ class TensorMethods:
         return arith.div(self, other)
 
     def __rtruediv__(self, other: Any) -> Any:  # torch computes reciprocal() * other
-        return arith.torch_named(arith.div(other, self), "Mul")
+        return arith.mul(unary.reciprocal(self), other)
 
     def __floordiv__(self, other: Any) -> Any:
         return arith.floor_divide(self, other)
@@ -1550,6 +1550,13 @@ class TensorMethods:
 
     def geqrf(self) -> Any:
         return _more("matfun").geqrf(self)
+
+    def orgqr(self, input2: Any) -> Any:
+        """The Q of geqrf's reflectors (self) and scales (input2): householder_product."""
+        return _more("matfun").householder_product(self, input2)
+
+    def ormqr(self, input2: Any, input3: Any, left: bool = True, transpose: bool = False) -> Any:
+        return _more("matfun").ormqr(self, input2, input3, left, transpose)
 
     def mvlgamma_(self, p: int) -> Any:
         return self._inplace(lambda s: s.mvlgamma(p), True)

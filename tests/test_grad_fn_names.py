@@ -685,10 +685,6 @@ LEFT = {
         lambda m, x: F(m).linear(x[0], x),
         "SqueezeBackward4: torch's matmul squeezes a 1-D input back",
     ),
-    "svd": (
-        lambda m, x: m.linalg.svd(x)[1],
-        "Ember does not differentiate full_matrices=True SVD of a non-square matrix",
-    ),
 }
 
 

@@ -561,3 +561,28 @@ def test_inplace_unary_keywords_and_i0_out() -> None:
         out = m.empty(3)
         assert m.i0(m.tensor(data), out=out) is out
         np.testing.assert_allclose(out.numpy(), torch.i0(torch.tensor(data)).numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32", "int64", "float16", "complex64"])
+def test_reflected_division_is_reciprocal_times_number(dtype: str) -> None:
+    # torch's __rtruediv__ is reciprocal() * other: 3 / -2.5 is -1.2000000000000002 in float64
+    vals = [-2.5, 3.0, 7.0] if dtype != "int64" else [-3, 7, 9]
+    out = []
+    for m in (torch, ember):
+        t = m.tensor(vals, dtype=getattr(m, dtype))
+        y = 3 / t
+        out.append((y.numpy().tolist(), str(y.dtype).split(".")[-1]))
+    assert out[0] == out[1]
+
+
+def test_orgqr_and_ormqr() -> None:
+    a = np.random.default_rng(0).standard_normal((4, 3))
+    c = np.arange(8.0).reshape(4, 2)
+    res = []
+    for m in (torch, ember):
+        qr, tau = m.geqrf(m.tensor(a))
+        res.append([m.orgqr(qr, tau), qr.orgqr(tau),
+                    m.ormqr(qr, tau, m.tensor(c), left=True, transpose=True),
+                    qr.ormqr(tau, m.tensor(c).T, False, False)])
+    for t, e in zip(*res):
+        np.testing.assert_allclose(e.numpy(), t.numpy(), atol=1e-12)
