@@ -782,3 +782,25 @@ def test_bincount_errors_and_weight_dtypes():
     _raises_like(lambda m, a: m.bincount(a), np.array([True, False]))
     _raises_like(lambda m, a, b: m.bincount(a, b), x, np.ones(3))
     _raises_like(lambda m, a: m.bincount(a, minlength=-1), x)
+
+
+def test_cov_corrcoef_weights_and_errors():
+    x = RNG.standard_normal((3, 5))
+    fw, aw = np.array([1, 2, 1, 3, 1]), np.array([0.5, 2.0, 1.0, 3.0, 1.0])
+    for c in (0, 1, 2):
+        _compare(lambda m, a, c=c: m.cov(a, correction=c), x, grad=True)
+        _compare(lambda m, a, f, w, c=c: m.cov(a, correction=c, fweights=f, aweights=w), x, fw, aw,
+                 grad=True)
+    _compare(lambda m, a, f: m.cov(a, fweights=f), x, fw, grad=True)
+    _compare(lambda m, a: (m.cov(a), m.corrcoef(a)), x[0], grad=True)
+    _compare(lambda m, a: (m.cov(a), m.corrcoef(a)), np.array([[1, 2, 3], [2, 2, 5]]))
+    _compare(lambda m, a: m.corrcoef(a), x, grad=True)
+    for fn, args in ((lambda m, a: m.cov(a), (np.zeros((2, 3, 4)),)),
+                     (lambda m, a: m.cov(a), (np.ones((2, 3), bool),)),
+                     (lambda m, a, f: m.cov(a, fweights=f), (x, fw.astype("float32"))),
+                     (lambda m, a, f: m.cov(a, fweights=f), (x, -fw)),
+                     (lambda m, a, f: m.cov(a, fweights=f), (x, fw[:2])),
+                     (lambda m, a, f: m.cov(a, fweights=f), (x, fw[None])),
+                     (lambda m, a, w: m.cov(a, aweights=w), (x, -aw)),
+                     (lambda m, a, w: m.cov(a, aweights=w), (x, fw))):
+        _raises_like(fn, *args)

@@ -370,6 +370,28 @@ def bucketize(input: Any, boundaries: Tensor, *, out_int32: bool = False,
 def cov(input: Tensor, *, correction: int = 1, fweights: Any = None,
         aweights: Any = None) -> Tensor:
     """Covariance of the variables in the rows of input (observations in the columns)."""
+    if input.dim() > 2:
+        raise RuntimeError("cov(): expected input to have two or fewer dimensions but got an "
+                           f"input with {input.dim()} dimensions")
+    if input._data.dtype.kind == "b":
+        raise RuntimeError("cov(): bool dtype is not supported for input")
+    observations = input.shape[-1] if input.dim() else 1
+    for name, w, kinds, kind_name in (("fweights", fweights, "iu", "integral"),
+                                      ("aweights", aweights, "fV", "floating point")):
+        if w is None:
+            continue
+        if w.dim() > 1:
+            raise RuntimeError(f"cov(): expected {name} to have one or fewer dimensions but got "
+                               f"{name} with {w.dim()} dimensions")
+        if w._data.dtype.kind not in kinds:
+            raise RuntimeError(f"cov(): expected {name} to have {kind_name} dtype but got "
+                               f"{name} with {w.dtype} dtype")
+        if w.numel() != observations:
+            raise RuntimeError(f"cov(): expected {name} to have the same numel as there are "
+                               f"observations in the input but got {w.numel()} != "
+                               f"{observations}")
+        if w.numel() and bool((w._data < 0).any()):
+            raise RuntimeError(f"cov(): {name} cannot be negative")
     x = input if input.dim() == 2 else input.reshape(1, -1)
     if x._data.dtype.kind not in "fV":
         x = x.to(dtypes.get_default_dtype())
