@@ -93,6 +93,22 @@ def test_pad_constant_dtypes_and_value(dtype):
     _compare(lambda m, x: F(m).pad(x, (1, 2, 0, 1), value=value), x, grad=False)
 
 
+@pytest.mark.parametrize("value,dtype", [(300, "uint8"), (-1, "uint8"), (1e40, "float32"),
+                                         (65519.0, "float16"), (-128.5, "int8"),
+                                         (1e39, "bfloat16")])
+def test_pad_value_overflowing_the_dtype(value, dtype):
+    _raises_like(lambda m: F(m).pad(m.zeros(2, dtype=getattr(m, dtype)), (1, 0), value=value))
+
+
+@pytest.mark.parametrize("value,dtype", [(float("inf"), "float16"), (65504.0, "float16"),
+                                         (3.7, "int32"), (-128, "int8"), (2, "bool"),
+                                         (70000.0, "bfloat16"), (1e300, "float64")])
+def test_pad_value_in_range(value, dtype):
+    out = [F(m).pad(m.zeros(2, dtype=getattr(m, dtype)), (1, 0), value=value).tolist()
+           for m in (torch, ember)]
+    assert out[1] == out[0]
+
+
 def test_pad_constant_non_contiguous_and_float_value():
     x = _input((4, 3)).T
     _compare(lambda m, x: F(m).pad(x, (2, 1), value=-1.5), x)
@@ -175,7 +191,7 @@ def test_embedding_matches_torch(kwargs, idx_shape):
     _compare(lambda m, w, i: F(m).embedding(i, w, **kwargs), weight, idx)
 
 
-@pytest.mark.parametrize("norm_type", [2.0, 1.0, 3.0, float("inf")])
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, 3.0, float("inf"), 0.0, 0.5])
 def test_embedding_max_norm_renormalises_the_weight_in_place(norm_type):
     weight = _input((6, 4)) * 2
     idx = np.array([[0, 2, 2], [5, 0, 1]])
@@ -259,6 +275,24 @@ def test_embedding_bag_per_sample_weights():
              _input((5, 3)), idx.reshape(1, 5), _input((1, 5), 7))
 
 
+@pytest.mark.xfail(reason="torch bug: embedding_bag's CPU backward with scale_grad_by_freq "
+                          "divides some rows by another index's count", strict=True)
+def test_embedding_bag_scale_grad_by_freq():
+    _compare(lambda m, w, i, o: F(m).embedding_bag(i, w, o, mode="sum", scale_grad_by_freq=True),
+             _input((5, 3)), np.array([1, 3, 1, 1]), np.array([0, 2]))
+
+
+def test_embedding_bag_scale_grad_by_freq_as_embedding():
+    """Each row's gradient is divided by its own count, as torch's F.embedding does."""
+    idx, weight = np.array([1, 3, 1, 1]), _input((5, 3))
+    e_w = ember.tensor(weight, requires_grad=True)
+    F(ember).embedding_bag(ember.tensor(idx), e_w, ember.tensor([0, 2]), mode="sum",
+                           scale_grad_by_freq=True).sum().backward()
+    t_w = torch.tensor(weight, requires_grad=True)
+    F(torch).embedding(torch.tensor(idx), t_w, scale_grad_by_freq=True).sum().backward()
+    np.testing.assert_allclose(e_w.grad.numpy(), t_w.grad.numpy(), rtol=1e-12)
+
+
 def test_embedding_bag_max_norm():
     idx, offsets = np.array([2, 0, 1, 2, 4]), np.array([0, 2])
     _compare(lambda m, w, i, o: F(m).embedding_bag(i, w, o, max_norm=0.5),
@@ -275,6 +309,7 @@ def test_embedding_bag_max_norm():
     lambda m, w, i, o: F(m).embedding_bag(i, w, m.tensor([0, 6])),
     lambda m, w, i, o: F(m).embedding_bag(i, w, m.tensor([0, 2, 6]), include_last_offset=True),
     lambda m, w, i, o: F(m).embedding_bag(i, w, o, padding_idx=5),
+    lambda m, w, i, o: F(m).embedding_bag(i, w, o, mode="max", scale_grad_by_freq=True),
 ])
 def test_embedding_bag_errors(call):
     _raises_like(call, _input((5, 3)), np.array([2, 0, 1, 2, 4]), np.array([0, 2]))

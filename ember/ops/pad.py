@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import operator
 from typing import Any, Sequence
 
@@ -87,7 +88,9 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: Any = 
         pairs[nd - 1 - i] = (pad[2 * i], pad[2 * i + 1])
     pairs = tuple(pairs)
     if mode == "constant":
-        return ConstantPad.apply(input, pairs, 0 if value is None else value)
+        value = 0 if value is None else value
+        _check_fill(value, input._data.dtype)
+        return ConstantPad.apply(input, pairs, value)
     if mode not in ("reflect", "replicate", "circular"):
         raise NotImplementedError(f"pad: unknown padding mode '{mode}' (expected constant, "
                                   "reflect, replicate or circular)")
@@ -128,6 +131,24 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: Any = 
         return out
     kind = "Reflection" if mode == "reflect" else "Replication"
     return torch_named(out, f"{kind}Pad{len(pad) // 2}D")  # torch's node per padded dims
+
+
+def _check_fill(value: Any, dtype: Any) -> None:
+    """torch refuses a finite fill value that overflows the tensor's dtype (numpy would give
+    inf, or raise OverflowError for integers)."""
+    if value == 0 or dtype.kind == "b" or not isinstance(value, (int, float)) or \
+            isinstance(value, bool):
+        return
+    from .. import dtypes  # noqa: PLC0415
+
+    kind = dtypes.of_array(backend.numpy.empty(0, dtype))
+    if kind.itemsize >= 8 or kind.is_complex or not math.isfinite(value):
+        return
+    info = dtypes.finfo(kind) if kind.is_floating_point else dtypes.iinfo(kind)
+    ok = info.min <= value <= info.max  # as torch: no rounding into range
+    if not ok:
+        raise RuntimeError(f"pad: value {value} cannot be converted to type {dtype} without "
+                           "overflow")
 
 
 def _int_tuple(pad: Any) -> tuple:

@@ -97,6 +97,8 @@ def _renorm_rows(weight: Tensor, idx: Any, max_norm: float, norm_type: float) ->
         data = weight._data
         if norm_type == float("inf"):
             norms = xp.max(xp.abs(data[rows]), axis=1)
+        elif norm_type == 0:  # the count of nonzero entries, as torch's norm(p=0)
+            norms = xp.count_nonzero(data[rows], axis=1).astype(data.dtype)
         else:
             norms = xp.sum(xp.abs(data[rows]) ** norm_type, axis=1) ** (1.0 / norm_type)
         scale = xp.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
@@ -122,6 +124,8 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
         raise ValueError(f"embedding_bag: mode has to be one of sum, mean or max, got {mode!r}")
     if sparse and mode == "max":
         raise ValueError("max mode does not support sparse weights")
+    if scale_grad_by_freq and mode == "max":
+        raise ValueError("max mode does not support scaling the gradient by the frequency")
     if per_sample_weights is not None and mode != "sum":
         raise NotImplementedError(f"embedding_bag: per_sample_weights was not None. "
                                   f"per_sample_weights is only supported for mode='sum' (got "
