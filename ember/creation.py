@@ -55,6 +55,12 @@ def _plain(data: Any, leaf_dtypes: set) -> Any:
     return data
 
 
+def _first_leaf(plain: Any) -> Any:
+    while isinstance(plain, list) and plain:
+        plain = plain[0]
+    return plain
+
+
 def _ragged_where(plain: Any, dim: int = 0) -> str:
     """Torch's words for the first place where nested lists differ in length."""
     if not isinstance(plain, list) or not plain:
@@ -91,14 +97,20 @@ def _infer_array(data: Any, dtype: dtypes.dtype | None) -> numpy.ndarray:
         raise error(f"tensor(): {where}: nested sequences must form a rectangular array (pad "
                     "them to one length first)") from None
     numbers_only = None not in leaf_dtypes
-    if numbers_only and (arr.dtype == object or arr.dtype == numpy.uint64):
+    whole = numbers_only and bool(leaf_dtypes) and all(d is dtypes.int64 or d is dtypes.bool_
+                                                       for d in leaf_dtypes)
+    if numbers_only and (arr.dtype == object or arr.dtype == numpy.uint64 or
+                         (whole and arr.dtype.kind == "f")):  # numpy 2 makes [2**63, 1] float
         if dtype is None or not dtype.is_floating_point:
             raise ValueError("tensor(): a Python int is too large for int64 (overflow)")
         arr = numpy.array(plain, dtype=numpy.float64)  # huge ints are fine as floats
     if arr.dtype == object:
         raise TypeError(f"tensor(): could not infer a dtype for {type(data).__name__} data "
                         "(expected numbers, bools, nested sequences of them, or arrays)")
-    if arr.dtype.kind in "US":  # torch's ValueError for strings
+    if arr.dtype.kind in "US":  # torch: ValueError if the first value is a string, else TypeError
+        if not isinstance(_first_leaf(plain), str):
+            raise TypeError("tensor(): invalid data type 'str' (expected numbers, bools or "
+                            "nested sequences of them)")
         raise ValueError(f"tensor(): cannot build a tensor from strings (got {type(data).__name__}"
                          " data holding str); expected numbers, bools or nested sequences of them")
     if dtype is None:

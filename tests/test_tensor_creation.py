@@ -405,3 +405,20 @@ def test_creation_takes_size_as_a_keyword_as_torch(call):
                        tuple(fn(size=()).shape), tuple(fn(2, 3).shape), tuple(fn((2, 3)).shape),
                        fn(size=(2,), dtype=lib.float64).dtype == lib.float64])
     assert shapes[1] == shapes[0]
+
+
+@pytest.mark.parametrize("data", [[2**63, 1], [-2**63 - 1], [True, 2**64], [1, "a"], [[1], ["a"]],
+                                  ["a", 1], [2**63, 1.5], [-2**63]],
+                         ids=lambda d: repr(d)[:20])
+def test_tensor_from_python_overflow_and_strings(data: list) -> None:
+    # numpy 2 turns [2**63, 1] into float64 (it wrapped to -2**63); torch refuses an int beyond
+    # int64 with ValueError, and a string after a number with TypeError (first: ValueError)
+    import torch  # noqa: PLC0415
+
+    outcome = []
+    for m in (torch, ember):
+        try:
+            outcome.append(m.tensor(data).tolist())
+        except (TypeError, ValueError) as e:
+            outcome.append(type(e).__name__)
+    assert outcome[0] == outcome[1]
