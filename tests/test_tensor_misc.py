@@ -586,3 +586,15 @@ def test_orgqr_and_ormqr() -> None:
                     qr.ormqr(tau, m.tensor(c).T, False, False)])
     for t, e in zip(*res):
         np.testing.assert_allclose(e.numpy(), t.numpy(), atol=1e-12)
+
+
+def test_resizing_a_non_empty_out_warns_as_torch() -> None:
+    import warnings  # noqa: PLC0415
+
+    for m in (torch, ember):
+        with pytest.warns(UserWarning, match="was resized since it had shape"):
+            m.exp(m.ones(3), out=m.empty(2))
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            out = m.exp(m.ones(3), out=m.empty(0))  # an empty output is resized silently
+        assert list(out.shape) == [3]

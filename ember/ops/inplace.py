@@ -11,6 +11,7 @@ flows to the old base outside the written region and to the new values inside it
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Callable
 
 from .. import backend
@@ -226,6 +227,14 @@ def copy_into_out(out: Tensor, result: Tensor) -> Tensor:
     if out._data.shape == result._data.shape:
         out._data[...] = result._data
     else:
+        if out._data.size:  # torch's deprecation: only empty outputs should be resized
+            warnings.warn(
+                f"An output with one or more elements was resized since it had shape "
+                f"{list(out._data.shape)}, which does not match the required output shape "
+                f"{list(result._data.shape)}. This behavior is deprecated, and in a future "
+                "PyTorch release outputs will not be resized unless they have zero elements. You "
+                "can explicitly reuse an out tensor t by resizing it, inplace, to zero elements "
+                "with t.resize_(0).", stacklevel=3)
         out._data = result._data.astype(out._data.dtype, copy=True)
     out._bump_version()
     return out
