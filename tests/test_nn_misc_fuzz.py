@@ -1289,3 +1289,42 @@ def test_fuse_linear_bn_eval_and_training_error():
         fused = m.nn.utils.fusion.fuse_linear_bn_eval(lin, bn)
         results.append((lin, fused(m.tensor(_input((2, 3)))).detach().numpy()))
     np.testing.assert_allclose(results[1][1], results[0][1], rtol=1e-12)
+
+
+# --- finite-difference gradient checks (float64) --------------------------------------------
+
+
+def _fd_inputs(*shapes_seeds):
+    return [ember.tensor(_input(shape, seed), requires_grad=True) for shape, seed in shapes_seeds]
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize("name,fn,inputs", [
+    ("cosine_similarity", lambda a, b: F(ember).cosine_similarity(a, b, dim=-1),
+     [((3, 1, 4), 0), ((2, 4), 1)]),
+    ("pairwise_distance_p3", lambda a, b: F(ember).pairwise_distance(a, b, p=3), [((3, 4), 0),
+                                                                                ((3, 4), 1)]),
+    ("pdist_p1.5", lambda x: F(ember).pdist(x, p=1.5), [((4, 3), 0)]),
+    ("cdist_p2", lambda a, b: ember.cdist(a, b), [((2, 3, 2), 0), ((2, 4, 2), 1)]),
+    ("normalize_p3", lambda x: F(ember).normalize(x, p=3, dim=0), [((3, 4), 0)]),
+    ("pad_reflect", lambda x: F(ember).pad(x, (2, 1, -1, 2), mode="reflect"), [((1, 2, 3, 4), 0)]),
+    ("pad_circular", lambda x: F(ember).pad(x, (2, -1), mode="circular"), [((1, 2, 4), 0)]),
+    ("pad_replicate", lambda x: F(ember).pad(x, (2, 1, 0, 2, 1, 1), mode="replicate"),
+     [((1, 1, 2, 3, 2), 0)]),
+    ("unfold", lambda x: F(ember).unfold(x, 2, dilation=2, padding=1, stride=2),
+     [((1, 2, 5, 4), 0)]),
+    ("fold", lambda x: F(ember).fold(x, (4, 5), 2, padding=1), [((1, 8, 30), 0)]),
+    ("affine_grid", lambda t: F(ember).affine_grid(t, (1, 1, 3, 4), align_corners=False),
+     [((1, 2, 3), 0)]),
+    ("grid_sample_bilinear", lambda x, g: F(ember).grid_sample(x, g * 0.9, align_corners=False),
+     [((1, 2, 3, 4), 0), ((1, 2, 2, 2), 1)]),
+    ("grid_sample_bicubic", lambda x, g: F(ember).grid_sample(x, g * 0.9, mode="bicubic",
+                                                              padding_mode="border",
+                                                              align_corners=True),
+     [((1, 1, 4, 4), 0), ((1, 2, 2, 2), 1)]),
+    ("embedding_bag_psw", lambda w, s: F(ember).embedding_bag(
+        ember.tensor([1, 3, 0, 1]), w, ember.tensor([0, 2]), mode="sum", per_sample_weights=s),
+     [((5, 3), 0), ((4,), 1)]),
+])
+def test_finite_difference_gradients(name, fn, inputs):
+    assert ember.autograd.gradcheck(fn, tuple(_fd_inputs(*inputs)), eps=1e-6, atol=1e-6)
