@@ -465,8 +465,6 @@ def test_checkpoint_nested_round_trip(tmp_path):
     compare_tree(t, e)
 
 
-@pytest.mark.xfail(strict=True, reason="ember.load cannot read a checkpoint written by torch.save (zip format): "
-                                       "CheckpointError 'is not an Ember checkpoint'")
 def test_checkpoint_written_by_torch_loads_in_ember(tmp_path):
     torch.manual_seed(0)
     tm = torch.nn.Linear(3, 2)
