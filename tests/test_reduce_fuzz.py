@@ -856,3 +856,22 @@ def test_logsumexp_of_an_empty_dim_list_reduces_everything():
     with pytest.raises(RuntimeError):
         torch.logsumexp(torch.tensor(X3), [])
     _same(torch.logsumexp(torch.tensor(X3), (0, 1, 2)), ember.logsumexp(ember.tensor(X3), []))
+
+
+def test_bool_result_dtype_and_complex_inputs():
+    x = np.array([1, 0, 2, 3])
+    for op in ("sum", "prod", "nansum"):
+        _compare(lambda m, a, op=op: getattr(m, op)(a, 0, dtype=m.bool), x)
+    for op in ("cumsum", "cumprod"):
+        _raises_like(lambda m, a, op=op: getattr(m, op)(a, 0, dtype=m.bool), x)
+        _compare(lambda m, a, op=op: getattr(m, op)(a, 0, dtype=m.int8), x * 60)
+    z = np.array([[1 + 2j, 3 - 1j, 0.5j], [2, -1j, 1 + 1j]])
+    _compare(lambda m, a: (m.logsumexp(a, 1), m.logsumexp(a, 0, keepdim=True)), z)
+    grads = []
+    for m in (torch, ember):
+        a = m.tensor(z, requires_grad=True)
+        m.logsumexp(a, 1).backward(m.tensor(np.array([0.3 + 0.1j, -1 + 2j])))
+        grads.append(a.grad)
+    _same(*grads)
+    _raises_like(lambda m, a: m.nansum(a), z)
+    _raises_like(lambda m, a: m.unique(a), z)

@@ -48,8 +48,9 @@ class _Reduction(Op):
 
 
 def _same_int(x: Any) -> Any:
-    """numpy accumulates small integers in int64; torch keeps the dtype (sum(dtype=int8))."""
-    return x.dtype if x.dtype.kind in "iu" else None
+    """numpy accumulates small integers and bools in int64; torch keeps the dtype
+    (sum(dtype=int8) wraps, sum(dtype=bool) is a logical or)."""
+    return x.dtype if x.dtype.kind in "biu" else None
 
 
 class Sum(_Reduction):
@@ -500,6 +501,8 @@ def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *,  # noqa: A001
 
 def nansum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
     x = input.to(dtypes.to_dtype(dtype)) if dtype is not None else input
+    if x._data.dtype.kind == "c":
+        raise RuntimeError("nansum does not support complex inputs")
     if x._data.dtype.kind not in "fV":  # integers have no NaN
         return sum(x, dim, keepdim, dtype=dtype)
     return NanSum.apply(x, _axes(x, dim, "nansum"), keepdim)
@@ -739,6 +742,12 @@ def logsumexp(input: Tensor, dim: Any = None, keepdim: bool = False, *,
               axis: Any = None, keepdims: Any = None) -> Tensor:
     if axis is not None or keepdims is not None:  # numpy's names, as torch
         dim, keepdim = numpy_spelling(dim, keepdim, axis, keepdims)
+    if input._data.dtype.kind == "c":  # shifted by the largest real part, from complex ops
+        axes = _axes(input, dim, "logsumexp")
+        m = input.detach().real.amax(axes, keepdim=True)
+        m = m.masked_fill(~m.isfinite(), 0.0)
+        out = (input - m).exp().sum(axes, keepdim=True).log() + m
+        return torch_named(out if keepdim else out.squeeze(axes), "LogsumexpBackward0")
     if input._data.dtype.kind not in "fV":
         input = input.to(dtypes.get_default_dtype())
     return LogSumExp.apply(input, _axes(input, dim, "logsumexp"), keepdim)
@@ -746,6 +755,8 @@ def logsumexp(input: Tensor, dim: Any = None, keepdim: bool = False, *,
 
 def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     x = _integer_sum_dtype(input, dtype)
+    if x._data.dtype.kind == "b":  # only with dtype=bool
+        raise NotImplementedError("cumsum: not implemented for 'Bool' (use dtype=ember.int64)")
     if x._data.ndim == 0:
         return x.clone()
     d = wrap_dim(dim, x._data.ndim, "cumsum")
@@ -756,6 +767,8 @@ def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
 
 def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     x = _integer_sum_dtype(input, dtype)
+    if x._data.dtype.kind == "b":  # only with dtype=bool
+        raise NotImplementedError("cumprod: not implemented for 'Bool' (use dtype=ember.int64)")
     if x._data.ndim == 0:
         return x.clone()
     d = wrap_dim(dim, x._data.ndim, "cumprod")

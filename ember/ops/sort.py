@@ -104,6 +104,9 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,  # 
            return_counts: bool = False, dim: int | None = None) -> Any:
     """Distinct values (sorted), optionally with inverse indices and counts (no gradient)."""
     data = input._data
+    if data.dtype.kind == "c":
+        raise NotImplementedError("unique: not implemented for complex tensors (complex numbers "
+                                  "have no order)")
     xp = backend.module_of(data)
     keys = sort_keys(data)
     if dim is None:
