@@ -555,6 +555,9 @@ def test_searchsorted_and_bucketize(right, out_int32):
         _compare(lambda m, v, s: m.bucketize(v, s, **kw), VALUES, seq)
         _compare(lambda m, s: m.searchsorted(s, 2.0, **kw), seq)
     seq2 = np.array([[1.0, 3.0, 5.0], [0.0, 0.0, 10.0]])
+    many = np.sort(np.round(RNG.standard_normal((40, 3)), 1), 1)  # one search over many rows
+    _compare(lambda m, s, v: m.searchsorted(s, v, **kw), many,
+             np.round(RNG.standard_normal((40, 5)), 1))
     _compare(lambda m, s, v: m.searchsorted(s, v, **kw), seq2, np.array([[3.0, 4.0], [0.0, 9.0]]))
     side = "right" if right else "left"
     _compare(lambda m, s, v: m.searchsorted(s, v, side=side), seq2, np.array([[3.0], [0.0]]))

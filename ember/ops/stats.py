@@ -331,12 +331,19 @@ def searchsorted(sorted_sequence: Tensor, input: Any, *, out_int32: bool = False
                                f"{list(sorter.shape)}")
         seq = xp.take_along_axis(seq, sorter._data, axis=-1)
     use_right = right or side == "right"
-    if seq.ndim == 1 and not (seq.dtype.kind in "fV" and xp.isnan(seq).any()):
-        out = xp.searchsorted(seq, vals, side="right" if use_right else "left")
+    kind = "right" if use_right else "left"
+    rows = seq.reshape(-1, seq.shape[-1])
+    flat_vals = vals.reshape(rows.shape[0] if seq.ndim > 1 else 1, -1)
+    if seq.dtype.kind in "fV" and bool(xp.isnan(seq).any()):  # numpy would sort NaN last
+        out = _binary_search(xp, rows, flat_vals, use_right).reshape(vals.shape)
+    elif seq.ndim == 1:
+        out = xp.searchsorted(seq, vals, side=kind)
+    elif rows.shape[0] > 4 * rows.shape[1]:  # many short rows: one search over all of them
+        out = _binary_search(xp, rows, flat_vals, use_right).reshape(vals.shape)
     else:
-        rows = seq.reshape(-1, seq.shape[-1])
-        out = _binary_search(xp, rows, vals.reshape(rows.shape[0] if seq.ndim > 1 else 1, -1),
-                             use_right).reshape(vals.shape)
+        out = xp.stack([xp.searchsorted(s, v, side=kind) for s, v in zip(rows, flat_vals,
+                                                                          strict=True)])
+        out = out.reshape(vals.shape)
     return Tensor._make(backend.as_array(xp.asarray(out)).astype("int32" if out_int32 else "int64"))
 
 
@@ -351,7 +358,8 @@ def _binary_search(xp: Any, seq: Any, vals: Any, right: bool) -> Any:
     for _ in range(n.bit_length()):
         mid = (lo + hi) >> 1
         at_mid = seq[rows, xp.minimum(mid, n - 1)]
-        stop = at_mid > vals if right else at_mid >= vals
+        with backend.errstate(xp, invalid="ignore"):  # NaN compares false, as in torch
+            stop = at_mid > vals if right else at_mid >= vals
         active = lo < hi
         lo = xp.where(active & ~stop, mid + 1, lo)
         hi = xp.where(active & stop, mid, hi)
