@@ -169,13 +169,12 @@ class Var(_Reduction):
         # formula as it stands (2 / 0 = inf, and negative past it)
         mean = xp.mean(x, axis=self.axes, keepdims=True)
         dof = self.count() - self.correction
-        g = self.expand_grad(grad)
-        if dof == 0 and not self.whole:
-            return g * math.inf * (x - mean)
         if dof <= 0 and self.whole:
             fill = xp.where(x == mean, math.nan, math.inf)
-            return g * (fill if isinstance(fill, Tensor) else fill.astype(x.dtype, copy=False))
-        return g * (2 / dof) * (x - mean)
+            fill = fill if isinstance(fill, Tensor) else fill.astype(x.dtype, copy=False)
+            return self.expand_grad(grad) * fill
+        # the scale goes on the reduced gradient: one full-size product
+        return self.expand_grad(grad * (2 / dof if dof else math.inf)) * (x - mean)
 
 
 class Std(Var):
@@ -222,8 +221,11 @@ class AMax(_Reduction):
         xp = array_namespace(grad)
         yk = self.keep(y)
         hit = x == yk
-        if self.nan_shares:  # as torch's evenly_distribute_backward
-            hit = hit | ((x != x) & (yk != yk))
+        if self.nan_shares:  # as torch's evenly_distribute_backward: a NaN result's NaNs
+            if isinstance(yk, Tensor):
+                hit = hit | ((x != x) & (yk != yk))
+            elif bool((yk != yk).any()):
+                hit = hit | (x != x)
         count = astype(xp.sum(hit, axis=self.axes, keepdims=True), grad.dtype)
         with backend.errstate(xp, divide="ignore", invalid="ignore"):  # NaN: no hit, as torch
             return self.expand_grad(grad) * hit / count
