@@ -289,7 +289,7 @@ def test_max_min_binary_and_out_of_place_forms(op):
 
 def test_aminmax():
     for kw in ({}, {"dim": 1}, {"dim": -1, "keepdim": True}, {"dim": 0}, {"keepdim": True}):
-        _compare(lambda m, a, kw=kw: m.aminmax(a, **kw), TIES)
+        _compare(lambda m, a, kw=kw: m.aminmax(a, **kw), TIES, grad=True)
         _compare(lambda m, a, kw=kw: m.aminmax(a, **kw), INTS)
         _compare(lambda m, a, kw=kw: m.aminmax(a, **kw), SPECIAL, zero_sign=False)
     _raises_like(lambda m, a: m.aminmax(a), np.zeros((0, 2)))
