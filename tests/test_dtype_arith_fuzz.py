@@ -492,14 +492,10 @@ def test_clamp() -> None:
     _same(*results)
 
 
-@pytest.mark.xfail(reason="ember/ops/unary.py: clamp(NaN, min=4, max=2) gives 2; torch keeps NaN",
-                   strict=True)
 def test_clamp_nan_with_min_above_max() -> None:
     _agree(lambda m: m.clamp(m.tensor([math.nan, 1.0]), min=4, max=2))
 
 
-@pytest.mark.xfail(reason="ember/ops/unary.py: a float16 clamp bound beyond its range is taken; "
-                          "torch raises", strict=True)
 def test_clamp_overflowing_bound() -> None:
     _agree(lambda m: m.clamp(m.tensor([1.0], dtype=m.float16), max=1e6))
 
@@ -510,9 +506,6 @@ def test_lerp_values() -> None:
                             dtype=m.float64), -0.25))
 
 
-@pytest.mark.xfail(reason="ember/ops/unary.py: lerp takes integer and mixed-dtype operands and "
-                          "computes float16 in float16; torch refuses both and rounds once",
-                   strict=True)
 def test_lerp_dtype_rules() -> None:
     _agree(lambda m: m.lerp(m.tensor([0.1, 2.0], dtype=m.float16),
                             m.tensor([1.5, 5.0], dtype=m.float16), 0.3), rtol=0)

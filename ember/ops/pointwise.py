@@ -15,7 +15,7 @@ from ..autograd.node import array_namespace
 from ..tensor import Tensor
 from ._util import broadcast_error, to_tensor, torch_named, wrap_dim
 from .arith import BinaryOp
-from .unary import UnaryOp
+from .unary import UnaryOp, not_implemented, write_out
 
 _LN2 = math.log(2.0)
 
@@ -142,16 +142,34 @@ def xlogy(input: Any, other: Any) -> Tensor:
     return torch_named(Xlogy.apply(x, y), f"XlogyBackward{_overload(input, other)}")
 
 
+class Xlog1py(BinaryOp):
+    """x * log1p(y), +0.0 where x == 0 (unless y is NaN)."""
+
+    def forward(self, x: Any, y: Any) -> Any:
+        xp = backend.module_of(x)
+        self.save_for_backward(x, y)
+        with backend.numpy.errstate(divide="ignore", invalid="ignore"):
+            log1p = xp.log1p(y)
+            if self.bf16_inputs is not None:  # torch rounds log1p(y) to bfloat16 first
+                log1p = log1p.astype(backend.BFLOAT16).astype(log1p.dtype)
+            out = x * log1p
+        return xp.where((x == 0) & (y == y), 0.0, out).astype(out.dtype, copy=False)
+
+    def backward(self, grad: Any) -> tuple:
+        # torch: d/dx = xlog1py(grad, y), 0 where x == 0 and y <= -1 (so inf at x = 0, y = inf);
+        # d/dy = grad * x / (y + 1) (NaN at x = 0, y = -1)
+        x, y = self.saved_tensors
+        xp = array_namespace(grad)
+        with backend.numpy.errstate(divide="ignore", invalid="ignore"):
+            ga = xp.where(((grad == 0) & (y == y)) | ((x == 0) & (y <= -1)), 0.0,
+                          grad * (y.log1p() if isinstance(y, Tensor) else xp.log1p(y)))
+            return ga, grad * x / (y + 1)
+
+
 def xlog1py(input: Any, other: Any) -> Tensor:
     """x * log1p(y), defined as +0 where x == 0 (unless y is NaN)."""
     x, y = _pair(input, other, "xlog1py")
-    zero_x = (x.detach() == 0) & (y.detach() <= -1)  # 0 log1p y = 0 for y <= -1 too
-    out = x * y.masked_fill(zero_x, 0.0).log1p()
-    out = out.masked_fill((x.detach() == 0) & (y.detach() == math.inf), 0.0)
-    from .indexing import where  # noqa: PLC0415
-
-    out = where(x.detach() == 0, out + 0.0, out)  # -0.0 * log1p y is +0.0, as in torch
-    return torch_named(out, f"SpecialXlog1PyBackward{_overload(input, other)}")
+    return torch_named(Xlog1py.apply(x, y), f"SpecialXlog1PyBackward{_overload(input, other)}")
 
 
 class Copysign(BinaryOp):
@@ -177,27 +195,60 @@ def copysign(input: Tensor, other: Any) -> Tensor:
                        else "CopysignBackward1")  # torch's overloads
 
 
-def deg2rad(input: Tensor) -> Tensor:
-    return torch_named(_float(input) * (math.pi / 180.0), "Deg2Rad")
+def _scale_angle(op: str, name: str, input: Tensor, factor: float,
+                 out: Tensor | None) -> Tensor:
+    """input * factor (float16 times a Python float is computed in float32 and rounded once,
+    as torch); complex input refused as torch."""
+    if isinstance(input, Tensor) and input.dtype.is_complex:
+        raise RuntimeError(f"{op} is not supported for complex tensors.")
+    return write_out(op, torch_named(_float(input) * factor, name), out)
 
 
-def rad2deg(input: Tensor) -> Tensor:
-    return torch_named(_float(input) * (180.0 / math.pi), "Rad2Deg")
+def deg2rad(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Degrees to radians."""
+    return _scale_angle("deg2rad", "Deg2Rad", input, math.pi / 180.0, out)
+
+
+def rad2deg(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Radians to degrees."""
+    return _scale_angle("rad2deg", "Rad2Deg", input, 180.0 / math.pi, out)
 
 
 def positive(input: Tensor) -> Tensor:
     """+input (torch returns the tensor itself; bool tensors are refused)."""
     if input.dtype is dtypes.bool_:
-        raise TypeError("The `+` operator, on a bool tensor is not supported.")
+        raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
     return input
 
 
-def sinc(input: Tensor) -> Tensor:
+class Sinc(UnaryOp):
+    """sin(pi x) / (pi x), 1 at 0; float16 computed in float32 (bfloat16 is widened by
+    UnaryOp), complex kept complex."""
+
+    def forward(self, x: Any) -> Any:
+        self.save_for_backward(x)
+        xp = backend.module_of(x)
+        wide = x.astype("float32") if x.dtype.itemsize == 2 and x.dtype.kind == "f" else x
+        with backend.numpy.errstate(divide="ignore", invalid="ignore"):
+            px = wide * math.pi
+            out = xp.where(wide == 0, 1.0, xp.sin(px) / px)
+        return out.astype(x.dtype, copy=False)
+
+    def backward(self, grad: Any) -> Any:
+        # torch's sinc_backward: grad (pi x cos(pi x) - sin(pi x)) / (pi x^2), 0 where
+        # pi x^2 is 0 (so 0 at 1e-300, where x^2 underflows)
+        (x,) = self.saved_tensors
+        xp = array_namespace(grad)
+        px = x * math.pi
+        px2 = x * x * math.pi
+        with backend.numpy.errstate(divide="ignore", invalid="ignore"):
+            out = grad * (px * xp.cos(px) - xp.sin(px)) / px2  # complex: conjugated by record
+        return xp.where(px2 == 0, 0.0, out)
+
+
+def sinc(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """sin(pi x) / (pi x), with sinc(0) = 1 (and gradient 0 there)."""
-    x = _float(input)
-    zero = x.detach() == 0
-    px = x.masked_fill(zero, 1.0) * math.pi
-    return torch_named((px.sin() / px).masked_fill(zero, 1.0), "Sinc")
+    return write_out("sinc", Sinc.apply(input), out)
 
 
 def heaviside(input: Tensor, values: Any) -> Tensor:
@@ -256,12 +307,38 @@ def _digamma_array(x: Any) -> Any:
     return out.astype(x.dtype)
 
 
-def _polygamma_array(n: int, x: Any) -> Any:
-    """psi^(n)(x) for n >= 1 by recurrence to x >= 10 and the asymptotic series."""
+def _trigamma_array(x: Any) -> Any:
+    """psi'(x) by torch's formula, in x's dtype (float16 in float32): the reflection
+    pi^2 / sin^2(pi x) below 0.5, so a negative integer gives its finite 6.58e32 (float64 at -1)
+    as torch, six recurrence steps and the asymptotic series."""
     xp = backend.module_of(x)
+    z = x.astype("float32") if x.dtype.itemsize == 2 else x
+    pi = z.dtype.type(math.pi)
+    one = z.dtype.type(1)
+    small = z < 0.5
+    with backend.numpy.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        s = xp.sin(pi * z)
+        acc = xp.where(small, -(pi * pi) / (s * s), 0).astype(z.dtype, copy=False)
+        z = xp.where(small, one - z, z)
+        for _ in range(6):
+            acc = acc + one / (z * z)
+            z = z + one
+        ixx = one / (z * z)
+        acc = acc + (one + one / (2 * z) + ixx * (one / 6 - ixx * (one / 30 - ixx * (
+            one / 42)))) / z
+        return xp.where(small, -acc, acc).astype(x.dtype, copy=False)
+
+
+def _polygamma_array(n: int, x: Any) -> Any:
+    """psi^(n)(x) for n >= 1 (torch's trigamma for n = 1; NaN at +inf for n >= 2, as torch's
+    Hurwitz zeta) by recurrence to x >= 10 and the asymptotic series."""
+    xp = backend.module_of(x)
+    if n == 1:
+        return _trigamma_array(x)
     sp = backend.special_module(xp)
     if sp is not None and xp is backend.numpy:  # cupyx's polygamma mishandles an int order
-        return sp.polygamma(n, x).astype(x.dtype, copy=False)
+        out = sp.polygamma(n, x).astype(x.dtype, copy=False)
+        return xp.where(x == math.inf, math.nan, out).astype(x.dtype, copy=False)
     x64 = x.astype("float64")
     sign = -1.0 if n % 2 == 0 else 1.0
     fact = math.factorial(n)
@@ -277,17 +354,27 @@ def _polygamma_array(n: int, x: Any) -> Any:
     for k, b in enumerate(bern, start=1):
         coef = b * math.factorial(2 * k + n - 1) / math.factorial(2 * k)
         series = series + coef / z ** (2 * k + n)
-    return (acc + sign * series).astype(x.dtype)
+    out = xp.where(x64 == math.inf, math.nan, acc + sign * series)
+    return out.astype(x.dtype)
 
 
 def _lgamma_array(x: Any) -> Any:
     xp = backend.module_of(x)
     sp = backend.special_module(xp)
     if sp is not None:
-        return sp.gammaln(x).astype(x.dtype, copy=False)
-    host = backend.to_numpy(x).astype("float64")
-    out = backend.numpy.frompyfunc(_safe_lgamma, 1, 1)(host).astype("float64")
-    return backend.to_device(out, backend.device_of(x)).astype(x.dtype)
+        out = sp.gammaln(x).astype(x.dtype, copy=False)
+    else:
+        host = backend.to_numpy(x).astype("float64")
+        out = backend.numpy.frompyfunc(_safe_lgamma, 1, 1)(host).astype("float64")
+        out = backend.to_device(out, backend.device_of(x)).astype(x.dtype)
+    if x.dtype == "float64":  # torch: lgamma(-inf) = inf; a subnormal x gives -log|x| (713.8)
+        tiny = (x != 0) & (xp.abs(x) < 2.2250738585072014e-308)
+        out = xp.where(x == -math.inf, math.inf, out)
+        with backend.numpy.errstate(divide="ignore"):
+            out = xp.where(tiny, -xp.log(xp.abs(xp.where(tiny, x, 1.0))), out)
+    else:
+        out = xp.where(x == -math.inf, math.inf, out).astype(x.dtype, copy=False)
+    return out
 
 
 def _safe_lgamma(v: float) -> float:
@@ -299,6 +386,8 @@ def _safe_lgamma(v: float) -> float:
 
 class Lgamma(UnaryOp):
     def forward(self, x: Any) -> Any:
+        if x.dtype.kind == "c":
+            raise not_implemented("lgamma_vml_cpu", x)
         self.save_for_backward(x)
         return _lgamma_array(x)
 
@@ -311,6 +400,8 @@ class Lgamma(UnaryOp):
 
 class Digamma(UnaryOp):
     def forward(self, x: Any) -> Any:
+        if x.dtype.kind == "c":
+            raise not_implemented("digamma", x)
         self.save_for_backward(x)
         return _digamma_array(x)
 
@@ -323,6 +414,8 @@ class Digamma(UnaryOp):
 
 class Polygamma(UnaryOp):
     def forward(self, x: Any, n: int) -> Any:
+        if x.dtype.kind == "c":
+            raise not_implemented("trigamma" if n == 1 else "polygamma", x)
         self.save_for_backward(x)
         self.n = n
         return _polygamma_array(n, x)
@@ -334,27 +427,31 @@ class Polygamma(UnaryOp):
         return grad * _polygamma_array(self.n + 1, x)
 
 
-def lgamma(input: Tensor) -> Tensor:
+def lgamma(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """ln |Gamma(x)|."""
-    return Lgamma.apply(input)
+    return write_out("lgamma", Lgamma.apply(input), out)
 
 
-def digamma(input: Tensor) -> Tensor:
+def digamma(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """d/dx ln Gamma(x)."""
-    return Digamma.apply(input)
+    return write_out("digamma", Digamma.apply(input), out)
 
 
-def polygamma(n: int, input: Tensor) -> Tensor:
+def polygamma(n: int, input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The n-th derivative of digamma."""
     if n == 0:
-        return digamma(input)
+        return digamma(input, out=out)
     if n < 0:
         raise RuntimeError("polygamma(n, x) does not support negative n.")
-    return Polygamma.apply(input, int(n))
+    return write_out("polygamma", Polygamma.apply(input, int(n)), out)
 
 
 def mvlgamma(input: Tensor, p: int) -> Tensor:
     """Multivariate log-gamma: p(p-1)/4 ln(pi) + sum_j lgamma(x - j/2)."""
+    if p < 1:
+        raise RuntimeError("p has to be greater than or equal to 1")
+    if isinstance(input, Tensor) and input.dtype.is_complex:  # torch's arange of the offsets
+        raise _not_implemented("arange", input.dtype)
     x = _float(input)
     out = x.new_full((), p * (p - 1) / 4 * math.log(math.pi))
     for j in range(p):
@@ -445,6 +542,8 @@ def frexp(input: Tensor) -> Any:
     """(mantissa, exponent) with input = mantissa * 2^exponent."""
     from .. import return_types  # noqa: PLC0415
 
+    if not input.dtype.is_floating_point:
+        raise RuntimeError("torch.frexp() only supports floating-point dtypes")
     xp = backend.module_of(input._data)
     m, e = xp.frexp(input._data)
     return return_types.frexp(Tensor._make(backend.as_array(m)),
@@ -460,15 +559,34 @@ def ldexp(input: Tensor, other: Tensor) -> Tensor:
     return a * (2.0 ** e if e.dtype.is_complex else e.exp2())
 
 
-def nextafter(input: Tensor, other: Tensor) -> Tensor:
+class Nextafter(BinaryOp):
+    """The next floating value after a towards b (b where they are equal)."""
+
+    def forward(self, x: Any, y: Any) -> Any:
+        xp = backend.module_of(x)
+        if self.bf16_inputs is not None:  # BinaryOp widened them: step in bfloat16's grid
+            x, y = x.astype(backend.BFLOAT16), y.astype(backend.BFLOAT16)
+        try:
+            out = xp.nextafter(x, y)
+        except ValueError:
+            raise broadcast_error("nextafter", x.shape, y.shape) from None
+        if x.dtype.itemsize == 2:  # numpy's float16 gives x on a tie (0.0 to -0.0), C gives y
+            out = xp.where(x == y, y, out)
+        self.save_for_backward(x, y)
+        return out
+
+    def backward(self, grad: Any) -> tuple:
+        # torch: input gets the gradient where input != other (NaN included), other zeros
+        x, y = self.saved_tensors
+        xp = array_namespace(grad)
+        return xp.where(x != y, grad, 0.0), xp.zeros_like(grad)
+
+
+def nextafter(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The next floating value after input towards other (other itself where they are equal)."""
+    for arg, pos, value in (("input", 1, input), ("other", 2, other)):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"nextafter(): argument '{arg}' (position {pos}) must be Tensor, "
+                            f"not {type(value).__name__}")
     a, b = _pair(input, other, "nextafter", ints_to_float=False)
-    x, y = a._data, b._data
-    xp = backend.module_of(x)
-    try:
-        out = xp.nextafter(x, y)
-    except ValueError:
-        raise broadcast_error("nextafter", x.shape, y.shape) from None
-    if x.dtype.itemsize == 2:  # numpy's float16 gives x on a tie (0.0 towards -0.0), C gives y
-        out = xp.where(x == y, y, out)
-    return Tensor._make(backend.as_array(out))
+    return write_out("nextafter", Nextafter.apply(a, b), out)

@@ -532,7 +532,9 @@ class Clamp(UnaryOp):
         self.lo, self.hi = lo, hi
         xp = _xp(x)
         if lo is not None and hi is not None:
-            if lo > hi:  # torch: every element becomes max
+            if lo > hi:  # torch: every element becomes max, NaN stays NaN
+                if x.dtype.kind == "f":
+                    return xp.where(x != x, x, hi).astype(x.dtype, copy=False)
                 return xp.full_like(x, hi)
             return xp.clip(x, lo, hi)
         if lo is not None:
@@ -771,8 +773,32 @@ def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A
     if input._data.dtype.kind not in "fV" and (isinstance(min, float) or isinstance(max, float)):
         input = input.to(dtypes.get_default_dtype())
     np_dtype = input._data.dtype
+    _check_bound(min, np_dtype)
+    _check_bound(max, np_dtype)
     min, max = dtypes.wrap_int_scalar(min, np_dtype), dtypes.wrap_int_scalar(max, np_dtype)
     return Clamp.apply(input, min, max)
+
+
+# torch's C++ names in "value cannot be converted to type int8_t without overflow"
+_C10_TYPES = {"float16": "c10::Half", "bfloat16": "c10::BFloat16", "float32": "float",
+              "int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int32_t"}
+
+
+def _check_bound(value: Any, np_dtype: Any) -> None:
+    """torch refuses a finite scalar bound beyond the tensor dtype's range (float16 max=1e6);
+    an unsigned dtype takes down to -max (wrapped), as c10's overflow check."""
+    name = _C10_TYPES.get(np_dtype.name)
+    if name is None or value is None or value.__class__ not in (int, float):
+        return
+    if np_dtype.kind in "iu":
+        info = backend.numpy.iinfo(np_dtype)
+        low = -info.max if np_dtype.kind == "u" else info.min
+        bad = not low <= value <= info.max
+    else:
+        top = _BF16_MAX if np_dtype is _BF16 else float(backend.numpy.finfo(np_dtype).max)
+        bad = (value > top or value < -top) and value not in (math.inf, -math.inf)
+    if bad:
+        raise RuntimeError(f"value cannot be converted to type {name} without overflow")
 
 
 clip = clamp
@@ -826,9 +852,44 @@ def torch_dtype_name(x: Any) -> str:
     return _TORCH_DTYPE_NAMES.get(x.dtype.name, x.dtype.name)
 
 
+# C++ type names in torch's "expected dtype float for `end` but got dtype long int"
+_CPP_TYPES = {"float16": "c10::Half", "bfloat16": "c10::BFloat16", "float32": "float",
+              "float64": "double", "complex64": "c10::complex<float>",
+              "complex128": "c10::complex<double>", "int64": "long int", "int32": "int",
+              "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
+              "bool": "bool"}
+
+
+def _check_lerp(input: Tensor, end: Tensor, weight: Any) -> None:
+    """torch's lerp: end (and a weight tensor of one or more dims) in input's dtype; floating
+    or complex dtypes only."""
+    if not isinstance(end, Tensor):
+        raise TypeError(f"lerp(): argument 'end' (position 2) must be Tensor, not "
+                        f"{type(end).__name__}")
+    kind = input._data.dtype
+    checks = [("end", end)]
+    if isinstance(weight, Tensor) and weight.dim() > 0:
+        checks.append(("weight", weight))
+    for what, t in checks:
+        if isinstance(t, Tensor) and t._data.dtype != kind:
+            raise RuntimeError(f"expected dtype {_CPP_TYPES.get(kind.name, kind.name)} for "
+                               f"`{what}` but got dtype "
+                               f"{_CPP_TYPES.get(t._data.dtype.name, t._data.dtype.name)}")
+    if kind.kind not in "fcV":
+        raise not_implemented("lerp_kernel_tensor" if isinstance(weight, Tensor)
+                              else "lerp_kernel_scalar", input._data)
+
+
 def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:
     """input + weight * (end - input), or end - (end - input) * (1 - weight) where |weight| >=
-    0.5 as torch computes it (exact at weight 1; an infinite end gives NaN there, as torch)."""
+    0.5 as torch computes it (exact at weight 1; an infinite end gives NaN there, as torch).
+    float16/bfloat16 are computed in float32 and rounded once, as torch."""
+    _check_lerp(input, end, weight)
+    low = input.dtype if input._data.dtype.itemsize == 2 else None
+    if low is not None:
+        input, end = input.float(), end.float()
+        if isinstance(weight, Tensor):
+            weight = weight.float()
     if isinstance(weight, Tensor):
         from .indexing import where  # noqa: PLC0415
 
@@ -838,4 +899,6 @@ def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:
         out = input + weight * (end - input)
     else:
         out = end - (end - input) * (1 - weight)
+    if low is not None:
+        out = out.to(low)
     return torch_named(out, "LerpBackward1" if isinstance(weight, Tensor) else "LerpBackward0")
