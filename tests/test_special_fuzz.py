@@ -85,17 +85,8 @@ SKIP = {
 NOT_HERE = {"sinh": [710.0], "cosh": [710.0]}
 
 
-ELSEWHERE = {  # mismatches in files this round does not own (reported), kept visible
-    ("positive", "bool"): "positive(bool) raises TypeError, torch RuntimeError (pointwise.py)",
-    ("frexp", "int64"): "frexp of integers: torch raises (pointwise.py)",
-    ("frexp", "bool"): "frexp of bools: torch raises (pointwise.py)",
-    ("frexp", "uint8"): "frexp of integers: torch raises (pointwise.py)",
-}
-
-
 def _unary_cases(names: list, dtypes: list) -> list:
-    return [pytest.param(n, d, marks=pytest.mark.xfail(reason=ELSEWHERE[n, d], strict=False))
-            if (n, d) in ELSEWHERE else (n, d) for n in names for d in dtypes]
+    return [(n, d) for n in names for d in dtypes]
 
 
 @pytest.mark.parametrize(("name", "dtype"), _unary_cases(
@@ -339,8 +330,6 @@ def test_special_forward_matches_torch(name: str, dtype: str) -> None:
     x = _inputs("float32" if dtype == "bfloat16" else dtype)
     if x.dtype.kind == "f":
         x = x[~np.isin(x, np.array(SPECIAL_SKIP.get(name, []), dtype=x.dtype))]
-    if dtype in ("float16", "bfloat16") and name == "sinc":
-        pytest.xfail("sinc's float16 pi*x rounds in float16 (ember/ops/pointwise.py, reported)")
     tx = torch.tensor(x)
     ex = ember.tensor(x)
     if dtype == "bfloat16":
@@ -626,9 +615,7 @@ def test_xlogy_family_values(name: str) -> None:
           getattr(ember.special, name)(ember.tensor([0, 1, 2]), ember.tensor([0, 3, -1])))
 
 
-@pytest.mark.parametrize("name", ["xlogy", pytest.param("xlog1py", marks=pytest.mark.xfail(
-    reason="xlog1py's gradients at x = 0, y <= -1 or inf differ (ember/ops/pointwise.py, "
-           "reported)", strict=False))])
+@pytest.mark.parametrize("name", ["xlogy", "xlog1py"])
 def test_xlogy_family_gradients(name: str) -> None:
     x, y = np.meshgrid(XV, XV)
     results = []
@@ -723,16 +710,12 @@ def test_airy_ai_precision() -> None:
           rtol=1e-9)
 
 
-# ------------------------------------------------------------------ found here, owned elsewhere
-@pytest.mark.xfail(reason="ember/ops/pointwise.py (reported): lgamma(-inf) is inf and "
-                          "lgamma(1e-310) 713.8 in torch", strict=False)
+# ------------------------------------------------------------------ found here, fixed in pointwise.py
 def test_lgamma_extremes() -> None:
     x = np.array([-np.inf, 1e-310, -1e-310, -1e300])
     _same(torch.lgamma(torch.tensor(x)), ember.lgamma(ember.tensor(x)))
 
 
-@pytest.mark.xfail(reason="ember/ops/pointwise.py (reported): polygamma at negative integers "
-                          "is finite in torch, and NaN at +inf", strict=False)
 def test_polygamma_poles_and_infinity() -> None:
     x = np.array([-1.0, -3.0, np.inf, -np.inf])
     for n in (1, 2):
@@ -740,8 +723,6 @@ def test_polygamma_poles_and_infinity() -> None:
               ember.special.polygamma(n, ember.tensor(x)))
 
 
-@pytest.mark.xfail(reason="ember/ops/pointwise.py (reported): sinc's gradient near 0 (torch: "
-                          "-1.29e-8 at 1e-8, 0 at 1e-300)", strict=False)
 def test_sinc_gradient_near_zero() -> None:
     x = np.array([1e-8, 1e-300, 0.0, 0.5])
     grads = []
@@ -752,9 +733,6 @@ def test_sinc_gradient_near_zero() -> None:
     _same(*grads, rtol=1e-6)
 
 
-@pytest.mark.xfail(reason="ember/ops/pointwise.py (reported): multigammaln p=0 and frexp of "
-                          "integers raise RuntimeError in torch; positive(bool) is RuntimeError",
-                   strict=False)
 def test_pointwise_errors() -> None:
     for case in (lambda m: m.special.multigammaln(m.tensor([2.0]), 0),
                  lambda m: m.frexp(m.tensor([1, 2])),
