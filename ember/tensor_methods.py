@@ -111,7 +111,7 @@ class TensorMethods:
         return unary.Neg.apply(self)
 
     def __pos__(self) -> Any:
-        return self
+        return _more("pointwise").positive(self)  # the tensor itself; bool refused, as torch
 
     def __abs__(self) -> Any:
         return unary.abs(self)

@@ -598,3 +598,30 @@ def test_resizing_a_non_empty_out_warns_as_torch() -> None:
             warnings.simplefilter("error")
             out = m.exp(m.ones(3), out=m.empty(0))  # an empty output is resized silently
         assert list(out.shape) == [3]
+
+
+@pytest.mark.filterwarnings("ignore:Complex modules")
+def test_fixes_found_by_the_nn_and_reduction_fuzzing() -> None:
+    # float16 norms accumulate in float32; +bool, pdist/cdist argument errors; Module.to(complex)
+    out = []
+    for m in (torch, ember):
+        row = []
+        x = m.full((5,), 1e-6, dtype=m.float16, requires_grad=True)
+        n = x.norm()
+        n.backward()
+        row += [n.item(), m.linalg.vector_norm(x.detach(), 3).item(), x.grad.tolist()]
+        cases = (lambda: +m.tensor([True]), lambda: m.pdist(m.ones(3, 2), p=-1),
+                 lambda: m.pdist(m.ones(3, 2, dtype=m.int64)),
+                 lambda: m.cdist(m.ones(3, 2, dtype=m.int64), m.ones(3, 2, dtype=m.int64)),
+                 lambda: m.cdist(m.ones(3, 2), m.ones(3, 2, dtype=m.float64)),
+                 lambda: m.cdist(m.ones(3, 2), m.ones(3, 2), compute_mode="x"))
+        for case in cases:
+            try:
+                case()
+                row.append("ok")
+            except (RuntimeError, ValueError) as e:
+                row.append(type(e).__name__)
+        bn = m.nn.BatchNorm1d(2).to(m.complex64)
+        row += [str(bn.weight.dtype).split(".")[-1], str(bn.num_batches_tracked.dtype)[-5:]]
+        out.append(row)
+    assert out[0] == out[1]

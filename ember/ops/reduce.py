@@ -419,6 +419,10 @@ class Norm(_Reduction):
         self.setup(x, axes, keepdim)
         self.p = p
         xp = backend.module_of(x)
+        if x.dtype == xp.float16:  # accumulated in float32 as torch's (1e-6 squared underflows)
+            y = self.forward(x.astype(xp.float32), p, axes, keepdim).astype(xp.float16)
+            self.save_for_backward(x, y)
+            return y
         ax = xp.abs(x)
         if p == 2:
             y = xp.sqrt(xp.sum(x * x, axis=axes, keepdims=keepdim))

@@ -29,6 +29,16 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0,
                            f"{x1.shape[-1]} X2: {x2.shape[-1]}")
     if p < 0:
         raise RuntimeError(f"cdist only supports non-negative p values, got {p}")
+    if compute_mode not in ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist",
+                            "donot_use_mm_for_euclid_dist"):
+        raise ValueError(f"{compute_mode} is not a valid value for compute_mode")
+    for t in (x1, x2):
+        if not t.dtype.is_floating_point:
+            raise RuntimeError(f"cdist only supports floating-point dtypes, X{1 + (t is x2)} got: "
+                               f"{t.dtype}")
+    if x1.dtype is not x2.dtype:
+        raise RuntimeError(f"cdist: expected scalar type {x1.dtype} but found {x2.dtype} (X1 and "
+                           "X2 must have one dtype)")
     diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)  # (*, P, R, M)
     # torch's node: Cdist, or a View where it computes the 2-norm through a matrix product
     by_mm = p == 2 and (compute_mode == "use_mm_for_euclid_dist" or (
@@ -41,6 +51,10 @@ def pdist(input: Tensor, p: float = 2.0) -> Tensor:
     """The distances between all pairs of rows i < j of an (N, M) input, row by row."""
     if input.ndim != 2:
         raise RuntimeError(f"pdist only supports 2D tensors, got: {input.ndim}D")
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(f"pdist only supports floating-point dtypes, got: {input.dtype}")
+    if p < 0:
+        raise RuntimeError("pdist only supports non-negative p values")
     n = input.shape[0]
     xp = backend.module_of(input._data)
     i, j = xp.triu_indices(n, 1)

@@ -764,15 +764,23 @@ class Module:
         kwargs = dict(kwargs)
         fmt = kwargs.pop("memory_format", None)
         device, dtype, _ = _parse_to_args(probe, args, kwargs)
-        if dtype is not None and not dtype.is_floating_point:
+        if dtype is not None and not (dtype.is_floating_point or dtype.is_complex):
             raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but got "
                             f"desired dtype={dtype}")
+        if dtype is not None and dtype.is_complex:
+            warnings.warn(
+                "Complex modules are a new feature under active development whose design may "
+                "change, and some modules might not work as expected when using complex tensors "
+                "as parameters or buffers. Please file an issue at "
+                "https://github.com/pytorch/pytorch/issues/new?template=bug-report.yml if a "
+                "complex module does not work as expected.", stacklevel=2)
 
         def convert(t: Tensor) -> Tensor:
             out = t
             if device is not None and t.device != device:
                 out = out.to(device)
-            if dtype is not None and out.is_floating_point() and out.dtype is not dtype:
+            if dtype is not None and (out.is_floating_point() or out.is_complex()) and \
+                    out.dtype is not dtype:  # integer buffers keep their dtype
                 out = out.to(dtype)
             if fmt is not None and out.ndim in (4, 5):  # torch: only 4-D and 5-D tensors
                 out = out.to(memory_format=fmt)
