@@ -321,7 +321,7 @@ from .ops.decomp import (  # noqa: E402
     logdet,
     matrix_power,
     pinv as pinverse,
-    slogdet,
+    torch_slogdet as slogdet,
     torch_svd as svd,
 )
 from .ops.decomp import inv as inverse  # noqa: E402

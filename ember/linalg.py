@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
-from typing import Any, NamedTuple
+from typing import Any
 
+from . import return_types
 from .ops.decomp import (  # noqa: F401 (torch.linalg's names)
     cholesky,
     cond,
@@ -107,12 +108,7 @@ def _scalar_name(t: Tensor) -> str:
     return _torch_dtype_name(t._data)
 
 
-class linalg_inv_ex(NamedTuple):  # noqa: N801 (torch.return_types' name)
-    inverse: Any
-    info: Any
-
-
-def inv_ex(A: Tensor, *, check_errors: bool = False) -> linalg_inv_ex:
+def inv_ex(A: Tensor, *, check_errors: bool = False) -> Any:
     """(inverse, info): info is 0 for an invertible matrix, else the (1-based) position of the
     first zero pivot of its LU factorisation (LAPACK's getrf); the inverse of such a matrix is
     NaN (torch leaves what getri gives). Raises only with check_errors."""
@@ -121,7 +117,8 @@ def inv_ex(A: Tensor, *, check_errors: bool = False) -> linalg_inv_ex:
 
     _square("linalg.inv_ex", A, half="low")
     try:
-        return linalg_inv_ex(inv(A), zeros(A.shape[:-2], dtype=_int32(), device=A.device))
+        return return_types.linalg_inv_ex(inv(A), zeros(A.shape[:-2], dtype=_int32(),
+                                                        device=A.device))
     except LinAlgError:
         if check_errors:
             raise
@@ -129,7 +126,7 @@ def inv_ex(A: Tensor, *, check_errors: bool = False) -> linalg_inv_ex:
     singular = (info > 0)[..., None, None]
     eye = eye_like(A)
     inverse = inv(A.masked_fill(singular, 0) + eye * singular).masked_fill(singular, math.nan)
-    return linalg_inv_ex(inverse, info)
+    return return_types.linalg_inv_ex(inverse, info)
 
 
 def _lu_info(A: Tensor) -> Tensor:
@@ -148,13 +145,12 @@ def eye_like(A: Tensor) -> Tensor:
 def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False) -> tuple:
     """(L, info): info is 0 where A is positive definite, else the order of its first leading
     minor that is not (LAPACK's convention); L is then zeros. Raises only with check_errors."""
-    from . import return_types  # noqa: PLC0415
     from .creation import zeros  # noqa: PLC0415
     from .ops.decomp import _square  # noqa: PLC0415
 
     _square("linalg.cholesky_ex", A, half="cholesky")
     try:
-        return return_types.cholesky_ex(cholesky(A, upper=upper),
+        return return_types.linalg_cholesky_ex(cholesky(A, upper=upper),
                                         zeros(A.shape[:-2], dtype=_int32(), device=A.device))
     except RuntimeError:
         if check_errors:
@@ -169,7 +165,7 @@ def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False) -
         except RuntimeError:
             flat_info[i] = next(k for k in range(1, n + 1)
                                 if not _positive_definite(flat_A[i, :k, :k]))
-    return return_types.cholesky_ex(L, info)
+    return return_types.linalg_cholesky_ex(L, info)
 
 
 def _positive_definite(A: Tensor) -> bool:
@@ -217,22 +213,22 @@ def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = Fa
     """(X, info) of solve. For a singular A, info is the 1-based position of the first zero
     pivot of its LU factorisation (LAPACK's getrf, as torch) and X the least-squares solution;
     raises only with check_errors."""
-    from . import return_types  # noqa: PLC0415
     from .creation import zeros  # noqa: PLC0415
 
     try:
         X = solve(A, B, left=left)
-        return return_types.solve_ex(X, zeros(A.shape[:-2], dtype=_int32(), device=A.device))
+        return return_types.linalg_solve_ex(X, zeros(A.shape[:-2], dtype=_int32(),
+                                                      device=A.device))
     except RuntimeError:
         if check_errors:
             raise
     info = _lu_info(A)
     P = pinv(A)
     if not left:
-        return return_types.solve_ex(B @ P, info)
+        return return_types.linalg_solve_ex(B @ P, info)
     vector = B.dim() == 1 or (B.dim() == A.dim() - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
     X = (P @ B.unsqueeze(-1)).squeeze(-1) if vector else P @ B
-    return return_types.solve_ex(X, info)
+    return return_types.linalg_solve_ex(X, info)
 
 
 def tensorinv(A: Tensor, ind: int = 2) -> Tensor:

@@ -231,7 +231,9 @@ def test_det_slogdet_result_dtypes() -> None:
     e = ember.linalg.slogdet(ember.tensor(cplx((3, 3))))
     assert _dtype_name(e.sign) == _dtype_name(t.sign)
     assert _dtype_name(e.logabsdet) == _dtype_name(t.logabsdet)
-    assert type(e).__name__ == "slogdet" and e._fields == ("sign", "logabsdet")
+    assert type(e).__name__ == type(t).__name__ == "linalg_slogdet"
+    assert e._fields == ("sign", "logabsdet")
+    assert type(ember.slogdet(ember.eye(2))).__name__ == type(torch.slogdet(torch.eye(2))).__name__
 
 
 # --------------------------------------------------------------------------------- solve
@@ -1103,3 +1105,26 @@ def test_ormqr(left: bool, transpose: bool, dtype: str) -> None:
     np.testing.assert_allclose(_to_np(x.grad), _to_np(tx.grad), rtol=1e-8, atol=1e-10)
     with pytest.raises(RuntimeError, match="ormqr"):
         ormqr(e_a, e_tau, ember.tensor(c[..., :4, :] if left else c[..., :4]), left=left)
+
+
+def test_result_tuple_names_and_fields() -> None:
+    # torch.* and torch.linalg.* name their result tuples apart (torch.svd gives V, linalg Vh)
+    calls = {
+        "svd": lambda m, x: m.svd(x), "linalg.svd": lambda m, x: m.linalg.svd(x),
+        "qr": lambda m, x: m.linalg.qr(x), "eigh": lambda m, x: m.linalg.eigh(x),
+        "slogdet": lambda m, x: m.slogdet(x), "linalg.slogdet": lambda m, x: m.linalg.slogdet(x),
+        "inv_ex": lambda m, x: m.linalg.inv_ex(x), "cholesky_ex": lambda m, x: m.linalg.cholesky_ex(x),
+        "solve_ex": lambda m, x: m.linalg.solve_ex(x, x), "lstsq": lambda m, x: m.linalg.lstsq(x, x),
+        "nanmedian": lambda m, x: m.nanmedian(x, 0), "median": lambda m, x: m.median(x, 0),
+    }
+    for name, call in calls.items():
+        t, e = call(torch, torch.eye(2)), call(ember, ember.eye(2))
+        assert (type(e).__name__, sorted(e._fields)) == (type(t).__name__, _fields(t)), name
+
+
+def _fields(t: object) -> tuple:
+    """torch's structseq has no _fields: its field names are the attributes it exposes."""
+    names = ("U", "S", "V", "Vh", "Q", "R", "eigenvalues", "eigenvectors", "sign", "logabsdet",
+             "inverse", "info", "L", "result", "solution", "residuals", "rank",
+             "singular_values", "values", "indices")
+    return sorted(n for n in names if hasattr(t, n))

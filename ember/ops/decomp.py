@@ -15,7 +15,7 @@ drop, or check as torch does, the part of the gradient that only turns that phas
 from __future__ import annotations
 
 import math
-from typing import Any, NamedTuple
+from typing import Any
 
 from .. import backend, dtypes, return_types
 from ..autograd.function import Function
@@ -181,7 +181,7 @@ def slogdet(A: Tensor) -> Any:
     """(sign, log|det|) of each square matrix."""
     _square("linalg.slogdet", A, half="low")
     sign, logabs = _Slogdet.apply(A)
-    return return_types.slogdet(sign, torch_named(logabs, "LinalgSlogdet"))
+    return return_types.linalg_slogdet(sign, torch_named(logabs, "LinalgSlogdet"))
 
 
 def logdet(A: Tensor) -> Tensor:
@@ -353,13 +353,13 @@ def qr(A: Tensor, mode: str = "reduced") -> Any:
         # wide A = Q [R1 | R2]: QR of the square left block (differentiable), then R2 = Q^H A2
         Q, R1 = _QR.apply(A[..., :m], "reduced")
         torch_named(Q, "LinalgQr")
-        return return_types.qr(Q, cat([R1, Q.mH @ A[..., m:]], dim=-1))
+        return return_types.linalg_qr(Q, cat([R1, Q.mH @ A[..., m:]], dim=-1))
     Q, R = _QR.apply(A, mode)
     torch_named(R, "LinalgQr")  # renames the node both come from
     if mode == "r":
-        return return_types.qr(Tensor._make(backend.module_of(A._data).zeros(0, A._data.dtype)),
-                               R)
-    return return_types.qr(Q, R)
+        empty = Tensor._make(backend.module_of(A._data).zeros(0, A._data.dtype))
+        return return_types.linalg_qr(empty, R)
+    return return_types.linalg_qr(Q, R)
 
 
 # --------------------------------------------------------------------- eigh, svd
@@ -421,7 +421,8 @@ def eigh(A: Tensor, UPLO: str = "L") -> Any:  # noqa: N803 (torch's name)
     if UPLO not in ("L", "U", "l", "u"):
         raise RuntimeError(f"linalg.eigh: Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
     values, vectors = _Eigh.apply(A, UPLO)
-    return return_types.eigh(torch_named(values, "LinalgEigh"), vectors)  # renames their node
+    # renames the node both come from
+    return return_types.linalg_eigh(torch_named(values, "LinalgEigh"), vectors)
 
 
 def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:  # noqa: N803
@@ -494,15 +495,16 @@ def svd(A: Tensor, full_matrices: bool = True, *, driver: Any = None) -> Any:
     _at_least_2d("linalg.svd", A)
     _check_dtype("linalg.svd", A, half="linalg_svd")
     U, S, Vh = _SVD.apply(A, bool(full_matrices) and A.shape[-1] != A.shape[-2])
-    return return_types.svd(U, torch_named(S, "LinalgSvd"), Vh)  # renames their node
+    return return_types.linalg_svd(U, torch_named(S, "LinalgSvd"), Vh)  # renames their node
 
 
 def svdvals(A: Tensor, *, driver: Any = None) -> Tensor:
     return svd(A, full_matrices=False).S
 
 
-# torch.return_types.svd: torch.svd gives V where linalg.svd gives V^H
-_torch_svd_result = NamedTuple("svd", [("U", Any), ("S", Any), ("V", Any)])  # noqa: UP014
+def torch_slogdet(input: Tensor) -> Any:
+    """torch.slogdet: linalg.slogdet under torch.return_types.slogdet's name."""
+    return return_types.slogdet(*slogdet(input))
 
 
 def torch_svd(input: Tensor, some: bool = True, compute_uv: bool = True) -> Any:
@@ -513,10 +515,10 @@ def torch_svd(input: Tensor, some: bool = True, compute_uv: bool = True) -> Any:
 
         m, n = input.shape[-2:]
         batch, opts = tuple(input.shape[:-2]), {"dtype": input.dtype, "device": input.device}
-        return _torch_svd_result(zeros(*batch, m, m, **opts), svdvals(input),
+        return return_types.svd(zeros(*batch, m, m, **opts), svdvals(input),
                                  zeros(*batch, n, n, **opts))
     U, S, Vh = svd(input, full_matrices=not some)
-    return _torch_svd_result(U, S, Vh.mH)
+    return return_types.svd(U, S, Vh.mH)
 
 
 def _check_pinv_input(op: str, A: Tensor) -> None:
@@ -651,7 +653,7 @@ def lstsq(A: Tensor, B: Tensor, rcond: Any = None, *, driver: Any = None) -> Any
     residuals = empty
     if driver != "gelsy" and m > n and bool((matrix_rank(A, rtol=rcond) == n).all()):
         residuals = ((A @ X - rhs).abs() ** 2).sum(-2)  # (*, k)
-    return return_types.lstsq(X.squeeze(-1) if vector else X, residuals, rank, S)
+    return return_types.linalg_lstsq(X.squeeze(-1) if vector else X, residuals, rank, S)
 
 
 def matrix_power(A: Tensor, n: int) -> Tensor:

@@ -154,7 +154,7 @@ def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False) -> A
     values = gather(source, d, idx)
     if not keepdim or data.ndim == 0:
         values, idx = values.squeeze(d), idx.squeeze(d)
-    return return_types.median(torch_named(values, "NanmedianBackward1"), idx)
+    return return_types.nanmedian(torch_named(values, "NanmedianBackward1"), idx)
 
 
 _INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
