@@ -210,3 +210,15 @@ def test_lerp_low_precision_rounds_once(dtype: str) -> None:
     for weight in (0.3, 0.7, [0.3, 0.7, 0.45, 0.9]):
         _agree(lambda m, w=weight: run(m, w), rtol=0)
     _grads(lambda m, a, b: m.lerp(a, b, 0.3), [0.1, 2.0], [1.5, 5.0], dtype=dtype)
+
+
+def test_diff_and_lerp_argument_errors() -> None:
+    cases = (lambda m: m.diff(m.ones(3), n=-1), lambda m: m.diff(m.ones(3), prepend=1.0),
+             lambda m: m.diff(m.ones(3), append=[1.0]), lambda m: m.lerp(2.0, m.ones(2), 0.5))
+    for case in cases:
+        kinds = []
+        for m in (torch, ember):
+            with pytest.raises((RuntimeError, TypeError)) as info:
+                case(m)
+            kinds.append(info.type)
+        assert kinds[0] is kinds[1]

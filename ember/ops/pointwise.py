@@ -467,6 +467,12 @@ def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Any = None,
 
     if input.dim() == 0:
         raise RuntimeError("diff expects input to be at least one-dimensional")
+    if n < 0:
+        raise RuntimeError(f"order must be non-negative but got {n}")
+    for name, part in (("prepend", prepend), ("append", append)):
+        if part is not None and not isinstance(part, Tensor):
+            raise TypeError(f"diff(): argument '{name}' must be Tensor, not "
+                            f"{type(part).__name__}")
     d = wrap_dim(dim, input.dim(), "diff")
     parts = [p for p in (prepend, input, append) if p is not None]
     x = cat([to_tensor(p, input) for p in parts], d) if len(parts) > 1 else input

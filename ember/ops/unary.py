@@ -863,9 +863,10 @@ _CPP_TYPES = {"float16": "c10::Half", "bfloat16": "c10::BFloat16", "float32": "f
 def _check_lerp(input: Tensor, end: Tensor, weight: Any) -> None:
     """torch's lerp: end (and a weight tensor of one or more dims) in input's dtype; floating
     or complex dtypes only."""
-    if not isinstance(end, Tensor):
-        raise TypeError(f"lerp(): argument 'end' (position 2) must be Tensor, not "
-                        f"{type(end).__name__}")
+    for position, (name, t) in enumerate((("input", input), ("end", end)), 1):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"lerp(): argument '{name}' (position {position}) must be Tensor, "
+                            f"not {type(t).__name__}")
     kind = input._data.dtype
     checks = [("end", end)]
     if isinstance(weight, Tensor) and weight.dim() > 0:
