@@ -12,6 +12,7 @@ complex64) and integer input to the default float first, as in torch.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -66,34 +67,44 @@ def _as_complex(x: Tensor) -> Tensor:
     return x.to(x.dtype.to_complex())
 
 
-def _dims(op: str, x: Tensor, s: Sequence[int] | None, dim: Any) -> tuple[tuple, tuple | None]:
+def _dims(op: str, x: Tensor, s: Sequence[int] | None, dim: Any,
+          one_sided: bool = False) -> tuple[tuple, tuple | None]:
     """The transformed dims (non-negative, in order given) and the requested sizes (or None)."""
     ndim = x._data.ndim
     if isinstance(dim, int):
         dim = (dim,)
-    if s is not None:
-        s = tuple(int(v) for v in s)
-        if dim is None:
-            dim = tuple(range(ndim - len(s), ndim))
-        elif len(s) != len(dim):
-            raise RuntimeError(f"fft.{op}: when given, dim and shape arguments must have the "
-                               f"same length (got s={list(s)} and dim={list(dim)})")
-    elif dim is None:
-        dim = tuple(range(ndim))
+    if dim is None:
+        dim = tuple(range(ndim - len(s), ndim)) if s is not None else tuple(range(ndim))
     dims = []
-    for d in dim:
+    for d in dim:  # torch checks the range before the lengths
         if not -ndim <= d < max(ndim, 1) or ndim == 0:
             raise IndexError(f"fft.{op}: Dimension out of range (expected to be in range of "
                              f"[{-max(ndim, 1)}, {max(ndim, 1) - 1}], but got {d})")
         dims.append(d % ndim)
+    if s is not None:
+        s = tuple(int(v) for v in s)
+        if len(s) != len(dims):
+            raise RuntimeError(f"fft.{op}: when given, dim and shape arguments must have the "
+                               f"same length (got s={list(s)} and dim={list(dim)})")
     if len(set(dims)) != len(dims):
         raise RuntimeError(f"fft.{op}: dims must be unique, got {list(dim)}")
+    if one_sided and not dims:
+        raise RuntimeError(f"fft.{op}: must transform at least one axis")
     if s is not None:
         s = tuple(x._data.shape[d] if n == -1 else n for d, n in zip(dims, s, strict=True))
         for n in s:
             if n < 1:
                 raise RuntimeError(f"fft.{op}: Invalid number of data points ({n}) specified")
     return tuple(dims), s
+
+
+def _points(op: str, n: int | None) -> tuple | None:
+    """The `n` of a 1-D transform as an `s`; unlike s, n = -1 is no "keep the size"."""
+    if n is None:
+        return None
+    if n < 1:
+        raise RuntimeError(f"fft.{op}: Invalid number of data points ({n}) specified")
+    return (n,)
 
 
 def _sizes(x: Tensor, dims: tuple, s: tuple | None) -> tuple:
@@ -122,12 +133,12 @@ def _c2c(op: str, x: Tensor, s: Any, dim: Any, norm: str | None, inverse: bool) 
 
 def fft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None) -> Tensor:
     """The 1-D discrete Fourier transform along `dim`."""
-    return _c2c("fft", input, None if n is None else (n,), dim, norm, False)
+    return _c2c("fft", input, _points("fft", n), dim, norm, False)
 
 
 def ifft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None) -> Tensor:
     """The 1-D inverse discrete Fourier transform along `dim`."""
-    return _c2c("ifft", input, None if n is None else (n,), dim, norm, True)
+    return _c2c("ifft", input, _points("ifft", n), dim, norm, True)
 
 
 def fft2(input: Tensor, s: Sequence[int] | None = None, dim: Sequence[int] = (-2, -1),
@@ -159,8 +170,10 @@ def ifftn(input: Tensor, s: Sequence[int] | None = None, dim: Sequence[int] | No
 def _r2c(op: str, x: Tensor, s: Any, dim: Any, norm: str | None) -> Tensor:
     _check_input(op, x)
     norm = _norm(norm)
+    if op not in ("ihfft2", "ihfftn"):  # torch checks these two's dims before the dtype
+        x = _as_float(op, x)
+    dims, s = _dims(op, x, s, dim, one_sided=True)
     x = _as_float(op, x)
-    dims, s = _dims(op, x, s, dim)
     _check_points(op, x, dims, s)
     return R2C.apply(resize(x, dims, _sizes(x, dims, s)), dims, norm)
 
@@ -168,7 +181,7 @@ def _r2c(op: str, x: Tensor, s: Any, dim: Any, norm: str | None) -> Tensor:
 def _c2r(op: str, x: Tensor, s: Any, dim: Any, norm: str | None) -> Tensor:
     _check_input(op, x)
     norm = _norm(norm)
-    dims, s = _dims(op, x, s, dim)
+    dims, s = _dims(op, x, s, dim, one_sided=True)
     z = _as_complex(x)
     last = z._data.shape[dims[-1]]
     n = s[-1] if s is not None else 2 * (last - 1)
@@ -181,12 +194,12 @@ def _c2r(op: str, x: Tensor, s: Any, dim: Any, norm: str | None) -> Tensor:
 
 def rfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None) -> Tensor:
     """The one-sided transform of a real signal: n // 2 + 1 frequencies."""
-    return _r2c("rfft", input, None if n is None else (n,), dim, norm)
+    return _r2c("rfft", input, _points("rfft", n), dim, norm)
 
 
 def irfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None) -> Tensor:
     """The inverse of rfft: a real signal of n points (2 * (m - 1) by default)."""
-    return _c2r("irfft", input, None if n is None else (n,), dim, norm)
+    return _c2r("irfft", input, _points("irfft", n), dim, norm)
 
 
 def rfft2(input: Tensor, s: Sequence[int] | None = None, dim: Sequence[int] = (-2, -1),
@@ -215,13 +228,13 @@ def irfftn(input: Tensor, s: Sequence[int] | None = None, dim: Sequence[int] | N
 
 def hfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None) -> Tensor:
     """The real spectrum of a Hermitian-symmetric signal given as its one-sided half."""
-    return _c2r("hfft", conj(_as_complex(input)), None if n is None else (n,), dim,
+    return _c2r("hfft", conj(_as_complex(input)), _points("hfft", n), dim,
                 _DUAL[_norm(norm)])
 
 
 def ihfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None) -> Tensor:
     """The inverse of hfft: the one-sided half of a real signal's inverse transform."""
-    return conj(_r2c("ihfft", input, None if n is None else (n,), dim, _DUAL[_norm(norm)]))
+    return conj(_r2c("ihfft", input, _points("ihfft", n), dim, _DUAL[_norm(norm)]))
 
 
 def hfft2(input: Tensor, s: Sequence[int] | None = None, dim: Sequence[int] = (-2, -1),
@@ -249,10 +262,27 @@ def ihfftn(input: Tensor, s: Sequence[int] | None = None, dim: Sequence[int] | N
 # ---------------------------------------------------------------------------------------------
 
 
-def _frequencies(values: Any, dtype: Any, device: Any, requires_grad: bool) -> Tensor:
-    d = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+def _frequencies(op: str, n: int, d: float, dtype: Any, device: Any,
+                 requires_grad: bool) -> Tensor:
+    """torch's recipe, in the result dtype: arange(n), wrapped (fftfreq), times 1 / (n * d)."""
+    if not isinstance(n, int) or isinstance(n, bool):
+        raise TypeError(f"fft.{op}(): argument 'n' must be int, not {type(n).__name__}")
+    # torch's C++ halving rounds toward zero: rfftfreq(-1) is [-0.], rfftfreq(-4) an error
+    count = (n // 2 if n >= 0 else -(-n // 2)) + 1 if op == "rfftfreq" else n
+    if count < 0:
+        raise RuntimeError(f"fft.{op}: Trying to create tensor with negative dimension {count}")
+    dt = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+    if dt.is_complex:
+        raise NotImplementedError(f"fft.{op}: not implemented for complex dtype {dt}")
+    if not dt.is_floating_point:
+        raise RuntimeError(f"fft.{op} requires a floating point or complex dtype, got {dt}")
     xp = backend.module_for(backend.as_device(device))
-    out = Tensor._make(xp.asarray(values).astype(d.np))
+    k = xp.arange(count, dtype=dt.np)
+    if op == "fftfreq":
+        k[(n + 1) // 2:] -= n
+    scale = 1.0 / (n * d) if n * d != 0 else math.inf
+    with backend.errstate(xp, invalid="ignore", over="ignore"):
+        out = Tensor._make(k * dt.np.type(scale))
     if requires_grad:
         out.requires_grad_(True)
     return out
@@ -261,29 +291,37 @@ def _frequencies(values: Any, dtype: Any, device: Any, requires_grad: bool) -> T
 def fftfreq(n: int, d: float = 1.0, *, out: Any = None, dtype: Any = None, layout: Any = None,
             device: Any = None, requires_grad: bool = False) -> Tensor:
     """The sample frequencies of an n-point fft: [0, 1, ..., -1] / (d * n)."""
-    return _frequencies(backend.numpy.fft.fftfreq(n, d), dtype, device, requires_grad)
+    return _frequencies("fftfreq", n, d, dtype, device, requires_grad)
 
 
 def rfftfreq(n: int, d: float = 1.0, *, out: Any = None, dtype: Any = None, layout: Any = None,
              device: Any = None, requires_grad: bool = False) -> Tensor:
     """The sample frequencies of an n-point rfft: [0, 1, ..., n // 2] / (d * n)."""
-    return _frequencies(backend.numpy.fft.rfftfreq(n, d), dtype, device, requires_grad)
+    return _frequencies("rfftfreq", n, d, dtype, device, requires_grad)
 
 
-def _shift(input: Tensor, dim: Any, inverse: bool) -> Tensor:
-    dims = tuple(range(input.ndim)) if dim is None else ((dim,) if isinstance(dim, int)
-                                                          else tuple(dim))
-    sizes = [input.shape[d] for d in dims]
-    shifts = [-(n // 2) if inverse else n // 2 for n in sizes]
-    return roll(input, shifts, dims) if dims else input
+def _shift(op: str, input: Tensor, dim: Any, inverse: bool) -> Tensor:
+    ndim = input.ndim
+    dims = tuple(range(ndim)) if dim is None else ((dim,) if isinstance(dim, int) else tuple(dim))
+    if not dims:
+        raise RuntimeError(f"fft.{op}: `shifts` required (no dims to shift; a 0-d input has "
+                           "none)")
+    totals: dict = {}  # a dim named twice is rolled twice, as torch does
+    for d in dims:
+        if not -ndim <= d < ndim:
+            raise IndexError(f"fft.{op}: Dimension out of range (expected to be in range of "
+                             f"[{-ndim}, {ndim - 1}], but got {d})")
+        n = input.shape[d]
+        totals[d % ndim] = totals.get(d % ndim, 0) + (-(n // 2) if inverse else n // 2)
+    return roll(input, list(totals.values()), list(totals))
 
 
 def fftshift(input: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:
     """Move the zero frequency to the centre (a roll by n // 2 along each dim)."""
-    return _shift(input, dim, False)
+    return _shift("fftshift", input, dim, False)
 
 
 def ifftshift(input: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:
     """The inverse of fftshift."""
-    return _shift(input, dim, True)
+    return _shift("ifftshift", input, dim, True)
 
