@@ -343,4 +343,14 @@ def polar(abs: Tensor, angle: Tensor) -> Tensor:  # noqa: A002
     """abs * (cos(angle) + i sin(angle)); differentiable through its real formula."""
     from .unary import cos, sin  # noqa: PLC0415
 
+    _check_tensor("polar", abs)
+    _check_tensor("polar", angle)
+    da, dg = abs._data.dtype, angle._data.dtype
+    if da.kind != "f" or dg.kind != "f":
+        raise RuntimeError(f"polar: expected both inputs to be Half, Float or Double tensors "
+                           f"but got {_dtype_name(abs._data)} and {_dtype_name(angle._data)}")
+    if da != dg:
+        raise RuntimeError(f"polar: expected object of scalar type {_dtype_name(abs._data)} "
+                           f"but got scalar type {_dtype_name(angle._data)} for second argument")
+
     return complex(abs * cos(angle), abs * sin(angle))

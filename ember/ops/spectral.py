@@ -49,6 +49,9 @@ def stft(input: Tensor, n_fft: int, hop_length: int | None = None,
 
     if not isinstance(input, Tensor):
         raise TypeError(f"stft(): argument 'input' must be a Tensor, not {type(input).__name__}")
+    if input._data.dtype.kind not in "fc":
+        raise RuntimeError(f"stft: expected a tensor of floating point or complex values, but "
+                           f"got {input.dtype}")
     is_complex = input.is_complex() or (window is not None and window.is_complex())
     if return_complex is None:
         if not is_complex:
