@@ -313,7 +313,7 @@ class Tensor(TensorMethods):
         return out
 
     def detach_(self) -> Tensor:
-        if self._view is not None and self._view[0]._requires_grad:
+        if self._view is not None:  # torch refuses every view, not only those of graph tensors
             raise RuntimeError("Can't detach views in-place. Use detach() instead.")
         self.grad_fn = None
         self._requires_grad = False
@@ -492,6 +492,10 @@ class Tensor(TensorMethods):
         if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
         return iter(self.unbind(0))
+
+    def __reversed__(self) -> Tensor:
+        """A tensor, as torch: self.flip(0) (a 0-d tensor is itself)."""
+        return self if self._data.ndim == 0 else self.flip(0)
 
     def __contains__(self, element: Any) -> bool:
         return bool((self == element).any())

@@ -777,9 +777,22 @@ class TensorMethods:
         return join.narrow(self, dim, start, length)
 
     def unfold(self, dimension: int, size: int, step: int) -> Any:
-        from .ops import windows  # noqa: PLC0415
+        """Windows of `size` every `step` along `dimension`, as a new last dim: a view, as
+        torch (writing through it changes self)."""
+        from .ops import strided, windows  # noqa: PLC0415
+        from .ops._util import torch_named  # noqa: PLC0415
 
-        return windows.unfold(self, dimension, size, step)
+        nd = self._data.ndim
+        if nd == 0 or not 0 <= size <= self.shape[dimension] or step <= 0 \
+                or self._sparse_layout or not -nd <= dimension < nd:
+            return windows.unfold(self, dimension, size, step)  # checks and the 0-d case
+        d = dimension % nd
+        shape, strides = list(self.shape), list(self.stride())
+        shape[d] = (shape[d] - size) // step + 1
+        strides[d] *= step
+        out = strided.as_strided(self, shape + [size], strides + [self.stride(d)],
+                                 self.storage_offset())
+        return torch_named(out, "Unfold")
 
     # ------------------------------------------------------------------ indexing
     def gather(self, dim: Any = None, index: Any = None, *, axis: Any = None) -> Any:
@@ -1057,6 +1070,9 @@ class TensorMethods:
         return self._fill(0, "ZeroBackward0")
 
     def fill_(self, value: Any) -> Any:
+        if hasattr(value, "_data") and value.ndim:
+            raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor "
+                               f"with {value.ndim} dimensions.")
         # torch's node: FillBackward2 for a number, FillBackward3 for a tensor value
         return self._fill(value, "FillBackward3" if hasattr(value, "_data") else "FillBackward2")
 
@@ -1546,6 +1562,12 @@ class TensorMethods:
         return self if dtype is None else self.to(dtype)
 
     def adjoint(self) -> Any:
+        if self._data.ndim == 0:  # torch: deprecated, but the tensor itself
+            import warnings  # noqa: PLC0415
+
+            warnings.warn("adjoint() is deprecated on 0-D tensors. Consider using x.conj().",
+                          UserWarning, stacklevel=2)
+            return self
         return self.mH
 
     def geqrf(self) -> Any:

@@ -249,6 +249,9 @@ def _add_at(xp: Any, out: Any, key: tuple, values: Any) -> None:
     sorted by index and each run summed in one pass (add.reduceat): 3-7x faster than numpy's
     unbuffered add.at, which the other cases use.
     """
+    if out.dtype.kind == "b":  # torch adds bools as a logical or
+        backend.ufunc_at("logical_or", out, key, values)
+        return
     index = key[0] if len(key) == 1 else None
     if (index is not None and getattr(index, "ndim", 0) == 1 and index.dtype.kind in "iu"
             and index.size and values.shape == index.shape + out.shape[1:]
@@ -343,7 +346,7 @@ def scatter_into_zeros_keep(grad: Any, key: tuple) -> Any:
     """grad with the positions at `key` zeroed (they were overwritten in the forward pass)."""
     if isinstance(grad, Tensor):
         return IndexPut.apply(grad, key, 0.0, False)
-    out = grad.copy()
+    out = backend.module_of(grad).array(grad)  # an array even where grad is a 0-d scalar
     out[key] = 0
     return out
 
@@ -637,6 +640,11 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
 
 
 def take(input: Tensor, index: Tensor) -> Tensor:
+    if isinstance(index, Tensor) and index.dtype != dtypes.int64:
+        from .decomp import _torch_dtype_name  # noqa: PLC0415
+
+        raise RuntimeError(f"take(): Expected a long tensor for index, but got "
+                           f"{_torch_dtype_name(index._data)}")
     return torch_named(getitem(input.reshape(-1), index), "Take")
 
 
@@ -671,6 +679,9 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
 def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str, *,
                    include_self: bool = True) -> Tensor:
     d = wrap_dim(dim, input._data.ndim, "scatter_reduce")
+    if reduce == "mean" and input._data.dtype.kind == "b":
+        raise NotImplementedError("\"scatter_gather_tensor_cpu_reduce_mean\" not implemented "
+                                  "for 'Bool'")
     idx = _check_index_tensor("scatter_reduce", input, d, index, True)
     _check_src_size("scatter_reduce", src, index)
     return ScatterReduce.apply(input, d, idx, src, reduce, include_self)
@@ -709,6 +720,9 @@ def index_reduce(input: Tensor, dim: int, index: Tensor, source: Tensor, reduce:
         raise RuntimeError(f"index_reduce(): Expected reduce to be one of prod, mean, amax or "
                            f"amin but got {reduce}.")
     d = wrap_dim(dim, input._data.ndim, "index_reduce")
+    if input._data.dtype.kind == "b" and (reduce == "mean" or not include_self):
+        kernel = "div_floor_cpu" if include_self else "index_reduce_func_exclude_input_init"
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
     if index._data.ndim > 1:
         raise IndexError("index_reduce_(): Index is supposed to be a vector")
     idx = _check_index_tensor("index_reduce", input, d, index, False).reshape(-1)

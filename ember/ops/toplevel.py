@@ -74,6 +74,8 @@ def isin(elements: Any, test_elements: Any, *, assume_unique: bool = False,
     e = elements if isinstance(elements, Tensor) else as_tensor(elements, device=device)
     t = test_elements if isinstance(test_elements, Tensor) else as_tensor(test_elements,
                                                                           device=device)
+    if e._data.dtype.kind == "b" or t._data.dtype.kind == "b":
+        raise RuntimeError("isin: Unsupported input type encountered for isin(): Bool")
     xp = backend.module_of(e._data)
     return _wrap(xp.isin(e._data, t._data.reshape(-1), invert=invert))
 
@@ -286,14 +288,41 @@ def histogram(input: Tensor, bins: Any = 100, *, range: Any = None, weight: Tens
                            f"same dtype, but got input {input.dtype}")
     np_ = backend.numpy
     values = backend.to_numpy(input.detach()._data).reshape(-1)
-    edges = backend.to_numpy(bins.detach()._data) if isinstance(bins, Tensor) else int(bins)
     w = None if weight is None else backend.to_numpy(weight.detach()._data).reshape(-1)
-    hist, bin_edges = np_.histogram(values, bins=edges, range=range, weights=w,
-                                    density=density)
     d = input.dtype.np
+    if isinstance(bins, Tensor):
+        hist, bin_edges = np_.histogram(values, bins=backend.to_numpy(bins.detach()._data),
+                                        range=range, weights=w, density=density)
+    else:
+        hist, bin_edges = _linear_histogram(values, int(bins), range, w, density, input.dtype)
     from .. import return_types  # noqa: PLC0415
 
     return return_types.histogram(_wrap(hist.astype(d)), _wrap(bin_edges.astype(d)))
+
+
+def _linear_histogram(values: Any, bins: int, range: Any, weight: Any, density: bool,
+                      dtype: Any) -> tuple:
+    """torch's histogram with `bins` equal bins: the edges are torch's linspace in the input's
+    dtype, and a value is counted in the bin those edges put it in (numpy's own edges differ in
+    the last bit, and -1.0 can land one bin off)."""
+    from ..creation import linspace  # noqa: PLC0415
+
+    np_ = backend.numpy
+    if range is not None:
+        lo, hi = float(range[0]), float(range[1])
+    else:
+        lo, hi = (float(values.min()), float(values.max())) if values.size else (0.0, 1.0)
+    if lo == hi:  # an empty range grows by half a unit each side, as numpy and torch
+        lo, hi = lo - 0.5, hi + 0.5
+    edges = backend.to_numpy(linspace(lo, hi, bins + 1, dtype=dtype)._data)
+    inside = (values >= edges[0]) & (values <= edges[-1])
+    pos = np_.searchsorted(edges, values[inside], side="right") - 1
+    pos[pos == bins] = bins - 1  # the last bin includes its right edge
+    hist = np_.bincount(pos, None if weight is None else weight[inside], minlength=bins)
+    hist = hist.astype(dtype.np)
+    if density:
+        hist = hist / hist.sum() / np_.diff(edges)
+    return hist, edges
 
 
 def chain_matmul(*matrices: Tensor) -> Tensor:
