@@ -49,7 +49,11 @@ class Beta(ExponentialFamily):
 
     @property
     def mode(self) -> Tensor:
-        return (self.concentration1 - 1) / (self.concentration1 + self.concentration0 - 2)
+        # the Dirichlet's mode: (a-1)+ / ((a-1)+ + (b-1)+), and the vertex x = 1 when a, b < 1
+        a1 = (self.concentration1 - 1).clamp(min=0.0)
+        b1 = (self.concentration0 - 1).clamp(min=0.0)
+        vertex = (self.concentration1 < 1) & (self.concentration0 < 1)
+        return ember.where(vertex, ember.ones_like(a1), a1 / (a1 + b1))
 
     @property
     def variance(self) -> Tensor:

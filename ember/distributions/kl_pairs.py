@@ -44,7 +44,7 @@ def _inf_where(mask: Tensor, result: Tensor) -> Tensor:
 
 
 def _x_log_x(t: Tensor) -> Tensor:
-    return t * t.log()
+    return ember.special.xlogy(t, t)  # 0 at t = 0 (t * log t is NaN there)
 
 
 def _batch_trace_XXT(bmat: Tensor) -> Tensor:

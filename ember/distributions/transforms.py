@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import weakref
+from numbers import Number
 from typing import Any
 
 import ember
@@ -35,7 +36,6 @@ class Transform:
     bijective = False
     domain: Any = constraints.real
     codomain: Any = constraints.real
-    sign: Any = 1
 
     def __init__(self, cache_size: int = 0) -> None:
         if cache_size not in (0, 1):
@@ -49,6 +49,11 @@ class Transform:
         if self.domain.event_dim == self.codomain.event_dim:
             return self.domain.event_dim
         raise ValueError("Please use either .domain.event_dim or .codomain.event_dim")
+
+    @property
+    def sign(self) -> Any:
+        """The sign of the Jacobian's determinant: defined only by monotone transforms."""
+        raise NotImplementedError
 
     @property
     def inv(self) -> Transform:
@@ -352,6 +357,19 @@ class PowerTransform(Transform):
     def sign(self) -> Any:  # type: ignore[override]
         return self.exponent.sign()
 
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, PowerTransform):
+            return False
+        return bool(self.exponent.eq(other.exponent).all().item())
+
+    __hash__ = object.__hash__
+
+    def forward_shape(self, shape: Any) -> Any:
+        return ember.broadcast_shapes(shape, getattr(self.exponent, "shape", ()))
+
+    def inverse_shape(self, shape: Any) -> Any:
+        return ember.broadcast_shapes(shape, getattr(self.exponent, "shape", ()))
+
     def _call(self, x: Tensor) -> Tensor:
         return x.pow(self.exponent)
 
@@ -511,6 +529,19 @@ class AffineTransform(Transform):
             result = result.reshape(result_size).sum(-1)
             shape = shape[:len(shape) - self.event_dim]
         return result.expand(shape)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, AffineTransform):
+            return False
+        for mine, theirs in ((self.loc, other.loc), (self.scale, other.scale)):
+            if isinstance(mine, Number) and isinstance(theirs, Number):
+                if mine != theirs:
+                    return False
+            elif not bool((mine == theirs).all().item()):
+                return False
+        return True
+
+    __hash__ = object.__hash__
 
     def forward_shape(self, shape: Any) -> Any:
         return ember.broadcast_shapes(shape, getattr(self.loc, "shape", ()),
