@@ -235,6 +235,8 @@ def randint(*args: Any, low: Any = None, high: Any = None, size: Any = None,
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} "
                            f">= to={high}")
     d = dtypes.to_dtype(dtype) if dtype is not None else dtypes.int64
+    if d is dtypes.bool_ and (low < 0 or high > 2):
+        raise RuntimeError(f"{'from' if low < 0 else 'to - 1'} is out of bounds for bool")
     return _make(_draw("integers", _sized(shape), d, device, generator, int(low), int(high)),
                  requires_grad)
 

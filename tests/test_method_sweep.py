@@ -819,10 +819,6 @@ TABLE = {
 
 # Mismatches whose fix lies in a file outside this sweep's reach (listed in the report)
 XFAIL = {
-    "dot": "dot of bool tensors: torch refuses, ember/ops/linalg.py computes",
-    "matmul": "matmul of bool tensors: torch refuses, ember/ops/linalg.py computes",
-    "mv": "mv of bool tensors: torch refuses, ember/ops/linalg.py computes",
-    "randint_like": "randint_like of a bool tensor: torch refuses, ember/random.py computes",
 }
 
 
@@ -864,14 +860,8 @@ NO_ARG_SKIP = {
     "new_zeros", "new_ones", "logsumexp",
 }
 NO_ARG_XFAIL = {
-    "ceil": "ember/ops/unary.py: ceil/floor/round/trunc of an integer tensor alias the input",
-    "floor": "ember/ops/unary.py: ceil/floor/round/trunc of an integer tensor alias the input",
-    "round": "ember/ops/unary.py: ceil/floor/round/trunc of an integer tensor alias the input",
-    "trunc": "ember/ops/unary.py: ceil/floor/round/trunc of an integer tensor alias the input",
-    "fix": "ember/ops/unary.py: ceil/floor/round/trunc of an integer tensor alias the input",
     "angle": "ember/ops/complex.py: angle of a real tensor does not require grad as torch's",
     "frexp": "ember/ops/pointwise.py: frexp's mantissa has no gradient (torch: grad / 2**exp)",
-    "hardshrink": "hardshrink of integer/bool tensors: torch refuses, Ember computes",
     "nanmedian": "ember/ops/stats.py: nanmedian of a bool tensor: torch refuses",
     # torch keeps the old grad_fn after an in-place logical op (a torch quirk, not matched)
     "logical_not_": "torch keeps a float tensor's grad_fn through logical_not_",

@@ -76,6 +76,11 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
 def _matmul(input: Tensor, other: Tensor, op: str) -> Tensor:
     """matmul, with errors that name the op the user called (mm, bmm, mv...)."""
     _check_tensors(op, input, other)
+    if input._data.dtype.kind == "b" and other._data.dtype.kind == "b":  # torch has no kernel
+        dims = (input._data.ndim, other._data.ndim)
+        kernel = "dot" if dims == (1, 1) else "addmv_impl_cpu" if 1 in dims else (
+            "addmm_impl_cpu_" if dims == (2, 2) else "bmm")
+        raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
     if input._sparse_layout or other._sparse_layout:  # COO / CSR products (ops/sparse_coo.py)
         from .sparse_coo import mm as sparse_mm  # noqa: PLC0415
 

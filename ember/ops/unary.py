@@ -451,21 +451,21 @@ class Floor(_Piecewise):
     def forward(self, x: Any) -> Any:
         if x.dtype.kind == "b":
             raise not_implemented("floor_vml_cpu", x)
-        return x if x.dtype.kind in "iu" else _xp(x).floor(x)
+        return x.copy() if x.dtype.kind in "iu" else _xp(x).floor(x)  # a copy, as torch
 
 
 class Ceil(_Piecewise):
     def forward(self, x: Any) -> Any:
         if x.dtype.kind == "b":
             raise not_implemented("ceil_vml_cpu", x)
-        return x if x.dtype.kind in "iu" else _xp(x).ceil(x)
+        return x.copy() if x.dtype.kind in "iu" else _xp(x).ceil(x)  # a copy, as torch
 
 
 class Trunc(_Piecewise):
     def forward(self, x: Any) -> Any:
         if x.dtype.kind == "b":
             raise not_implemented("trunc_vml_cpu", x)
-        return x if x.dtype.kind in "iu" else _xp(x).trunc(x)
+        return x.copy() if x.dtype.kind in "iu" else _xp(x).trunc(x)  # a copy, as torch
 
 
 class Round(_Piecewise):
@@ -473,7 +473,7 @@ class Round(_Piecewise):
         if x.dtype.kind in "iub":
             if decimals != 0 or x.dtype.kind == "b":  # torch rounds integers only without
                 raise not_implemented("round_cpu" if decimals else "round_vml_cpu", x)
-            return x
+            return x.copy()
         if decimals != 0 and x.dtype.itemsize == 2:  # x * 10^decimals in float32, as torch:
             return _xp(x).round(x.astype("float32"), decimals).astype(x.dtype)  # no overflow
         return _xp(x).round(x, decimals)  # round half to even, like torch

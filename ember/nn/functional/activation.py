@@ -407,11 +407,20 @@ def tanhshrink(input: Tensor) -> Tensor:
 
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    _floating_only("softshrink_check", input)
     return Shrink.apply(input, lambd, True)
 
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    _floating_only("hardshrink_cpu", input)
     return Shrink.apply(input, lambd, False)
+
+
+def _floating_only(kernel: str, input: Tensor) -> None:
+    if isinstance(input, Tensor) and input._data.dtype.kind in "iub":
+        from ...ops.unary import not_implemented  # noqa: PLC0415
+
+        raise not_implemented(kernel, input._data)
 
 
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
