@@ -310,8 +310,14 @@ def angle(input: Tensor) -> Tensor:
     x = input if input._data.dtype.kind == "f" else input.to(dtypes.get_default_dtype())
     from .indexing import where  # noqa: PLC0415
 
-    out = where(x.detach() < 0, math.pi, 0.0).to(x.dtype)  # a flat function: zero gradient
-    return out.masked_fill(x.detach().isnan(), math.nan)
+    out = where(x.detach() < 0, math.pi, 0.0).to(x.dtype)
+    out = out.masked_fill(x.detach().isnan(), math.nan)
+    if x.requires_grad:  # a flat function: in the graph (AngleBackward0) with a zero gradient
+        from ._util import torch_named  # noqa: PLC0415
+
+        never = Tensor._make(backend.module_of(x._data).zeros(x._data.shape, dtype=bool))
+        out = torch_named(where(never, x, out), "Angle")  # out's values, x's (zero) gradient
+    return out
 
 
 def sgn(input: Tensor) -> Tensor:
