@@ -502,13 +502,6 @@ def _kl_family(name, lib, dtype, variant, leaves=None):
 
 KL_PAIRS = sorted({(p.__name__, q.__name__) for p, q in TORCH_KL_REGISTRY
                    if p.__name__ != "ExponentialFamily"})
-# clamp's backward multiplies an infinite upstream gradient by 0 at clamped entries (NaN), torch
-# masks it (0): ember/ops/unary.py, reported; Pareto's mean/variance clamp alpha
-CLAMP_GRAD = pytest.mark.xfail(reason="clamp backward gives NaN, not 0, where an infinite "
-                               "gradient meets a clamped entry (ember/ops/unary.py)",
-                               strict=False)
-
-
 @pytest.mark.parametrize("pair", KL_PAIRS, ids=lambda pq: "-".join(pq))
 def test_kl_values_every_registered_pair(pair):
     for dtype in DTYPES:
@@ -980,7 +973,6 @@ def test_lazy_probs_logits_at_the_edges():
     _both(lambda lib, d: d.Poisson(_tensor(lib, [0.0, 2.0])).log_prob(_tensor(lib, [0.0, 0.0])))
 
 
-@CLAMP_GRAD
 @pytest.mark.parametrize("attr", ["mean", "variance"])
 def test_pareto_moment_gradients_where_the_moment_is_infinite(attr):
     """alpha <= 1 (2): the mean (variance) is inf and torch's gradient there is 0."""

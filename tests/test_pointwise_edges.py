@@ -222,3 +222,14 @@ def test_diff_and_lerp_argument_errors() -> None:
                 case(m)
             kinds.append(info.type)
         assert kinds[0] is kinds[1]
+
+
+def test_clamp_gradient_is_zero_where_clamped_whatever_arrives() -> None:
+    # an inf/NaN gradient arriving at a clamped entry gives +0 (grad * mask gave NaN)
+    grads = []
+    for m in (torch, ember):
+        x = m.tensor([0.5, 2.0, -0.0, math.nan, 1.2], requires_grad=True)
+        x.clamp(min=1.0, max=1.5).backward(m.tensor([math.inf, -1.0, math.nan, -1.0, 2.0]))
+        grads.append(x.grad.numpy())
+    np.testing.assert_array_equal(grads[1], grads[0])
+    assert (np.signbit(grads[1]) == np.signbit(grads[0])).all()

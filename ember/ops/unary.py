@@ -548,7 +548,8 @@ class Clamp(UnaryOp):
             keep = x >= self.lo
         if self.hi is not None:
             keep = (x <= self.hi) if keep is None else keep & (x <= self.hi)
-        return grad * keep
+        # +0 where clamped, whatever arrives there (grad * keep let inf and NaN through)
+        return grad if keep is None else pass_where(grad, keep)
 
 
 class NanToNum(UnaryOp):
