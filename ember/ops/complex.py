@@ -333,30 +333,26 @@ def sgn(input: Tensor) -> Tensor:
 
 def complex(real: Tensor, imag: Tensor) -> Tensor:  # noqa: A001 (torch's name)
     """The complex tensor real + i imag (both float16/32/64 tensors of the same dtype)."""
-    _check_tensor("complex", real)
-    _check_tensor("complex", imag)
-    dr, di = real._data.dtype, imag._data.dtype
-    if dr.kind != "f" or di.kind != "f":
-        raise RuntimeError(f"complex: expected both inputs to be Half, Float or Double tensors "
-                           f"but got {_dtype_name(real._data)} and {_dtype_name(imag._data)}")
-    if dr != di:
-        raise RuntimeError(f"complex: expected object of scalar type {_dtype_name(real._data)} "
-                           f"but got scalar type {_dtype_name(imag._data)} for second argument")
+    _check_float_pair("complex", real, imag)
     return Complex.apply(real, imag)
+
+
+def _check_float_pair(op: str, a: Tensor, b: Tensor) -> None:
+    """complex() and polar() take two float tensors of one dtype (torch's messages)."""
+    _check_tensor(op, a)
+    _check_tensor(op, b)
+    da, db = a._data.dtype, b._data.dtype
+    if da.kind != "f" or db.kind != "f":
+        raise RuntimeError(f"{op}: expected both inputs to be Half, Float or Double tensors "
+                           f"but got {_dtype_name(a._data)} and {_dtype_name(b._data)}")
+    if da != db:
+        raise RuntimeError(f"{op}: expected object of scalar type {_dtype_name(a._data)} "
+                           f"but got scalar type {_dtype_name(b._data)} for second argument")
 
 
 def polar(abs: Tensor, angle: Tensor) -> Tensor:  # noqa: A002
     """abs * (cos(angle) + i sin(angle)); differentiable through its real formula."""
     from .unary import cos, sin  # noqa: PLC0415
 
-    _check_tensor("polar", abs)
-    _check_tensor("polar", angle)
-    da, dg = abs._data.dtype, angle._data.dtype
-    if da.kind != "f" or dg.kind != "f":
-        raise RuntimeError(f"polar: expected both inputs to be Half, Float or Double tensors "
-                           f"but got {_dtype_name(abs._data)} and {_dtype_name(angle._data)}")
-    if da != dg:
-        raise RuntimeError(f"polar: expected object of scalar type {_dtype_name(abs._data)} "
-                           f"but got scalar type {_dtype_name(angle._data)} for second argument")
-
+    _check_float_pair("polar", abs, angle)
     return complex(abs * cos(angle), abs * sin(angle))
