@@ -860,7 +860,6 @@ NO_ARG_SKIP = {
     "new_zeros", "new_ones", "logsumexp",
 }
 NO_ARG_XFAIL = {
-    "frexp": "ember/ops/pointwise.py: frexp's mantissa has no gradient (torch: grad / 2**exp)",
     "nanmedian": "ember/ops/stats.py: nanmedian of a bool tensor: torch refuses",
     # torch keeps the old grad_fn after an in-place logical op (a torch quirk, not matched)
     "logical_not_": "torch keeps a float tensor's grad_fn through logical_not_",

@@ -233,3 +233,17 @@ def test_clamp_gradient_is_zero_where_clamped_whatever_arrives() -> None:
         grads.append(x.grad.numpy())
     np.testing.assert_array_equal(grads[1], grads[0])
     assert (np.signbit(grads[1]) == np.signbit(grads[0])).all()
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32", "float16"])
+def test_frexp_mantissa_gradient(dtype: str) -> None:
+    # torch: d mantissa / dx = 2^-exponent (the mantissa had no gradient)
+    vals = [3.0, -0.75, 0.0, 1e-30, math.inf, 6e4]
+    out = []
+    for m in (torch, ember):
+        x = m.tensor(vals, dtype=getattr(m, dtype), requires_grad=True)
+        mantissa, exponent = m.frexp(x)
+        mantissa.sum().backward()
+        out.append((mantissa.tolist(), exponent.tolist(), x.grad.tolist(),
+                    mantissa.grad_fn.name()))
+    assert out[0] == out[1]

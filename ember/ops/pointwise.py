@@ -11,7 +11,7 @@ import math
 from typing import Any
 
 from .. import backend, dtypes
-from ..autograd.node import array_namespace
+from ..autograd.node import Op, array_namespace
 from ..tensor import Tensor
 from ._util import broadcast_error, to_tensor, torch_named, wrap_dim
 from .arith import BinaryOp
@@ -550,10 +550,24 @@ def frexp(input: Tensor) -> Any:
 
     if not input.dtype.is_floating_point:
         raise RuntimeError("torch.frexp() only supports floating-point dtypes")
-    xp = backend.module_of(input._data)
-    m, e = xp.frexp(input._data)
-    return return_types.frexp(Tensor._make(backend.as_array(m)),
-                              Tensor._make(backend.as_array(e.astype("int32"))))
+    exponent = backend.as_array(backend.module_of(input._data).frexp(input._data)[1])
+    return return_types.frexp(Frexp.apply(input, exponent),
+                              Tensor._make(exponent.astype("int32")))
+
+
+class Frexp(Op):
+    """The mantissa of frexp, x * 2^-exponent (exact), differentiable as torch's:
+    d mantissa / dx = 2^-exponent."""
+
+    def forward(self, x: Any, exponent: Any) -> Any:
+        self.exponent = exponent
+        return backend.as_array(backend.module_of(x).ldexp(x, -exponent).astype(x.dtype))
+
+    def backward(self, grad: Any) -> Any:
+        if isinstance(grad, Tensor):  # create_graph: a product with a constant
+            scale = backend.module_of(grad._data).ldexp(1.0, -self.exponent)
+            return grad * Tensor._make(scale.astype(grad._data.dtype))
+        return backend.module_of(grad).ldexp(grad, -self.exponent)  # exact: a power of two
 
 
 def ldexp(input: Tensor, other: Tensor) -> Tensor:
