@@ -28,14 +28,8 @@ def _float(x: Any, like: Any = None) -> Tensor:
     return t
 
 
-# torch's names of dtypes in "not implemented for 'Long'" errors
-_TORCH_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int",
-                "int64": "Long", "float16": "Half", "bfloat16": "BFloat16", "float32": "Float",
-                "float64": "Double", "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
-
-
 def _not_implemented(op: str, d: dtypes.dtype) -> NotImplementedError:
-    return NotImplementedError(f"\"{op}_cpu\" not implemented for '{_TORCH_NAMES[d.name]}'")
+    return not_implemented(f"{op}_cpu", d)
 
 
 def _pair(a: Any, b: Any, op: str = "", ints_to_float: bool = True,

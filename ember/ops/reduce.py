@@ -16,6 +16,7 @@ from ..autograd.node import Op, array_namespace
 from ..tensor import Tensor
 from ._util import astype, complex_error, numpy_spelling, torch_named, wrap_dim, wrap_dims
 from .sort import sort_keys
+from .unary import sign_nan_zero
 
 
 class _Reduction(Op):
@@ -450,7 +451,7 @@ class Norm(_Reduction):
             return g * xp.where(yk == 0, 0.0, x / xp.where(yk == 0, 1.0, yk))
         if p == 0:
             return g * 0
-        sgn = _sign(xp, x)  # 0 at NaN, as torch's sgn
+        sgn = sign_nan_zero(x)  # 0 at NaN, as torch's sgn
         if p == 1:
             return sgn * g
         ax = xp.abs(x)
@@ -465,13 +466,6 @@ class Norm(_Reduction):
             scaled = sgn * ax ** (p - 1) if p < 2 else x * ax ** (p - 2)
             scale = g / yk ** (p - 1)
             return scaled * xp.where(yk == 0, 0.0, scale)
-
-
-def _sign(xp: Any, x: Any) -> Any:
-    """torch's sign: 0 (not NaN) at NaN."""
-    if isinstance(x, Tensor):
-        return xp.sign(x)
-    return xp.where(x != x, 0.0, xp.sign(x)).astype(x.dtype, copy=False)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from .. import backend, dtypes
 from ..autograd.node import Op, array_namespace
 from ..tensor import Tensor
 from . import special
-from .unary import UnaryOp, not_implemented, write_out
+from .unary import UnaryOp, not_implemented, sign_nan_zero, write_out
 from .unary import _refuse_complex as refuse_complex
 
 
@@ -220,9 +220,8 @@ class SpecialI0E(UnaryOp):
 
     def backward(self, grad: Any) -> Any:
         x, y = self.saved_tensors  # d/dx e^-|x| I0(x) = I1e(x) - sgn(x) I0e(x)
-        xp = array_namespace(grad)
         i1e_x = _tensor_call("i1e", x) if isinstance(x, Tensor) else special.i1e(x)
-        return grad * (i1e_x - _sign(xp, x) * y)
+        return grad * (i1e_x - sign_nan_zero(x) * y)
 
 
 class _HalfBackwardRefused(UnaryOp):
@@ -265,7 +264,7 @@ class SpecialI1E(_HalfBackwardRefused):
         xp = array_namespace(grad)
         safe, tiny = _safe_nonzero(xp, x)
         i0e_x = _tensor_call("i0e", safe) if isinstance(safe, Tensor) else special.i0e(safe)
-        return grad * xp.where(tiny, 0.5, i0e_x - y * (_sign(xp, safe) + 1 / safe))
+        return grad * xp.where(tiny, 0.5, i0e_x - y * (sign_nan_zero(safe) + 1 / safe))
 
 
 class SpecialErfcx(UnaryOp):
@@ -304,12 +303,6 @@ class SpecialEntr(UnaryOp):
     def backward(self, grad: Any) -> Any:
         (x,) = self.saved_tensors  # d/dx (-x ln x) = -(1 + ln x): inf at 0, NaN below
         return grad * -(1 + array_namespace(grad).log(x))
-
-
-def _sign(xp: Any, x: Any) -> Any:
-    """sign(x), 0 for NaN (torch's sgn), in x's dtype."""
-    s = xp.sign(x)
-    return xp.where(s == s, s, 0.0)
 
 
 def _safe_nonzero(xp: Any, x: Any) -> tuple:

@@ -486,11 +486,17 @@ class Sign(_Piecewise):
         return _sign(x)
 
 
+def sign_nan_zero(x: Any) -> Any:
+    """torch's sign (0 at NaN) of an array, or of a Tensor in a create_graph backward (whose
+    sign op is this one): what gradient formulas with sgn(x) in them use."""
+    return x.sign() if isinstance(x, Tensor) else _sign(x)
+
+
 def _sign(x: Any) -> Any:
     """numpy's sign with torch's sign(NaN) = 0."""
     xp = _xp(x)
     out = xp.sign(x)
-    if out.dtype.kind == "f":
+    if out.dtype.kind in "fV":  # V: bfloat16
         nan = out != out  # a compare and a test: a fifth of nan_to_num's time when none is NaN
         if nan.any():
             out = xp.where(nan, 0, out).astype(out.dtype)
@@ -849,8 +855,9 @@ _TORCH_DTYPE_NAMES = {"float16": "Half", "bfloat16": "BFloat16", "float32": "Flo
 
 
 def torch_dtype_name(x: Any) -> str:
-    """torch's C++ name of an array's dtype (Float, Long, ComplexDouble...)."""
-    return _TORCH_DTYPE_NAMES.get(x.dtype.name, x.dtype.name)
+    """torch's C++ name of an array's dtype, or of a dtype (Float, Long, ComplexDouble...)."""
+    name = getattr(x, "dtype", x).name
+    return _TORCH_DTYPE_NAMES.get(name, name)
 
 
 # C++ type names in torch's "expected dtype float for `end` but got dtype long int"
