@@ -23,6 +23,7 @@ from ..tensor import Tensor
 from ._util import shape_str, torch_named
 from .complex import _dtype_name
 from .join import cat
+from .unary import torch_dtype_name
 
 
 def _mT(x: Tensor) -> Tensor:  # noqa: N802
@@ -53,8 +54,7 @@ def _at_least_2d(op: str, A: Tensor, name: str = "A") -> None:
 _LOW_PRECISION = ("float16", "bfloat16")
 
 
-def _torch_dtype_name(a: Any) -> str:
-    return "BFloat16" if str(a.dtype) == "bfloat16" else _dtype_name(a)
+_torch_dtype_name = torch_dtype_name  # torch's names in messages (BFloat16, Float, Long...)
 
 
 def _check_dtype(op: str, A: Tensor, *, half: str | None = None,
