@@ -28,14 +28,6 @@ from .tensor_methods import TensorMethods
 
 _new = object.__new__
 _INFERENCE = False  # an inference_mode() region is open somewhere (autograd/inference_tensors)
-
-
-def _set_inference(active: bool) -> None:
-    global _INFERENCE
-    _INFERENCE = active
-
-
-_inference_tensors.on_flag_change(_set_inference)
 _ndarray = backend.ndarray
 _BF16 = backend.BFLOAT16  # ml_dtypes' bfloat16 (None without it)
 

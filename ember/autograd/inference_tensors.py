@@ -12,33 +12,30 @@ program that never uses inference mode never looks in the map.
 
 from __future__ import annotations
 
+import importlib
 import weakref
 from typing import Any
 
 tensors: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
 state = {"seen": False, "regions": 0}
-_flag_setters: list = []  # tensor.py's: a module global its Tensor._make reads (3 ns)
-
-
-def on_flag_change(setter: Any) -> None:
-    """Register setter(bool), called when inference_mode() regions open or all close."""
-    _flag_setters.append(setter)
 
 
 def enter_region() -> None:
     """An inference_mode(True) region opens (in any thread: each tensor made while one is open
     also checks its own thread's grad state, so other threads' tensors stay normal)."""
     state["regions"] += 1
-    for setter in _flag_setters:
-        setter(True)
+    _tell_tensor_module(True)
 
 
 def exit_region() -> None:
-    state["regions"] -= 1
-    if state["regions"] <= 0:
-        state["regions"] = 0
-        for setter in _flag_setters:
-            setter(False)
+    state["regions"] = max(0, state["regions"] - 1)
+    _tell_tensor_module(state["regions"] > 0)
+
+
+def _tell_tensor_module(open_: bool) -> None:
+    """Set tensor.py's _INFERENCE, the global its Tensor._make reads (3 ns)."""
+    # the module, not ember.tensor the function; imported here: tensor.py imports this module
+    importlib.import_module("..tensor", __package__)._INFERENCE = open_
 
 
 def mark(t: Any) -> None:
