@@ -76,12 +76,17 @@ def _with_bias_column(xp: Any, x2: Any, weight: Any, bias: Any) -> Any:
     return xp.matmul(x_ones, w_bias.T)
 
 
-def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """y = input @ weight.T + bias, for input (*, in_features) and weight (out, in)."""
+def _refuse_non_tensors(input: Any, weight: Any) -> None:
     for position, (name, t) in enumerate((("input", input), ("weight", weight)), 1):
         if not isinstance(t, Tensor):
             raise TypeError(f"linear(): argument '{name}' (position {position}) must be Tensor, "
                             f"not {type(t).__name__}")
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """y = input @ weight.T + bias, for input (*, in_features) and weight (out, in)."""
+    if not (isinstance(input, Tensor) and isinstance(weight, Tensor)):  # every forward: cheap
+        _refuse_non_tensors(input, weight)
     input, weight, bias = cast_inputs(input, weight, bias)
     if weight.ndim == 1 and input.ndim >= 1 and bias is None:
         # a single output unit: torch drops the out_features dimension (and takes no bias)
